@@ -1,0 +1,151 @@
+# memtrack - one hand-written Makefile.
+#
+#   make            build ./memtrack (installs missing Debian packages as root)
+#   make test       build and run every unit and end-to-end test
+#   make demo       trace the seed samples and print their top-10
+#   make bench      measure the tracer against a bare ptrace floor and ltrace
+#   make install    PREFIX=/usr/local DESTDIR=
+#   V=1             show full compiler command lines
+
+CC	?= cc
+PREFIX	?= /usr/local
+BUILD	:= build
+
+# Libraries found with pkg-config; the Debian packages that provide them.
+PKGS		:= libdw libelf capstone libzstd
+DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev
+# What the tests and benchmarks run beside memtrack.
+DEB_TEST	:= libcmocka-dev valgrind python3 ltrace
+TEST_PKGS	:= cmocka
+
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
+CFLAGS	?= -O2 -g
+WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	   -Wno-unused-parameter -Wformat=2 -Wundef
+CPPFLAGS += -D_GNU_SOURCE -I.
+ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++
+
+SRCS	:= memtrack.c $(wildcard tracer/*.c symbolizer/*.c formats/*.c analyzer/*.c)
+LIB_SRCS := $(filter-out memtrack.c,$(SRCS))
+OBJS	:= $(SRCS:%.c=$(BUILD)/%.o)
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+DEPFILES := $(OBJS:.o=.d)
+
+.PHONY: all deps test-deps test unit-tests e2e-tests demo bench install clean samples
+
+all: memtrack
+
+# Dependencies: present, installed here (root), or named in one line.
+DEPS_STAMP := $(BUILD)/.deps
+$(DEPS_STAMP):
+	$(Q)mkdir -p $(BUILD)
+	$(Q)if ! pkg-config --exists $(PKGS) 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "  APT     $(DEB_BUILD)"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD) >/dev/null || \
+			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEB_BUILD) >/dev/null; } || exit 1; \
+		else \
+			echo "memtrack needs: sudo apt-get install $(DEB_BUILD)" >&2; exit 1; \
+		fi; \
+	fi
+	$(Q)touch $@
+
+TEST_DEPS_STAMP := $(BUILD)/.test-deps
+$(TEST_DEPS_STAMP): $(DEPS_STAMP)
+	$(Q)missing=""; \
+	pkg-config --exists $(TEST_PKGS) 2>/dev/null || missing="$$missing libcmocka-dev"; \
+	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
+	command -v python3 >/dev/null || missing="$$missing python3"; \
+	command -v ltrace >/dev/null || missing="$$missing ltrace"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "  APT    $$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
+			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || exit 1; \
+		else \
+			echo "memtrack's tests need: sudo apt-get install$$missing" >&2; exit 1; \
+		fi; \
+	fi
+	$(Q)touch $@
+
+memtrack: $(DEPS_STAMP) $(OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(OBJS) $(LIBS)
+
+# The object rule is evaluated after the deps stamp, so pkg-config answers.
+$(BUILD)/%.o: %.c $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(DEPFILES)
+
+# --- samples: the programs the tests and the demo trace, at -O0 and -O2 ----
+SAMPLE_SRCS := $(wildcard samples/*.c)
+SAMPLE_NAMES := $(SAMPLE_SRCS:samples/%.c=%)
+SAMPLES_O0 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O0/%)
+SAMPLES_O2 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O2/%)
+
+# Built from the top directory with relative paths, so their DWARF names
+# read samples/x.c, as a user's own build would.
+$(BUILD)/samples/O0/%: samples/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (-O0)"
+	$(Q)$(CC) -O0 -g -Wall -o $@ $< -lm -lpthread
+
+$(BUILD)/samples/O2/%: samples/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (-O2)"
+	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lm -lpthread
+
+samples: $(SAMPLES_O0) $(SAMPLES_O2)
+
+# --- tests -------------------------------------------------------------------
+# A unit test named tests/unit/test_<component>_*.c links only the objects of
+# the components it needs, so each component can be tested on its own.
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+objs_of = $(patsubst %.c,$(BUILD)/%.o,$(foreach d,$(1),$(wildcard $(d)/*.c)))
+UNIT_LINK = mkdir -p $(dir $@); echo "  CC      $<"; \
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $^ \
+		$(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(BUILD)/tests/test_formats_%: tests/unit/test_formats_%.c $(call objs_of,formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(UNIT_LINK)
+$(BUILD)/tests/test_symbolizer_%: tests/unit/test_symbolizer_%.c $(call objs_of,symbolizer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(UNIT_LINK)
+$(BUILD)/tests/test_analyzer_%: tests/unit/test_analyzer_%.c $(call objs_of,analyzer symbolizer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(UNIT_LINK)
+$(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(UNIT_LINK)
+
+unit-tests: $(UNIT_BINS)
+
+test: memtrack samples $(UNIT_BINS) $(TEST_DEPS_STAMP)
+	$(Q)tests/run $(UNIT_BINS)
+
+# --- demo, bench ----------------------------------------------------------------
+demo: memtrack samples
+	$(Q)samples/demo.sh $(BUILD)
+
+BENCH_BINS := $(BUILD)/bench/churn $(BUILD)/bench/floor
+$(BUILD)/bench/%: bench/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) -O2 -g -Wall -o $@ $<
+
+bench: memtrack $(BENCH_BINS) $(TEST_DEPS_STAMP)
+	$(Q)bench/run $(BUILD)
+
+install: memtrack
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 memtrack $(DESTDIR)$(PREFIX)/bin/memtrack
+
+clean:
+	rm -rf $(BUILD) memtrack

@@ -1,0 +1,187 @@
+/*
+ * log.h - the event model of a memtrack log, shared by the writer (fed by
+ * the tracer) and the reader (feeding the analyzer).  The byte layout is
+ * specified in formats/FORMAT.md; this header is the in-memory view of it.
+ *
+ * A log describes one traced run: a header, then a stream of records.  Most
+ * records are events (numbered from 0 in log order, "#N" on the command
+ * line); the others define things events refer to: address spaces, modules,
+ * stack-trie nodes, strings and symbols.
+ */
+#ifndef MEMTRACK_FORMATS_LOG_H
+#define MEMTRACK_FORMATS_LOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define MT_LOG_MAGIC	     "MEMTRACK"	/* 8 bytes, no terminator in the file */
+#define MT_LOG_VERSION	     1		/* the only version this code reads or writes */
+#define MT_LOG_MAX_BUILD_ID  64
+
+/* How the run was traced (header.mode). */
+enum mt_mode {
+	MT_MODE_RUN = 1,	/* memtrack run: launched under ptrace */
+	MT_MODE_ATTACH = 2,	/* memtrack attach: seized a running process */
+};
+
+/* How mmap-family syscalls were captured (header.flags). */
+#define MT_LOG_SYSCALLS_SECCOMP	 0x1u	/* seccomp filter, SECCOMP_RET_TRACE */
+#define MT_LOG_SYSCALLS_PTRACE	 0x2u	/* PTRACE_SYSCALL on every syscall */
+#define MT_LOG_SYSCALLS_WRAPPERS 0x4u	/* breakpoints on libc's wrappers */
+
+/*
+ * The allocator entry points memtrack hooks.  The numbers are part of the
+ * format (ALLOC/FREE/REALLOC events store them): append, never renumber.
+ */
+enum mt_fn {
+	MT_FN_NONE = 0,
+	MT_FN_MALLOC = 1,
+	MT_FN_CALLOC = 2,
+	MT_FN_REALLOC = 3,
+	MT_FN_REALLOCARRAY = 4,
+	MT_FN_FREE = 5,
+	MT_FN_POSIX_MEMALIGN = 6,
+	MT_FN_ALIGNED_ALLOC = 7,
+	MT_FN_MEMALIGN = 8,
+	MT_FN_VALLOC = 9,
+	MT_FN_PVALLOC = 10,
+	MT_FN_COUNT
+};
+
+/* Name of an allocator function ("malloc"), or NULL when fn is unknown. */
+const char *mt_fn_name(unsigned fn);
+
+/*
+ * Event types.  The numbers are the record tags in the file (FORMAT.md);
+ * append, never renumber.
+ */
+enum mt_event_type {
+	MT_EV_ALLOC = 1,	 /* fn, addr = result (0: failed), size, arg, stack */
+	MT_EV_FREE = 2,		 /* fn, addr (never 0: free(NULL) is not logged) */
+	MT_EV_REALLOC = 3,	 /* fn, old_addr, addr = result, size, arg, stack */
+	MT_EV_MMAP = 4,		 /* addr = result, size = length, prot, mflags, fd,
+				    offset, path, flags, stack */
+	MT_EV_MUNMAP = 5,	 /* addr, size = length, result, flags, stack */
+	MT_EV_MREMAP = 6,	 /* old_addr, old_size, addr = result, size, mflags,
+				    flags, stack */
+	MT_EV_BRK = 7,		 /* arg = requested break, addr = resulting break,
+				    flags, stack */
+	MT_EV_THREAD_START = 8,	 /* tid started in process pid */
+	MT_EV_THREAD_EXIT = 9,	 /* tid ended; status = wait status if known */
+	MT_EV_PROC_START = 10,	 /* pid now runs in address space `space`;
+				    arg = parent pid, mflags = enum mt_proc_cause */
+	MT_EV_PROC_EXIT = 11,	 /* pid ended; status = wait status */
+	MT_EV_MARK = 12,	 /* arg = mark number (1-based), stack */
+	MT_EV_RSS = 13,		 /* size = resident set size in bytes */
+	MT_EV_TYPE_COUNT
+};
+
+/* Name of an event type ("alloc"), or NULL when unknown. */
+const char *mt_event_name(unsigned type);
+
+enum mt_proc_cause {
+	MT_PROC_EXEC = 1,	/* the first traced image, or an exec */
+	MT_PROC_FORK = 2,	/* fork/vfork/clone of a process */
+	MT_PROC_ATTACH = 3,	/* a running process we attached to */
+};
+
+/* Event flags (mt_event.flags). */
+#define MT_EVF_IN_ALLOC	 0x1u	/* syscall made from inside an allocator call */
+#define MT_EVF_FAILED	 0x2u	/* the call failed (NULL, MAP_FAILED, -errno) */
+#define MT_EVF_PREEXIST	 0x4u	/* attach: freed block allocated before attach */
+#define MT_EVF_TRUNCATED 0x8u	/* the stack was cut at --depth */
+
+/*
+ * One event.  Fields not listed for a type in the enum above are zero when
+ * read and ignored when written.
+ */
+struct mt_event {
+	uint32_t type;		/* enum mt_event_type */
+	uint32_t fn;		/* enum mt_fn (heap events) */
+	uint64_t time_ns;	/* since header.start, monotonic */
+	uint32_t pid;
+	uint32_t tid;
+	uint32_t space;		/* PROC_START only */
+	uint32_t flags;		/* MT_EVF_* */
+	uint64_t addr;
+	uint64_t old_addr;
+	uint64_t size;
+	uint64_t old_size;
+	uint64_t arg;		/* calloc: nmemb; memalign family: alignment */
+	uint32_t prot;		/* mmap */
+	uint32_t mflags;	/* mmap/mremap flags; PROC_START cause */
+	int64_t fd;		/* mmap */
+	uint64_t offset;	/* mmap */
+	uint32_t path;		/* string id of the mapped file, 0 = anonymous */
+	int64_t result;		/* munmap / failed syscalls: raw return value */
+	int64_t status;		/* exit events: wait(2) status, -1 unknown */
+	uint64_t stack;		/* stack-trie node id, 0 = no stack */
+};
+
+/*
+ * A module: one ELF file mapped into an address space.  pcs inside
+ * [start, end) belong to it; bias is the load bias (runtime address minus
+ * ELF virtual address).
+ */
+struct mt_module {
+	uint32_t id;		/* 1-based, in log order */
+	uint32_t space;
+	uint64_t start, end;
+	uint64_t bias;
+	const char *path;	/* borrowed */
+	uint8_t build_id[MT_LOG_MAX_BUILD_ID];
+	uint32_t build_id_len;
+};
+
+/*
+ * Symbols: what a pc means in the source.  A pc resolves to one or more
+ * frames, innermost inline level first; the last is the real function.
+ */
+#define MT_SYMF_ALLOCATOR 0x1u	/* the function is an allocator entry point or
+				   allocator internals: reports attribute to the
+				   first frame outside it */
+
+struct mt_symframe {
+	const char *function;	/* demangled; NULL if unknown */
+	const char *file;	/* full source path; NULL if unknown */
+	uint32_t line;		/* 0 if unknown */
+	uint32_t flags;		/* MT_SYMF_* */
+};
+
+#define MT_SYM_MAX_INLINE 16
+
+struct mt_symbol {
+	uint32_t space;
+	uint64_t pc;		/* as stored in stack nodes */
+	uint32_t module;	/* module id, 0 if the pc is in no known module */
+	uint64_t offset;	/* pc - module bias (an ELF address) */
+	const char *comp_dir;	/* compilation directory of the CU, or NULL */
+	uint32_t nframes;
+	struct mt_symframe frames[MT_SYM_MAX_INLINE];
+};
+
+/* The header: what was traced, how, when. */
+struct mt_log_header {
+	uint32_t version;
+	uint32_t mode;		/* enum mt_mode */
+	uint32_t flags;		/* MT_LOG_SYSCALLS_* */
+	uint32_t depth;		/* --depth */
+	uint32_t pid;		/* the first process traced */
+	uint64_t start_realtime_ns; /* CLOCK_REALTIME when tracing began */
+	const char *cwd;	/* borrowed */
+	uint32_t argc;
+	char *const *argv;	/* borrowed */
+};
+
+/* The trailer, written last by a tracer that finished normally. */
+struct mt_log_trailer {
+	int64_t exit_status;	/* wait(2) status of the first process, -1 unknown */
+	uint64_t duration_ns;
+	uint64_t events;	/* how many events the log holds */
+	uint32_t flags;		/* MT_TRAILER_* */
+};
+
+#define MT_TRAILER_DETACHED 0x1u /* attach mode: target still running */
+#define MT_TRAILER_ABORTED  0x2u /* tracer stopped early (signal) */
+
+#endif

@@ -1,0 +1,645 @@
+/*
+ * memtrack.c - the command line: one table of subcommands, one table of
+ * options.  This file only parses arguments and calls into the components
+ * (tracer, formats, symbolizer, analyzer); it is the only place that prints
+ * errors and chooses exit codes.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "analyzer/analyzer.h"
+#include "formats/log_writer.h"
+#include "symbolizer/symbolizer.h"
+#include "tracer/tracer.h"
+
+#define MEMTRACK_VERSION "0.1"
+
+/* Exit codes (documented in --help). */
+enum {
+	EXIT_OK = 0,
+	EXIT_PROBLEMS = 1,	/* done, with non-fatal problems (warnings) */
+	EXIT_FATAL = 2,
+	EXIT_USAGE = 64,
+	EXIT_NOEXEC = 126,	/* run: the command cannot be executed */
+	EXIT_NOTFOUND = 127,	/* run: the command does not exist */
+};
+
+#define MAX_LIST 64
+
+/* Every option of every command lands here. */
+struct args {
+	const char *output;
+	long depth;
+	int follow_forks;
+	int no_pin;
+	long limit;
+	const char *by;
+	const char *at;
+	const char *kind;
+	const char *include[MAX_LIST];
+	size_t ninclude;
+	const char *exclude[MAX_LIST];
+	size_t nexclude;
+	int cumulative;
+	int json;
+	int help;
+	/* positional arguments */
+	char **rest;
+	int nrest;
+};
+
+enum opt_type {
+	OPT_FLAG,	/* int, set to 1 */
+	OPT_LONG,	/* long, decimal, >= 0 */
+	OPT_STR,	/* const char * */
+	OPT_LIST,	/* const char *[MAX_LIST] + size_t count right after it */
+};
+
+struct opt {
+	const char *name;	/* long name without "--" */
+	char shortname;		/* 0 if none */
+	enum opt_type type;
+	size_t offset;		/* into struct args */
+	const char *argname;	/* shown in help; NULL for flags */
+	const char *help;
+};
+
+#define ARG(field) offsetof(struct args, field)
+
+static const struct opt opt_output = {"output", 'o', OPT_STR, ARG(output), "LOG",
+				      "write the log to LOG (default: memtrack.CMD.PID.log)"};
+static const struct opt opt_depth = {"depth", 0, OPT_LONG, ARG(depth), "N",
+				     "record up to N frames per stack (default 64; 0: none)"};
+static const struct opt opt_follow = {"follow-forks", 0, OPT_FLAG, ARG(follow_forks), NULL,
+				      "trace child processes too, into the same log"};
+static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
+				     "do not keep tracer and target on one CPU"};
+static const struct opt opt_by = {"by", 0, OPT_STR, ARG(by), "KEY",
+				  "group by lineno (default), filename, function or traceback"};
+static const struct opt opt_limit = {"limit", 'n', OPT_LONG, ARG(limit), "N",
+				     "print the N biggest entries (default 10; 0: all)"};
+static const struct opt opt_at = {"at", 0, OPT_STR, ARG(at), "WHEN",
+				  "snapshot at end (default), peak, <seconds>s, #<event>, mark:<n>"};
+static const struct opt opt_include = {"include", 0, OPT_LIST, ARG(include), "GLOB",
+				       "attribute to the innermost frame whose source path matches"};
+static const struct opt opt_exclude = {"exclude", 0, OPT_LIST, ARG(exclude), "GLOB",
+				       "skip frames whose source path matches"};
+static const struct opt opt_kind = {"kind", 0, OPT_STR, ARG(kind), "KIND",
+				    "heap (default), mmap or all"};
+static const struct opt opt_cumulative = {"cumulative", 0, OPT_FLAG, ARG(cumulative), NULL,
+					  "count every frame of a stack, not only the site"};
+static const struct opt opt_json = {"json", 0, OPT_FLAG, ARG(json), NULL,
+				    "print one JSON object"};
+
+struct command {
+	const char *name;
+	int (*fn)(struct args *a);
+	const char *synopsis;	/* after "memtrack NAME " */
+	const char *help;
+	const struct opt *opts[16];
+	int min_rest, max_rest;	/* positional arguments; max -1: unbounded */
+	int stop_at_first_arg;	/* options end at the first positional (run) */
+};
+
+static int cmd_run(struct args *a);
+static int cmd_top(struct args *a);
+static int cmd_summary(struct args *a);
+static int cmd_replay(struct args *a);
+
+static const struct command commands[] = {
+	{"run", cmd_run, "[OPTIONS] [--] CMD [ARGS...]",
+	 "Run CMD under ptrace and record its allocations and mappings.\n"
+	 "Exits with CMD's exit status (128+N if a signal N killed it), 127 if CMD\n"
+	 "does not exist, 126 if it cannot be executed.",
+	 {&opt_output, &opt_depth, &opt_nopin}, 1, -1, 1},
+	{"top", cmd_top, "LOG [OPTIONS]",
+	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
+	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
+	  &opt_cumulative},
+	 1, 1, 0},
+	{"summary", cmd_summary, "LOG [--json]",
+	 "Print totals: allocations, frees, bytes, peak, leaks, mappings.\n"
+	 "allocs/frees/bytes count like valgrind memcheck's \"total heap usage\".",
+	 {&opt_json}, 1, 1, 0},
+	{"replay", cmd_replay, "LOG",
+	 "Print every event of a log, symbolized, one a line.", {NULL}, 1, 1, 0},
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const char *progname = "memtrack";
+
+static void usage_error(const char *fmt, const char *what)
+{
+	fprintf(stderr, "%s: ", progname);
+	fprintf(stderr, fmt, what);
+	fprintf(stderr, " (try 'memtrack --help')\n");
+}
+
+static void print_command_help(const struct command *c, FILE *f)
+{
+	fprintf(f, "usage: memtrack %s %s\n\n%s\n", c->name, c->synopsis, c->help);
+	if (!c->opts[0])
+		return;
+	fprintf(f, "\noptions:\n");
+	for (const struct opt *const *op = c->opts; *op; op++) {
+		const struct opt *o = *op;
+		char left[64];
+		int n = 0;
+
+		if (o->shortname)
+			n = snprintf(left, sizeof(left), "-%c, ", o->shortname);
+		else
+			n = snprintf(left, sizeof(left), "    ");
+		snprintf(left + n, sizeof(left) - n, "--%s%s%s", o->name, o->argname ? " " : "",
+			 o->argname ? o->argname : "");
+		fprintf(f, "  %-24s %s%s\n", left, o->help,
+			o->type == OPT_LIST ? " (repeatable)" : "");
+	}
+}
+
+static void print_help(FILE *f)
+{
+	fprintf(f, "usage: memtrack COMMAND [ARGS...]\n\n"
+		   "memtrack traces a program's heap and mappings from outside (ptrace)\n"
+		   "and reports them the way Python's tracemalloc does.\n\ncommands:\n");
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		fprintf(f, "  memtrack %s %s\n", commands[i].name, commands[i].synopsis);
+	fprintf(f, "\nWHEN is end, peak, <seconds>s, #<event-number> or mark:<n>.\n"
+		   "'memtrack COMMAND --help' describes a command's options.\n\n"
+		   "exit status: 0 ok, 1 done with non-fatal problems (warnings),\n"
+		   "2 fatal error (bad or unreadable log, tracing failed), 64 usage error;\n"
+		   "run exits with the traced command's status (see 'memtrack run --help').\n");
+}
+
+static const struct opt *find_opt(const struct command *c, const char *name, size_t len,
+				  char shortname)
+{
+	for (const struct opt *const *op = c->opts; *op; op++) {
+		if (shortname && (*op)->shortname == shortname)
+			return *op;
+		if (!shortname && strlen((*op)->name) == len && !strncmp((*op)->name, name, len))
+			return *op;
+	}
+	return NULL;
+}
+
+static int set_opt(struct args *a, const struct opt *o, const char *val)
+{
+	char *base = (char *)a + o->offset;
+
+	switch (o->type) {
+	case OPT_FLAG:
+		*(int *)base = 1;
+		return 0;
+	case OPT_LONG: {
+		char *end;
+
+		errno = 0;
+		long v = strtol(val, &end, 10);
+
+		if (errno || end == val || *end || v < 0) {
+			fprintf(stderr, "%s: --%s wants a number >= 0, not '%s'\n", progname,
+				o->name, val);
+			return -1;
+		}
+		*(long *)base = v;
+		return 0;
+	}
+	case OPT_STR:
+		*(const char **)base = val;
+		return 0;
+	case OPT_LIST: {
+		const char **list = (const char **)base;
+		size_t *count = (size_t *)(base + sizeof(const char *[MAX_LIST]));
+
+		if (*count >= MAX_LIST) {
+			fprintf(stderr, "%s: too many --%s options (at most %d)\n", progname,
+				o->name, MAX_LIST);
+			return -1;
+		}
+		list[(*count)++] = val;
+		return 0;
+	}
+	}
+	return -1;
+}
+
+/* Parses argv (after the command name) into a; 0, or -1 after a message. */
+static int parse_args(const struct command *c, int argc, char **argv, struct args *a)
+{
+	static char *rest[4096];
+	int nrest = 0;
+	int only_positional = 0;
+
+	for (int i = 0; i < argc; i++) {
+		char *arg = argv[i];
+		const struct opt *o = NULL;
+		const char *val = NULL;
+
+		if (only_positional || arg[0] != '-' || !arg[1]) {
+			if (nrest >= (int)(sizeof(rest) / sizeof(rest[0]))) {
+				fprintf(stderr, "%s: too many arguments\n", progname);
+				return -1;
+			}
+			rest[nrest++] = arg;
+			if (c->stop_at_first_arg)
+				only_positional = 1;
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_positional = 1;
+			continue;
+		}
+		if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
+			a->help = 1;
+			continue;
+		}
+		if (arg[1] == '-') {
+			const char *name = arg + 2;
+			const char *eq = strchr(name, '=');
+			size_t len = eq ? (size_t)(eq - name) : strlen(name);
+
+			o = find_opt(c, name, len, 0);
+			if (eq)
+				val = eq + 1;
+		} else {
+			o = find_opt(c, NULL, 0, arg[1]);
+			if (o && arg[2])
+				val = arg + 2;
+		}
+		if (!o) {
+			fprintf(stderr, "%s %s: unknown option '%s' (try 'memtrack %s --help')\n",
+				progname, c->name, arg, c->name);
+			return -1;
+		}
+		if (o->type == OPT_FLAG) {
+			if (val) {
+				fprintf(stderr, "%s: --%s takes no value\n", progname, o->name);
+				return -1;
+			}
+		} else if (!val) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "%s: --%s needs a value (%s)\n", progname, o->name,
+					o->argname);
+				return -1;
+			}
+			val = argv[++i];
+		}
+		if (set_opt(a, o, val) < 0)
+			return -1;
+	}
+	if (a->help)
+		return 0;
+	if (nrest < c->min_rest) {
+		fprintf(stderr, "%s %s: missing %s (usage: memtrack %s %s)\n", progname, c->name,
+			c->min_rest == 1 && c->max_rest == 1 ? "LOG" : "arguments", c->name,
+			c->synopsis);
+		return -1;
+	}
+	if (c->max_rest >= 0 && nrest > c->max_rest) {
+		fprintf(stderr, "%s %s: unexpected argument '%s'\n", progname, c->name,
+			rest[c->max_rest]);
+		return -1;
+	}
+	rest[nrest] = NULL;
+	a->rest = rest;
+	a->nrest = nrest;
+	return 0;
+}
+
+/* --- run ----------------------------------------------------------------- */
+
+/* Finds cmd the way execvp would; 0, or an exit code after a message. */
+static int resolve_command(const char *cmd, char *path, size_t size)
+{
+	struct stat st;
+
+	if (strchr(cmd, '/')) {
+		if (snprintf(path, size, "%s", cmd) >= (int)size)
+			goto toolong;
+	} else {
+		const char *dirs = getenv("PATH");
+		int found = 0;
+
+		if (!dirs || !*dirs)
+			dirs = "/usr/local/bin:/usr/bin:/bin";
+		while (*dirs && !found) {
+			const char *colon = strchr(dirs, ':');
+			size_t len = colon ? (size_t)(colon - dirs) : strlen(dirs);
+
+			if (snprintf(path, size, "%.*s%s%s", (int)len, dirs, len ? "/" : "",
+				     cmd) >= (int)size)
+				goto toolong;
+			if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK))
+				found = 1;
+			dirs += len + (colon != NULL);
+		}
+		if (!found) {
+			fprintf(stderr, "%s: cannot run '%s': command not found\n", progname, cmd);
+			return EXIT_NOTFOUND;
+		}
+	}
+	if (stat(path, &st) < 0) {
+		fprintf(stderr, "%s: cannot run '%s': %s\n", progname, cmd, strerror(errno));
+		return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
+	}
+	if (S_ISDIR(st.st_mode) || access(path, X_OK) < 0) {
+		fprintf(stderr, "%s: cannot run '%s': %s\n", progname, cmd,
+			S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
+		return EXIT_NOEXEC;
+	}
+	return 0;
+toolong:
+	fprintf(stderr, "%s: cannot run '%s': path too long\n", progname, cmd);
+	return EXIT_NOEXEC;
+}
+
+struct symtab_ctx {
+	struct symbolizer *sym;
+	struct log_writer *w;
+	int err;
+};
+
+static int add_symbol(void *arg, uint32_t space, uint64_t pc)
+{
+	struct symtab_ctx *ctx = arg;
+	struct mt_symbol s;
+	int err = sym_resolve(ctx->sym, space, pc, &s);
+
+	if (err < 0)
+		return 0;	/* unresolvable pcs simply get no symbol */
+	err = log_writer_symbol(ctx->w, &s);
+	if (err < 0) {
+		ctx->err = err;
+		return 1;
+	}
+	return 0;
+}
+
+/* Resolves every distinct pc once and appends the symbol table. */
+static int write_symbols(struct log_writer *w)
+{
+	struct symtab_ctx ctx = {.w = w};
+	const struct mt_module *mods;
+	size_t nmods;
+	int err = sym_open(&ctx.sym);
+
+	if (err < 0)
+		return err;
+	mods = log_writer_modules(w, &nmods);
+	for (size_t i = 0; i < nmods; i++)
+		sym_add_module(ctx.sym, &mods[i]);
+	log_writer_foreach_pc(w, add_symbol, &ctx);
+	sym_close(ctx.sym);
+	return ctx.err;
+}
+
+static int exit_code_of(int64_t status)
+{
+	if (status < 0)
+		return EXIT_FATAL;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return EXIT_FATAL;
+}
+
+static int cmd_run(struct args *a)
+{
+	struct tracer_opts to = {
+		.argv = a->rest,
+		.depth = a->depth < 0 ? 64 : (unsigned)a->depth,
+		.pin = !a->no_pin,
+	};
+	struct tracer_result res = {.exit_status = -1};
+	struct tracer *t = NULL;
+	struct log_writer *w = NULL;
+	char path[PATH_MAX], logpath[PATH_MAX], cwd[PATH_MAX];
+	struct timespec now;
+	int err, code;
+
+	code = resolve_command(a->rest[0], path, sizeof(path));
+	if (code)
+		return code;
+	to.path = path;
+	if (a->depth > 1024) {
+		fprintf(stderr, "%s: --depth %ld is too deep (at most 1024)\n", progname, a->depth);
+		return EXIT_USAGE;
+	}
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	err = tracer_launch(&t, &to, &res);
+	if (err < 0) {
+		fprintf(stderr, "%s: %s\n", progname, res.error);
+		return EXIT_FATAL;
+	}
+
+	if (a->output) {
+		snprintf(logpath, sizeof(logpath), "%s", a->output);
+	} else {
+		const char *base = strrchr(a->rest[0], '/');
+
+		base = base ? base + 1 : a->rest[0];
+		snprintf(logpath, sizeof(logpath), "memtrack.%s.%d.log", base,
+			 (int)tracer_pid(t));
+	}
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	struct mt_log_header h = {
+		.version = MT_LOG_VERSION,
+		.mode = MT_MODE_RUN,
+		.flags = tracer_log_flags(&to),
+		.depth = to.depth,
+		.pid = (uint32_t)tracer_pid(t),
+		.start_realtime_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+		.cwd = cwd,
+		.argc = (uint32_t)a->nrest,
+		.argv = a->rest,
+	};
+	err = log_writer_open(&w, logpath, &h);
+	if (err < 0) {
+		fprintf(stderr, "%s: cannot write %s: %s\n", progname, logpath, strerror(-err));
+		tracer_close(t);
+		return EXIT_FATAL;
+	}
+
+	err = tracer_trace(t, w, &res);
+	tracer_close(t);
+	if (err < 0)
+		fprintf(stderr, "%s: %s\n", progname, res.error);
+
+	int serr = write_symbols(w);
+	struct mt_log_trailer tr = {
+		.exit_status = res.exit_status,
+		.duration_ns = 0,
+		.events = log_writer_events(w),
+		.flags = res.tracer_signal ? MT_TRAILER_ABORTED : 0,
+	};
+	struct timespec end;
+
+	clock_gettime(CLOCK_REALTIME, &end);
+	tr.duration_ns = (uint64_t)((end.tv_sec - now.tv_sec) * 1000000000ll +
+				    (end.tv_nsec - now.tv_nsec));
+	int cerr = log_writer_close(w, &tr);
+
+	if (serr < 0 || cerr < 0) {
+		fprintf(stderr, "%s: writing %s failed: %s\n", progname, logpath,
+			strerror(-(serr < 0 ? serr : cerr)));
+		return EXIT_FATAL;
+	}
+	fprintf(stderr, "%s: %llu events written to %s\n", progname,
+		(unsigned long long)tr.events, logpath);
+	if (err < 0)
+		return EXIT_FATAL;
+	if (res.tracer_signal)
+		return 128 + res.tracer_signal;
+	return exit_code_of(res.exit_status);
+}
+
+/* --- reports ------------------------------------------------------------- */
+
+static int fill_an_opts(struct args *a, struct an_opts *o)
+{
+	static const char *const groups[] = {"lineno", "filename", "function", "traceback"};
+
+	memset(o, 0, sizeof(*o));
+	o->log = a->rest[0];
+	o->limit = a->limit < 0 ? 10 : a->limit;
+	o->by = AN_BY_LINENO;
+	if (a->by) {
+		size_t i;
+
+		for (i = 0; i < sizeof(groups) / sizeof(groups[0]); i++)
+			if (!strcmp(a->by, groups[i]))
+				break;
+		if (i == sizeof(groups) / sizeof(groups[0])) {
+			usage_error("unknown --by key '%s': use lineno, filename, function or "
+				    "traceback", a->by);
+			return -1;
+		}
+		o->by = (enum an_group)i;
+	}
+	o->kind = AN_KIND_HEAP;
+	if (a->kind) {
+		if (!strcmp(a->kind, "heap"))
+			o->kind = AN_KIND_HEAP;
+		else if (!strcmp(a->kind, "mmap"))
+			o->kind = AN_KIND_MMAP;
+		else if (!strcmp(a->kind, "all"))
+			o->kind = AN_KIND_ALL;
+		else {
+			usage_error("unknown --kind '%s': use heap, mmap or all", a->kind);
+			return -1;
+		}
+	}
+	o->at.kind = AN_WHEN_END;
+	if (a->at && an_when_parse(a->at, &o->at) < 0) {
+		usage_error("bad WHEN '%s': use end, peak, <seconds>s, #<event> or mark:<n>",
+			    a->at);
+		return -1;
+	}
+	o->include = a->include;
+	o->ninclude = a->ninclude;
+	o->exclude = a->exclude;
+	o->nexclude = a->nexclude;
+	o->cumulative = a->cumulative;
+	o->json = a->json;
+	return 0;
+}
+
+static int report(struct args *a, int (*fn)(const struct an_opts *, FILE *, struct an_status *))
+{
+	struct an_opts o;
+	struct an_status st = {{0}};
+	int ret;
+
+	if (fill_an_opts(a, &o) < 0)
+		return EXIT_USAGE;
+	ret = fn(&o, stdout, &st);
+	if (fflush(stdout) == EOF && ret >= 0) {
+		fprintf(stderr, "%s: writing the report failed: %s\n", progname, strerror(errno));
+		return EXIT_FATAL;
+	}
+	if (st.message[0]) {
+		/* one line per warning or the one error line */
+		const char *line = st.message;
+
+		while (*line) {
+			const char *nl = strchr(line, '\n');
+			int len = nl ? (int)(nl - line) : (int)strlen(line);
+
+			fprintf(stderr, "%s: %s%.*s\n", progname, ret < 0 ? "" : "warning: ",
+				len, line);
+			line += len + (nl != NULL);
+		}
+	}
+	if (ret < 0)
+		return EXIT_FATAL;
+	return ret > 0 ? EXIT_PROBLEMS : EXIT_OK;
+}
+
+static int cmd_top(struct args *a)
+{
+	return report(a, an_top);
+}
+
+static int cmd_summary(struct args *a)
+{
+	return report(a, an_summary);
+}
+
+static int cmd_replay(struct args *a)
+{
+	return report(a, an_replay);
+}
+
+int main(int argc, char **argv)
+{
+	struct args a = {.depth = -1, .limit = -1};
+	const struct command *c = NULL;
+
+	if (argc < 2) {
+		print_help(stderr);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		if (argc > 2 && strcmp(argv[1], "help") == 0) {
+			for (size_t i = 0; i < NCOMMANDS; i++)
+				if (!strcmp(commands[i].name, argv[2])) {
+					print_command_help(&commands[i], stdout);
+					return EXIT_OK;
+				}
+		}
+		print_help(stdout);
+		return EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("memtrack %s (log format %d)\n", MEMTRACK_VERSION, MT_LOG_VERSION);
+		return EXIT_OK;
+	}
+	for (size_t i = 0; i < NCOMMANDS; i++)
+		if (!strcmp(commands[i].name, argv[1]))
+			c = &commands[i];
+	if (!c) {
+		usage_error("unknown command '%s'", argv[1]);
+		return EXIT_USAGE;
+	}
+	if (parse_args(c, argc - 2, argv + 2, &a) < 0)
+		return EXIT_USAGE;
+	if (a.help) {
+		print_command_help(c, stdout);
+		return EXIT_OK;
+	}
+	return c->fn(&a);
+}

@@ -1,0 +1,32 @@
+/*
+ * symbolizer.h - what an address means in the source: function (demangled),
+ * file, line and inline chain, through libdw.  Used once per distinct pc at
+ * the end of a run, and by the analyzer for logs that lack a symbol table.
+ *
+ * The symbolizer never touches a process: it opens the module files by path
+ * (checking the build-id when the log recorded one) and caches each.
+ */
+#ifndef MEMTRACK_SYMBOLIZER_H
+#define MEMTRACK_SYMBOLIZER_H
+
+#include "../formats/log.h"
+
+struct symbolizer;
+
+int sym_open(struct symbolizer **out);
+
+/* Tells the symbolizer a module exists; m is copied. */
+int sym_add_module(struct symbolizer *s, const struct mt_module *m);
+
+/* Resolves (space, pc).  pc is a stack-node pc: an exact instruction address
+ * for the innermost frame, return address minus one for callers.  Fills *out
+ * (nframes may be 0 when only the module is known; module 0 when not even
+ * that).  Strings are owned by the symbolizer until sym_close(). */
+int sym_resolve(struct symbolizer *s, uint32_t space, uint64_t pc, struct mt_symbol *out);
+
+/* Non-zero when a module has line information (DWARF found for it). */
+int sym_module_has_lines(struct symbolizer *s, uint32_t module_id);
+
+void sym_close(struct symbolizer *s);
+
+#endif

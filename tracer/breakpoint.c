@@ -1,0 +1,365 @@
+/*
+ * breakpoint.c - decoding displaced instructions with capstone, building
+ * out-of-line slots, resuming hits without single-stepping, and the
+ * per-process breakpoint table.
+ *
+ * Why out of line rather than emulation for ordinary instructions: the hit
+ * has to rewrite rip anyway (one PTRACE_SETREGS), and pointing it at a copy
+ * costs nothing more, while the CPU then computes flags, memory effects and
+ * stack pushes itself — `test %rdi,%rdi` (free), `cmpb $0,x(%rip)`
+ * (posix_memalign) and `push %r12` (malloc) all come out exact with no
+ * extra write to the tracee.  Branches cannot run elsewhere without
+ * changing meaning, so those are emulated.
+ */
+#include <capstone/capstone.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "breakpoint.h"
+#include "memory.h"
+
+static csh cs_handle;
+static int cs_ready;
+
+static int cs_get(csh *h)
+{
+	if (!cs_ready) {
+		if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK)
+			return -ENOTSUP;
+		cs_option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON);
+		cs_ready = 1;
+	}
+	*h = cs_handle;
+	return 0;
+}
+
+static int fits_i32(int64_t v)
+{
+	return v >= INT32_MIN && v <= INT32_MAX;
+}
+
+/* The condition code of a jcc, from its opcode (after branch-hint prefixes). */
+static int jcc_code(const uint8_t *b, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len && (b[i] == 0x2e || b[i] == 0x3e || b[i] == 0xf2))
+		i++;
+	if (i < len && b[i] >= 0x70 && b[i] <= 0x7f)
+		return b[i] & 0xf;
+	if (i + 1 < len && b[i] == 0x0f && b[i + 1] >= 0x80 && b[i + 1] <= 0x8f)
+		return b[i + 1] & 0xf;
+	return -1;
+}
+
+static int cond_true(unsigned cc, unsigned long long flags)
+{
+	int cf = flags & 0x1, pf = !!(flags & 0x4), zf = !!(flags & 0x40);
+	int sf = !!(flags & 0x80), of = !!(flags & 0x800);
+	int r;
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+static int has_group(const cs_insn *in, uint8_t group)
+{
+	for (uint8_t i = 0; i < in->detail->groups_count; i++)
+		if (in->detail->groups[i] == group)
+			return 1;
+	return 0;
+}
+
+/* The rip-relative memory operand, if any. */
+static const cs_x86_op *rip_operand(const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+
+	for (uint8_t i = 0; i < x->op_count; i++)
+		if (x->operands[i].type == X86_OP_MEM && x->operands[i].mem.base == X86_REG_RIP)
+			return &x->operands[i];
+	return NULL;
+}
+
+static int prepare_branch(struct bp *bp, const cs_insn *in)
+{
+	const cs_x86 *x = &in->detail->x86;
+	const cs_x86_op *op = x->op_count == 1 ? &x->operands[0] : NULL;
+	uint64_t next = bp->addr + bp->len;
+
+	if (!op)
+		return -ENOTSUP;
+	if (in->id == X86_INS_JMP && op->type == X86_OP_IMM) {
+		bp->exec = BP_EXEC_JMP;
+		bp->target = (uint64_t)op->imm;
+		return 0;
+	}
+	if (in->id == X86_INS_JMP && op->type == X86_OP_MEM && op->mem.base == X86_REG_RIP &&
+	    op->mem.index == X86_REG_INVALID) {
+		bp->exec = BP_EXEC_JMP_MEM;
+		bp->target = next + (uint64_t)op->mem.disp;
+		return 0;
+	}
+	if (in->id == X86_INS_CALL && op->type == X86_OP_IMM) {
+		bp->exec = BP_EXEC_CALL;
+		bp->target = (uint64_t)op->imm;
+		return 0;
+	}
+	if (op->type == X86_OP_IMM && has_group(in, X86_GRP_JUMP)) {
+		int cc = jcc_code(bp->orig, bp->len);
+
+		if (cc < 0)
+			return -ENOTSUP;	/* loop, jrcxz: not seen at entry points */
+		bp->exec = BP_EXEC_JCC;
+		bp->cond = (uint8_t)cc;
+		bp->target = (uint64_t)op->imm;
+		return 0;
+	}
+	return -ENOTSUP;
+}
+
+static int prepare_xol(struct bp *bp, const cs_insn *in, uint64_t slot_addr,
+		       uint8_t slot[BP_SLOT_SIZE], int *slot_used)
+{
+	const cs_x86_op *rip = rip_operand(in);
+	uint64_t next = bp->addr + bp->len;
+	size_t n = bp->len;
+	int64_t rel;
+
+	memcpy(slot, bp->orig, bp->len);
+	if (rip) {
+		const cs_x86_encoding *enc = &in->detail->x86.encoding;
+		int64_t disp = in->detail->x86.disp;
+		int32_t nd;
+
+		/* The operand is next + disp; from the slot it must be the same. */
+		if (!enc->disp_offset || enc->disp_size != 4)
+			return -ENOTSUP;
+		rel = (int64_t)(next - (slot_addr + bp->len)) + disp;
+		if (!fits_i32(rel))
+			return -ENOTSUP;
+		nd = (int32_t)rel;
+		memcpy(slot + enc->disp_offset, &nd, 4);
+	}
+	rel = (int64_t)(next - (slot_addr + n + 5));
+	if (fits_i32(rel)) {
+		int32_t r = (int32_t)rel;
+
+		slot[n++] = 0xe9;	/* jmp rel32 */
+		memcpy(slot + n, &r, 4);
+		n += 4;
+	} else {
+		static const uint8_t jmp_abs[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
+
+		memcpy(slot + n, jmp_abs, sizeof(jmp_abs));
+		n += sizeof(jmp_abs);
+		memcpy(slot + n, &next, 8);
+		n += 8;
+	}
+	while (n < BP_SLOT_SIZE)
+		slot[n++] = 0xcc;	/* never executed: trap if ever reached */
+	bp->exec = BP_EXEC_XOL;
+	bp->target = slot_addr;
+	*slot_used = 1;
+	return 0;
+}
+
+int bp_prepare(struct bp *bp, const uint8_t *code, size_t ncode, uint64_t slot_addr,
+	       uint8_t slot[BP_SLOT_SIZE], int *slot_used)
+{
+	cs_insn *in = NULL;
+	csh h;
+	int err;
+
+	*slot_used = 0;
+	if ((err = cs_get(&h)) < 0)
+		return err;
+	if (ncode > sizeof(bp->orig))
+		ncode = sizeof(bp->orig);
+	memcpy(bp->orig, code, ncode);
+	if (cs_disasm(h, code, ncode, bp->addr, 1, &in) != 1)
+		return -ENOTSUP;
+	bp->len = (uint8_t)in->size;
+	bp->one_byte = in->size == 1;
+
+	if (in->id == X86_INS_NOP || in->id == X86_INS_ENDBR64) {
+		bp->exec = BP_EXEC_SKIP;
+		err = 0;
+	} else if (has_group(in, X86_GRP_JUMP) || has_group(in, X86_GRP_CALL) ||
+		   has_group(in, X86_GRP_BRANCH_RELATIVE)) {
+		err = prepare_branch(bp, in);
+	} else if (has_group(in, X86_GRP_RET) || has_group(in, X86_GRP_INT) ||
+		   has_group(in, X86_GRP_IRET)) {
+		err = -ENOTSUP;
+	} else if (!slot_addr) {
+		err = -ENOTSUP;
+	} else {
+		err = prepare_xol(bp, in, slot_addr, slot, slot_used);
+	}
+	cs_free(in, 1);
+	return err;
+}
+
+void bp_describe(const struct bp *bp, char *buf, size_t size)
+{
+	cs_insn *in = NULL;
+	csh h;
+
+	if (cs_get(&h) < 0 || cs_disasm(h, bp->orig, sizeof(bp->orig), bp->addr, 1, &in) != 1) {
+		snprintf(buf, size, "(undecodable)");
+		return;
+	}
+	snprintf(buf, size, "%s %s", in->mnemonic, in->op_str);
+	cs_free(in, 1);
+}
+
+int bp_resume(const struct bp *bp, pid_t tid, int memfd, struct user_regs_struct *regs)
+{
+	uint64_t next = bp->addr + bp->len;
+
+	switch (bp->exec) {
+	case BP_EXEC_XOL:
+		regs->rip = bp->target;
+		return 0;
+	case BP_EXEC_SKIP:
+		regs->rip = next;
+		return 0;
+	case BP_EXEC_JMP:
+		regs->rip = bp->target;
+		return 0;
+	case BP_EXEC_JMP_MEM: {
+		uint64_t dest;
+		int err = tmem_read_all(tid, bp->target, &dest, sizeof(dest));
+
+		if (err < 0)
+			return err;
+		regs->rip = dest;
+		return 0;
+	}
+	case BP_EXEC_JCC:
+		regs->rip = cond_true(bp->cond, regs->eflags) ? bp->target : next;
+		return 0;
+	case BP_EXEC_CALL: {
+		int err = tmem_write(memfd, regs->rsp - 8, &next, sizeof(next));
+
+		if (err < 0)
+			return err;
+		regs->rsp -= 8;
+		regs->rip = bp->target;
+		return 0;
+	}
+	}
+	return -EINVAL;
+}
+
+int bp_insert(const struct bp *bp, int memfd)
+{
+	static const uint8_t int3 = 0xcc;
+
+	return tmem_write(memfd, bp->addr, &int3, 1);
+}
+
+int bp_remove(const struct bp *bp, int memfd)
+{
+	return tmem_write(memfd, bp->addr, bp->orig, 1);
+}
+
+/* --- the table ------------------------------------------------------------ */
+
+static size_t slot_of(uint64_t addr, size_t cap)
+{
+	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
+}
+
+struct bp *bpt_find(const struct bp_table *t, uint64_t addr)
+{
+	if (!t->cap)
+		return NULL;
+	for (size_t i = slot_of(addr, t->cap);; i = (i + 1) & (t->cap - 1)) {
+		if (t->slots[i].addr == addr)
+			return &t->slots[i];
+		if (!t->slots[i].addr)
+			return NULL;
+	}
+}
+
+static int grow(struct bp_table *t)
+{
+	size_t ncap = t->cap ? t->cap * 2 : 32;
+	struct bp *ns = calloc(ncap, sizeof(*ns));
+
+	if (!ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slots[i].addr)
+			continue;
+		size_t j = slot_of(t->slots[i].addr, ncap);
+
+		while (ns[j].addr)
+			j = (j + 1) & (ncap - 1);
+		ns[j] = t->slots[i];
+	}
+	free(t->slots);
+	t->slots = ns;
+	t->cap = ncap;
+	return 0;
+}
+
+struct bp *bpt_add(struct bp_table *t, uint64_t addr)
+{
+	struct bp *b = bpt_find(t, addr);
+
+	if (b)
+		return b;
+	if ((t->n + 1) * 2 > t->cap && grow(t) < 0)
+		return NULL;
+	size_t i = slot_of(addr, t->cap);
+
+	while (t->slots[i].addr)
+		i = (i + 1) & (t->cap - 1);
+	memset(&t->slots[i], 0, sizeof(t->slots[i]));
+	t->slots[i].addr = addr;
+	t->n++;
+	return &t->slots[i];
+}
+
+void bpt_del(struct bp_table *t, uint64_t addr)
+{
+	struct bp *b = bpt_find(t, addr);
+
+	if (!b)
+		return;
+	/* Backward-shift deletion keeps probe chains intact. */
+	size_t i = (size_t)(b - t->slots);
+
+	t->slots[i].addr = 0;
+	t->n--;
+	for (size_t j = (i + 1) & (t->cap - 1); t->slots[j].addr; j = (j + 1) & (t->cap - 1)) {
+		struct bp moved = t->slots[j];
+
+		t->slots[j].addr = 0;
+		size_t k = slot_of(moved.addr, t->cap);
+
+		while (t->slots[k].addr)
+			k = (k + 1) & (t->cap - 1);
+		t->slots[k] = moved;
+	}
+}
+
+void bpt_free(struct bp_table *t)
+{
+	free(t->slots);
+	t->slots = NULL;
+	t->cap = t->n = 0;
+}

@@ -1,0 +1,87 @@
+/*
+ * breakpoint.h - int3 breakpoints that never single-step.
+ *
+ * When a breakpoint is placed, capstone decodes the instruction it
+ * displaces, once.  On every hit the tracer makes the thread continue as if
+ * that instruction had executed in place: branches are emulated from their
+ * decoded operands; everything else runs out of line from a slot in a
+ * scratch page (relocated when rip-relative) that jumps back after it.  The
+ * int3 never leaves the code, so no other thread can run past it.
+ */
+#ifndef MEMTRACK_TRACER_BREAKPOINT_H
+#define MEMTRACK_TRACER_BREAKPOINT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+enum bp_kind {
+	BP_ALLOC = 1,		/* an allocator entry point */
+	BP_TRAMPOLINE,		/* where hijacked returns land */
+	BP_ENTRY,		/* one-shot: the program's entry point */
+};
+
+enum bp_exec {
+	BP_EXEC_XOL = 1,	/* run the copy in the slot; it jumps back */
+	BP_EXEC_SKIP,		/* nop, endbr64: nothing to do */
+	BP_EXEC_JMP,		/* rip = target */
+	BP_EXEC_JMP_MEM,	/* rip = *(u64 *)target (jmp *disp(%rip)) */
+	BP_EXEC_JCC,		/* rip = cond ? target : next */
+	BP_EXEC_CALL,		/* push next; rip = target */
+	BP_EXEC_NONE,		/* the handler decides (trampoline, one-shot) */
+};
+
+#define BP_SLOT_SIZE 32		/* bytes of scratch per out-of-line slot */
+
+struct bp {
+	uint64_t addr;
+	uint8_t orig[16];	/* the bytes under the int3 (first is displaced) */
+	uint8_t len;		/* length of the displaced instruction */
+	uint8_t kind;		/* enum bp_kind */
+	uint8_t exec;		/* enum bp_exec */
+	uint8_t cond;		/* BP_EXEC_JCC: x86 condition code 0..15 */
+	uint8_t one_byte;	/* the displaced instruction is 1 byte long, so
+				   addr + 1 is a real instruction boundary */
+	uint32_t fn;		/* BP_ALLOC: enum mt_fn */
+	uint64_t target;	/* branch target, or the slot for XOL */
+};
+
+/*
+ * Decodes the instruction at bp->addr from code[0..ncode) and decides how
+ * hits continue.  When it must run out of line, the slot bytes for address
+ * slot_addr are built into slot[BP_SLOT_SIZE] and *slot_used is set; the
+ * caller writes them to the tracee.  Returns 0, or -ENOTSUP for an
+ * instruction that can neither be emulated nor relocated to slot_addr.
+ */
+int bp_prepare(struct bp *bp, const uint8_t *code, size_t ncode, uint64_t slot_addr,
+	       uint8_t slot[BP_SLOT_SIZE], int *slot_used);
+
+/* A printable form of the displaced instruction ("push r12"), for errors. */
+void bp_describe(const struct bp *bp, char *buf, size_t size);
+
+/*
+ * Makes regs continue past the displaced instruction of a hit breakpoint
+ * (regs->rip is still bp->addr + 1 on entry).  May read or write tracee
+ * memory (jmp through memory, call).  0 or a negative errno.
+ */
+int bp_resume(const struct bp *bp, pid_t tid, int memfd, struct user_regs_struct *regs);
+
+/* Places / removes the int3; 0 or a negative errno. */
+int bp_insert(const struct bp *bp, int memfd);
+int bp_remove(const struct bp *bp, int memfd);
+
+/* A small open-addressing table of breakpoints by address. */
+struct bp_table {
+	struct bp *slots;	/* addr 0 = empty */
+	size_t cap, n;
+};
+
+struct bp *bpt_find(const struct bp_table *t, uint64_t addr);
+/* Adds (or returns the existing) breakpoint at addr; NULL on ENOMEM.  The
+ * pointer is valid until the next bpt_add or bpt_del. */
+struct bp *bpt_add(struct bp_table *t, uint64_t addr);
+void bpt_del(struct bp_table *t, uint64_t addr);
+void bpt_free(struct bp_table *t);
+
+#endif

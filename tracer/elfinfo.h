@@ -1,0 +1,38 @@
+/*
+ * elfinfo.h - the facts the tracer needs from an ELF file on disk: its
+ * type, load segments (to compute a load bias from a mapping), build-id,
+ * and function symbols by name (.symtab and .dynsym).
+ */
+#ifndef MEMTRACK_TRACER_ELFINFO_H
+#define MEMTRACK_TRACER_ELFINFO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct elfinfo;
+
+/* Opens path; 0 or a negative errno (-ENOEXEC: not a usable ELF file). */
+int elfinfo_open(struct elfinfo **out, const char *path);
+void elfinfo_close(struct elfinfo *e);
+
+/* Non-zero for ET_DYN (PIE or shared object), zero for ET_EXEC. */
+int elfinfo_is_dyn(const struct elfinfo *e);
+
+/* Non-zero when the file has a PT_INTERP (a dynamically linked program). */
+int elfinfo_has_interp(const struct elfinfo *e);
+
+/* The load bias implied by a mapping of file offset `offset` at `start`;
+ * 0 or -ENOENT if no PT_LOAD covers that offset. */
+int elfinfo_bias(const struct elfinfo *e, uint64_t start, uint64_t offset, uint64_t *bias);
+
+/* Build-id note; returns its length (0 if none), copying at most max bytes. */
+size_t elfinfo_build_id(const struct elfinfo *e, uint8_t *out, size_t max);
+
+/* A defined global or weak function (or ifunc) symbol by exact name, from .symtab or
+ * .dynsym; value is an ELF address.  0 or -ENOENT. */
+int elfinfo_symbol(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size);
+
+/* Non-zero when the file has a .symtab (it is not stripped). */
+int elfinfo_has_symtab(const struct elfinfo *e);
+
+#endif

@@ -1,0 +1,191 @@
+/*
+ * inject.c - making a stopped tracee run one syscall for the tracer, and
+ * the scratch pages obtained that way (out-of-line slots, the return
+ * trampoline, a syscall instruction for later injections).
+ *
+ * Where the syscall instruction comes from: a thread stopped at a
+ * syscall-exit-stop has one at rip - 2 (the one it just executed); once a
+ * scratch page exists it holds one; otherwise two bytes at rip are
+ * borrowed and restored (only when no other thread can run there).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+
+#include "memory.h"
+#include "procmaps.h"
+#include "trace.h"
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static const uint8_t syscall_bytes[2] = {0x0f, 0x05};
+
+/* Waits for the injected syscall's exit; 0, or a negative errno. */
+static int run_to_exit(struct tthread *t, int64_t *ret)
+{
+	for (;;) {
+		struct __ptrace_syscall_info info;
+		int status;
+
+		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
+			return -errno;
+		if (waitpid(t->tid, &status, __WALL) < 0)
+			return -errno;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			t->state = TS_GONE;
+			return -ESRCH;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		int sig = WSTOPSIG(status);
+		int event = status >> 16;
+
+		if (sig == (SIGTRAP | 0x80) || event == PTRACE_EVENT_SECCOMP) {
+			long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
+
+			if (n > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT) {
+				*ret = info.exit.rval;
+				return 0;
+			}
+			continue;	/* entry or seccomp stop: go on to the exit */
+		}
+		if (event == PTRACE_EVENT_EXIT) {
+			t->state = TS_GONE;
+			return -ESRCH;
+		}
+		/* A signal arrived first: keep it for later, run the syscall. */
+		if (!event && sig != SIGTRAP)
+			t->pending_signal = sig;
+	}
+}
+
+int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
+		   int64_t *ret)
+{
+	struct tproc *p = t->proc;
+	struct user_regs_struct saved, regs;
+	uint8_t orig[2];
+	uint64_t insn;
+	int patched = 0, err;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
+		return -errno;
+	if (t->at_syscall_exit && tmem_read_all(t->tid, saved.rip - 2, orig, 2) == 0 &&
+	    !memcmp(orig, syscall_bytes, 2)) {
+		insn = saved.rip - 2;
+	} else if (p->syscall_insn) {
+		insn = p->syscall_insn;
+	} else {
+		insn = saved.rip;
+		if ((err = tmem_read_all(t->tid, insn, orig, 2)) < 0 ||
+		    (err = tmem_write(p->memfd, insn, syscall_bytes, 2)) < 0)
+			return err;
+		patched = 1;
+	}
+	regs = saved;
+	regs.rip = insn;
+	regs.rax = (uint64_t)nr;
+	regs.orig_rax = (uint64_t)-1;
+	regs.rdi = args[0];
+	regs.rsi = args[1];
+	regs.rdx = args[2];
+	regs.r10 = args[3];
+	regs.r8 = args[4];
+	regs.r9 = args[5];
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = run_to_exit(t, ret);
+	if (err == 0 && ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
+		err = -errno;
+	/* the thread now sits at a syscall-exit-stop again */
+	t->at_syscall_exit = 1;
+out:
+	if (patched && t->state != TS_GONE)
+		tmem_write(p->memfd, insn, orig, 2);
+	return err;
+}
+
+/*
+ * A page of scratch within reach of near (rip-relative operands in slots
+ * must reach back: +-2 GiB, we stay within 1 GiB).  Mapped read+exec only:
+ * the tracer writes it through /proc/PID/mem, the program cannot.
+ */
+static int new_page(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t near,
+		    uint64_t *out)
+{
+	const uint64_t reach = 1ull << 30, page = 4096;
+	struct pmaps maps;
+	uint64_t lo, hi, addr;
+	int64_t ret;
+	int err;
+
+	if (p->nscratch == MAX_SCRATCH)
+		return -ENOSPC;
+	if ((err = pmaps_read(p->pid, &maps)) < 0)
+		return err;
+	lo = near > reach + 0x10000 ? near - reach : 0x10000;
+	hi = near + reach < 0x7ffffffff000ull ? near + reach : 0x7ffffffff000ull;
+	addr = pmaps_find_gap(&maps, near, page, lo, hi);
+	pmaps_free(&maps);
+	if (!addr)
+		return -ENOMEM;
+	uint64_t args[6] = {addr, page, PROT_READ | PROT_EXEC,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, (uint64_t)-1, 0};
+
+	if ((err = inject_syscall(tr, t, SYS_mmap, args, &ret)) < 0)
+		return err;
+	if (sc_failed(ret))
+		return (int)ret;
+	if ((uint64_t)ret != addr)
+		return -EEXIST;
+
+	/* Every page starts with the trampoline int3 and a syscall insn. */
+	static const uint8_t head[16] = {0xcc, 0xcc, 0xcc, 0xcc, 0x0f, 0x05, 0xcc, 0xcc,
+					 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc, 0xcc};
+
+	if ((err = tmem_write(p->memfd, addr, head, sizeof(head))) < 0)
+		return err;
+	if (!p->trampoline) {
+		p->trampoline = addr;
+		p->syscall_insn = addr + 4;
+	}
+	p->scratch[p->nscratch] = addr;
+	p->scratch_used[p->nscratch] = sizeof(head);
+	p->nscratch++;
+	*out = addr;
+	return 0;
+}
+
+int scratch_alloc(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t near,
+		  size_t len, uint64_t *out)
+{
+	const uint64_t reach = 1ull << 30;
+
+	for (size_t i = 0; i < p->nscratch; i++) {
+		uint64_t a = p->scratch[i];
+		uint64_t dist = a > near ? a - near : near - a;
+
+		if (dist < reach && p->scratch_used[i] + len <= 4096) {
+			*out = a + p->scratch_used[i];
+			p->scratch_used[i] += len;
+			return 0;
+		}
+	}
+	uint64_t page;
+	int err = new_page(tr, p, t, near, &page);
+
+	if (err < 0)
+		return err;
+	*out = page + p->scratch_used[p->nscratch - 1];
+	p->scratch_used[p->nscratch - 1] += len;
+	return 0;
+}

@@ -1,0 +1,34 @@
+/*
+ * syscalls.h - the mmap-family syscalls memtrack records: one table row per
+ * syscall, and the seccomp filter that makes only those stop the tracee.
+ */
+#ifndef MEMTRACK_TRACER_SYSCALLS_H
+#define MEMTRACK_TRACER_SYSCALLS_H
+
+#include <stdint.h>
+
+#include "../formats/log.h"
+
+struct sc_desc {
+	long nr;
+	const char *name;
+	/* Fills the event's type-specific fields from the arguments and the
+	 * result (a raw kernel return: -4095..-1 is an errno). */
+	void (*fill)(const uint64_t args[6], int64_t ret, struct mt_event *ev);
+};
+
+/* The row for syscall nr, or NULL if memtrack does not record it. */
+const struct sc_desc *sc_find(long nr);
+
+/* Installs the filter in the calling process (the child, between fork and
+ * exec): the recorded syscalls return SECCOMP_RET_TRACE, all others run
+ * untouched.  0 or a negative errno. */
+int sc_install_filter(void);
+
+/* A failed raw syscall return (-4095..-1). */
+static inline int sc_failed(int64_t ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
+#endif
