@@ -61,8 +61,7 @@ const struct mt_symbol *log_reader_symbol(const struct log_reader *r, uint32_t s
 /* Number of symbols absorbed so far. */
 size_t log_reader_symbol_count(const struct log_reader *r);
 
-/* Modules seen so far, in log order (ids 1..n); gone[] says which were
- * unmapped (may be NULL). */
+/* Modules seen so far, in log order (ids 1..n). */
 const struct mt_module *log_reader_modules(const struct log_reader *r, size_t *n);
 
 void log_reader_close(struct log_reader *r);

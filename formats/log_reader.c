@@ -1,0 +1,1083 @@
+/*
+ * log_reader.c - streams a memtrack log back (formats/FORMAT.md), one chunk
+ * in memory at a time.  Definitions (strings, stack nodes, modules,
+ * symbols) are absorbed into tables as they pass; events are returned.
+ *
+ * The reader accepts exactly what FORMAT.md allows.  Anything else is
+ * corruption, reported once as one line naming the offset, after which
+ * every call returns the same error.  A log that simply stops (no trailer,
+ * or a last chunk cut in the middle) is not corrupt: every whole chunk is
+ * replayed and the end is reported as truncation.
+ */
+#include "log_reader.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "arena.h"
+#include "crc32c.h"
+#include "log_format.h"
+#include "varint.h"
+
+struct node {
+	uint64_t parent;
+	uint64_t pc;
+	uint32_t space;
+};
+
+enum reader_state {
+	READING,
+	ENDED,	/* at the trailer, or where the log was cut */
+	FAILED, /* corrupt or unreadable: err and msg say why */
+};
+
+struct log_reader {
+	int fd;
+	struct mt_log_header hdr;
+	struct arena arena; /* strings, header, modules, symbols */
+
+	uint64_t first_chunk; /* file offsets */
+	uint64_t next_chunk;
+	uint64_t chunk_off;
+
+	/* The chunk being decoded: base..end, cursor p, current record rec. */
+	uint8_t *stored, *raw;
+	size_t stored_cap, raw_cap;
+	const uint8_t *base, *p, *end, *rec;
+	ZSTD_DCtx *zd;
+
+	/* Delta bases, reset at each chunk. */
+	uint64_t prev_time;
+	uint32_t prev_pid, prev_tid;
+	uint64_t last_time;
+
+	uint64_t nevents; /* returned in this pass */
+	enum reader_state state;
+	int err;
+	int truncated;
+	int trailer_seen; /* in this pass */
+	int has_trailer;
+	struct mt_log_trailer trailer;
+	char msg[256];
+
+	/*
+	 * Tables.  n* count what was absorbed, seen_* what this pass has
+	 * read so far: after a rewind, a definition is absorbed only once
+	 * seen_* passes n*, and references are checked against seen_*.
+	 */
+	const char **strings; /* by id; [0] is NULL */
+	size_t strings_cap;
+	uint32_t nstrings, seen_strings;
+
+	struct node *nodes; /* by id; [0] unused */
+	uint64_t nodes_cap, nnodes, seen_nodes;
+
+	struct mt_module *modules; /* arena memory: old copies stay valid */
+	size_t modules_cap, nmodules, seen_modules;
+
+	struct mt_symbol **syms; /* open addressing on (space, pc) */
+	size_t sym_mask, nsyms;
+	uint64_t sym_records, seen_sym_records;
+};
+
+__attribute__((format(printf, 2, 3))) static int fail(struct log_reader *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->msg, sizeof(r->msg), fmt, ap);
+	va_end(ap);
+	r->state = FAILED;
+	r->err = -EBADMSG;
+	return r->err;
+}
+
+/* Corruption inside the current chunk, at byte `at` of its data. */
+__attribute__((format(printf, 3, 4))) static int corrupt(struct log_reader *r, const uint8_t *at,
+							 const char *fmt, ...)
+{
+	char why[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return fail(r, "corrupt log: %s (chunk at offset %" PRIu64 ", byte %zu of its data)", why,
+		    r->chunk_off, (size_t)(at - r->base));
+}
+
+static int io_error(struct log_reader *r, int err, uint64_t off)
+{
+	snprintf(r->msg, sizeof(r->msg), "cannot read the log at offset %" PRIu64 ": %s", off,
+		 strerror(-err));
+	r->state = FAILED;
+	r->err = err;
+	return err;
+}
+
+/* Reads up to n bytes at off; fewer only at the end of the file. */
+static ssize_t read_at(int fd, void *buf, size_t n, uint64_t off)
+{
+	size_t got = 0;
+
+	while (got < n) {
+		ssize_t k = pread(fd, (uint8_t *)buf + got, n - got, (off_t)(off + got));
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			break;
+		got += (size_t)k;
+	}
+	return (ssize_t)got;
+}
+
+static void describe_cut(struct log_reader *r, char *buf, size_t len)
+{
+	if (r->nevents)
+		snprintf(buf, len, "log is cut short after event #%" PRIu64, r->nevents - 1);
+	else
+		snprintf(buf, len, "log is cut short before its first event");
+}
+
+/* The log stops here without its trailer: the end, not an error. */
+static int cut(struct log_reader *r, size_t have, size_t want)
+{
+	char where[80];
+
+	describe_cut(r, where, sizeof(where));
+	if (want)
+		snprintf(r->msg, sizeof(r->msg),
+			 "%s: its last chunk, at offset %" PRIu64 ", is partial (%zu of %zu bytes; "
+			 "no trailer; the tracer was killed?)",
+			 where, r->next_chunk, have, want);
+	else
+		snprintf(r->msg, sizeof(r->msg), "%s (no trailer; the tracer was killed?)", where);
+	r->truncated = 1;
+	r->state = ENDED;
+	return 0;
+}
+
+static int grow_buffer(uint8_t **buf, size_t *cap, size_t need)
+{
+	uint8_t *b;
+
+	if (need <= *cap)
+		return 0;
+	b = realloc(*buf, need);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = need;
+	return 0;
+}
+
+/* Loads the next chunk: 1 when loaded, 0 at the end of the log, or a
+ * negative errno. */
+static int load_chunk(struct log_reader *r)
+{
+	uint8_t head[CHUNK_HEADER_SIZE];
+	uint64_t off = r->next_chunk;
+	uint32_t len, ulen, codec;
+	ssize_t n;
+	size_t z;
+
+	if (r->trailer_seen) {
+		n = read_at(r->fd, head, 1, off);
+		if (n < 0)
+			return io_error(r, (int)n, off);
+		if (n > 0)
+			return fail(r, "corrupt log: data after the trailer at offset %" PRIu64,
+				    off);
+		r->state = ENDED;
+		return 0;
+	}
+	n = read_at(r->fd, head, sizeof(head), off);
+	if (n < 0)
+		return io_error(r, (int)n, off);
+	if (n == 0)
+		return cut(r, 0, 0);
+	if (n < CHUNK_HEADER_SIZE)
+		return cut(r, (size_t)n, CHUNK_HEADER_SIZE);
+	if (get_le32(head + 16) != crc32c(0, head, 16))
+		return fail(
+			r, "corrupt log: the chunk header at offset %" PRIu64 " fails its checksum",
+			off);
+	len = get_le32(head);
+	ulen = get_le32(head + 4);
+	codec = get_le32(head + 8);
+	if (codec != CODEC_STORED && codec != CODEC_ZSTD)
+		return fail(
+			r, "corrupt log: unknown codec %" PRIu32 " in the chunk at offset %" PRIu64,
+			codec, off);
+	if (ulen == 0 || ulen > CHUNK_MAX_RAW)
+		return fail(r,
+			    "corrupt log: the chunk at offset %" PRIu64 " declares %" PRIu32
+			    " raw bytes (allowed: 1 to %u)",
+			    off, ulen, CHUNK_MAX_RAW);
+	if (codec == CODEC_STORED && len != ulen)
+		return fail(r,
+			    "corrupt log: the stored chunk at offset %" PRIu64 " has %" PRIu32
+			    " bytes for %" PRIu32 " raw bytes",
+			    off, len, ulen);
+	if (codec == CODEC_ZSTD && (len == 0 || len >= ulen))
+		return fail(r,
+			    "corrupt log: the compressed chunk at offset %" PRIu64 " (%" PRIu32
+			    " bytes) is not smaller than its %" PRIu32 " raw bytes",
+			    off, len, ulen);
+	if (grow_buffer(&r->stored, &r->stored_cap, len))
+		return io_error(r, -ENOMEM, off);
+	n = read_at(r->fd, r->stored, len, off + CHUNK_HEADER_SIZE);
+	if (n < 0)
+		return io_error(r, (int)n, off);
+	if ((size_t)n < len)
+		return cut(r, CHUNK_HEADER_SIZE + (size_t)n, CHUNK_HEADER_SIZE + (size_t)len);
+	if (get_le32(head + 12) != crc32c(0, r->stored, len))
+		return fail(r, "corrupt log: the chunk at offset %" PRIu64 " fails its checksum",
+			    off);
+	if (codec == CODEC_ZSTD) {
+		unsigned long long size = ZSTD_getFrameContentSize(r->stored, len);
+
+		if (size != ulen)
+			return fail(r,
+				    "corrupt log: bad decompressed length in the chunk at offset "
+				    "%" PRIu64 " (frame says %lld, header says %" PRIu32 ")",
+				    off, (long long)size, ulen);
+		z = ZSTD_findFrameCompressedSize(r->stored, len);
+		if (z != len)
+			return fail(r,
+				    "corrupt log: the chunk at offset %" PRIu64
+				    " is not one whole zstd frame",
+				    off);
+		if (grow_buffer(&r->raw, &r->raw_cap, ulen))
+			return io_error(r, -ENOMEM, off);
+		z = ZSTD_decompressDCtx(r->zd, r->raw, ulen, r->stored, len);
+		if (ZSTD_isError(z))
+			return fail(r,
+				    "corrupt log: the chunk at offset %" PRIu64
+				    " does not decompress: %s",
+				    off, ZSTD_getErrorName(z));
+		if (z != ulen)
+			return fail(r,
+				    "corrupt log: bad decompressed length in the chunk at offset "
+				    "%" PRIu64 " (%zu bytes, header says %" PRIu32 ")",
+				    off, z, ulen);
+		r->base = r->raw;
+	} else {
+		r->base = r->stored;
+	}
+	r->p = r->base;
+	r->end = r->base + ulen;
+	r->chunk_off = off;
+	r->next_chunk = off + CHUNK_HEADER_SIZE + len;
+	r->prev_time = 0;
+	r->prev_pid = 0;
+	r->prev_tid = 0;
+	return 1;
+}
+
+static int bad_varint(struct log_reader *r, int e)
+{
+	static const char *const why[] = {
+		[VARINT_SHORT] = "record runs past the end of its chunk",
+		[VARINT_TOO_LONG] = "varint longer than 10 bytes",
+		[VARINT_OVERFLOW] = "varint overflows 64 bits",
+		[VARINT_NOT_MINIMAL] = "varint is not minimally encoded",
+	};
+
+	return corrupt(r, r->p, "%s in record 0x%02x at byte %zu", why[e], *r->rec,
+		       (size_t)(r->rec - r->base));
+}
+
+static inline int get(struct log_reader *r, uint64_t *v)
+{
+	int e = varint_get(&r->p, r->end, v);
+
+	if (e) {
+		bad_varint(r, e);
+		return -EBADMSG; /* a constant, so the compiler sees *v is set on 0 */
+	}
+	return 0;
+}
+
+static inline int get32(struct log_reader *r, uint32_t *v)
+{
+	const uint8_t *at = r->p;
+	uint64_t x;
+
+	if (get(r, &x))
+		return -EBADMSG;
+	if (x > UINT32_MAX) {
+		corrupt(r, at, "value %" PRIu64 " does not fit 32 bits", x);
+		return -EBADMSG;
+	}
+	*v = (uint32_t)x;
+	return 0;
+}
+
+static inline int getz(struct log_reader *r, int64_t *v)
+{
+	uint64_t x;
+	int rc = get(r, &x);
+
+	if (!rc)
+		*v = zigzag_decode(x);
+	return rc;
+}
+
+/* The string whose id was just read from `at`, checked. */
+static int check_string(struct log_reader *r, const uint8_t *at, uint64_t id)
+{
+	if (id > r->seen_strings)
+		return corrupt(r, at, "reference to undefined string %" PRIu64, id);
+	return 0;
+}
+
+static int check_stack(struct log_reader *r, const uint8_t *at, uint64_t id)
+{
+	if (id > r->seen_nodes)
+		return corrupt(r, at, "reference to undefined stack %" PRIu64, id);
+	return 0;
+}
+
+static int check_module(struct log_reader *r, const uint8_t *at, uint64_t id)
+{
+	if (id > r->seen_modules)
+		return corrupt(r, at, "reference to undefined module %" PRIu64, id);
+	return 0;
+}
+
+/* A zigzag delta from a 32-bit base that must land on 32 bits. */
+static int apply_delta32(struct log_reader *r, const uint8_t *at, const char *what, uint32_t base,
+			 int64_t d, uint32_t *out)
+{
+	if (d < -(int64_t)base || d > (int64_t)(UINT32_MAX - base))
+		return corrupt(r, at, "%s delta %" PRId64 " leaves 32 bits", what, d);
+	*out = (uint32_t)((int64_t)base + d);
+	return 0;
+}
+
+static int read_event(struct log_reader *r, unsigned type, struct mt_event *ev)
+{
+	const uint8_t *at;
+	uint64_t dt;
+	int64_t dpid, dtid;
+	int rc;
+
+	memset(ev, 0, sizeof(*ev));
+	ev->type = type;
+	if ((rc = get(r, &dt)))
+		return rc;
+	if (dt > UINT64_MAX - r->prev_time)
+		return corrupt(r, r->rec, "event time overflows 64 bits");
+	ev->time_ns = r->prev_time + dt;
+	if (ev->time_ns < r->last_time)
+		return corrupt(r, r->rec,
+			       "time goes backwards (%" PRIu64 " ns after %" PRIu64 " ns)",
+			       ev->time_ns, r->last_time);
+	at = r->p;
+	if ((rc = getz(r, &dpid)) ||
+	    (rc = apply_delta32(r, at, "pid", r->prev_pid, dpid, &ev->pid)))
+		return rc;
+	at = r->p;
+	if ((rc = getz(r, &dtid)) ||
+	    (rc = apply_delta32(r, at, "tid", r->prev_tid, dtid, &ev->tid)))
+		return rc;
+	at = r->p;
+	if ((rc = get32(r, &ev->flags)))
+		return rc;
+	if (ev->flags & ~LOG_EVENT_FLAGS)
+		return corrupt(r, at, "unknown event flags 0x%" PRIx32, ev->flags);
+	if (event_has_fn(type)) {
+		at = r->p;
+		if ((rc = get32(r, &ev->fn)))
+			return rc;
+		if (ev->fn == MT_FN_NONE || ev->fn >= MT_FN_COUNT)
+			return corrupt(r, at, "unknown allocator function %" PRIu32, ev->fn);
+	}
+
+	switch (type) {
+	case MT_EV_ALLOC:
+		rc = get(r, &ev->addr) || get(r, &ev->size) || get(r, &ev->arg);
+		break;
+	case MT_EV_FREE:
+		at = r->p;
+		rc = get(r, &ev->addr);
+		if (!rc && !ev->addr)
+			return corrupt(r, at, "free of address 0");
+		break;
+	case MT_EV_REALLOC:
+		rc = get(r, &ev->old_addr) || get(r, &ev->addr) || get(r, &ev->size) ||
+		     get(r, &ev->arg);
+		break;
+	case MT_EV_MMAP:
+		rc = get(r, &ev->addr) || get(r, &ev->size) || get32(r, &ev->prot) ||
+		     get32(r, &ev->mflags) || getz(r, &ev->fd) || get(r, &ev->offset);
+		if (!rc) {
+			at = r->p;
+			rc = get32(r, &ev->path) || check_string(r, at, ev->path);
+		}
+		break;
+	case MT_EV_MUNMAP:
+		rc = get(r, &ev->addr) || get(r, &ev->size) || getz(r, &ev->result);
+		break;
+	case MT_EV_MREMAP:
+		rc = get(r, &ev->old_addr) || get(r, &ev->old_size) || get(r, &ev->addr) ||
+		     get(r, &ev->size) || get32(r, &ev->mflags);
+		break;
+	case MT_EV_BRK:
+		rc = get(r, &ev->arg) || get(r, &ev->addr);
+		break;
+	case MT_EV_THREAD_START:
+		break;
+	case MT_EV_THREAD_EXIT:
+	case MT_EV_PROC_EXIT:
+		rc = getz(r, &ev->status);
+		break;
+	case MT_EV_PROC_START:
+		rc = get32(r, &ev->space) || get(r, &ev->arg);
+		if (!rc) {
+			at = r->p;
+			rc = get32(r, &ev->mflags);
+			if (!rc && (ev->mflags < MT_PROC_EXEC || ev->mflags > MT_PROC_ATTACH))
+				return corrupt(r, at, "unknown process cause %" PRIu32, ev->mflags);
+		}
+		break;
+	case MT_EV_MARK:
+		rc = get(r, &ev->arg);
+		break;
+	case MT_EV_RSS:
+		rc = get(r, &ev->size);
+		break;
+	}
+	if (rc)
+		return r->err;
+	if (event_has_stack(type)) {
+		at = r->p;
+		if ((rc = get(r, &ev->stack)) || (rc = check_stack(r, at, ev->stack)))
+			return rc;
+	}
+	r->prev_time = ev->time_ns;
+	r->last_time = ev->time_ns;
+	r->prev_pid = ev->pid;
+	r->prev_tid = ev->tid;
+	r->nevents++;
+	return 0;
+}
+
+static int read_string(struct log_reader *r)
+{
+	const uint8_t *at = r->p;
+	uint64_t len;
+	char *s;
+	int rc;
+
+	if ((rc = get(r, &len)))
+		return rc;
+	if (len > (uint64_t)(r->end - r->p))
+		return corrupt(r, at, "string of %" PRIu64 " bytes runs past the end of its chunk",
+			       len);
+	if (memchr(r->p, '\0', len))
+		return corrupt(r, at, "string holds a NUL byte");
+	if (r->seen_strings == UINT32_MAX)
+		return corrupt(r, r->rec, "more than 2^32-1 strings");
+	if (r->seen_strings++ < r->nstrings) {
+		r->p += len;
+		return 0;
+	}
+	if ((size_t)r->nstrings + 2 > r->strings_cap) {
+		size_t cap = r->strings_cap * 2;
+		const char **t = realloc(r->strings, cap * sizeof(*t));
+
+		if (!t)
+			return io_error(r, -ENOMEM, r->chunk_off);
+		r->strings = t;
+		r->strings_cap = cap;
+	}
+	s = arena_strndup(&r->arena, (const char *)r->p, len);
+	if (!s)
+		return io_error(r, -ENOMEM, r->chunk_off);
+	r->strings[++r->nstrings] = s;
+	r->p += len;
+	return 0;
+}
+
+static int read_stack(struct log_reader *r)
+{
+	const uint8_t *at = r->p;
+	struct node n = {0};
+	int rc;
+
+	if ((rc = get(r, &n.parent)))
+		return rc;
+	if (n.parent > r->seen_nodes)
+		return corrupt(r, at, "stack node %" PRIu64 " refers to undefined parent %" PRIu64,
+			       r->seen_nodes + 1, n.parent);
+	if (n.parent) {
+		int64_t d;
+
+		if ((rc = getz(r, &d)))
+			return rc;
+		n.pc = r->nodes[n.parent].pc + (uint64_t)d;
+		n.space = r->nodes[n.parent].space;
+	} else if ((rc = get32(r, &n.space)) || (rc = get(r, &n.pc))) {
+		return rc;
+	}
+	if (r->seen_nodes++ < r->nnodes)
+		return 0;
+	if (r->nnodes + 2 > r->nodes_cap) {
+		uint64_t cap = r->nodes_cap * 2;
+		struct node *t = realloc(r->nodes, cap * sizeof(*t));
+
+		if (!t)
+			return io_error(r, -ENOMEM, r->chunk_off);
+		r->nodes = t;
+		r->nodes_cap = cap;
+	}
+	r->nodes[++r->nnodes] = n;
+	return 0;
+}
+
+static int read_module(struct log_reader *r)
+{
+	struct mt_module m = {0};
+	const uint8_t *at;
+	uint64_t size;
+	uint32_t path;
+	int rc;
+
+	if ((rc = get32(r, &m.space)) || (rc = get(r, &m.start)))
+		return rc;
+	at = r->p;
+	if ((rc = get(r, &size)))
+		return rc;
+	if (size > UINT64_MAX - m.start)
+		return corrupt(r, at, "module ends beyond 2^64");
+	m.end = m.start + size;
+	if ((rc = get(r, &m.bias)))
+		return rc;
+	at = r->p;
+	if ((rc = get32(r, &path)) || (rc = check_string(r, at, path)))
+		return rc;
+	at = r->p;
+	if ((rc = get32(r, &m.build_id_len)))
+		return rc;
+	if (m.build_id_len > MT_LOG_MAX_BUILD_ID)
+		return corrupt(r, at, "build-id of %" PRIu32 " bytes (at most %d)", m.build_id_len,
+			       MT_LOG_MAX_BUILD_ID);
+	if (m.build_id_len > (size_t)(r->end - r->p))
+		return corrupt(r, at, "build-id runs past the end of its chunk");
+	memcpy(m.build_id, r->p, m.build_id_len);
+	r->p += m.build_id_len;
+	if (r->seen_modules == UINT32_MAX)
+		return corrupt(r, r->rec, "more than 2^32-1 modules");
+	if (r->seen_modules++ < r->nmodules)
+		return 0;
+	if (r->nmodules == r->modules_cap) {
+		size_t cap = r->modules_cap ? r->modules_cap * 2 : 16;
+		struct mt_module *t = arena_grow(&r->arena, r->modules, r->nmodules * sizeof(*t),
+						 cap * sizeof(*t));
+
+		if (!t)
+			return io_error(r, -ENOMEM, r->chunk_off);
+		r->modules = t;
+		r->modules_cap = cap;
+	}
+	m.id = (uint32_t)(r->nmodules + 1);
+	m.path = r->strings[path];
+	r->modules[r->nmodules++] = m;
+	return 0;
+}
+
+static int read_module_gone(struct log_reader *r)
+{
+	const uint8_t *at = r->p;
+	uint64_t id, time;
+	int rc;
+
+	if ((rc = get(r, &id)))
+		return rc;
+	if (id == 0)
+		return corrupt(r, at, "module 0 cannot be gone");
+	if ((rc = check_module(r, at, id)) || (rc = get(r, &time)))
+		return rc;
+	return 0;
+}
+
+static struct mt_symbol **sym_slot(struct mt_symbol **tab, size_t mask, uint32_t space, uint64_t pc)
+{
+	size_t i;
+
+	for (i = log_hash_pair(space, pc) & mask; tab[i]; i = (i + 1) & mask)
+		if (tab[i]->pc == pc && tab[i]->space == space)
+			break;
+	return &tab[i];
+}
+
+static int sym_table_grow(struct log_reader *r)
+{
+	size_t size = (r->sym_mask + 1) * 2;
+	struct mt_symbol **t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i <= r->sym_mask; i++)
+		if (r->syms[i])
+			*sym_slot(t, size - 1, r->syms[i]->space, r->syms[i]->pc) = r->syms[i];
+	free(r->syms);
+	r->syms = t;
+	r->sym_mask = size - 1;
+	return 0;
+}
+
+/* Reads an optional string id into *s (NULL for 0). */
+static int get_string(struct log_reader *r, const char **s)
+{
+	const uint8_t *at = r->p;
+	uint32_t id;
+	int rc;
+
+	if ((rc = get32(r, &id)) || (rc = check_string(r, at, id)))
+		return rc;
+	*s = r->strings[id];
+	return 0;
+}
+
+static int read_symbol(struct log_reader *r)
+{
+	struct mt_symbol s = {0}, **slot;
+	const uint8_t *at;
+	int rc;
+
+	if ((rc = get32(r, &s.space)) || (rc = get(r, &s.pc)))
+		return rc;
+	at = r->p;
+	if ((rc = get32(r, &s.module)) || (rc = check_module(r, at, s.module)))
+		return rc;
+	if ((rc = get(r, &s.offset)) || (rc = get_string(r, &s.comp_dir)))
+		return rc;
+	at = r->p;
+	if ((rc = get32(r, &s.nframes)))
+		return rc;
+	if (s.nframes > MT_SYM_MAX_INLINE)
+		return corrupt(r, at, "symbol with %" PRIu32 " frames (at most %d)", s.nframes,
+			       MT_SYM_MAX_INLINE);
+	for (uint32_t i = 0; i < s.nframes; i++) {
+		struct mt_symframe *f = &s.frames[i];
+
+		if ((rc = get_string(r, &f->function)) || (rc = get_string(r, &f->file)) ||
+		    (rc = get32(r, &f->line)))
+			return rc;
+		at = r->p;
+		if ((rc = get32(r, &f->flags)))
+			return rc;
+		if (f->flags & ~LOG_SYMF_FLAGS)
+			return corrupt(r, at, "unknown symbol flags 0x%" PRIx32, f->flags);
+	}
+	if (r->seen_sym_records++ < r->sym_records)
+		return 0;
+	if (r->nsyms + 1 > (r->sym_mask + 1) / 2 && sym_table_grow(r))
+		return io_error(r, -ENOMEM, r->chunk_off);
+	/* A later symbol for the same (space, pc) replaces the earlier one. */
+	slot = sym_slot(r->syms, r->sym_mask, s.space, s.pc);
+	if (!*slot) {
+		*slot = arena_alloc(&r->arena, sizeof(**slot));
+		if (!*slot)
+			return io_error(r, -ENOMEM, r->chunk_off);
+		r->nsyms++;
+	}
+	**slot = s;
+	r->sym_records++;
+	return 0;
+}
+
+static int read_trailer(struct log_reader *r)
+{
+	struct mt_log_trailer t;
+	const uint8_t *at;
+	int rc;
+
+	if ((rc = getz(r, &t.exit_status)) || (rc = get(r, &t.duration_ns)))
+		return rc;
+	at = r->p;
+	if ((rc = get(r, &t.events)))
+		return rc;
+	if (t.events != r->nevents)
+		return corrupt(r, at,
+			       "the trailer counts %" PRIu64 " events, the log holds %" PRIu64,
+			       t.events, r->nevents);
+	at = r->p;
+	if ((rc = get32(r, &t.flags)))
+		return rc;
+	if (t.flags & ~LOG_TRAILER_FLAGS)
+		return corrupt(r, at, "unknown trailer flags 0x%" PRIx32, t.flags);
+	if (r->p != r->end)
+		return corrupt(r, r->p, "records after the trailer");
+	r->trailer = t;
+	r->has_trailer = 1;
+	r->trailer_seen = 1;
+	return 0;
+}
+
+int log_reader_next(struct log_reader *r, struct mt_event *ev)
+{
+	int rc;
+
+	if (r->state == ENDED)
+		return 0;
+	if (r->state == FAILED)
+		return r->err;
+	for (;;) {
+		unsigned tag;
+
+		if (r->p == r->end) {
+			rc = load_chunk(r);
+			if (rc <= 0)
+				return rc;
+			continue;
+		}
+		r->rec = r->p;
+		tag = *r->p++;
+		if (tag >= MT_EV_ALLOC && tag < MT_EV_TYPE_COUNT) {
+			rc = read_event(r, tag, ev);
+			return rc ? rc : 1;
+		}
+		switch (tag) {
+		case TAG_STRING:
+			rc = read_string(r);
+			break;
+		case TAG_STACK:
+			rc = read_stack(r);
+			break;
+		case TAG_MODULE:
+			rc = read_module(r);
+			break;
+		case TAG_MODULE_GONE:
+			rc = read_module_gone(r);
+			break;
+		case TAG_SYMBOL:
+			rc = read_symbol(r);
+			break;
+		case TAG_TRAILER:
+			rc = read_trailer(r);
+			break;
+		default:
+			rc = corrupt(r, r->rec, "unknown record tag 0x%02x", tag);
+			break;
+		}
+		if (rc)
+			return rc;
+	}
+}
+
+/* Header problems: a cut-short header is an error here (there is nothing
+ * to replay), unlike a cut-short chunk. */
+static int header_cut(struct log_reader *r, size_t have, size_t want)
+{
+	fail(r, "log is cut short inside its header (%zu of %zu bytes)", have, want);
+	return r->err;
+}
+
+static int header_corrupt(struct log_reader *r, const uint8_t *at, const char *why)
+{
+	return fail(r, "corrupt log header: %s (offset %zu)", why,
+		    LOG_HEADER_FIXED + (size_t)(at - r->base));
+}
+
+/* Reads a length-prefixed header string into the arena. */
+static int header_string(struct log_reader *r, char **out)
+{
+	const uint8_t *at = r->p;
+	uint64_t len;
+	int e = varint_get(&r->p, r->end, &len);
+
+	if (e)
+		return header_corrupt(r, at, "bad varint");
+	if (len > (uint64_t)(r->end - r->p))
+		return header_corrupt(r, at, "string runs past the header");
+	if (memchr(r->p, '\0', len))
+		return header_corrupt(r, at, "string holds a NUL byte");
+	*out = arena_strndup(&r->arena, (const char *)r->p, len);
+	if (!*out)
+		return io_error(r, -ENOMEM, 0);
+	r->p += len;
+	return 0;
+}
+
+static int header_u64(struct log_reader *r, uint64_t *v, uint64_t max)
+{
+	const uint8_t *at = r->p;
+
+	if (varint_get(&r->p, r->end, v))
+		return header_corrupt(r, at, "bad varint");
+	if (*v > max)
+		return header_corrupt(r, at, "value out of range");
+	return 0;
+}
+
+static int header_u32(struct log_reader *r, uint32_t *v)
+{
+	uint64_t x;
+	int rc = header_u64(r, &x, UINT32_MAX);
+
+	*v = (uint32_t)x;
+	return rc;
+}
+
+static int read_header(struct log_reader *r)
+{
+	uint8_t fixed[LOG_HEADER_FIXED], *block = NULL;
+	uint32_t version, blen;
+	char *cwd, **argv;
+	ssize_t n;
+	int rc;
+
+	n = read_at(r->fd, fixed, sizeof(fixed), 0);
+	if (n < 0)
+		return io_error(r, (int)n, 0);
+	if (n == 0) {
+		fail(r, "empty file");
+		return r->err = -ENODATA;
+	}
+	if (memcmp(fixed, MT_LOG_MAGIC, (size_t)n < 8 ? (size_t)n : 8))
+		return fail(r, "not a memtrack log");
+	if (n < 12)
+		return header_cut(r, (size_t)n, LOG_HEADER_FIXED + 4);
+	version = get_le32(fixed + 8);
+	if (version > MT_LOG_VERSION) {
+		fail(r, "log format version %" PRIu32 " is newer than this memtrack supports (%d)",
+		     version, MT_LOG_VERSION);
+		return r->err = -EPROTONOSUPPORT;
+	}
+	if (version == 0)
+		return fail(r, "corrupt log header: format version 0 does not exist");
+	if (n < LOG_HEADER_FIXED)
+		return header_cut(r, (size_t)n, LOG_HEADER_FIXED + 4);
+	blen = get_le32(fixed + 12);
+	if (blen > LOG_HEADER_MAX_BLOCK)
+		return fail(r,
+			    "corrupt log header: a header of %" PRIu32
+			    " bytes is larger than the format allows",
+			    blen);
+	block = malloc((size_t)blen + 4);
+	if (!block)
+		return io_error(r, -ENOMEM, 0);
+	n = read_at(r->fd, block, (size_t)blen + 4, LOG_HEADER_FIXED);
+	if (n < 0) {
+		rc = io_error(r, (int)n, LOG_HEADER_FIXED);
+		goto out;
+	}
+	if ((size_t)n < (size_t)blen + 4) {
+		rc = header_cut(r, LOG_HEADER_FIXED + (size_t)n,
+				LOG_HEADER_FIXED + (size_t)blen + 4);
+		goto out;
+	}
+	if (get_le32(block + blen) != crc32c(crc32c(0, fixed, sizeof(fixed)), block, blen)) {
+		rc = fail(r, "corrupt log header: checksum mismatch");
+		goto out;
+	}
+
+	r->base = r->p = block;
+	r->end = block + blen;
+	r->hdr.version = version;
+	if ((rc = header_u32(r, &r->hdr.mode)))
+		goto out;
+	if (r->hdr.mode != MT_MODE_RUN && r->hdr.mode != MT_MODE_ATTACH) {
+		rc = header_corrupt(r, r->p - 1, "unknown mode");
+		goto out;
+	}
+	if ((rc = header_u32(r, &r->hdr.flags)))
+		goto out;
+	if (r->hdr.flags & ~LOG_HEADER_FLAGS) {
+		rc = header_corrupt(r, r->p - 1, "unknown flags");
+		goto out;
+	}
+	if ((rc = header_u32(r, &r->hdr.depth)) || (rc = header_u32(r, &r->hdr.pid)) ||
+	    (rc = header_u64(r, &r->hdr.start_realtime_ns, UINT64_MAX)) ||
+	    (rc = header_string(r, &cwd)) || (rc = header_u32(r, &r->hdr.argc)))
+		goto out;
+	r->hdr.cwd = cwd;
+	/* Each argument takes at least one byte: a bound before allocating. */
+	if (r->hdr.argc > (size_t)(r->end - r->p)) {
+		rc = header_corrupt(r, r->p, "more arguments than bytes left");
+		goto out;
+	}
+	argv = arena_alloc(&r->arena, ((size_t)r->hdr.argc + 1) * sizeof(*argv));
+	if (!argv) {
+		rc = io_error(r, -ENOMEM, 0);
+		goto out;
+	}
+	for (uint32_t i = 0; i < r->hdr.argc; i++)
+		if ((rc = header_string(r, &argv[i])))
+			goto out;
+	argv[r->hdr.argc] = NULL;
+	r->hdr.argv = argv;
+	if (r->p != r->end) {
+		rc = header_corrupt(r, r->p, "unexpected bytes at the end of the header");
+		goto out;
+	}
+	r->first_chunk = LOG_HEADER_FIXED + (uint64_t)blen + 4;
+	rc = 0;
+out:
+	r->base = r->p = r->end = NULL;
+	free(block);
+	return rc;
+}
+
+int log_reader_open(struct log_reader **out, const char *path, char *err, size_t errlen)
+{
+	struct log_reader *r;
+	int rc;
+
+	*out = NULL;
+	r = calloc(1, sizeof(*r));
+	if (!r) {
+		rc = -ENOMEM;
+		snprintf(err, errlen, "%s", strerror(-rc));
+		return rc;
+	}
+	r->fd = -1;
+	r->strings_cap = 1024;
+	r->strings = calloc(r->strings_cap, sizeof(*r->strings));
+	r->nodes_cap = 4096;
+	r->nodes = malloc(r->nodes_cap * sizeof(*r->nodes));
+	r->sym_mask = 1023;
+	r->syms = calloc(r->sym_mask + 1, sizeof(*r->syms));
+	r->zd = ZSTD_createDCtx();
+	if (!r->strings || !r->nodes || !r->syms || !r->zd) {
+		rc = -ENOMEM;
+		snprintf(r->msg, sizeof(r->msg), "%s", strerror(-rc));
+		goto out;
+	}
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0) {
+		rc = -errno;
+		snprintf(r->msg, sizeof(r->msg), "%s", strerror(-rc));
+		goto out;
+	}
+	rc = read_header(r);
+	if (rc)
+		goto out;
+	log_reader_rewind(r);
+	r->msg[0] = '\0';
+	*out = r;
+	return 0;
+out:
+	if (errlen)
+		snprintf(err, errlen, "%s", r->msg);
+	log_reader_close(r);
+	return rc;
+}
+
+const struct mt_log_header *log_reader_header(const struct log_reader *r)
+{
+	return &r->hdr;
+}
+
+uint64_t log_reader_event_index(const struct log_reader *r)
+{
+	return r->nevents ? r->nevents - 1 : 0;
+}
+
+int log_reader_rewind(struct log_reader *r)
+{
+	r->next_chunk = r->first_chunk;
+	r->base = r->p = r->end = r->rec = NULL;
+	r->prev_time = 0;
+	r->prev_pid = 0;
+	r->prev_tid = 0;
+	r->last_time = 0;
+	r->nevents = 0;
+	r->trailer_seen = 0;
+	r->seen_strings = 0;
+	r->seen_nodes = 0;
+	r->seen_modules = 0;
+	r->seen_sym_records = 0;
+	r->state = READING;
+	r->err = 0;
+	return 0;
+}
+
+int log_reader_truncated(const struct log_reader *r)
+{
+	return r->truncated;
+}
+
+const struct mt_log_trailer *log_reader_trailer(const struct log_reader *r)
+{
+	return r->has_trailer ? &r->trailer : NULL;
+}
+
+const char *log_reader_error(const struct log_reader *r)
+{
+	return r->msg;
+}
+
+const char *log_reader_string(const struct log_reader *r, uint32_t id)
+{
+	return id <= r->nstrings ? r->strings[id] : NULL;
+}
+
+int log_reader_stack_node(const struct log_reader *r, uint64_t id, uint64_t *parent, uint64_t *pc,
+			  uint32_t *space)
+{
+	const struct node *n;
+
+	if (id == 0 || id > r->nnodes)
+		return -ENOENT;
+	n = &r->nodes[id];
+	if (parent)
+		*parent = n->parent;
+	if (pc)
+		*pc = n->pc;
+	if (space)
+		*space = n->space;
+	return 0;
+}
+
+uint64_t log_reader_stack_count(const struct log_reader *r)
+{
+	return r->nnodes;
+}
+
+const struct mt_symbol *log_reader_symbol(const struct log_reader *r, uint32_t space, uint64_t pc)
+{
+	return *sym_slot(r->syms, r->sym_mask, space, pc);
+}
+
+size_t log_reader_symbol_count(const struct log_reader *r)
+{
+	return r->nsyms;
+}
+
+const struct mt_module *log_reader_modules(const struct log_reader *r, size_t *n)
+{
+	*n = r->nmodules;
+	return r->modules;
+}
+
+void log_reader_close(struct log_reader *r)
+{
+	if (!r)
+		return;
+	if (r->fd >= 0)
+		close(r->fd);
+	ZSTD_freeDCtx(r->zd);
+	free(r->stored);
+	free(r->raw);
+	free(r->strings);
+	free(r->nodes);
+	free(r->syms);
+	arena_free(&r->arena);
+	free(r);
+}

@@ -1,0 +1,851 @@
+/*
+ * log_writer.c - appends a memtrack log (formats/FORMAT.md): the header,
+ * then records packed into chunks of about 64 KiB that are compressed with
+ * zstd when that makes them smaller and written with their checksums.
+ *
+ * The tracer calls log_writer_event() and log_writer_stack() on every
+ * allocation, so both append straight into the chunk buffer without
+ * allocating; the stack trie remembers the previous stack and only hashes
+ * the frames that changed.
+ *
+ * Arguments the format cannot represent (an unknown event type, time going
+ * backwards, a reference to an undefined stack) are refused with -EINVAL,
+ * a record larger than a chunk may hold (a 16 MiB string) with -E2BIG;
+ * they write nothing and are not sticky (the functions returning ids return
+ * 0 while log_writer_error() stays 0).  Failed writes and allocations are
+ * sticky: the tables and the file would disagree after them.
+ */
+#include "log_writer.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <zstd.h>
+
+#include "arena.h"
+#include "crc32c.h"
+#include "log_format.h"
+#include "varint.h"
+
+/* Interned string: its text lives in the writer's arena. */
+struct str_slot {
+	uint64_t hash;
+	const char *s; /* NULL: empty slot */
+	size_t len;
+	uint32_t id;
+};
+
+/*
+ * An open-addressing table of (key, pc) -> id, 16 bytes a slot so four share
+ * a cache line: the stack trie is looked up for every frame that differs
+ * from the previous stack, and large tries live outside the caches.  Three
+ * are used: child nodes (key = parent id), root nodes (key = space) and the
+ * set of distinct (space, pc) pairs (id = 1).  Node ids therefore stop at
+ * 2^32-1, which a writer would need some 64 GiB of tables to reach.
+ */
+struct slot {
+	uint64_t pc;
+	uint32_t key;
+	uint32_t id; /* 0: empty */
+};
+
+struct table {
+	struct slot *slots;
+	size_t mask;
+	size_t count;
+};
+
+struct log_writer {
+	int fd;
+	int err; /* sticky, 0 or a negative errno */
+
+	/* The chunk being filled: raw records, and room to compress them. */
+	uint8_t *buf;
+	size_t len, cap;
+	uint8_t *zbuf;
+	ZSTD_CCtx *zc;
+
+	/* Delta bases, reset at each chunk (FORMAT.md, "Events"). */
+	uint64_t prev_time;
+	uint32_t prev_pid, prev_tid;
+
+	uint64_t last_time; /* of the last event, across chunks */
+	uint64_t events;
+
+	struct arena arena; /* interned strings, module tables */
+
+	struct str_slot *strs;
+	size_t str_mask;
+	uint32_t nstrings;
+
+	struct table children, roots, pcs;
+	uint64_t nnodes;
+
+	/*
+	 * The previous log_writer_stack() call, outermost frame first:
+	 * last_ids[j] is the node of the stack last_pcs[0..j].
+	 */
+	uint32_t last_space;
+	size_t last_n, last_cap;
+	uint64_t *last_pcs, *last_ids;
+
+	struct mt_module *modules; /* arena memory: old copies stay valid */
+	size_t nmodules, modules_cap;
+};
+
+static uint64_t hash_bytes(const char *s, size_t len)
+{
+	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (uint8_t)s[i]) * 0x100000001b3ull;
+	return h ^ (h >> 32);
+}
+
+static int fail(struct log_writer *w, int err)
+{
+	if (!w->err)
+		w->err = err;
+	return w->err;
+}
+
+static int write_all(int fd, struct iovec *iov, int n)
+{
+	while (n > 0) {
+		ssize_t k = writev(fd, iov, n);
+
+		if (k < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		if (k == 0)
+			return -EIO;
+		while (n > 0 && (size_t)k >= iov->iov_len) {
+			k -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n > 0) {
+			iov->iov_base = (uint8_t *)iov->iov_base + k;
+			iov->iov_len -= k;
+		}
+	}
+	return 0;
+}
+
+/* Compresses (when that wins) and writes the current chunk, then starts a
+ * new one with fresh delta bases. */
+static int chunk_write(struct log_writer *w)
+{
+	uint8_t head[CHUNK_HEADER_SIZE];
+	const uint8_t *data = w->buf;
+	size_t stored = w->len, z;
+	uint32_t codec = CODEC_STORED;
+	struct iovec iov[2];
+	int rc;
+
+	if (w->err)
+		return w->err;
+	if (!w->len)
+		return 0;
+	/* A destination one byte short of the input makes zstd give up as
+	 * soon as compression stops paying. */
+	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->len - 1, w->buf, w->len, 1);
+	if (!ZSTD_isError(z) && z > 0 && z < w->len) {
+		data = w->zbuf;
+		stored = z;
+		codec = CODEC_ZSTD;
+	}
+	put_le32(head, (uint32_t)stored);
+	put_le32(head + 4, (uint32_t)w->len);
+	put_le32(head + 8, codec);
+	put_le32(head + 12, crc32c(0, data, stored));
+	put_le32(head + 16, crc32c(0, head, 16));
+	iov[0] = (struct iovec){head, sizeof(head)};
+	iov[1] = (struct iovec){(void *)data, stored};
+	rc = write_all(w->fd, iov, 2);
+	if (rc)
+		return fail(w, rc);
+	w->len = 0;
+	w->prev_time = 0;
+	w->prev_pid = 0;
+	w->prev_tid = 0;
+	return 0;
+}
+
+/* Makes room for a record of at most need bytes, ending the chunk first
+ * when the record would take it past its target size. */
+static int reserve(struct log_writer *w, size_t need)
+{
+	int rc;
+
+	if (need > CHUNK_MAX_RAW)
+		return -E2BIG;
+	if (w->len && w->len + need > CHUNK_TARGET_RAW) {
+		rc = chunk_write(w);
+		if (rc)
+			return rc;
+	}
+	if (w->len + need > w->cap) {
+		size_t cap = w->len + need;
+		uint8_t *b = realloc(w->buf, cap);
+		uint8_t *z;
+
+		if (!b)
+			return fail(w, -ENOMEM);
+		w->buf = b;
+		z = realloc(w->zbuf, cap);
+		if (!z)
+			return fail(w, -ENOMEM);
+		w->zbuf = z;
+		w->cap = cap;
+	}
+	return 0;
+}
+
+static int write_header(struct log_writer *w, const struct mt_log_header *h)
+{
+	const char *cwd = h->cwd ? h->cwd : "";
+	size_t cwd_len = strlen(cwd), block, total;
+	uint8_t *buf, *p;
+	struct iovec iov;
+	int rc;
+
+	block = varint_len(h->mode) + varint_len(h->flags) + varint_len(h->depth) +
+		varint_len(h->pid) + varint_len(h->start_realtime_ns) + varint_len(cwd_len) +
+		cwd_len + varint_len(h->argc);
+	for (uint32_t i = 0; i < h->argc; i++) {
+		size_t n = strlen(h->argv[i]);
+
+		block += varint_len(n) + n;
+		if (block > LOG_HEADER_MAX_BLOCK)
+			return -E2BIG;
+	}
+	if (block > LOG_HEADER_MAX_BLOCK)
+		return -E2BIG;
+	total = LOG_HEADER_FIXED + block + 4;
+	buf = malloc(total);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, MT_LOG_MAGIC, 8);
+	put_le32(buf + 8, MT_LOG_VERSION);
+	put_le32(buf + 12, (uint32_t)block);
+	p = buf + LOG_HEADER_FIXED;
+	p = varint_put(p, h->mode);
+	p = varint_put(p, h->flags);
+	p = varint_put(p, h->depth);
+	p = varint_put(p, h->pid);
+	p = varint_put(p, h->start_realtime_ns);
+	p = varint_put(p, cwd_len);
+	memcpy(p, cwd, cwd_len);
+	p += cwd_len;
+	p = varint_put(p, h->argc);
+	for (uint32_t i = 0; i < h->argc; i++) {
+		size_t n = strlen(h->argv[i]);
+
+		p = varint_put(p, n);
+		memcpy(p, h->argv[i], n);
+		p += n;
+	}
+	put_le32(p, crc32c(0, buf, (size_t)(p - buf)));
+	iov = (struct iovec){buf, total};
+	rc = write_all(w->fd, &iov, 1);
+	free(buf);
+	return rc;
+}
+
+static int header_valid(const struct mt_log_header *h)
+{
+	if (!h || (h->mode != MT_MODE_RUN && h->mode != MT_MODE_ATTACH))
+		return 0;
+	if (h->flags & ~LOG_HEADER_FLAGS)
+		return 0;
+	if (h->argc && !h->argv)
+		return 0;
+	for (uint32_t i = 0; i < h->argc; i++)
+		if (!h->argv[i])
+			return 0;
+	return 1;
+}
+
+int log_writer_open(struct log_writer **out, const char *path, const struct mt_log_header *h)
+{
+	struct log_writer *w;
+	int rc;
+
+	*out = NULL;
+	if (!header_valid(h))
+		return -EINVAL;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = -1;
+	w->cap = CHUNK_TARGET_RAW;
+	w->buf = malloc(w->cap);
+	w->zbuf = malloc(w->cap);
+	w->zc = ZSTD_createCCtx();
+	w->str_mask = 1023;
+	w->strs = calloc(w->str_mask + 1, sizeof(*w->strs));
+	w->children = (struct table){calloc(4096, sizeof(struct slot)), 4095, 0};
+	w->roots = (struct table){calloc(64, sizeof(struct slot)), 63, 0};
+	w->pcs = (struct table){calloc(4096, sizeof(struct slot)), 4095, 0};
+	w->last_cap = 64;
+	w->last_pcs = malloc(w->last_cap * sizeof(*w->last_pcs));
+	w->last_ids = malloc(w->last_cap * sizeof(*w->last_ids));
+	if (!w->buf || !w->zbuf || !w->zc || !w->strs || !w->children.slots || !w->roots.slots ||
+	    !w->pcs.slots || !w->last_pcs || !w->last_ids) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+	if (w->fd < 0) {
+		rc = -errno;
+		goto out;
+	}
+	rc = write_header(w, h);
+	if (rc)
+		goto out;
+	*out = w;
+	return 0;
+out:
+	w->err = rc;
+	log_writer_close(w, NULL);
+	return rc;
+}
+
+static int event_valid(const struct log_writer *w, const struct mt_event *ev)
+{
+	unsigned t = ev->type;
+
+	if (t < MT_EV_ALLOC || t >= MT_EV_TYPE_COUNT)
+		return 0;
+	if (ev->flags & ~LOG_EVENT_FLAGS)
+		return 0;
+	if (ev->time_ns < w->last_time)
+		return 0;
+	if (event_has_fn(t) && (ev->fn == MT_FN_NONE || ev->fn >= MT_FN_COUNT))
+		return 0;
+	if (event_has_stack(t) && ev->stack > w->nnodes)
+		return 0;
+	if (t == MT_EV_FREE && !ev->addr)
+		return 0;
+	if (t == MT_EV_MMAP && ev->path > w->nstrings)
+		return 0;
+	if (t == MT_EV_PROC_START && (ev->mflags < MT_PROC_EXEC || ev->mflags > MT_PROC_ATTACH))
+		return 0;
+	return 1;
+}
+
+int log_writer_event(struct log_writer *w, const struct mt_event *ev)
+{
+	uint8_t *p;
+	int rc;
+
+	if (w->err)
+		return w->err;
+	if (!event_valid(w, ev))
+		return -EINVAL;
+	if (w->len + LOG_EVENT_MAX > CHUNK_TARGET_RAW) {
+		rc = chunk_write(w);
+		if (rc)
+			return rc;
+	}
+	p = w->buf + w->len;
+	*p++ = (uint8_t)ev->type;
+	p = varint_put(p, ev->time_ns - w->prev_time);
+	p = varint_put(p, zigzag_encode((int64_t)ev->pid - (int64_t)w->prev_pid));
+	p = varint_put(p, zigzag_encode((int64_t)ev->tid - (int64_t)w->prev_tid));
+	p = varint_put(p, ev->flags);
+	switch (ev->type) {
+	case MT_EV_ALLOC:
+		p = varint_put(p, ev->fn);
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->size);
+		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_FREE:
+		p = varint_put(p, ev->fn);
+		p = varint_put(p, ev->addr);
+		break;
+	case MT_EV_REALLOC:
+		p = varint_put(p, ev->fn);
+		p = varint_put(p, ev->old_addr);
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->size);
+		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_MMAP:
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->size);
+		p = varint_put(p, ev->prot);
+		p = varint_put(p, ev->mflags);
+		p = varint_put(p, zigzag_encode(ev->fd));
+		p = varint_put(p, ev->offset);
+		p = varint_put(p, ev->path);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_MUNMAP:
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->size);
+		p = varint_put(p, zigzag_encode(ev->result));
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_MREMAP:
+		p = varint_put(p, ev->old_addr);
+		p = varint_put(p, ev->old_size);
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->size);
+		p = varint_put(p, ev->mflags);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_BRK:
+		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->addr);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_THREAD_START:
+		break;
+	case MT_EV_THREAD_EXIT:
+	case MT_EV_PROC_EXIT:
+		p = varint_put(p, zigzag_encode(ev->status));
+		break;
+	case MT_EV_PROC_START:
+		p = varint_put(p, ev->space);
+		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->mflags);
+		break;
+	case MT_EV_MARK:
+		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->stack);
+		break;
+	case MT_EV_RSS:
+		p = varint_put(p, ev->size);
+		break;
+	}
+	w->len = (size_t)(p - w->buf);
+	w->prev_time = ev->time_ns;
+	w->prev_pid = ev->pid;
+	w->prev_tid = ev->tid;
+	w->last_time = ev->time_ns;
+	w->events++;
+	return 0;
+}
+
+/* Doubles an open-addressing table when it would pass half full. */
+static int str_table_grow(struct log_writer *w)
+{
+	size_t size = (w->str_mask + 1) * 2;
+	struct str_slot *t = calloc(size, sizeof(*t));
+
+	if (!t)
+		return -ENOMEM;
+	for (size_t i = 0; i <= w->str_mask; i++) {
+		size_t j;
+
+		if (!w->strs[i].s)
+			continue;
+		for (j = w->strs[i].hash & (size - 1); t[j].s; j = (j + 1) & (size - 1))
+			;
+		t[j] = w->strs[i];
+	}
+	free(w->strs);
+	w->strs = t;
+	w->str_mask = size - 1;
+	return 0;
+}
+
+/* Interns s, defining it on first use; *copy is the writer's own text. */
+static uint32_t intern(struct log_writer *w, const char *s, const char **copy)
+{
+	size_t len = strlen(s), i;
+	uint64_t h = hash_bytes(s, len);
+	struct str_slot *slot;
+	char *text;
+	uint8_t *p;
+
+	if ((size_t)w->nstrings + 1 > (w->str_mask + 1) / 2 && str_table_grow(w)) {
+		fail(w, -ENOMEM);
+		return 0;
+	}
+	for (i = h & w->str_mask; w->strs[i].s; i = (i + 1) & w->str_mask) {
+		slot = &w->strs[i];
+		if (slot->hash == h && slot->len == len && !memcmp(slot->s, s, len)) {
+			if (copy)
+				*copy = slot->s;
+			return slot->id;
+		}
+	}
+	if (w->nstrings == UINT32_MAX || reserve(w, 1 + VARINT_MAX + len))
+		return 0;
+	text = arena_strndup(&w->arena, s, len);
+	if (!text) {
+		fail(w, -ENOMEM);
+		return 0;
+	}
+	p = w->buf + w->len;
+	*p++ = TAG_STRING;
+	p = varint_put(p, len);
+	memcpy(p, s, len);
+	w->len = (size_t)(p + len - w->buf);
+	w->strs[i] = (struct str_slot){h, text, len, ++w->nstrings};
+	if (copy)
+		*copy = text;
+	return w->nstrings;
+}
+
+uint32_t log_writer_string(struct log_writer *w, const char *s)
+{
+	if (!s || w->err)
+		return 0;
+	return intern(w, s, NULL);
+}
+
+/* The slot holding (key, pc), or the empty slot where it would go. */
+static inline struct slot *table_find(const struct table *t, uint32_t key, uint64_t pc)
+{
+	size_t i;
+
+	for (i = log_hash_pair(key, pc) & t->mask; t->slots[i].id; i = (i + 1) & t->mask)
+		if (t->slots[i].pc == pc && t->slots[i].key == key)
+			break;
+	return &t->slots[i];
+}
+
+/* Makes room for one more entry, doubling past half full. */
+static int table_reserve(struct table *t)
+{
+	size_t size = (t->mask + 1) * 2;
+	struct table bigger;
+
+	if (t->count + 1 <= (t->mask + 1) / 2)
+		return 0;
+	bigger = (struct table){calloc(size, sizeof(struct slot)), size - 1, t->count};
+	if (!bigger.slots)
+		return -ENOMEM;
+	for (size_t i = 0; i <= t->mask; i++)
+		if (t->slots[i].id)
+			*table_find(&bigger, t->slots[i].key, t->slots[i].pc) = t->slots[i];
+	free(t->slots);
+	*t = bigger;
+	return 0;
+}
+
+/*
+ * The node for pc under parent (whose pc is parent_pc; parent 0 makes a
+ * root of `space`), defined when new.  Returns 0 on error.
+ */
+static uint64_t node_intern(struct log_writer *w, uint32_t space, uint64_t parent,
+			    uint64_t parent_pc, uint64_t pc)
+{
+	struct table *t = parent ? &w->children : &w->roots;
+	uint32_t key = parent ? (uint32_t)parent : space;
+	struct slot *s = table_find(t, key, pc), *in_set;
+	uint8_t *p;
+
+	if (s->id)
+		return s->id;
+
+	/* New node: make room in the tables first, so that the record and
+	 * the tables cannot disagree once it is written. */
+	if (w->nnodes == UINT32_MAX) {
+		fail(w, -EOVERFLOW);
+		return 0;
+	}
+	if (t->count + 1 > (t->mask + 1) / 2) {
+		if (table_reserve(t)) {
+			fail(w, -ENOMEM);
+			return 0;
+		}
+		s = table_find(t, key, pc);
+	}
+	if (table_reserve(&w->pcs)) {
+		fail(w, -ENOMEM);
+		return 0;
+	}
+	if (reserve(w, 1 + 3 * VARINT_MAX))
+		return 0;
+	p = w->buf + w->len;
+	*p++ = TAG_STACK;
+	p = varint_put(p, parent);
+	if (parent) {
+		p = varint_put(p, zigzag_encode((int64_t)(pc - parent_pc)));
+	} else {
+		p = varint_put(p, space);
+		p = varint_put(p, pc);
+	}
+	w->len = (size_t)(p - w->buf);
+	*s = (struct slot){pc, key, (uint32_t)++w->nnodes};
+	t->count++;
+	in_set = table_find(&w->pcs, space, pc);
+	if (!in_set->id) {
+		*in_set = (struct slot){pc, space, 1};
+		w->pcs.count++;
+	}
+	return w->nnodes;
+}
+
+uint64_t log_writer_stack(struct log_writer *w, uint32_t space, const uint64_t *pcs, size_t n)
+{
+	size_t k = 0, j;
+
+	if (w->err || n == 0)
+		return 0;
+	/* Frames shared with the previous stack, counted from the outermost:
+	 * their nodes are already known. */
+	if (space == w->last_space) {
+		size_t m = n < w->last_n ? n : w->last_n;
+
+		while (k < m && w->last_pcs[k] == pcs[n - 1 - k])
+			k++;
+	}
+	if (n > w->last_cap) {
+		size_t cap = n * 2;
+		uint64_t *a = realloc(w->last_pcs, cap * sizeof(*a));
+		uint64_t *b;
+
+		if (!a) {
+			fail(w, -ENOMEM);
+			return 0;
+		}
+		w->last_pcs = a;
+		b = realloc(w->last_ids, cap * sizeof(*b));
+		if (!b) {
+			fail(w, -ENOMEM);
+			return 0;
+		}
+		w->last_ids = b;
+		w->last_cap = cap;
+	}
+	w->last_space = space;
+	for (j = k; j < n; j++) {
+		uint64_t pc = pcs[n - 1 - j];
+		uint64_t parent = j ? w->last_ids[j - 1] : 0;
+		uint64_t id = node_intern(w, space, parent, j ? w->last_pcs[j - 1] : 0, pc);
+
+		if (!id) {
+			w->last_n = 0;
+			return 0;
+		}
+		w->last_pcs[j] = pc;
+		w->last_ids[j] = id;
+	}
+	w->last_n = n;
+	return w->last_ids[n - 1];
+}
+
+uint32_t log_writer_module(struct log_writer *w, struct mt_module *m)
+{
+	const char *path = NULL;
+	uint32_t path_id = 0;
+	struct mt_module *copy;
+	uint8_t *p;
+
+	if (w->err || !m || m->end < m->start || m->build_id_len > MT_LOG_MAX_BUILD_ID)
+		return 0;
+	if (m->path) {
+		path_id = intern(w, m->path, &path);
+		if (!path_id)
+			return 0;
+	}
+	if (w->nmodules == UINT32_MAX)
+		return 0;
+	if (w->nmodules == w->modules_cap) {
+		size_t cap = w->modules_cap ? w->modules_cap * 2 : 16;
+
+		copy = arena_grow(&w->arena, w->modules, w->nmodules * sizeof(*copy),
+				  cap * sizeof(*copy));
+		if (!copy) {
+			fail(w, -ENOMEM);
+			return 0;
+		}
+		w->modules = copy;
+		w->modules_cap = cap;
+	}
+	if (reserve(w, 1 + 6 * VARINT_MAX + m->build_id_len))
+		return 0;
+	p = w->buf + w->len;
+	*p++ = TAG_MODULE;
+	p = varint_put(p, m->space);
+	p = varint_put(p, m->start);
+	p = varint_put(p, m->end - m->start);
+	p = varint_put(p, m->bias);
+	p = varint_put(p, path_id);
+	p = varint_put(p, m->build_id_len);
+	memcpy(p, m->build_id, m->build_id_len);
+	w->len = (size_t)(p + m->build_id_len - w->buf);
+
+	copy = &w->modules[w->nmodules++];
+	*copy = *m;
+	copy->id = (uint32_t)w->nmodules;
+	copy->path = path;
+	memset(copy->build_id + m->build_id_len, 0, MT_LOG_MAX_BUILD_ID - m->build_id_len);
+	m->id = copy->id;
+	return copy->id;
+}
+
+int log_writer_module_gone(struct log_writer *w, uint32_t id, uint64_t time_ns)
+{
+	uint8_t *p;
+	int rc;
+
+	if (w->err)
+		return w->err;
+	if (id == 0 || id > w->nmodules)
+		return -EINVAL;
+	rc = reserve(w, 1 + 2 * VARINT_MAX);
+	if (rc)
+		return rc;
+	p = w->buf + w->len;
+	*p++ = TAG_MODULE_GONE;
+	p = varint_put(p, id);
+	p = varint_put(p, time_ns);
+	w->len = (size_t)(p - w->buf);
+	return 0;
+}
+
+/* Interns an optional string into *id; 0 or a negative errno. */
+static int intern_opt(struct log_writer *w, const char *s, uint32_t *id)
+{
+	*id = s ? intern(w, s, NULL) : 0;
+	if (s && !*id)
+		return w->err ? w->err : -E2BIG;
+	return 0;
+}
+
+int log_writer_symbol(struct log_writer *w, const struct mt_symbol *s)
+{
+	uint32_t comp_dir, fns[MT_SYM_MAX_INLINE], files[MT_SYM_MAX_INLINE];
+	uint8_t *p;
+	int rc;
+
+	if (w->err)
+		return w->err;
+	if (!s || s->nframes > MT_SYM_MAX_INLINE || s->module > w->nmodules)
+		return -EINVAL;
+	for (uint32_t i = 0; i < s->nframes; i++)
+		if (s->frames[i].flags & ~LOG_SYMF_FLAGS)
+			return -EINVAL;
+	rc = intern_opt(w, s->comp_dir, &comp_dir);
+	for (uint32_t i = 0; !rc && i < s->nframes; i++) {
+		rc = intern_opt(w, s->frames[i].function, &fns[i]);
+		if (!rc)
+			rc = intern_opt(w, s->frames[i].file, &files[i]);
+	}
+	if (rc)
+		return rc;
+	rc = reserve(w, 1 + (6 + 4 * MT_SYM_MAX_INLINE) * VARINT_MAX);
+	if (rc)
+		return rc;
+	p = w->buf + w->len;
+	*p++ = TAG_SYMBOL;
+	p = varint_put(p, s->space);
+	p = varint_put(p, s->pc);
+	p = varint_put(p, s->module);
+	p = varint_put(p, s->offset);
+	p = varint_put(p, comp_dir);
+	p = varint_put(p, s->nframes);
+	for (uint32_t i = 0; i < s->nframes; i++) {
+		p = varint_put(p, fns[i]);
+		p = varint_put(p, files[i]);
+		p = varint_put(p, s->frames[i].line);
+		p = varint_put(p, s->frames[i].flags);
+	}
+	w->len = (size_t)(p - w->buf);
+	return 0;
+}
+
+int log_writer_foreach_pc(struct log_writer *w, int (*fn)(void *arg, uint32_t space, uint64_t pc),
+			  void *arg)
+{
+	for (size_t i = 0; i <= w->pcs.mask; i++) {
+		const struct slot *s = &w->pcs.slots[i];
+		int rc;
+
+		if (!s->id)
+			continue;
+		rc = fn(arg, s->key, s->pc);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+const struct mt_module *log_writer_modules(const struct log_writer *w, size_t *n)
+{
+	*n = w->nmodules;
+	return w->modules;
+}
+
+uint64_t log_writer_events(const struct log_writer *w)
+{
+	return w->events;
+}
+
+int log_writer_flush(struct log_writer *w)
+{
+	return chunk_write(w);
+}
+
+int log_writer_error(const struct log_writer *w)
+{
+	return w->err;
+}
+
+/* The trailer ends the last chunk; t->events is ignored: the writer's own
+ * count is what the reader checks against. */
+static int write_trailer(struct log_writer *w, const struct mt_log_trailer *t)
+{
+	uint8_t *p;
+	int rc;
+
+	if (t->flags & ~LOG_TRAILER_FLAGS)
+		return -EINVAL;
+	rc = reserve(w, 1 + 4 * VARINT_MAX);
+	if (rc)
+		return rc;
+	p = w->buf + w->len;
+	*p++ = TAG_TRAILER;
+	p = varint_put(p, zigzag_encode(t->exit_status));
+	p = varint_put(p, t->duration_ns);
+	p = varint_put(p, w->events);
+	p = varint_put(p, t->flags);
+	w->len = (size_t)(p - w->buf);
+	return 0;
+}
+
+int log_writer_close(struct log_writer *w, const struct mt_log_trailer *t)
+{
+	int rc;
+
+	if (!w)
+		return 0;
+	rc = w->err;
+	if (!rc && t)
+		rc = write_trailer(w, t);
+	if (!w->err && w->fd >= 0) {
+		int flushed = chunk_write(w);
+
+		if (!rc)
+			rc = flushed;
+	}
+	if (w->fd >= 0 && close(w->fd) && !rc)
+		rc = -errno;
+	ZSTD_freeCCtx(w->zc);
+	free(w->buf);
+	free(w->zbuf);
+	free(w->strs);
+	free(w->children.slots);
+	free(w->roots.slots);
+	free(w->pcs.slots);
+	free(w->last_pcs);
+	free(w->last_ids);
+	arena_free(&w->arena);
+	free(w);
+	return rc;
+}
