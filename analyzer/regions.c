@@ -1,0 +1,221 @@
+/*
+ * regions.c - live mapped intervals per address space (see regions.h).
+ *
+ * A sorted array: a process holds thousands of mappings, not millions, and a
+ * memmove of a few thousand entries costs less than a tree's pointer chase.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "regions.h"
+
+struct brk_state {
+	uint64_t brk;
+};
+
+void regions_init(struct regions *r)
+{
+	memset(r, 0, sizeof(*r));
+	table_init(&r->blocks, sizeof(struct region_block));
+	table_init(&r->brk, sizeof(struct brk_state));
+}
+
+void regions_free(struct regions *r)
+{
+	free(r->v);
+	table_free(&r->blocks);
+	table_free(&r->brk);
+	regions_init(r);
+}
+
+size_t regions_blocks(const struct regions *r)
+{
+	return r->blocks.len;
+}
+
+/* First interval of `space` that ends after addr (n if none). */
+static size_t lower(const struct regions *r, uint32_t space, uint64_t addr)
+{
+	size_t lo = 0, hi = r->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct region *g = &r->v[mid];
+
+		if (g->space < space || (g->space == space && g->end <= addr))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static int in_space(const struct regions *r, size_t i, uint32_t space)
+{
+	return i < r->n && r->v[i].space == space;
+}
+
+/* Takes bytes away from a block; it dies at 0 unless it is `keep`. */
+static void shrink_block(struct regions *r, uint64_t id, uint64_t bytes, uint64_t keep)
+{
+	struct region_block *b = table_get(&r->blocks, id, 0);
+
+	r->live -= bytes;
+	if (!b)
+		return;
+	b->live -= bytes;
+	if (!b->live && id != keep)
+		table_del(&r->blocks, id, 0);
+}
+
+static int insert_at(struct regions *r, size_t i, const struct region *g)
+{
+	if (r->n == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 64;
+		struct region *v = realloc(r->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		r->v = v;
+		r->cap = cap;
+	}
+	memmove(&r->v[i + 1], &r->v[i], (r->n - i) * sizeof(*r->v));
+	r->v[i] = *g;
+	r->n++;
+	return 0;
+}
+
+/* Unmaps [s, e) of `space`; block `keep` survives reaching 0 bytes. */
+static int remove_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, uint64_t keep)
+{
+	size_t i = lower(r, space, s), j;
+
+	if (s >= e)
+		return 0;
+	/* An interval sticking out on the left keeps its head... */
+	if (in_space(r, i, space) && r->v[i].start < s) {
+		struct region *g = &r->v[i];
+
+		if (g->end > e) {
+			/* ...and its tail too when the hole is inside it. */
+			struct region tail = *g;
+
+			tail.start = e;
+			g->end = s;
+			shrink_block(r, g->block, e - s, keep);
+			return insert_at(r, i + 1, &tail);
+		}
+		shrink_block(r, g->block, g->end - s, keep);
+		g->end = s;
+		i++;
+	}
+	/* Intervals wholly inside go. */
+	for (j = i; in_space(r, j, space) && r->v[j].end <= e; j++)
+		shrink_block(r, r->v[j].block, r->v[j].end - r->v[j].start, keep);
+	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(*r->v));
+	r->n -= j - i;
+	/* One sticking out on the right keeps its tail. */
+	if (in_space(r, i, space) && r->v[i].start < e) {
+		shrink_block(r, r->v[i].block, e - r->v[i].start, keep);
+		r->v[i].start = e;
+	}
+	return 0;
+}
+
+/* Adds [s, e) to block id, the range being free of intervals. */
+static int add_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, uint64_t id)
+{
+	struct region g = {space, s, e, id};
+	struct region_block *b = table_get(&r->blocks, id, 0);
+
+	if (insert_at(r, lower(r, space, s), &g) < 0)
+		return -ENOMEM;
+	b->live += e - s;
+	r->live += e - s;
+	return 0;
+}
+
+static uint64_t new_block(struct regions *r, uint64_t stack)
+{
+	uint64_t id = ++r->next_block;
+	struct region_block *b = table_put(&r->blocks, id, 0, NULL);
+
+	if (!b)
+		return 0;
+	b->stack = stack;
+	return id;
+}
+
+/* End of [start, start + len), clamped so a bogus length cannot wrap. */
+static uint64_t range_end(uint64_t start, uint64_t len)
+{
+	return len > UINT64_MAX - start ? UINT64_MAX : start + len;
+}
+
+int regions_map(struct regions *r, uint32_t space, uint64_t start, uint64_t len, uint64_t stack)
+{
+	uint64_t end = range_end(start, len), id;
+
+	if (start >= end)
+		return 0;
+	if (remove_range(r, space, start, end, 0) < 0)
+		return -ENOMEM;
+	id = new_block(r, stack);
+	if (!id)
+		return -ENOMEM;
+	return add_range(r, space, start, end, id);
+}
+
+int regions_unmap(struct regions *r, uint32_t space, uint64_t start, uint64_t len)
+{
+	return remove_range(r, space, start, range_end(start, len), 0);
+}
+
+int regions_remap(struct regions *r, uint32_t space, uint64_t old, uint64_t old_len, uint64_t addr,
+		  uint64_t len, int keep_old, uint64_t stack)
+{
+	uint64_t old_end = range_end(old, old_len), end = range_end(addr, len), id = 0;
+	size_t i = lower(r, space, old);
+	struct region_block *b;
+	int ret = 0;
+
+	/* The block that mapped the old range carries over to the new one. */
+	if (in_space(r, i, space) && r->v[i].start < old_end)
+		id = r->v[i].block;
+	if (!keep_old && remove_range(r, space, old, old_end, id) < 0)
+		return -ENOMEM;
+	if (!id) {
+		id = new_block(r, stack);
+		if (!id)
+			return -ENOMEM;
+	}
+	if (remove_range(r, space, addr, end, id) < 0)
+		return -ENOMEM;
+	if (addr < end)
+		ret = add_range(r, space, addr, end, id);
+	b = table_get(&r->blocks, id, 0);
+	if (b && !b->live)
+		table_del(&r->blocks, id, 0);
+	return ret;
+}
+
+int regions_brk(struct regions *r, uint32_t space, uint64_t brk, int own, uint64_t stack)
+{
+	int created;
+	struct brk_state *st = table_put(&r->brk, space, 0, &created);
+	uint64_t cur;
+
+	if (!st)
+		return -ENOMEM;
+	cur = st->brk;
+	st->brk = brk;
+	/* The first break seen is the start: nothing is known below it. */
+	if (created)
+		return 0;
+	if (brk > cur && own)
+		return regions_map(r, space, cur, brk - cur, stack);
+	if (brk < cur)
+		return remove_range(r, space, brk, cur, 0);
+	return 0;
+}

@@ -1,0 +1,288 @@
+/*
+ * resolve.c - stacks into source frames (see resolve.h): a cache from
+ * (space, pc) to the frames of that pc, built from the log's symbol table or,
+ * failing that, from a symbolizer opened on first need.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/arena.h"
+#include "../symbolizer/symbolizer.h"
+#include "resolve.h"
+#include "table.h"
+
+/* A walk longer than this is a loop in a corrupt trie. */
+#define MAX_STACK_NODES 65536
+
+struct pc_frames {
+	const struct an_frame *f;
+	uint32_t n;
+};
+
+struct resolver {
+	struct log_reader *r;
+	const struct mt_module *mods;
+	size_t nmods;
+	struct symbolizer *sym;
+	int sym_tried;
+	struct table pcs;	     /* (space, pc) -> struct pc_frames */
+	struct arena arena;	     /* frames and the strings made for them */
+	const struct an_frame **vec; /* resolver_stack()'s answer */
+	size_t cap;
+	struct an_frame unknown;
+};
+
+int resolver_open(struct resolver **out, struct log_reader *r)
+{
+	struct resolver *res = calloc(1, sizeof(*res));
+
+	if (!res)
+		return -ENOMEM;
+	res->r = r;
+	res->mods = log_reader_modules(r, &res->nmods);
+	table_init(&res->pcs, sizeof(struct pc_frames));
+	res->unknown.display = "<unknown>";
+	*out = res;
+	return 0;
+}
+
+void resolver_close(struct resolver *res)
+{
+	if (!res)
+		return;
+	sym_close(res->sym);
+	table_free(&res->pcs);
+	arena_free(&res->arena);
+	free(res->vec);
+	free(res);
+}
+
+static const struct mt_module *module_by_id(const struct resolver *res, uint32_t id)
+{
+	if (!id)
+		return NULL;
+	if (id <= res->nmods && res->mods[id - 1].id == id)
+		return &res->mods[id - 1];
+	for (size_t i = 0; i < res->nmods; i++)
+		if (res->mods[i].id == id)
+			return &res->mods[i];
+	return NULL;
+}
+
+/* The module mapped last over pc: a later mapping replaces an earlier one. */
+static const struct mt_module *module_by_pc(const struct resolver *res, uint32_t space, uint64_t pc)
+{
+	for (size_t i = res->nmods; i-- > 0;) {
+		const struct mt_module *m = &res->mods[i];
+
+		if (m->space == space && m->start <= pc && pc < m->end)
+			return m;
+	}
+	return NULL;
+}
+
+/* The symbolizer for pcs the log has no symbol for, opened on first need
+ * over every module of the log. */
+static struct symbolizer *symbolizer(struct resolver *res)
+{
+	if (res->sym_tried)
+		return res->sym;
+	res->sym_tried = 1;
+	if (sym_open(&res->sym) < 0) {
+		res->sym = NULL;
+		return NULL;
+	}
+	for (size_t i = 0; i < res->nmods; i++)
+		sym_add_module(res->sym, &res->mods[i]); /* an odd module only stays unknown */
+	return res->sym;
+}
+
+/* file relative to comp_dir when it lies under it (gcc samples/arrays.c run
+ * in /src records /src/samples/arrays.c: show samples/arrays.c). */
+static const char *display_path(const char *file, const char *comp_dir)
+{
+	size_t len;
+
+	if (!comp_dir || file[0] != '/')
+		return file;
+	len = strlen(comp_dir);
+	while (len > 0 && comp_dir[len - 1] == '/')
+		len--;
+	/* Relative to "/" would only drop the slash. */
+	if (!len || strncmp(file, comp_dir, len) || file[len] != '/' || !file[len + 1])
+		return file;
+	return file + len + 1;
+}
+
+static const char *arena_printf(struct arena *a, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static const char *arena_printf(struct arena *a, const char *fmt, ...)
+{
+	char buf[4096];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return NULL;
+	if ((size_t)n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	return arena_strndup(a, buf, (size_t)n);
+}
+
+/* "MODULE+0xOFF(FUNCTION)", "MODULE+0xOFF" or "0xPC": OFF is the offset in
+ * the module (an ELF address, what addr2line -e MODULE takes). */
+static const char *module_form(struct resolver *res, const struct mt_module *m,
+			       const char *function, uint64_t offset, uint64_t pc)
+{
+	if (!m)
+		return arena_printf(&res->arena, "0x%" PRIx64, pc);
+	if (function)
+		return arena_printf(&res->arena, "%s+0x%" PRIx64 "(%s)", m->path, offset, function);
+	return arena_printf(&res->arena, "%s+0x%" PRIx64, m->path, offset);
+}
+
+static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct pc_frames *out)
+{
+	const struct mt_symbol *sym = log_reader_symbol(res->r, space, pc);
+	const struct mt_module *m;
+	struct mt_symbol found;
+	struct an_frame *f;
+	uint64_t offset;
+	uint32_t n;
+
+	if (!sym && symbolizer(res) && sym_resolve(res->sym, space, pc, &found) == 0)
+		sym = &found;
+	m = sym ? module_by_id(res, sym->module) : NULL;
+	if (!m)
+		m = module_by_pc(res, space, pc);
+	offset = sym && sym->module ? sym->offset : m ? pc - m->bias : pc;
+	n = sym && sym->nframes ? sym->nframes : 1;
+	if (n > MT_SYM_MAX_INLINE)
+		n = MT_SYM_MAX_INLINE;
+	f = arena_alloc(&res->arena, n * sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct mt_symframe *sf = sym && sym->nframes ? &sym->frames[i] : NULL;
+
+		f[i].module = m ? m->path : NULL;
+		f[i].module_id = m ? m->id : 0;
+		f[i].comp_dir = sym ? sym->comp_dir : NULL;
+		if (sf) {
+			f[i].function = sf->function;
+			f[i].file = sf->file;
+			f[i].flags = sf->flags;
+		}
+		if (f[i].file) {
+			f[i].line = sf->line;
+			f[i].display = display_path(f[i].file, f[i].comp_dir);
+		} else {
+			f[i].display = module_form(res, m, f[i].function, offset, pc);
+			if (!f[i].display)
+				return -ENOMEM;
+		}
+	}
+	out->f = f;
+	out->n = n;
+	return 0;
+}
+
+static int push(struct resolver *res, size_t *n, const struct an_frame *f)
+{
+	if (*n == res->cap) {
+		size_t cap = res->cap ? res->cap * 2 : 64;
+		const struct an_frame **v = realloc(res->vec, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		res->vec = v;
+		res->cap = cap;
+	}
+	res->vec[(*n)++] = f;
+	return 0;
+}
+
+const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stack, size_t *n)
+{
+	uint64_t id = stack, parent, pc;
+	uint32_t space;
+	size_t nodes = 0;
+
+	*n = 0;
+	while (id && nodes++ < MAX_STACK_NODES &&
+	       log_reader_stack_node(res->r, id, &parent, &pc, &space) == 0) {
+		int created;
+		struct pc_frames *pf = table_put(&res->pcs, space, pc, &created);
+
+		if (!pf || (created && resolve_pc(res, space, pc, pf) < 0)) {
+			if (pf)
+				table_del(&res->pcs, space, pc);
+			return NULL;
+		}
+		for (uint32_t i = 0; i < pf->n; i++)
+			if (push(res, n, &pf->f[i]) < 0)
+				return NULL;
+		id = parent;
+	}
+	if (!*n && push(res, n, &res->unknown) < 0)
+		return NULL;
+	return res->vec;
+}
+
+struct module_lines {
+	int has_lines;
+};
+
+size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const char **example)
+{
+	struct table mods;
+	size_t i = 0, without = 0;
+	uint32_t example_id = 0;
+	void *v;
+
+	table_init(&mods, sizeof(struct module_lines));
+	*total = 0;
+	*example = NULL;
+	while (table_next(&res->pcs, &i, NULL, NULL, &v)) {
+		const struct pc_frames *pf = v;
+
+		for (uint32_t k = 0; k < pf->n; k++) {
+			const struct an_frame *f = &pf->f[k];
+			struct module_lines *ml;
+
+			if (!f->module_id)
+				continue;
+			ml = table_put(&mods, f->module_id, 0, NULL);
+			if (!ml)
+				goto out;
+			if (f->file || (res->sym && sym_module_has_lines(res->sym, f->module_id)))
+				ml->has_lines = 1;
+		}
+	}
+	i = 0;
+	*total = mods.len;
+	for (uint64_t id; table_next(&mods, &i, &id, NULL, &v);) {
+		if (((struct module_lines *)v)->has_lines)
+			continue;
+		without++;
+		/* the first module of the log makes a stable example */
+		if (!example_id || id < example_id)
+			example_id = (uint32_t)id;
+	}
+	if (example_id) {
+		const struct mt_module *m = module_by_id(res, example_id);
+
+		*example = m ? m->path : NULL;
+	}
+out:
+	table_free(&mods);
+	return without;
+}

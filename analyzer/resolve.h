@@ -1,0 +1,52 @@
+/*
+ * resolve.h - stacks into source frames for the reports.
+ *
+ * A stack id walks the log's stack trie (innermost pc first); each pc is
+ * looked up in the log's symbol table, or, for a pc the log has no symbol
+ * for, in a symbolizer over the log's modules; each symbol expands to its
+ * frames, innermost inline level first.  Every distinct pc is resolved once.
+ */
+#ifndef MEMTRACK_ANALYZER_RESOLVE_H
+#define MEMTRACK_ANALYZER_RESOLVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../formats/log_reader.h"
+
+struct an_frame {
+	/* What reports print: the source path relative to the compilation
+	 * directory when the file lies under it, else the full path; for a
+	 * frame without a file "MODULE(FUNCTION+0xOFF)" or "MODULE+0xOFF";
+	 * "0xPC" in no known module; "<unknown>" for a missing stack. */
+	const char *display;
+	const char *file;	/* full source path, NULL if unknown */
+	const char *comp_dir;	/* compilation directory, NULL if unknown */
+	const char *function;	/* NULL if unknown */
+	const char *module;	/* module path, NULL if in no known module */
+	uint32_t module_id;	/* 0 if in no known module */
+	uint32_t line;		/* 0 if unknown */
+	uint32_t flags;		/* MT_SYMF_* */
+};
+
+struct resolver;
+
+/* The reader must have been read to its end (modules and symbols in).
+ * r stays owned by the caller and must outlive the resolver. */
+int resolver_open(struct resolver **out, struct log_reader *r);
+void resolver_close(struct resolver *res);
+
+/*
+ * The frames of a stack, innermost first, never empty (a stack the log
+ * does not hold is one "<unknown>" frame).  The array is valid until the
+ * next call; the frames until resolver_close().  NULL when memory ran out.
+ */
+const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stack, size_t *n);
+
+/*
+ * Modules among those the resolved frames lie in that have no line
+ * information; *example names one.  Returns how many, *total of how many.
+ */
+size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const char **example);
+
+#endif

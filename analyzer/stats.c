@@ -1,0 +1,213 @@
+/*
+ * stats.c - grouping into statistics and tracemalloc's sort order (see
+ * stats.h).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "stats.h"
+
+#define LABEL_MAX 4096
+
+struct index_slot {
+	size_t first; /* +1 */
+};
+
+void stats_init(struct stats *s, enum an_group by)
+{
+	memset(s, 0, sizeof(*s));
+	s->by = by;
+	table_init(&s->index, sizeof(struct index_slot));
+}
+
+void stats_free(struct stats *s)
+{
+	free(s->v);
+	table_free(&s->index);
+	arena_free(&s->arena);
+	stats_init(s, s->by);
+}
+
+/* The function key as printed: "function (path)", "function", or the
+ * display form when the function is unknown. */
+static const char *label(const struct an_frame *f, char *buf, size_t len)
+{
+	if (!f->function)
+		return f->display;
+	if (!f->file)
+		return f->function;
+	snprintf(buf, len, "%s (%s)", f->function, f->display);
+	return buf;
+}
+
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
+{
+	const unsigned char *b = p;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t fnv_str(uint64_t h, const char *s)
+{
+	return fnv(h, s, strlen(s) + 1);
+}
+
+static uint64_t key_hash(enum an_group by, const struct an_frame *const *frames, size_t n,
+			 const char *lbl)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	switch (by) {
+	case AN_BY_FUNCTION:
+		return fnv_str(h, lbl);
+	case AN_BY_FILENAME:
+		return fnv_str(h, frames[0]->display);
+	case AN_BY_LINENO:
+	case AN_BY_TRACEBACK:
+		for (size_t i = 0; i < n; i++) {
+			h = fnv_str(h, frames[i]->display);
+			h = fnv(h, &frames[i]->line, sizeof(frames[i]->line));
+		}
+		return h;
+	}
+	return h;
+}
+
+/* (display, line) as a tuple, ascending. */
+static int frame_cmp(const struct an_frame *a, const struct an_frame *b)
+{
+	int c = strcmp(a->display, b->display);
+
+	if (c)
+		return c;
+	return a->line < b->line ? -1 : a->line > b->line;
+}
+
+/* Ascending key order; 0 for equal keys. */
+static int key_cmp(enum an_group by, const struct stat *a, const struct stat *b)
+{
+	size_t k;
+
+	switch (by) {
+	case AN_BY_FUNCTION:
+		return strcmp(a->label, b->label);
+	case AN_BY_FILENAME:
+		return strcmp(a->frames[0]->display, b->frames[0]->display);
+	case AN_BY_LINENO:
+		return frame_cmp(a->frames[0], b->frames[0]);
+	case AN_BY_TRACEBACK:
+		/* Traceback tuples run oldest first; a prefix sorts first. */
+		for (k = 0; k < a->nframes && k < b->nframes; k++) {
+			int c = frame_cmp(a->frames[a->nframes - 1 - k],
+					  b->frames[b->nframes - 1 - k]);
+
+			if (c)
+				return c;
+		}
+		return a->nframes < b->nframes ? -1 : a->nframes > b->nframes;
+	}
+	return 0;
+}
+
+int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,
+	      uint64_t count)
+{
+	char buf[LABEL_MAX];
+	struct stat key = {0};
+	struct index_slot *slot;
+	int created;
+	size_t i;
+
+	key.frames = frames;
+	key.nframes = s->by == AN_BY_TRACEBACK ? n : 1;
+	key.label = s->by == AN_BY_FUNCTION ? label(frames[0], buf, sizeof(buf)) : NULL;
+	key.hash = key_hash(s->by, frames, key.nframes, key.label);
+	slot = table_put(&s->index, key.hash, 0, &created);
+	if (!slot)
+		return -ENOMEM;
+	for (i = slot->first; i; i = s->v[i - 1].next) {
+		struct stat *st = &s->v[i - 1];
+
+		if (key_cmp(s->by, st, &key) == 0) {
+			st->size += size;
+			st->count += count;
+			return 0;
+		}
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct stat *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		s->v = v;
+		s->cap = cap;
+	}
+	/* The key outlives the caller's arrays. */
+	key.frames = arena_alloc(&s->arena, key.nframes * sizeof(*key.frames));
+	if (!key.frames)
+		return -ENOMEM;
+	memcpy((void *)key.frames, frames, key.nframes * sizeof(*key.frames));
+	if (key.label && !(key.label = arena_strndup(&s->arena, key.label, strlen(key.label))))
+		return -ENOMEM;
+	key.size = size;
+	key.count = count;
+	key.next = slot->first;
+	s->v[s->n++] = key;
+	slot->first = s->n;
+	return 0;
+}
+
+int stats_add_each(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,
+		   uint64_t count)
+{
+	/* tracemalloc's _group_by(cumulative=True): every frame of the trace
+	 * adds the trace's size, so a line that recurs in one stack counts
+	 * as often as it recurs. */
+	for (size_t i = 0; i < n; i++) {
+		int ret = stats_add(s, &frames[i], 1, size, count);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+/* Statistic._sort_key, reverse=True: the biggest first. */
+static int stat_order(const void *pa, const void *pb, void *by)
+{
+	const struct stat *a = pa, *b = pb;
+
+	if (a->size != b->size)
+		return a->size > b->size ? -1 : 1;
+	if (a->count != b->count)
+		return a->count > b->count ? -1 : 1;
+	return -key_cmp(*(enum an_group *)by, a, b);
+}
+
+void stats_sort(struct stats *s)
+{
+	if (s->n)
+		qsort_r(s->v, s->n, sizeof(*s->v), stat_order, &s->by);
+	/* the hash chains index positions that moved */
+	table_free(&s->index);
+	table_init(&s->index, sizeof(struct index_slot));
+}
+
+const char *stats_trace(const struct stats *s, const struct stat *st, char *buf, size_t len)
+{
+	switch (s->by) {
+	case AN_BY_FUNCTION:
+		return st->label;
+	case AN_BY_FILENAME:
+		snprintf(buf, len, "%s:0", st->frames[0]->display);
+		return buf;
+	default:
+		snprintf(buf, len, "%s:%u", st->frames[0]->display, st->frames[0]->line);
+		return buf;
+	}
+}

@@ -1,0 +1,65 @@
+/*
+ * stats.h - statistics grouped by a key and sorted the way tracemalloc's
+ * Snapshot.statistics() sorts them: biggest size first, then biggest count,
+ * then the key itself, descending (Statistic._sort_key with reverse=True).
+ *
+ * Keys (frames are those of resolve.h; the frame pointers must outlive the
+ * stats):
+ *   lineno     (display path, line) of one frame, printed "path:line"
+ *   filename   display path of one frame, printed "path:0"
+ *   function   "function (path)", "function" without a file, the display
+ *              form without a function
+ *   traceback  frames from the site outward, compared oldest first as
+ *              tracemalloc compares Traceback tuples
+ */
+#ifndef MEMTRACK_ANALYZER_STATS_H
+#define MEMTRACK_ANALYZER_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../formats/arena.h"
+#include "analyzer.h"
+#include "resolve.h"
+#include "table.h"
+
+struct stat {
+	uint64_t size;
+	uint64_t count;
+	const struct an_frame *const *frames;	/* the key: innermost first */
+	size_t nframes;
+	const char *label;	/* function key only */
+	uint64_t hash;
+	size_t next;		/* next stat with the same hash, +1 (0: none) */
+};
+
+struct stats {
+	enum an_group by;
+	struct stat *v;
+	size_t n, cap;
+	struct table index;	/* key hash -> first stat with it, +1 */
+	struct arena arena;	/* keys: frame arrays and labels */
+};
+
+void stats_init(struct stats *s, enum an_group by);
+void stats_free(struct stats *s);
+
+/* Adds size and count to the key made of frames[0..n) (n is 1 unless by
+ * traceback).  0 or -ENOMEM. */
+int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,
+	      uint64_t count);
+
+/* --cumulative: adds to the key of every frame of frames[0..n), as
+ * tracemalloc does (a frame that recurs counts each time). */
+int stats_add_each(struct stats *s, const struct an_frame *const *frames, size_t n,
+		   uint64_t size, uint64_t count);
+
+/* Sorts s->v[0..n) biggest first; nothing can be added afterwards. */
+void stats_sort(struct stats *s);
+
+/* str(statistic.traceback) of a stat, e.g. "samples/arrays.c:21", into
+ * buf; returns buf. */
+const char *stats_trace(const struct stats *s, const struct stat *st, char *buf, size_t len);
+
+#endif
