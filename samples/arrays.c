@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "say.h"
+
 #define NARRAYS 10
 
 static int alloc_line;
@@ -41,8 +43,8 @@ int main(void)
 		total += length * sizeof(double);
 		sum += arrays[i][length - 1];
 	}
-	printf("checksum %.6f\n", sum);
-	printf("expect heap samples/arrays.c:%d %zu %d\n", alloc_line, total, NARRAYS);
+	say("checksum %.6f\n", sum);
+	say("expect heap samples/arrays.c:%d %zu %d\n", alloc_line, total, NARRAYS);
 	/* the arrays stay live to the end, as in the article's snapshot */
 	return 0;
 }
