@@ -106,6 +106,9 @@ $(BUILD)/samples/O2/%: samples/%.c
 
 samples: $(SAMPLES_O0) $(SAMPLES_O2)
 
+# The benchmark workload doubles as a test subject.
+BENCH_BINS := $(BUILD)/bench/churn $(BUILD)/bench/floor
+
 # --- tests -------------------------------------------------------------------
 # A unit test named tests/unit/test_<component>_*.c links only the objects of
 # the components it needs, so each component can be tested on its own.
@@ -127,14 +130,13 @@ $(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer f
 
 unit-tests: $(UNIT_BINS)
 
-test: memtrack samples $(UNIT_BINS) $(TEST_DEPS_STAMP)
+test: memtrack samples $(UNIT_BINS) $(BENCH_BINS) $(TEST_DEPS_STAMP)
 	$(Q)tests/run $(UNIT_BINS)
 
 # --- demo, bench ----------------------------------------------------------------
 demo: memtrack samples
 	$(Q)samples/demo.sh $(BUILD)
 
-BENCH_BINS := $(BUILD)/bench/churn $(BUILD)/bench/floor
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"

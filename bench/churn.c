@@ -1,0 +1,58 @@
+/*
+ * churn.c - the benchmark workload: N malloc+free pairs, a few frames deep,
+ * the way real code allocates.
+ *
+ *   churn N            N pairs of malloc(size) / free
+ *   churn N traps      the same loop with three int3 per pair instead of
+ *                      the calls: what a bare ptrace tracer that does
+ *                      nothing but stop three times per pair costs (the
+ *                      floor, driven by bench/floor)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static volatile unsigned long sink;
+
+static __attribute__((noinline)) void *make(size_t size)
+{
+	char *p = malloc(size);
+
+	if (p)
+		p[0] = 1;
+	return p;
+}
+
+static __attribute__((noinline)) void pair(size_t size)
+{
+	void *p = make(size);
+
+	sink += (unsigned long)p;
+	free(p);
+}
+
+static __attribute__((noinline)) void trap_pair(void)
+{
+	/* entry stop, return stop, free stop */
+	__asm__ volatile("int3; int3; int3" ::: "memory");
+	sink++;
+}
+
+static __attribute__((noinline)) void run(long n, int traps)
+{
+	for (long i = 0; i < n; i++) {
+		if (traps)
+			trap_pair();
+		else
+			pair(16 + (size_t)(i & 255));
+	}
+}
+
+int main(int argc, char **argv)
+{
+	long n = argc > 1 ? atol(argv[1]) : 100000;
+	int traps = argc > 2 && !strcmp(argv[2], "traps");
+
+	run(n, traps);
+	return 0;
+}

@@ -1,0 +1,140 @@
+"""test_cli.py - the command line's contract: exit statuses, and bad input
+of every kind answered by one clear line on stderr and a non-zero exit,
+never a crash, never a silent empty result, nothing written over."""
+import os
+import signal
+import subprocess
+import time
+
+from e2e import *
+
+
+def one_line(r, status, pattern, name):
+    lines = r.stderr.splitlines()
+    good = r.returncode == status and len(lines) == 1 and re.search(pattern, lines[0])
+    ok(good, name, "exit %d, stderr %r" % (r.returncode, r.stderr))
+
+
+# run: the target's status, 128+signal, 127/126 for commands that cannot run.
+log = log_path("cli")
+r = trace(["sh", "-c", "exit 3"], log)
+ok(r.returncode == 3, "run exits with the command's status", r.returncode)
+ok(re.fullmatch(r"memtrack: \d+ events written to .*cli\.log\n", r.stderr),
+   "run says where the log went, on one line", r.stderr)
+r = trace(["sh", "-c", "kill -SEGV $$"], log)
+ok(r.returncode == 128 + signal.SIGSEGV, "run exits 128+signal when a signal killed it",
+   r.returncode)
+ok(summary(log)["exit_signal"] == signal.SIGSEGV, "summary records the signal")
+
+for cmd, status, pattern in [
+    (["/nonexistent/cmd"], 127, r"cannot run '/nonexistent/cmd': No such file"),
+    (["no-such-command-xyz"], 127, r"cannot run 'no-such-command-xyz': command not found"),
+    (["/etc/passwd"], 126, r"cannot run '/etc/passwd': Permission denied"),
+    (["/tmp"], 126, r"cannot run '/tmp': is a directory"),
+]:
+    with open(log, "w") as f:
+        f.write("precious\n")
+    r = memtrack("run", "-o", log, "--", *cmd)
+    one_line(r, status, pattern, "run %s: exit %d, one line" % (cmd[0], status))
+    with open(log) as f:
+        ok(f.read() == "precious\n", "run %s: the log file is not written over" % cmd[0])
+
+r = memtrack("run", "-o", "/nonexistent/dir/x.log", "--", "true")
+one_line(r, 2, r"cannot write /nonexistent/dir/x.log: No such file", "run: unwritable log")
+
+# Usage errors: 64.
+for args, pattern in [
+    (["run"], r"missing CMD"),
+    (["top"], r"missing LOG"),
+    (["frobnicate"], r"unknown command 'frobnicate'"),
+    (["top", log, "--bogus"], r"unknown option '--bogus'"),
+    (["top", log, "--by", "nope"], r"unknown --by key 'nope'"),
+    (["top", log, "--kind", "nope"], r"unknown --kind 'nope'"),
+    (["top", log, "--at", "yesterday"], r"bad WHEN 'yesterday'"),
+    (["top", log, "-n", "abc"], r"-n/--limit wants a number"),
+    (["top", log, "--by"], r"--by needs a value"),
+    (["summary", log, "extra"], r"unexpected argument 'extra'"),
+]:
+    one_line(memtrack(*args), 64, pattern, "usage error: %s" % " ".join(args[:1] + args[2:]))
+
+r = memtrack("--help")
+ok(r.returncode == 0 and "memtrack run" in r.stdout and "exit status" in r.stdout,
+   "--help lists the commands and the exit statuses")
+for c in ["run", "top", "summary", "replay"]:
+    r = memtrack(c, "--help")
+    ok(r.returncode == 0 and r.stdout.startswith("usage: memtrack " + c), "%s --help" % c)
+
+# Bad logs: 2, one line naming the file.
+trace([sample("kinds")], log)
+good = open(log, "rb").read()
+bad = os.path.join(TMP, "bad.log")
+
+
+def write(data):
+    with open(bad, "wb") as f:
+        f.write(data)
+
+
+for label, data, pattern in [
+    ("empty log", b"", r"bad\.log: empty file"),
+    ("not a log", b"hello, world\n" * 10, r"bad\.log: not a memtrack log"),
+]:
+    write(data)
+    for cmd in ["top", "summary", "replay"]:
+        one_line(memtrack(cmd, bad), 2, pattern, "%s: %s" % (cmd, label))
+one_line(memtrack("top", "/nonexistent.log"), 2, r"/nonexistent\.log: No such file",
+         "top: missing log")
+one_line(memtrack("top", "/tmp"), 2, r"/tmp: ", "top: a directory as log")
+
+# A log from a newer memtrack: refused by its version, before anything else.
+write(good[:8] + (2).to_bytes(4, "little") + good[12:])
+one_line(memtrack("top", bad), 2, r"bad\.log: log format version 2 is newer than this memtrack "
+         r"supports \(1\)", "top: a log from a future version")
+
+# Flipping a byte in the middle of a chunk: the checksum catches it.
+mid = len(good) // 2
+write(good[:mid] + bytes([good[mid] ^ 0x5a]) + good[mid + 1:])
+r = memtrack("summary", bad)
+one_line(r, 2, r"bad\.log: .*(checksum|corrupt)", "a flipped byte is caught")
+
+# A cut log replays up to its last whole chunk with one warning.
+for cut in [len(good) - 1, len(good) * 3 // 4]:
+    write(good[:cut])
+    r = memtrack("summary", bad, "--json")
+    ok(r.returncode == 1 and len(r.stderr.splitlines()) == 1 and "warning" in r.stderr
+       and "cut short" in r.stderr, "log cut at %d of %d: one warning, exit 1" % (cut, len(good)),
+       r.stderr)
+
+# A filter that matches nothing: an empty report is never silent.
+r = memtrack("top", log, "--include", "*/no-such-file.c")
+ok(r.returncode == 1 and r.stdout == "" and "matches nothing" in r.stderr
+   or "no allocation" in r.stderr, "an empty report says why", r.stderr)
+
+# The tracer killed with SIGKILL: the target dies with it, the log replays.
+long_log = log_path("killed")
+churn = subprocess.Popen([MEMTRACK, "run", "-o", long_log, "--",
+                          os.path.join(BUILD, "bench", "churn"), "100000000"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+time.sleep(1.5)
+children = subprocess.run(["pgrep", "-P", str(churn.pid)], capture_output=True, text=True)
+churn.kill()
+churn.wait()
+
+
+def running(pid):
+    """Alive and not a zombie (an orphan waits for init to reap it)."""
+    try:
+        with open("/proc/%s/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except OSError:
+        return False
+
+
+time.sleep(0.5)
+alive = [c for c in children.stdout.split() if running(c)]
+ok(children.stdout.strip() and not alive, "killing the tracer kills the target",
+   children.stdout + " alive: %s" % alive)
+r = memtrack("summary", long_log, "--json")
+ok(r.returncode == 1 and "cut short" in r.stderr and '"allocs"' in r.stdout,
+   "the killed tracer's log replays up to the cut, with a warning", r.stderr)
+done()

@@ -1,0 +1,66 @@
+"""valgrind.py - compares memtrack's summary with valgrind memcheck's
+"total heap usage" line on the same program, in the same environment.
+
+Both runs get one fixed environment.  valgrind adds four variables to its
+client's (GLIBCXX_FORCE_NEW, GLIBCPP_FORCE_NEW, LD_LIBRARY_PATH, LD_PRELOAD)
+and PWD; memtrack's run gets the same, LD_PRELOAD's value under a name of
+the same length (LD_PRELOAX) so that no library is preloaded, yet the
+environment a program copies (setenv, perl's %ENV) is byte for byte as
+large.  valgrind runs with --run-libc-freeres=no and --run-cxx-freeres=no:
+otherwise it calls glibc's and libstdc++'s exit-time cleanup, frees the
+program never made, which memtrack (observing, not altering) does not.
+"""
+import os
+import re
+import subprocess
+
+from e2e import MEMTRACK, TMP, run, summary
+
+BASE_ENV = {"PATH": "/usr/bin:/bin", "HOME": "/root", "LANG": "C", "PYTHONHASHSEED": "0",
+            "PERL_HASH_SEED": "0", "PERL_PERTURB_KEYS": "0",
+            "TERM": "dumb"}
+
+
+def _valgrind_additions():
+    r = subprocess.run(["env", "-i", "valgrind", "-q", "/usr/bin/env"], capture_output=True,
+                       text=True, env={})
+    added = {}
+    for line in r.stdout.splitlines():
+        k, _, v = line.partition("=")
+        added[k] = v
+    return added
+
+
+_ADDED = None
+
+
+def memtrack_env(cwd):
+    global _ADDED
+    if _ADDED is None:
+        _ADDED = _valgrind_additions()
+    env = dict(BASE_ENV)
+    for k, v in _ADDED.items():
+        env["LD_PRELOAX" if k == "LD_PRELOAD" else k] = v
+    env["PWD"] = cwd
+    return env
+
+
+def valgrind_totals(args, cwd):
+    r = run(["valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", *args],
+            env=dict(BASE_ENV))
+    m = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes", r.stderr)
+    if not m:
+        return None
+    return tuple(int(x.replace(",", "")) for x in m.groups())
+
+
+def memtrack_totals(args, cwd, name):
+    log = os.path.join(TMP, "vg-%s.log" % name)
+    run([MEMTRACK, "run", "-o", log, "--", *args], env=memtrack_env(cwd))
+    s = summary(log)
+    return (s["allocs"], s["frees"], s["bytes_allocated"])
+
+
+def compare(args, name):
+    cwd = os.getcwd()
+    return memtrack_totals(args, cwd, name), valgrind_totals(args, cwd)
