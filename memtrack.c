@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,7 +40,6 @@ enum {
 struct args {
 	const char *output;
 	long depth;
-	int follow_forks;
 	int no_pin;
 	long limit;
 	const char *by;
@@ -79,8 +79,6 @@ static const struct opt opt_output = {"output", 'o', OPT_STR, ARG(output), "LOG"
 				      "write the log to LOG (default: memtrack.CMD.PID.log)"};
 static const struct opt opt_depth = {"depth", 0, OPT_LONG, ARG(depth), "N",
 				     "record up to N frames per stack (default 64; 0: none)"};
-static const struct opt opt_follow = {"follow-forks", 0, OPT_FLAG, ARG(follow_forks), NULL,
-				      "trace child processes too, into the same log"};
 static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
 				     "do not keep tracer and target on one CPU"};
 static const struct opt opt_by = {"by", 0, OPT_STR, ARG(by), "KEY",
@@ -106,6 +104,7 @@ struct command {
 	const char *synopsis;	/* after "memtrack NAME " */
 	const char *help;
 	const struct opt *opts[16];
+	const char *rest_name;	/* what the positional arguments are, for errors */
 	int min_rest, max_rest;	/* positional arguments; max -1: unbounded */
 	int stop_at_first_arg;	/* options end at the first positional (run) */
 };
@@ -120,28 +119,32 @@ static const struct command commands[] = {
 	 "Run CMD under ptrace and record its allocations and mappings.\n"
 	 "Exits with CMD's exit status (128+N if a signal N killed it), 127 if CMD\n"
 	 "does not exist, 126 if it cannot be executed.",
-	 {&opt_output, &opt_depth, &opt_nopin}, 1, -1, 1},
+	 {&opt_output, &opt_depth, &opt_nopin}, "CMD", 1, -1, 1},
 	{"top", cmd_top, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
 	  &opt_cumulative},
-	 1, 1, 0},
+	 "LOG", 1, 1, 0},
 	{"summary", cmd_summary, "LOG [--json]",
 	 "Print totals: allocations, frees, bytes, peak, leaks, mappings.\n"
 	 "allocs/frees/bytes count like valgrind memcheck's \"total heap usage\".",
-	 {&opt_json}, 1, 1, 0},
+	 {&opt_json}, "LOG", 1, 1, 0},
 	{"replay", cmd_replay, "LOG",
-	 "Print every event of a log, symbolized, one a line.", {NULL}, 1, 1, 0},
+	 "Print every event of a log, symbolized, one a line.", {NULL}, "LOG", 1, 1, 0},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 static const char *progname = "memtrack";
 
-static void usage_error(const char *fmt, const char *what)
+static void __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
 {
+	va_list ap;
+
 	fprintf(stderr, "%s: ", progname);
-	fprintf(stderr, fmt, what);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fprintf(stderr, " (try 'memtrack --help')\n");
 }
 
@@ -208,8 +211,12 @@ static int set_opt(struct args *a, const struct opt *o, const char *val)
 		long v = strtol(val, &end, 10);
 
 		if (errno || end == val || *end || v < 0) {
-			fprintf(stderr, "%s: --%s wants a number >= 0, not '%s'\n", progname,
-				o->name, val);
+			char shortname[8] = "";
+
+			if (o->shortname)
+				snprintf(shortname, sizeof(shortname), "-%c/", o->shortname);
+			fprintf(stderr, "%s: %s--%s wants a number >= 0, not '%s'\n", progname,
+				shortname, o->name, val);
 			return -1;
 		}
 		*(long *)base = v;
@@ -302,8 +309,7 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 		return 0;
 	if (nrest < c->min_rest) {
 		fprintf(stderr, "%s %s: missing %s (usage: memtrack %s %s)\n", progname, c->name,
-			c->min_rest == 1 && c->max_rest == 1 ? "LOG" : "arguments", c->name,
-			c->synopsis);
+			c->rest_name, c->name, c->synopsis);
 		return -1;
 	}
 	if (c->max_rest >= 0 && nrest > c->max_rest) {

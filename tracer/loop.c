@@ -582,8 +582,18 @@ int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *
 	}
 	kill(tr->root, SIGCONT);
 
+	uint64_t last_flush = 0;
+
 	while (tr->ntasks) {
 		struct stop s = {0};
+		uint64_t now = trace_now(tr);
+
+		/* A tracer killed outright loses what its last chunk held:
+		 * keep that to about a second of events. */
+		if (now - last_flush > 1000000000u) {
+			log_writer_flush(w);
+			last_flush = now;
+		}
 
 		if (stop_signal && !killed) {
 			res->tracer_signal = stop_signal;
