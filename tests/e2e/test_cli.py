@@ -26,6 +26,22 @@ ok(r.returncode == 128 + signal.SIGSEGV, "run exits 128+signal when a signal kil
    r.returncode)
 ok(summary(log)["exit_signal"] == signal.SIGSEGV, "summary records the signal")
 
+# Signals reach the program unchanged, its own SIGTRAP included (memtrack
+# must tell it from the int3 of its breakpoints), and a stopped program
+# stays stopped until SIGCONT.
+for sig, status in [("USR1", 7), ("TRAP", 9), ("TERM", 13)]:
+    r = trace(["sh", "-c", 'trap "exit %d" %s; kill -%s $$; sleep 1' % (status, sig, sig)], log)
+    ok(r.returncode == status, "the program's own handler gets SIG%s" % sig, r.returncode)
+p = subprocess.Popen([MEMTRACK, "run", "-o", log, "--", "sh", "-c", "kill -STOP $$; echo go"],
+                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+time.sleep(1)
+kids = subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True, text=True).stdout.split()
+ok(p.poll() is None, "a program that stops itself stays stopped")
+for k in kids:
+    os.kill(int(k), signal.SIGCONT)
+out, _ = p.communicate(timeout=30)
+ok(p.returncode == 0 and out == "go\n", "and goes on after SIGCONT", (p.returncode, out))
+
 for cmd, status, pattern in [
     (["/nonexistent/cmd"], 127, r"cannot run '/nonexistent/cmd': No such file"),
     (["no-such-command-xyz"], 127, r"cannot run 'no-such-command-xyz': command not found"),
