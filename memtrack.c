@@ -41,6 +41,10 @@ struct args {
 	const char *output;
 	long depth;
 	int no_pin;
+	int follow_forks;
+	const char *duration;
+	const char *marks[MAX_LIST];
+	size_t nmarks;
 	long limit;
 	const char *by;
 	const char *at;
@@ -81,6 +85,13 @@ static const struct opt opt_depth = {"depth", 0, OPT_LONG, ARG(depth), "N",
 				     "record up to N frames per stack (default 64; 0: none)"};
 static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
 				     "do not keep tracer and target on one CPU"};
+static const struct opt opt_follow = {"follow-forks", 0, OPT_FLAG, ARG(follow_forks), NULL,
+				      "record child processes too, into the same log"};
+static const struct opt opt_mark = {"mark", 0, OPT_LIST, ARG(marks), "LOCATION",
+				    "record a mark each time FUNCTION or FILE:LINE executes"};
+static const struct opt opt_duration = {"duration", 0, OPT_STR, ARG(duration), "SECONDS",
+					"detach after SECONDS (default: when the process ends "
+					"or on ^C)"};
 static const struct opt opt_by = {"by", 0, OPT_STR, ARG(by), "KEY",
 				  "group by lineno (default), filename, function or traceback"};
 static const struct opt opt_limit = {"limit", 'n', OPT_LONG, ARG(limit), "N",
@@ -110,6 +121,7 @@ struct command {
 };
 
 static int cmd_run(struct args *a);
+static int cmd_attach(struct args *a);
 static int cmd_top(struct args *a);
 static int cmd_summary(struct args *a);
 static int cmd_replay(struct args *a);
@@ -119,7 +131,12 @@ static const struct command commands[] = {
 	 "Run CMD under ptrace and record its allocations and mappings.\n"
 	 "Exits with CMD's exit status (128+N if a signal N killed it), 127 if CMD\n"
 	 "does not exist, 126 if it cannot be executed.",
-	 {&opt_output, &opt_depth, &opt_nopin}, "CMD", 1, -1, 1},
+	 {&opt_output, &opt_depth, &opt_follow, &opt_mark, &opt_nopin}, "CMD", 1, -1, 1},
+	{"attach", cmd_attach, "[OPTIONS] PID",
+	 "Trace a running process, then detach and leave it running unharmed:\n"
+	 "every breakpoint removed, every return address restored, nothing left\n"
+	 "behind.  Exits 0 after a clean detach, or when the process ended.",
+	 {&opt_output, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, 1, 0},
 	{"top", cmd_top, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
@@ -325,51 +342,6 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 
 /* --- run ----------------------------------------------------------------- */
 
-/* Finds cmd the way execvp would; 0, or an exit code after a message. */
-static int resolve_command(const char *cmd, char *path, size_t size)
-{
-	struct stat st;
-
-	if (strchr(cmd, '/')) {
-		if (snprintf(path, size, "%s", cmd) >= (int)size)
-			goto toolong;
-	} else {
-		const char *dirs = getenv("PATH");
-		int found = 0;
-
-		if (!dirs || !*dirs)
-			dirs = "/usr/local/bin:/usr/bin:/bin";
-		while (*dirs && !found) {
-			const char *colon = strchr(dirs, ':');
-			size_t len = colon ? (size_t)(colon - dirs) : strlen(dirs);
-
-			if (snprintf(path, size, "%.*s%s%s", (int)len, dirs, len ? "/" : "",
-				     cmd) >= (int)size)
-				goto toolong;
-			if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK))
-				found = 1;
-			dirs += len + (colon != NULL);
-		}
-		if (!found) {
-			fprintf(stderr, "%s: cannot run '%s': command not found\n", progname, cmd);
-			return EXIT_NOTFOUND;
-		}
-	}
-	if (stat(path, &st) < 0) {
-		fprintf(stderr, "%s: cannot run '%s': %s\n", progname, cmd, strerror(errno));
-		return errno == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC;
-	}
-	if (S_ISDIR(st.st_mode) || access(path, X_OK) < 0) {
-		fprintf(stderr, "%s: cannot run '%s': %s\n", progname, cmd,
-			S_ISDIR(st.st_mode) ? "is a directory" : strerror(errno));
-		return EXIT_NOEXEC;
-	}
-	return 0;
-toolong:
-	fprintf(stderr, "%s: cannot run '%s': path too long\n", progname, cmd);
-	return EXIT_NOEXEC;
-}
-
 struct symtab_ctx {
 	struct symbolizer *sym;
 	struct log_writer *w;
@@ -421,82 +393,62 @@ static int exit_code_of(int64_t status)
 	return EXIT_FATAL;
 }
 
-static int cmd_run(struct args *a)
+static void warn_line(void *arg, const char *line)
 {
-	struct tracer_opts to = {
-		.argv = a->rest,
-		.depth = a->depth < 0 ? 64 : (unsigned)a->depth,
-		.pin = !a->no_pin,
-	};
-	struct tracer_result res = {.exit_status = -1};
-	struct tracer *t = NULL;
-	struct log_writer *w = NULL;
-	char path[PATH_MAX], logpath[PATH_MAX], cwd[PATH_MAX];
-	struct timespec now;
-	int err, code;
+	fprintf(stderr, "%s: %s\n", progname, line);
+}
 
-	code = resolve_command(a->rest[0], path, sizeof(path));
-	if (code)
-		return code;
-	to.path = path;
+static int check_trace_opts(struct args *a, struct tracer_opts *to)
+{
+	to->warn = warn_line;
 	if (a->depth > 1024) {
 		fprintf(stderr, "%s: --depth %ld is too deep (at most 1024)\n", progname, a->depth);
-		return EXIT_USAGE;
+		return -1;
 	}
+	to->depth = a->depth < 0 ? 64 : (unsigned)a->depth;
+	to->marks = a->marks;
+	to->nmarks = a->nmarks;
+	return 0;
+}
+
+/*
+ * Traces t (launched or seized) into a new log at logpath with header h,
+ * appends the symbol table and the trailer.  Returns 0, or an exit code
+ * after a message.
+ */
+static int trace_into_log(struct tracer *t, const char *logpath, struct mt_log_header *h,
+			  struct tracer_result *res)
+{
+	struct log_writer *w = NULL;
+	struct timespec now, start, end;
+	int err;
 
 	clock_gettime(CLOCK_REALTIME, &now);
-	err = tracer_launch(&t, &to, &res);
-	if (err < 0) {
-		fprintf(stderr, "%s: %s\n", progname, res.error);
-		return EXIT_FATAL;
-	}
-
-	if (a->output) {
-		snprintf(logpath, sizeof(logpath), "%s", a->output);
-	} else {
-		const char *base = strrchr(a->rest[0], '/');
-
-		base = base ? base + 1 : a->rest[0];
-		snprintf(logpath, sizeof(logpath), "memtrack.%s.%d.log", base,
-			 (int)tracer_pid(t));
-	}
-	if (!getcwd(cwd, sizeof(cwd)))
-		cwd[0] = 0;
-	struct mt_log_header h = {
-		.version = MT_LOG_VERSION,
-		.mode = MT_MODE_RUN,
-		.flags = tracer_log_flags(&to),
-		.depth = to.depth,
-		.pid = (uint32_t)tracer_pid(t),
-		.start_realtime_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
-		.cwd = cwd,
-		.argc = (uint32_t)a->nrest,
-		.argv = a->rest,
-	};
-	err = log_writer_open(&w, logpath, &h);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	h->start_realtime_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+	err = log_writer_open(&w, logpath, h);
 	if (err < 0) {
 		fprintf(stderr, "%s: cannot write %s: %s\n", progname, logpath, strerror(-err));
 		tracer_close(t);
 		return EXIT_FATAL;
 	}
 
-	err = tracer_trace(t, w, &res);
+	err = tracer_trace(t, w, res);
 	tracer_close(t);
 	if (err < 0)
-		fprintf(stderr, "%s: %s\n", progname, res.error);
+		fprintf(stderr, "%s: %s\n", progname, res->error);
 
 	int serr = write_symbols(w);
 	struct mt_log_trailer tr = {
-		.exit_status = res.exit_status,
-		.duration_ns = 0,
+		.exit_status = res->exit_status,
 		.events = log_writer_events(w),
-		.flags = res.tracer_signal ? MT_TRAILER_ABORTED : 0,
+		.flags = (res->tracer_signal ? MT_TRAILER_ABORTED : 0) |
+			 (res->detached ? MT_TRAILER_DETACHED : 0),
 	};
-	struct timespec end;
 
-	clock_gettime(CLOCK_REALTIME, &end);
-	tr.duration_ns = (uint64_t)((end.tv_sec - now.tv_sec) * 1000000000ll +
-				    (end.tv_nsec - now.tv_nsec));
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	tr.duration_ns = (uint64_t)((end.tv_sec - start.tv_sec) * 1000000000ll +
+				    (end.tv_nsec - start.tv_nsec));
 	int cerr = log_writer_close(w, &tr);
 
 	if (serr < 0 || cerr < 0) {
@@ -506,11 +458,149 @@ static int cmd_run(struct args *a)
 	}
 	fprintf(stderr, "%s: %llu events written to %s\n", progname,
 		(unsigned long long)tr.events, logpath);
-	if (err < 0)
-		return EXIT_FATAL;
+	return err < 0 ? EXIT_FATAL : 0;
+}
+
+static void default_log_path(char *buf, size_t size, const char *output, const char *cmd,
+			     pid_t pid)
+{
+	const char *base = strrchr(cmd, '/');
+
+	if (output) {
+		snprintf(buf, size, "%s", output);
+		return;
+	}
+	base = base ? base + 1 : cmd;
+	snprintf(buf, size, "memtrack.%s.%d.log", base, (int)pid);
+}
+
+static int cmd_run(struct args *a)
+{
+	struct tracer_opts to = {
+		.argv = a->rest,
+		.follow_forks = a->follow_forks,
+		.pin = !a->no_pin,
+	};
+	struct tracer_result res = {.exit_status = -1};
+	struct tracer *t = NULL;
+	char logpath[PATH_MAX], cwd[PATH_MAX];
+	int err, code;
+
+	if (check_trace_opts(a, &to) < 0)
+		return EXIT_USAGE;
+
+	/* the command is held at its exec: if it cannot run, nothing is written */
+	err = tracer_launch(&t, &to, &res);
+	if (err < 0) {
+		fprintf(stderr, "%s: %s\n", progname, res.error);
+		if (err == -ENOENT)
+			return EXIT_NOTFOUND;
+		return err == -EACCES || err == -ENOEXEC || err == -EISDIR || err == -ETXTBSY ||
+				       err == -ELIBBAD || err == -ENOTDIR || err == -ELOOP ||
+				       err == -ENAMETOOLONG
+			       ? EXIT_NOEXEC
+			       : EXIT_FATAL;
+	}
+	default_log_path(logpath, sizeof(logpath), a->output, a->rest[0], tracer_pid(t));
+	if (!getcwd(cwd, sizeof(cwd)))
+		cwd[0] = 0;
+	struct mt_log_header h = {
+		.version = MT_LOG_VERSION,
+		.mode = MT_MODE_RUN,
+		.flags = tracer_log_flags(&to),
+		.depth = to.depth,
+		.pid = (uint32_t)tracer_pid(t),
+		.cwd = cwd,
+		.argc = (uint32_t)a->nrest,
+		.argv = a->rest,
+	};
+
+	code = trace_into_log(t, logpath, &h, &res);
+	if (code)
+		return code;
 	if (res.tracer_signal)
 		return 128 + res.tracer_signal;
 	return exit_code_of(res.exit_status);
+}
+
+/* The command line of a running process, split at its NULs, into argv
+ * (pointing into buf); returns argc. */
+static int read_cmdline(pid_t pid, char *buf, size_t size, char **argv, int max)
+{
+	char path[64];
+	FILE *f;
+	size_t n;
+	int argc = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return 0;
+	n = fread(buf, 1, size - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	for (size_t i = 0; i < n && argc < max - 1; i += strlen(buf + i) + 1)
+		argv[argc++] = buf + i;
+	argv[argc] = NULL;
+	return argc;
+}
+
+static int cmd_attach(struct args *a)
+{
+	struct tracer_opts to = {.pin = 0};
+	struct tracer_result res = {.exit_status = -1};
+	struct tracer *t = NULL;
+	char logpath[PATH_MAX], cwd[PATH_MAX], link[64], cmdline[8192];
+	char *argv[256];
+	char *end;
+	long pid;
+	int argc, err, code;
+	ssize_t n;
+
+	errno = 0;
+	pid = strtol(a->rest[0], &end, 10);
+	if (errno || end == a->rest[0] || *end || pid <= 0 || pid > INT32_MAX) {
+		usage_error("attach wants a process id, not '%s'", a->rest[0]);
+		return EXIT_USAGE;
+	}
+	to.pid = (pid_t)pid;
+	if (a->duration) {
+		to.duration = strtod(a->duration, &end);
+		if (end == a->duration || *end || !(to.duration > 0)) {
+			usage_error("--duration wants a number of seconds > 0, not '%s'",
+				    a->duration);
+			return EXIT_USAGE;
+		}
+	}
+	if (check_trace_opts(a, &to) < 0)
+		return EXIT_USAGE;
+
+	argc = read_cmdline(to.pid, cmdline, sizeof(cmdline), argv, 256);
+	err = tracer_attach(&t, &to, &res);
+	if (err < 0) {
+		fprintf(stderr, "%s: %s\n", progname, res.error);
+		return EXIT_FATAL;
+	}
+	snprintf(link, sizeof(link), "/proc/%d/cwd", (int)to.pid);
+	n = readlink(link, cwd, sizeof(cwd) - 1);
+	cwd[n > 0 ? n : 0] = 0;
+	default_log_path(logpath, sizeof(logpath), a->output, argc ? argv[0] : "attach",
+			 to.pid);
+	struct mt_log_header h = {
+		.version = MT_LOG_VERSION,
+		.mode = MT_MODE_ATTACH,
+		.flags = tracer_log_flags(&to),
+		.depth = to.depth,
+		.pid = (uint32_t)to.pid,
+		.cwd = cwd,
+		.argc = (uint32_t)argc,
+		.argv = argv,
+	};
+
+	code = trace_into_log(t, logpath, &h, &res);
+	if (code)
+		return code;
+	return res.tracer_signal && !res.detached ? 128 + res.tracer_signal : EXIT_OK;
 }
 
 /* --- reports ------------------------------------------------------------- */

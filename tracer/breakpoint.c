@@ -199,6 +199,9 @@ int bp_prepare(struct bp *bp, const uint8_t *code, size_t ncode, uint64_t slot_a
 	} else if (has_group(in, X86_GRP_JUMP) || has_group(in, X86_GRP_CALL) ||
 		   has_group(in, X86_GRP_BRANCH_RELATIVE)) {
 		err = prepare_branch(bp, in);
+	} else if (in->id == X86_INS_RET && in->detail->x86.op_count == 0) {
+		bp->exec = BP_EXEC_RET;	/* the loader's _dl_debug_state is just this */
+		err = 0;
 	} else if (has_group(in, X86_GRP_RET) || has_group(in, X86_GRP_INT) ||
 		   has_group(in, X86_GRP_IRET)) {
 		err = -ENOTSUP;
@@ -250,6 +253,16 @@ int bp_resume(const struct bp *bp, pid_t tid, int memfd, struct user_regs_struct
 	case BP_EXEC_JCC:
 		regs->rip = cond_true(bp->cond, regs->eflags) ? bp->target : next;
 		return 0;
+	case BP_EXEC_RET: {
+		uint64_t dest;
+		int err = tmem_read_all(tid, regs->rsp, &dest, sizeof(dest));
+
+		if (err < 0)
+			return err;
+		regs->rsp += 8;
+		regs->rip = dest;
+		return 0;
+	}
 	case BP_EXEC_CALL: {
 		int err = tmem_write(memfd, regs->rsp - 8, &next, sizeof(next));
 

@@ -19,7 +19,11 @@
 enum bp_kind {
 	BP_ALLOC = 1,		/* an allocator entry point */
 	BP_TRAMPOLINE,		/* where hijacked returns land */
-	BP_ENTRY,		/* one-shot: the program's entry point */
+	BP_ENTRY,		/* one-shot: a static program's entry point */
+	BP_INIT,		/* one-shot: a static program's first initializer */
+	BP_MARK,		/* --mark: record a mark event */
+	BP_SYSCALL,		/* attach: a libc syscall wrapper (fn: syscall nr) */
+	BP_DLSTATE,		/* attach: the loader's debugger hook (dlopen) */
 };
 
 enum bp_exec {
@@ -29,6 +33,7 @@ enum bp_exec {
 	BP_EXEC_JMP_MEM,	/* rip = *(u64 *)target (jmp *disp(%rip)) */
 	BP_EXEC_JCC,		/* rip = cond ? target : next */
 	BP_EXEC_CALL,		/* push next; rip = target */
+	BP_EXEC_RET,		/* rip = pop */
 	BP_EXEC_NONE,		/* the handler decides (trampoline, one-shot) */
 };
 
@@ -43,7 +48,7 @@ struct bp {
 	uint8_t cond;		/* BP_EXEC_JCC: x86 condition code 0..15 */
 	uint8_t one_byte;	/* the displaced instruction is 1 byte long, so
 				   addr + 1 is a real instruction boundary */
-	uint32_t fn;		/* BP_ALLOC: enum mt_fn */
+	uint32_t fn;		/* BP_ALLOC: enum mt_fn; BP_MARK: mark number */
 	uint64_t target;	/* branch target, or the slot for XOL */
 };
 

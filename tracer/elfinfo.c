@@ -16,12 +16,14 @@
 struct esym {
 	const char *name;	/* borrowed from libelf's string table */
 	uint64_t value, size;
+	int local;		/* STB_LOCAL: no other module can bind to it */
 };
 
 struct elfinfo {
 	int fd;
 	Elf *elf;
 	int is_dyn, has_interp, has_symtab;
+	uint64_t entry;
 	GElf_Phdr *loads;
 	size_t nloads;
 	uint8_t build_id[64];
@@ -60,9 +62,6 @@ static int add_symbols(struct elfinfo *e, Elf_Scn *scn, const GElf_Shdr *sh, siz
 		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
 		    !sym.st_value)
 			continue;
-		/* a local symbol is nothing another module can bind to */
-		if (GELF_ST_BIND(sym.st_info) == STB_LOCAL)
-			continue;
 		name = elf_strptr(e->elf, sh->sh_link, sym.st_name);
 		if (!name || !*name)
 			continue;
@@ -75,7 +74,8 @@ static int add_symbols(struct elfinfo *e, Elf_Scn *scn, const GElf_Shdr *sh, siz
 			e->syms = nv;
 			*alloc = na;
 		}
-		e->syms[e->nsyms++] = (struct esym){name, sym.st_value, sym.st_size};
+		e->syms[e->nsyms++] = (struct esym){name, sym.st_value, sym.st_size,
+						    GELF_ST_BIND(sym.st_info) == STB_LOCAL};
 	}
 	return 0;
 }
@@ -120,6 +120,7 @@ int elfinfo_open(struct elfinfo **out, const char *path)
 	    elf_getphdrnum(e->elf, &phnum))
 		goto out;
 	e->is_dyn = eh.e_type == ET_DYN;
+	e->entry = eh.e_entry;
 	e->loads = calloc(phnum ? phnum : 1, sizeof(*e->loads));
 	if (!e->loads) {
 		err = -ENOMEM;
@@ -176,6 +177,11 @@ int elfinfo_is_dyn(const struct elfinfo *e)
 	return e->is_dyn;
 }
 
+uint64_t elfinfo_entry(const struct elfinfo *e)
+{
+	return e->entry;
+}
+
 int elfinfo_has_interp(const struct elfinfo *e)
 {
 	return e->has_interp;
@@ -211,23 +217,35 @@ size_t elfinfo_build_id(const struct elfinfo *e, uint8_t *out, size_t max)
 	return e->build_id_len;
 }
 
-int elfinfo_symbol(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size)
+static int lookup(const struct elfinfo *e, const char *name, int locals, uint64_t *value,
+		  uint64_t *size)
 {
 	size_t lo = 0, hi = e->nsyms;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(e->syms[mid].name, name);
 
-		if (c < 0)
+		if (strcmp(e->syms[mid].name, name) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo < e->nsyms && !strcmp(e->syms[lo].name, name)) {
+	for (; lo < e->nsyms && !strcmp(e->syms[lo].name, name); lo++) {
+		if (e->syms[lo].local && !locals)
+			continue;
 		*value = e->syms[lo].value;
 		*size = e->syms[lo].size;
 		return 0;
 	}
 	return -ENOENT;
+}
+
+int elfinfo_symbol(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size)
+{
+	return lookup(e, name, 0, value, size);
+}
+
+int elfinfo_symbol_any(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size)
+{
+	return lookup(e, name, 1, value, size);
 }

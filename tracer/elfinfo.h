@@ -18,6 +18,9 @@ void elfinfo_close(struct elfinfo *e);
 /* Non-zero for ET_DYN (PIE or shared object), zero for ET_EXEC. */
 int elfinfo_is_dyn(const struct elfinfo *e);
 
+/* The entry point (an ELF address). */
+uint64_t elfinfo_entry(const struct elfinfo *e);
+
 /* Non-zero when the file has a PT_INTERP (a dynamically linked program). */
 int elfinfo_has_interp(const struct elfinfo *e);
 
@@ -31,6 +34,9 @@ size_t elfinfo_build_id(const struct elfinfo *e, uint8_t *out, size_t max);
 /* A defined global or weak function (or ifunc) symbol by exact name, from .symtab or
  * .dynsym; value is an ELF address.  0 or -ENOENT. */
 int elfinfo_symbol(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size);
+
+/* The same, local (static) functions included. */
+int elfinfo_symbol_any(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size);
 
 /* Non-zero when the file has a .symtab (it is not stripped). */
 int elfinfo_has_symtab(const struct elfinfo *e);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 
 #include "../formats/log_writer.h"
 #include "memory.h"
@@ -31,22 +32,100 @@ static int in_afn(const struct tproc *p, uint64_t addr)
 	return 0;
 }
 
-/* A hijacked call of t is still running below stack pointer sp (entries
- * whose slot lies below sp were abandoned by longjmp). */
-static int call_active(const struct tthread *t, uint64_t sp)
+/* Whether shadow entry i is still a call in progress: its slot still holds
+ * the trampoline.  One abandoned by longjmp (or an exception) has had its
+ * slot reused or lies in dead stack; position alone cannot tell, since a
+ * handler on a sigaltstack runs above calls that are very much alive. */
+static int entry_live(const struct tthread *t, size_t i)
 {
-	for (size_t i = t->nshadow; i > 0; i--)
-		if (t->shadow[i - 1].slot >= sp)
+	uint64_t word;
+
+	return tmem_read_all(t->tid, t->shadow[i].slot, &word, sizeof(word)) == 0 &&
+	       word == t->proc->trampoline;
+}
+
+/* Drops entries whose calls were abandoned: their slots hold something
+ * else now. */
+static void drop_dead(struct tthread *t)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < t->nshadow; i++)
+		if (entry_live(t, i))
+			t->shadow[n++] = t->shadow[i];
+	t->nshadow = n;
+}
+
+void heap_give_back(pid_t pid, int memfd, const struct shadow *entries, size_t n,
+		    uint64_t trampoline)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t word;
+
+		if (tmem_read_all(pid, entries[i].slot, &word, sizeof(word)) == 0 &&
+		    word == trampoline)
+			tmem_write(memfd, entries[i].slot, &entries[i].ret, sizeof(entries[i].ret));
+	}
+}
+
+/* A hijacked call of t is still running, with its frame above stack
+ * pointer sp. */
+static int call_active(struct tthread *t, uint64_t sp)
+{
+	for (size_t i = t->nshadow; i > 0; i--) {
+		if (t->shadow[i - 1].slot < sp)
+			continue;
+		if (entry_live(t, i - 1))
+			return 1;
+		drop_dead(t);	/* rare: only after a longjmp out of a call */
+		return call_active(t, sp);
+	}
+	return 0;
+}
+
+static int in_allocator_module(const struct tproc *p, uint64_t addr)
+{
+	for (size_t i = 0; i < p->nalloc_ranges; i++)
+		if (addr >= p->alloc_ranges[i].start && addr < p->alloc_ranges[i].end)
 			return 1;
 	return 0;
 }
 
-static int is_nested(const struct tthread *t, uint64_t sp, uint64_t ret)
+static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
+		   size_t max, int *truncated);
+
+/*
+ * Whether an allocator call is the allocator calling itself, to be recorded
+ * once as the outer call: it returns into an allocator entry function
+ * (realloc(NULL, n) calling malloc), or to the trampoline (reallocarray
+ * tail-calling realloc).  A call that returns into the allocator's module
+ * while one of its calls runs is either its internals calling malloc, or a
+ * libc function (strdup) called by a signal handler that interrupted the
+ * allocator.  The stack tells them apart: walking out from the caller,
+ * the first is inside an allocator entry function before it leaves the
+ * module; the second leaves the module (the handler) first.
+ */
+static int is_nested(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
+		     uint64_t ret)
 {
 	const struct tproc *p = t->proc;
+	int truncated;
+	size_t n;
 
-	return ret == p->trampoline || in_afn(p, ret) ||
-	       (ret >= p->alloc_lo && ret < p->alloc_hi && call_active(t, sp));
+	if (ret == p->trampoline || in_afn(p, ret))
+		return 1;
+	if (!in_allocator_module(p, ret) || !call_active(t, regs->rsp))
+		return 0;
+	if (!p->unw)
+		return 1;
+	n = walk(tr, t, regs, 32, &truncated);
+	for (size_t i = 1; i < n; i++) {
+		if (in_afn(p, tr->pcs[i]))
+			return 1;
+		if (!in_allocator_module(p, tr->pcs[i]))
+			return 0;
+	}
+	return 1;
 }
 
 int heap_in_allocator(const struct tracer *tr, const struct tthread *t, size_t nframes)
@@ -71,40 +150,52 @@ static const struct unw_patch *shadow_patches(struct tracer *tr, const struct tt
 		tr->cappatches = nc;
 	}
 	for (size_t i = 0; i < t->nshadow; i++)
-		tr->patches[i] = (struct unw_patch){t->shadow[i].slot, t->shadow[i].ret};
+		tr->patches[i] = (struct unw_patch){t->shadow[i].slot, t->shadow[i].ret,
+						    t->proc->trampoline};
 	return tr->patches;
 }
 
+/* Walks up to max frames of t at regs into tr->pcs. */
+static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
+		   size_t max, int *truncated)
+{
+	const struct unw_patch *patches = t->nshadow ? shadow_patches(tr, t) : NULL;
+
+	*truncated = 0;
+	if (!t->proc->unw)
+		return 0;
+	return unw_capture(t->proc->unw, t->tid, regs, patches, patches ? t->nshadow : 0, tr->pcs,
+			   max, truncated);
+}
+
 /*
- * Captures the stack of t at regs into tr->pcs and interns it; returns the
- * stack id (0 without stacks) and the frame count in *nframes.
+ * Captures the stack of t at regs into tr->pcs, walking at least `least`
+ * frames, and interns up to --depth of them; returns the stack id (0
+ * without stacks) and the frames walked in *nframes.
  */
 static uint64_t capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
-			uint32_t *flags, size_t *nframes)
+			uint32_t *flags, size_t least, size_t *nframes)
 {
-	struct tproc *p = t->proc;
-	const struct unw_patch *patches = t->nshadow ? shadow_patches(tr, t) : NULL;
+	size_t depth = tr->opts.depth, n;
 	int truncated;
-	size_t n;
 
-	*nframes = 0;
-	if (!tr->opts.depth || !p->unw)
-		return 0;
-	n = unw_capture(p->unw, t->tid, regs, patches, patches ? t->nshadow : 0, tr->pcs,
-			tr->opts.depth, &truncated);
-	if (truncated)
-		*flags |= MT_EVF_TRUNCATED;
+	n = walk(tr, t, regs, depth > least ? depth : least, &truncated);
 	*nframes = n;
-	return log_writer_stack(tr->w, p->space, tr->pcs, n);
+	if (!depth)
+		return 0;
+	if (truncated || n > depth)
+		*flags |= MT_EVF_TRUNCATED;
+	return log_writer_stack(tr->w, t->proc->symspace, tr->pcs, n < depth ? n : depth);
 }
 
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		      uint32_t *flags)
 {
 	size_t n;
-	uint64_t stack = capture(tr, t, regs, flags, &n);
+	/* a few frames even without stacks: whether an allocator made this
+	 * syscall (free unmapping a large block) is read off them */
+	uint64_t stack = capture(tr, t, regs, flags, 8, &n);
 
-	/* syscalls want to know whether an allocator made them */
 	if (call_active(t, regs->rsp) || heap_in_allocator(tr, t, n))
 		*flags |= MT_EVF_IN_ALLOC;
 	return stack;
@@ -112,6 +203,9 @@ uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_re
 
 static int push_shadow(struct tthread *t, const struct shadow *s)
 {
+	/* abandoned calls pile up only where a program longjmps out of them */
+	if (t->nshadow >= 32 && t->nshadow == t->capshadow)
+		drop_dead(t);
 	if (t->nshadow == t->capshadow) {
 		size_t nc = t->capshadow ? t->capshadow * 2 : 8;
 		struct shadow *ns = realloc(t->shadow, nc * sizeof(*ns));
@@ -125,20 +219,46 @@ static int push_shadow(struct tthread *t, const struct shadow *s)
 	return 0;
 }
 
+/* Swaps the return address at regs->rsp for the trampoline and remembers
+ * the call; s carries everything but the addresses.  0 or a negative
+ * errno (the call then goes unrecorded). */
+static int hijack(struct tracer *tr, struct tthread *t, struct shadow *s, uint64_t ret,
+		  int have_ret)
+{
+	struct tproc *p = t->proc;
+	uint64_t sp = s->slot;
+	int err;
+
+	if (!have_ret && (!p->unw || unw_peek(p->unw, sp, &ret) < 0) &&
+	    (err = tmem_read_all(t->tid, sp, &ret, sizeof(ret))) < 0)
+		return err;
+	s->ret = ret;
+	if ((err = tmem_write(p->memfd, sp, &p->trampoline, sizeof(p->trampoline))) < 0)
+		return err;
+	if ((err = push_shadow(t, s)) < 0) {
+		tmem_write(p->memfd, sp, &ret, sizeof(ret));
+		return err;
+	}
+	return 0;
+}
+
 int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	       struct user_regs_struct *regs)
 {
 	struct tproc *p = t->proc;
 	uint64_t sp = regs->rsp, ret = 0;
-	int have_ret = 0, err;
+	int have_ret = 0;
 
-	if (!p->followed)
+	if (!p->followed || p->quiet)
 		goto resume;
 	if (t->nshadow) {
+		struct user_regs_struct at = *regs;
+
 		if (tmem_read_all(t->tid, sp, &ret, sizeof(ret)) < 0)
 			goto resume;
 		have_ret = 1;
-		if (is_nested(t, sp, ret))
+		at.rip = bp->addr;
+		if (is_nested(tr, t, &at, ret))
 			goto resume;
 	}
 	if (bp->fn == MT_FN_FREE) {
@@ -153,24 +273,41 @@ int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	}
 
 	struct user_regs_struct at = *regs;
-	struct shadow s = {.slot = sp, .fn = bp->fn,
-			   .args = {regs->rdi, regs->rsi, regs->rdx}};
+	struct shadow s = {.slot = sp, .fn = bp->fn, .args = {regs->rdi, regs->rsi, regs->rdx}};
 	size_t nframes;
 
 	at.rip = bp->addr;
-	s.stack = capture(tr, t, &at, &s.flags, &nframes);
-	if (!have_ret && unw_peek(p->unw, sp, &ret) < 0 &&
-	    tmem_read_all(t->tid, sp, &ret, sizeof(ret)) < 0)
-		goto resume;	/* no return address: let the call go unrecorded */
-	s.ret = ret;
-	if ((err = tmem_write(p->memfd, sp, &p->trampoline, sizeof(p->trampoline))) < 0)
-		goto resume;
-	if ((err = push_shadow(t, &s)) < 0) {
-		tmem_write(p->memfd, sp, &ret, sizeof(ret));
-		return err;
-	}
+	s.stack = capture(tr, t, &at, &s.flags, 0, &nframes);
+	hijack(tr, t, &s, ret, have_ret);
 resume:
 	return bp_resume(bp, t->tid, p->memfd, regs);
+}
+
+int heap_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
+		       struct user_regs_struct *regs)
+{
+	struct tproc *p = t->proc;
+	struct user_regs_struct at = *regs;
+	/* a wrapper is a function: its fourth argument is in rcx, not r10 */
+	struct shadow s = {.slot = regs->rsp, .nr = bp->fn,
+			   .args = {regs->rdi, regs->rsi, regs->rdx, regs->rcx, regs->r8, regs->r9}};
+
+	if (p->followed) {
+		at.rip = bp->addr;
+		s.stack = heap_capture(tr, t, &at, &s.flags);
+		hijack(tr, t, &s, 0, 0);
+	}
+	return bp_resume(bp, t->tid, p->memfd, regs);
+}
+
+/* A wrapper's C result as the raw syscall result the table expects. */
+static int64_t raw_result(uint32_t nr, const uint64_t args[6], uint64_t rax)
+{
+	if ((int64_t)rax == -1)
+		return -1;		/* the errno is in the thread's TLS: unknown */
+	if (nr == SYS_brk)
+		return (int64_t)args[0];	/* brk(addr) returned 0: the break is addr */
+	return (int64_t)rax;
 }
 
 int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *regs)
@@ -189,11 +326,22 @@ int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *r
 		return -EPROTO;
 	}
 	struct shadow s = t->shadow[i - 1];
+
+	t->nshadow = i - 1;
+	regs->rip = s.ret;
+	result = regs->rax;
+	if (s.nr) {
+		const struct sc_desc *sc = sc_find(s.nr);
+
+		if (sc)
+			trace_syscall_done(tr, t, sc, s.args, raw_result(s.nr, s.args, result),
+					   s.flags, s.stack);
+		return 0;
+	}
+
 	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid,
 			      .stack = s.stack};
 
-	t->nshadow = i - 1;
-	result = regs->rax;
 	if (s.fn == MT_FN_POSIX_MEMALIGN) {
 		uint64_t ptr = 0;
 
@@ -204,6 +352,5 @@ int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *r
 	alloc_fill(s.fn, s.args, result, &ev);
 	ev.flags |= s.flags;
 	trace_event(tr, &ev);
-	regs->rip = s.ret;
 	return 0;
 }

@@ -36,8 +36,9 @@ static int run_to_exit(struct tthread *t, int64_t *ret)
 
 		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
 			return -errno;
-		if (waitpid(t->tid, &status, __WALL) < 0)
-			return -errno;
+		while (waitpid(t->tid, &status, __WALL) < 0)
+			if (errno != EINTR)	/* the RSS timer */
+				return -errno;
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			t->state = TS_GONE;
 			return -ESRCH;
@@ -64,6 +65,24 @@ static int run_to_exit(struct tthread *t, int64_t *ret)
 		if (!event && sig != SIGTRAP)
 			t->pending_signal = sig;
 	}
+}
+
+/*
+ * A thread interrupted in a blocking syscall (attach) stops with rax one of
+ * the kernel's -ERESTART* codes, expecting the kernel to restart the call
+ * on the way out.  An injected syscall takes that way out first, so the
+ * saved registers are put back in their restarted form: the syscall
+ * instruction again, with its number (the kernel does the same when no
+ * handler runs).
+ */
+static void restarted(struct user_regs_struct *r)
+{
+	int64_t rax = (int64_t)r->rax;
+
+	if ((int64_t)r->orig_rax < 0 || rax > -512 || rax < -516)
+		return;
+	r->rax = rax == -516 ? SYS_restart_syscall : r->orig_rax;	/* -ERESTART_RESTARTBLOCK */
+	r->rip -= 2;
 }
 
 int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
@@ -104,6 +123,8 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		goto out;
 	}
 	err = run_to_exit(t, ret);
+	if (!t->at_syscall_exit)
+		restarted(&saved);
 	if (err == 0 && ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
 		err = -errno;
 	/* the thread now sits at a syscall-exit-stop again */

@@ -13,7 +13,9 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -50,7 +52,7 @@ static void unpin(struct tracer *tr)
 	tr->pinned = 0;
 }
 
-static void child(const struct tracer_opts *o, int fd)
+static void child(const struct tracer *tr, int fd)
 {
 	struct launch_failure f = {0};
 	int err;
@@ -61,7 +63,7 @@ static void child(const struct tracer_opts *o, int fd)
 		goto fail;
 	}
 	raise(SIGSTOP);
-	execv(o->path, o->argv);
+	execv(tr->path, tr->opts.argv);
 	f.step = 2;
 	f.err = errno;
 fail:
@@ -70,12 +72,61 @@ fail:
 	_exit(127);
 }
 
+/* Finds cmd the way execvp would; 0, or a negative errno with the reason
+ * in res->error. */
+static int resolve(const char *cmd, char *path, size_t size, struct tracer_result *res)
+{
+	struct stat st;
+	int err = 0;
+
+	if (strchr(cmd, '/')) {
+		if (snprintf(path, size, "%s", cmd) >= (int)size)
+			err = -ENAMETOOLONG;
+	} else {
+		const char *dirs = getenv("PATH");
+		int found = 0;
+
+		if (!dirs || !*dirs)
+			dirs = "/usr/local/bin:/usr/bin:/bin";
+		while (*dirs && !found && !err) {
+			const char *colon = strchr(dirs, ':');
+			size_t len = colon ? (size_t)(colon - dirs) : strlen(dirs);
+
+			if (snprintf(path, size, "%.*s%s%s", (int)len, dirs, len ? "/" : "", cmd) >=
+			    (int)size)
+				err = -ENAMETOOLONG;
+			else if (!stat(path, &st) && S_ISREG(st.st_mode) && !access(path, X_OK))
+				found = 1;
+			dirs += len + (colon != NULL);
+		}
+		if (!found && !err) {
+			snprintf(res->error, sizeof(res->error), "cannot run '%s': command not found",
+				 cmd);
+			return -ENOENT;
+		}
+	}
+	if (!err && stat(path, &st) < 0)
+		err = -errno;
+	else if (!err && S_ISDIR(st.st_mode))
+		err = -EISDIR;
+	else if (!err && access(path, X_OK) < 0)
+		err = -errno;
+	if (err)
+		snprintf(res->error, sizeof(res->error), "cannot run '%s': %s", cmd,
+			 err == -EISDIR ? "is a directory" : strerror(-err));
+	return err;
+}
+
 int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
 {
-	struct tracer *tr = calloc(1, sizeof(*tr));
-	int fds[2], status;
+	struct tracer *tr;
+	char path[PATH_MAX];
+	int fds[2], status, err;
 	pid_t pid;
 
+	if ((err = resolve(o->argv[0], path, sizeof(path), res)) < 0)
+		return err;
+	tr = calloc(1, sizeof(*tr));
 	if (!tr) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
 		return -ENOMEM;
@@ -83,6 +134,7 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 	tr->opts = *o;
 	tr->root_status = -1;
 	tr->errpipe = -1;
+	snprintf(tr->path, sizeof(tr->path), "%s", path);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		snprintf(res->error, sizeof(res->error), "pipe: %s", strerror(errno));
 		free(tr);
@@ -92,8 +144,7 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 		pin(tr);
 	pid = fork();
 	if (pid < 0) {
-		int err = errno;
-
+		err = errno;
 		snprintf(res->error, sizeof(res->error), "fork: %s", strerror(err));
 		close(fds[0]);
 		close(fds[1]);
@@ -103,7 +154,7 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 	}
 	if (pid == 0) {
 		close(fds[0]);
-		child(o, fds[1]);
+		child(tr, fds[1]);
 	}
 	close(fds[1]);
 	tr->errpipe = fds[0];
@@ -124,8 +175,7 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 		return -ECHILD;
 	}
 	if (ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTIONS) < 0) {
-		int err = errno;
-
+		err = errno;
 		snprintf(res->error, sizeof(res->error), "cannot trace process %d: %s", (int)pid,
 			 strerror(err));
 		kill(pid, SIGKILL);
@@ -134,6 +184,40 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 		tracer_close(tr);
 		return -err;
 	}
+
+	/* Let it exec, and hold it at the exec: whether the command runs at
+	 * all is known before anything (the log) is written. */
+	kill(pid, SIGCONT);
+	for (;;) {
+		int event, sig;
+
+		while (waitpid(pid, &status, __WALL) < 0)
+			if (errno != EINTR)
+				break;
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			struct launch_failure f = {0};
+
+			err = -ECHILD;
+			if (read(tr->errpipe, &f, sizeof(f)) == sizeof(f) && f.step == 2) {
+				snprintf(res->error, sizeof(res->error), "cannot run '%s': %s",
+					 o->argv[0], strerror(f.err));
+				err = -f.err;
+			} else {
+				snprintf(res->error, sizeof(res->error), "the child died before exec");
+			}
+			tr->root = 0;
+			tracer_close(tr);
+			return err;
+		}
+		event = (unsigned)status >> 16;
+		sig = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_EXEC)
+			break;
+		/* the stops of lifting its own SIGSTOP (the group-stop seen by
+		 * the seize, the wake-up, SIGCONT itself): go on */
+		ptrace(PTRACE_CONT, pid, 0, event ? 0 : sig);
+	}
+	tr->exec_status = status;
 	*out = tr;
 	return 0;
 }
@@ -141,19 +225,6 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 pid_t tracer_pid(const struct tracer *tr)
 {
 	return tr->root;
-}
-
-/* Why the child never ran the program, from the pipe; 0 if it did. */
-int launch_failure(struct tracer *tr, char *buf, size_t size)
-{
-	struct launch_failure f = {0};
-
-	if (tr->errpipe < 0)
-		return 0;
-	if (read(tr->errpipe, &f, sizeof(f)) != sizeof(f) || f.step != 2)
-		return 0;
-	snprintf(buf, size, "cannot run '%s': %s", tr->opts.argv[0], strerror(f.err));
-	return -f.err;
 }
 
 void launch_unpin(struct tracer *tr)
@@ -165,7 +236,7 @@ void tracer_close(struct tracer *tr)
 {
 	if (!tr)
 		return;
-	if (tr->root && !tr->ntasks && tr->root_status < 0) {
+	if (tr->root && !tr->attached && !tr->traced) {
 		/* launched, never traced: do not leave it stopped forever */
 		int status;
 
@@ -173,6 +244,20 @@ void tracer_close(struct tracer *tr)
 		while (waitpid(tr->root, &status, __WALL) < 0 && errno == EINTR)
 			;
 	}
+	while (tr->procs) {
+		struct tproc *p = tr->procs;
+
+		for (size_t i = 0; i < THREAD_BUCKETS; i++)
+			for (struct tthread *t = tr->threads[i], *next; t; t = next) {
+				next = t->next;
+				if (t->proc == p)
+					thread_free(tr, t);	/* frees p after its last */
+			}
+		if (tr->procs == p)
+			proc_free(tr, p);
+	}
+	while (proc_take_early_stop(tr, tr->early_stops ? tr->early_stops->tid : 0))
+		;
 	if (tr->errpipe >= 0)
 		close(tr->errpipe);
 	free(tr->patches);
@@ -182,5 +267,5 @@ void tracer_close(struct tracer *tr)
 
 uint32_t tracer_log_flags(const struct tracer_opts *o)
 {
-	return MT_LOG_SYSCALLS_SECCOMP;
+	return o->pid ? MT_LOG_SYSCALLS_WRAPPERS : MT_LOG_SYSCALLS_SECCOMP;
 }

@@ -19,16 +19,20 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../formats/log_writer.h"
+#include "elfinfo.h"
 #include "memory.h"
 #include "trace.h"
 #include "unwind.h"
@@ -58,11 +62,18 @@ struct stop {
 	const struct bp *bp;
 };
 
-static volatile sig_atomic_t stop_signal;
+#define RSS_INTERVAL_US 10000	/* resident size sampled every 10 ms */
+
+static volatile sig_atomic_t stop_signal, rss_due;
 
 static void on_stop_signal(int sig)
 {
 	stop_signal = sig;
+}
+
+static void on_alarm(int sig)
+{
+	rss_due = 1;
 }
 
 uint64_t trace_now(const struct tracer *tr)
@@ -79,113 +90,6 @@ void trace_event(struct tracer *tr, struct mt_event *ev)
 	log_writer_event(tr->w, ev);
 }
 
-/* --- processes and threads ------------------------------------------------- */
-
-static struct tthread **bucket(struct tracer *tr, pid_t tid)
-{
-	return &tr->threads[(unsigned)tid % THREAD_BUCKETS];
-}
-
-struct tthread *thread_find(struct tracer *tr, pid_t tid)
-{
-	for (struct tthread *t = *bucket(tr, tid); t; t = t->next)
-		if (t->tid == tid)
-			return t;
-	return NULL;
-}
-
-static struct tproc *proc_new(struct tracer *tr, pid_t pid, int followed)
-{
-	struct tproc *p = calloc(1, sizeof(*p));
-
-	if (!p)
-		return NULL;
-	p->pid = pid;
-	p->followed = followed;
-	p->memfd = tmem_open(pid);
-	if (followed && unw_open(&p->unw, pid) < 0)
-		p->unw = NULL;
-	p->next = tr->procs;
-	tr->procs = p;
-	return p;
-}
-
-static void proc_reset_image(struct tproc *p)
-{
-	bpt_free(&p->bps);
-	modules_free(p);
-	p->nafns = 0;
-	p->armed = 0;
-	p->nscratch = 0;
-	p->trampoline = p->syscall_insn = 0;
-	p->alloc_lo = p->alloc_hi = 0;
-}
-
-static void proc_free(struct tracer *tr, struct tproc *p)
-{
-	for (struct tproc **pp = &tr->procs; *pp; pp = &(*pp)->next)
-		if (*pp == p) {
-			*pp = p->next;
-			break;
-		}
-	for (struct tproc *q = tr->procs; q; q = q->next)
-		if (q->vm_owner == p)
-			q->vm_owner = NULL;
-	proc_reset_image(p);
-	unw_close(p->unw);
-	if (p->memfd >= 0)
-		close(p->memfd);
-	free(p);
-}
-
-static struct tthread *thread_new(struct tracer *tr, struct tproc *p, pid_t tid, int state)
-{
-	struct tthread *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return NULL;
-	t->tid = tid;
-	t->proc = p;
-	t->state = state;
-	t->next = *bucket(tr, tid);
-	*bucket(tr, tid) = t;
-	p->nthreads++;
-	tr->ntasks++;
-	return t;
-}
-
-static void thread_free(struct tracer *tr, struct tthread *t)
-{
-	for (struct tthread **pp = bucket(tr, t->tid); *pp; pp = &(*pp)->next)
-		if (*pp == t) {
-			*pp = t->next;
-			break;
-		}
-	free(t->shadow);
-	free(t);
-	tr->ntasks--;
-}
-
-/* New tasks whose first stop came before their creator's event. */
-struct early_stop {
-	pid_t tid;
-	struct early_stop *next;
-};
-static struct early_stop *early_stops;
-
-static int take_early_stop(pid_t tid)
-{
-	for (struct early_stop **pp = &early_stops; *pp; pp = &(*pp)->next)
-		if ((*pp)->tid == tid) {
-			struct early_stop *e = *pp;
-
-			*pp = e->next;
-			free(e);
-			return 1;
-		}
-	return 0;
-}
-
 static void restart(struct tthread *t, int how, int sig)
 {
 	t->at_syscall_exit = 0;
@@ -199,6 +103,114 @@ static void restart(struct tthread *t, int how, int sig)
 
 /* --- handlers ----------------------------------------------------------------- */
 
+/* Arming problems do not stop the run: the program goes on, less is
+ * recorded, and the user is told once. */
+void trace_warn(struct tracer *tr, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!tr->opts.warn)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	tr->opts.warn(tr->opts.warn_arg, line);
+}
+
+void trace_report_error(struct tracer *tr, int err)
+{
+	if (err >= 0)
+		return;
+	trace_warn(tr, "%s", tr->error[0] ? tr->error : strerror(-err));
+	tr->error[0] = 0;
+}
+
+/* MEMTRACK_UNWIND_CHECK=1: say whether the two unwinders ever disagreed. */
+static void unwind_check_report(struct tracer *tr)
+{
+	uint64_t mismatches = 0;
+	char first[256] = "";
+
+	for (struct tproc *p = tr->procs; p; p = p->next)
+		if (p->unw)
+			mismatches += unw_check_mismatches(p->unw, first, sizeof(first));
+	mismatches += tr->unwind_mismatches;
+	if (mismatches)
+		trace_warn(tr, "unwind check: %llu stacks walked differently; first: %s",
+			   (unsigned long long)mismatches,
+			   first[0] ? first : tr->unwind_first_mismatch);
+}
+
+static void warn_no_allocator(struct tracer *tr, struct tproc *p)
+{
+	char link[64], exe[4096];
+	ssize_t n;
+
+	if (p->warned_static)
+		return;
+	p->warned_static = 1;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+	trace_warn(tr, "%s is statically linked and has no allocator symbols (stripped?): heap "
+		       "calls cannot be hooked, only mmap-family calls are recorded", exe);
+}
+
+static void sample_rss(struct tracer *tr, struct tproc *p)
+{
+	char path[64];
+	unsigned long long size, resident;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/statm", (int)p->pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu", &size, &resident) == 2) {
+		struct mt_event ev = {.type = MT_EV_RSS, .pid = (uint32_t)p->pid,
+				      .tid = (uint32_t)p->pid,
+				      .size = resident * (unsigned long long)tr->page_size};
+
+		trace_event(tr, &ev);
+	}
+	fclose(f);
+}
+
+static void mark_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
+		     const struct user_regs_struct *regs)
+{
+	struct tproc *p = t->proc;
+	struct user_regs_struct at = *regs;
+	struct mt_event ev = {.type = MT_EV_MARK, .pid = (uint32_t)p->pid,
+			      .tid = (uint32_t)t->tid, .arg = bp->fn};
+
+	if (!p->followed)
+		return;
+	at.rip = bp->addr;
+	ev.stack = heap_capture(tr, t, &at, &ev.flags);
+	ev.flags &= ~MT_EVF_IN_ALLOC;
+	ev.path = log_writer_string(tr->w, tr->opts.marks[bp->fn - 1]);
+	trace_event(tr, &ev);
+	sample_rss(tr, p);
+}
+
+
+/*
+ * attach: a process we do not record needs no tracer (there is no seccomp
+ * filter to serve).  Once its memory holds none of our patches (a fork
+ * child's copy is cleaned when it is created; a vfork child shares ours
+ * until it execs), it is let go.
+ */
+static int let_go(struct tracer *tr, struct tthread *t)
+{
+	if (!tr->attached || t->proc->followed || t->proc->vm_owner)
+		return 0;
+	ptrace(PTRACE_DETACH, t->tid, 0, 0);
+	thread_free(tr, t);
+	return 1;
+}
+
 static void log_proc_start(struct tracer *tr, struct tproc *p, pid_t ppid, unsigned cause)
 {
 	struct mt_event ev = {.type = MT_EV_PROC_START, .pid = (uint32_t)p->pid,
@@ -208,61 +220,143 @@ static void log_proc_start(struct tracer *tr, struct tproc *p, pid_t ppid, unsig
 	trace_event(tr, &ev);
 }
 
+/* A one-shot int3 at addr (kind BP_ENTRY or BP_INIT); 0 or -errno. */
+static int one_shot(struct tproc *p, uint64_t addr, int kind)
+{
+	struct bp *bp = bpt_add(&p->bps, addr);
+
+	if (!bp)
+		return -ENOMEM;
+	if (tmem_read_all(p->pid, addr, bp->orig, 1) < 0 || bp_insert(bp, p->memfd) < 0) {
+		bpt_del(&p->bps, addr);
+		return -EFAULT;
+	}
+	bp->kind = (uint8_t)kind;
+	bp->exec = BP_EXEC_NONE;
+	bp->len = 1;
+	return 0;
+}
+
+/* The executable's module and ELF facts, or NULL for a dynamic program. */
+static struct tmodule *static_exe(struct tproc *p, struct elfinfo **e)
+{
+	char link[64], exe[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)p->pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = 0;
+	if (elfinfo_open(e, exe) < 0)
+		return NULL;
+	for (size_t i = 0; !elfinfo_has_interp(*e) && i < p->nmods; i++)
+		if (!strcmp(p->mods[i].path, exe))
+			return &p->mods[i];
+	elfinfo_close(*e);
+	*e = NULL;
+	return NULL;
+}
+
+/*
+ * A static binary is armed at its first instruction, by a one-shot int3
+ * there; its heap calls are recorded from its first initializer (_init,
+ * or main) on.  Before that, static glibc does what ld.so does for a
+ * dynamic program (search paths, origin, TLS), on the program's own
+ * allocator where ld.so uses a private one nobody sees: skipping it makes
+ * a program report the same allocations whichever way it was linked.
+ */
+static void break_at_entry(struct tproc *p)
+{
+	struct elfinfo *e = NULL;
+	struct tmodule *m = static_exe(p, &e);
+	uint64_t entry;
+
+	if (!m)
+		return;
+	entry = m->bias + elfinfo_entry(e);
+	if (entry >= m->start && entry < m->end && one_shot(p, entry, BP_ENTRY) == 0)
+		p->arm_pending = 0;	/* at the entry, not at the first syscall */
+	elfinfo_close(e);
+}
+
+static void break_at_init(struct tproc *p)
+{
+	struct elfinfo *e = NULL;
+	struct tmodule *m = static_exe(p, &e);
+	static const char *const names[] = {"_init", "main"};
+	uint64_t value, size;
+
+	if (!m)
+		return;
+	for (size_t i = 0; i < 2; i++) {
+		if (elfinfo_symbol_any(e, names[i], &value, &size) == 0 &&
+		    one_shot(p, m->bias + value, BP_INIT) == 0) {
+			p->quiet = 1;
+			break;
+		}
+	}
+	elfinfo_close(e);
+}
+
 static void on_exec(struct tracer *tr, struct stop *s)
 {
 	struct tthread *t = s->t;
 	struct tproc *p = t->proc;
+	unsigned long former = 0;
 
+	/* exec from a thread other than the leader: that thread now carries
+	 * the leader's tid, and its old tid will never report anything */
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && (pid_t)former != t->tid) {
+		struct tthread *old = thread_find(tr, (pid_t)former);
+
+		if (old && old != t)
+			thread_free(tr, old);
+	}
 	proc_reset_image(p);
 	p->vm_owner = NULL;
+	p->quiet = 0;
 	p->exec_seen = 1;
 	if (p->memfd >= 0)
 		close(p->memfd);
 	p->memfd = tmem_open(p->pid);	/* the old fd still points at the old image */
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *u = tr->threads[i]; u; u = u->next)
-			if (u->proc == p)
-				u->nshadow = 0;
-	if (p->pid == tr->root)
-		tr->root_exec_seen = 1;
+	t->nshadow = 0;
 	if (p->followed) {
 		unw_close(p->unw);
 		p->unw = NULL;
 		unw_open(&p->unw, p->pid);
-		p->space = ++tr->next_space;
+		p->space = p->symspace = ++tr->next_space;
 		log_proc_start(tr, p, p->pid == tr->root ? getpid() : 0, MT_PROC_EXEC);
-		/* the executable and the dynamic loader are mapped now */
+		/* the executable and the dynamic loader are mapped now; they are
+		 * armed at the first syscall exit, or at the entry of a static
+		 * binary */
 		modules_scan(tr, p, NULL);
+		break_at_entry(p);
 	}
-	restart(t, PTRACE_CONT, 0);
+	if (!let_go(tr, t))
+		restart(t, PTRACE_CONT, 0);
 }
 
-/* Removes our int3 bytes from a forked child's copy of the code. */
-static void disarm_copy(struct tproc *parent, struct tproc *child)
+/* The clone flags of the call that created a task (the parent is stopped
+ * in it): CLONE_THREAD says thread, CLONE_VM shared memory.  Read from the
+ * call itself: clone(CLONE_VM | SIGCHLD) is reported as a fork. */
+static uint64_t clone_flags(struct stop *s)
 {
-	for (size_t i = 0; i < parent->bps.cap; i++) {
-		const struct bp *bp = &parent->bps.slots[i];
+	struct user_regs_struct regs;
+	uint64_t flags = 0;
 
-		if (bp->addr && bp->kind != BP_TRAMPOLINE)
-			bp_remove(bp, child->memfd);
+	if (ptrace(PTRACE_GETREGS, s->tid, 0, &regs) < 0)
+		return s->event == PTRACE_EVENT_VFORK ? CLONE_VM | CLONE_VFORK : 0;
+	switch (regs.orig_rax) {
+	case SYS_clone:
+		return regs.rdi;
+	case SYS_clone3:	/* flags: the first field of struct clone_args */
+		return tmem_read_all(s->tid, regs.rdi, &flags, 8) == 0 ? flags : 0;
+	case SYS_vfork:
+		return CLONE_VM | CLONE_VFORK;
+	default:
+		return 0;	/* fork */
 	}
-}
-
-static int is_same_process(pid_t tid, pid_t pid)
-{
-	char path[64], line[256];
-	FILE *f;
-	int tgid = -1;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid == pid;
 }
 
 static void on_new_task(struct tracer *tr, struct stop *s)
@@ -270,12 +364,13 @@ static void on_new_task(struct tracer *tr, struct stop *s)
 	struct tthread *t = s->t, *nt;
 	struct tproc *p = t->proc;
 	unsigned long msg = 0;
+	uint64_t flags = clone_flags(s);
 	pid_t tid;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		goto out;
 	tid = (pid_t)msg;
-	if (s->event == PTRACE_EVENT_CLONE && is_same_process(tid, p->pid)) {
+	if (flags & CLONE_THREAD) {
 		nt = thread_new(tr, p, tid, TS_NEW);
 		if (nt && p->followed) {
 			struct mt_event ev = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
@@ -285,24 +380,22 @@ static void on_new_task(struct tracer *tr, struct stop *s)
 		}
 	} else {
 		/*
-		 * A new process.  It inherited the seccomp filter, so it must stay
-		 * traced (untraced, its mmap calls would fail); it is not recorded,
-		 * and a copy of our code patches is taken out of its memory.  A
-		 * vfork child shares our memory: nothing may be restored there.
+		 * A new process.  It inherited the seccomp filter, so it stays
+		 * traced even when it is not followed: untraced, its mmap calls
+		 * would fail.
 		 */
-		struct tproc *np = proc_new(tr, tid, 0);
+		struct tproc *np = proc_new(tr, tid, p->followed && tr->opts.follow_forks);
 
 		if (!np)
 			goto out;
-		if (s->event == PTRACE_EVENT_VFORK)
-			np->vm_owner = p->vm_owner ? p->vm_owner : p;
-		else if (!(np->memfd < 0))
-			disarm_copy(p, np);
 		nt = thread_new(tr, np, tid, TS_NEW);
+		if (nt)
+			trace_report_error(tr, proc_inherit(tr, p, t, np, nt, !!(flags & CLONE_VM)));
 	}
-	if (nt && take_early_stop(tid)) {
+	if (nt && proc_take_early_stop(tr, tid)) {
 		nt->state = TS_RUNNING;
-		restart(nt, PTRACE_CONT, 0);
+		if (!let_go(tr, nt))
+			restart(nt, PTRACE_CONT, 0);
 	}
 out:
 	restart(t, PTRACE_CONT, 0);
@@ -323,8 +416,6 @@ static void on_exited(struct tracer *tr, struct stop *s)
 	if (t->tid == tr->root)
 		tr->root_status = s->status;
 	thread_free(tr, t);
-	if (--p->nthreads == 0)
-		proc_free(tr, p);
 }
 
 static void on_seccomp(struct tracer *tr, struct stop *s)
@@ -366,6 +457,26 @@ static uint32_t fd_path(struct tracer *tr, pid_t pid, int64_t fd)
 	return log_writer_string(tr->w, path);
 }
 
+void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
+			const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack)
+{
+	struct tproc *p = t->proc;
+	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid, .flags = flags,
+			      .stack = stack};
+
+	sc->fill(args, ret, &ev);
+	if (ev.type == MT_EV_MMAP && !(ev.flags & MT_EVF_FAILED) && !(ev.mflags & 0x20) &&
+	    ev.fd >= 0)
+		ev.path = fd_path(tr, p->pid, ev.fd);
+	if (p->followed)
+		trace_event(tr, &ev);
+
+	if (ev.type == MT_EV_MMAP && !(ev.flags & MT_EVF_FAILED) && (ev.prot & 0x4) && ev.path)
+		trace_report_error(tr, modules_scan(tr, p, t));
+	else if (ev.type == MT_EV_MUNMAP && !(ev.flags & MT_EVF_FAILED))
+		modules_unmapped(tr, p, ev.addr, ev.size);
+}
+
 static void on_syscall_exit(struct tracer *tr, struct stop *s)
 {
 	struct tthread *t = s->t;
@@ -379,25 +490,9 @@ static void on_syscall_exit(struct tracer *tr, struct stop *s)
 		return;
 	}
 	t->at_syscall_exit = 1;
-
-	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid,
-			      .flags = t->sc_flags, .stack = t->sc_stack};
-	int64_t ret = (int64_t)regs.rax;
-
-	sc->fill(t->sc_args, ret, &ev);
-	if (ev.type == MT_EV_MMAP && !(ev.flags & MT_EVF_FAILED) && !(ev.mflags & 0x20) &&
-	    ev.fd >= 0)
-		ev.path = fd_path(tr, p->pid, ev.fd);
-	trace_event(tr, &ev);
-
-	if (ev.type == MT_EV_MMAP && !(ev.flags & MT_EVF_FAILED) && (ev.prot & 0x4) && ev.path) {
-		if (modules_scan(tr, p, t) < 0 && tr->error[0]) {
-			fprintf(stderr, "memtrack: %s\n", tr->error);
-			tr->error[0] = 0;
-		}
-	} else if (ev.type == MT_EV_MUNMAP && !(ev.flags & MT_EVF_FAILED)) {
-		modules_unmapped(tr, p, ev.addr, ev.size);
-	}
+	if (p->arm_pending)
+		trace_report_error(tr, modules_arm(tr, p, t));
+	trace_syscall_done(tr, t, sc, t->sc_args, (int64_t)regs.rax, t->sc_flags, t->sc_stack);
 	restart(t, PTRACE_CONT, 0);
 }
 
@@ -415,14 +510,47 @@ static void on_breakpoint(struct tracer *tr, struct stop *s)
 	case BP_TRAMPOLINE:
 		err = heap_return(tr, t, &s->regs);
 		break;
+	case BP_SYSCALL:
+		err = heap_wrapper_entry(tr, t, bp, &s->regs);
+		break;
+	case BP_MARK:
+		mark_hit(tr, t, bp, &s->regs);
+		err = bp_resume(bp, t->tid, p->memfd, &s->regs);
+		break;
+	case BP_DLSTATE:
+		/* the loader changed the module list (dlopen, dlclose) */
+		trace_report_error(tr, modules_scan(tr, p, t));
+		err = bp_resume(bp, t->tid, p->memfd, &s->regs);
+		break;
+	case BP_ENTRY:
+	case BP_INIT: {
+		/* one-shot: the instruction under it runs as it is */
+		int kind = bp->kind;
+
+		bp_remove(bp, p->memfd);
+		s->regs.rip = bp->addr;
+		bpt_del(&p->bps, bp->addr);
+		if (ptrace(PTRACE_SETREGS, t->tid, 0, &s->regs) < 0)
+			return;
+		if (kind == BP_INIT) {
+			p->quiet = 0;
+		} else {
+			trace_report_error(tr, modules_arm(tr, p, t));
+			if (p->armed)
+				break_at_init(p);
+			else
+				warn_no_allocator(tr, p);
+		}
+		restart(t, PTRACE_CONT, 0);
+		return;
+	}
 	default:
 		err = bp_resume(bp, t->tid, p->memfd, &s->regs);
 		break;
 	}
 	if (err < 0) {
 		/* Without its return address the thread cannot go on. */
-		fprintf(stderr, "memtrack: %s\n", tr->error[0] ? tr->error : strerror(-err));
-		tr->error[0] = 0;
+		trace_report_error(tr, err);
 		kill(p->pid, SIGKILL);
 		restart(t, PTRACE_CONT, 0);
 		return;
@@ -536,6 +664,8 @@ static void dispatch(struct tracer *tr, struct stop *s)
 		break;
 	case STOP_ATTACHED:
 		t->state = TS_RUNNING;
+		if (let_go(tr, t))
+			break;
 		restart(t, PTRACE_CONT, 0);
 		break;
 	case STOP_GROUP:
@@ -555,46 +685,83 @@ static void kill_all(struct tracer *tr)
 		kill(p->pid, SIGKILL);
 }
 
+/* Attach mode: time to detach? */
+static int detach_due(struct tracer *tr)
+{
+	return stop_signal ||
+	       (tr->opts.duration > 0 && trace_now(tr) >= (uint64_t)(tr->opts.duration * 1e9));
+}
+
 int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *res)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_stop_signal};
-	struct sigaction old_int, old_quit, old_term, old_hup;
+	struct sigaction alarm = {.sa_handler = on_alarm};
+	struct sigaction old_int, old_quit, old_term, old_hup, old_alrm;
+	struct itimerval rss_timer = {{0, RSS_INTERVAL_US}, {0, RSS_INTERVAL_US}};
+	struct itimerval no_timer = {{0, 0}, {0, 0}};
+	uint64_t last_flush = 0;
 	struct timespec ts;
-	struct tproc *root;
 	int killed = 0;
 
 	tr->w = w;
+	tr->page_size = sysconf(_SC_PAGESIZE);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	tr->t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
-	/* The terminal's ^C and ^\ are the program's to handle; memtrack ends
-	 * with it.  SIGTERM/SIGHUP to memtrack end the run, log intact. */
-	sigaction(SIGINT, &ign, &old_int);
+	/* run: the terminal's ^C and ^\ are the program's to handle, memtrack
+	 * ends with it; SIGTERM/SIGHUP to memtrack end the run, log intact.
+	 * attach: ^C, SIGTERM and SIGHUP detach. */
+	sigaction(SIGINT, tr->attached ? &stop : &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	sigaction(SIGTERM, &stop, &old_term);
 	sigaction(SIGHUP, &stop, &old_hup);
+	sigaction(SIGALRM, &alarm, &old_alrm);
+	setitimer(ITIMER_REAL, &rss_timer, NULL);
 
-	root = proc_new(tr, tr->root, 1);
-	if (!root || !thread_new(tr, root, tr->root, TS_RUNNING)) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		kill(tr->root, SIGKILL);
-		return -ENOMEM;
+	if (tr->attached) {
+		attach_arm(tr);
+	} else {
+		struct tproc *root = proc_new(tr, tr->root, 1);
+
+		if (!root || !thread_new(tr, root, tr->root, TS_RUNNING)) {
+			snprintf(res->error, sizeof(res->error), "out of memory");
+			kill(tr->root, SIGKILL);
+			return -ENOMEM;
+		}
+		/* the child is held at its exec: that is the first stop */
+		struct stop first = {.tid = tr->root, .status = tr->exec_status,
+				     .t = thread_find(tr, tr->root)};
+
+		classify(&first);
+		dispatch(tr, &first);
 	}
-	kill(tr->root, SIGCONT);
-
-	uint64_t last_flush = 0;
+	tr->traced = 1;
 
 	while (tr->ntasks) {
 		struct stop s = {0};
 		uint64_t now = trace_now(tr);
 
+		if (rss_due) {
+			rss_due = 0;
+			for (struct tproc *p = tr->procs; p; p = p->next)
+				if (p->followed && p->exec_seen)
+					sample_rss(tr, p);
+		}
 		/* A tracer killed outright loses what its last chunk held:
 		 * keep that to about a second of events. */
 		if (now - last_flush > 1000000000u) {
 			log_writer_flush(w);
 			last_flush = now;
 		}
-
+		if (tr->attached && detach_due(tr)) {
+			res->tracer_signal = stop_signal;
+			if (attach_detach(tr) < 0)
+				snprintf(res->error, sizeof(res->error),
+					 "could not undo every change in process %d",
+					 (int)tr->root);
+			res->detached = 1;
+			break;
+		}
 		if (stop_signal && !killed) {
 			res->tracer_signal = stop_signal;
 			kill_all(tr);
@@ -609,21 +776,16 @@ int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *
 		s.t = thread_find(tr, s.tid);
 		if (!s.t) {
 			/* A new task's first stop, before its creator's event. */
-			struct early_stop *e = calloc(1, sizeof(*e));
-
-			if (WIFSTOPPED(s.status) && e) {
-				e->tid = s.tid;
-				e->next = early_stops;
-				early_stops = e;
-			} else {
-				free(e);
-			}
+			if (WIFSTOPPED(s.status))
+				proc_add_early_stop(tr, s.tid);
 			continue;
 		}
 		classify(&s);
 		dispatch(tr, &s);
 	}
 
+	setitimer(ITIMER_REAL, &no_timer, NULL);
+	sigaction(SIGALRM, &old_alrm, NULL);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
@@ -631,12 +793,6 @@ int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *
 	launch_unpin(tr);
 
 	res->exit_status = tr->root_status;
-	res->events = log_writer_events(w);
-	if (!tr->root_exec_seen) {
-		int err = launch_failure(tr, res->error, sizeof(res->error));
-
-		if (err < 0)
-			return err;
-	}
-	return 0;
+	unwind_check_report(tr);
+	return res->error[0] && res->detached ? -EIO : 0;
 }

@@ -63,13 +63,19 @@ static void fill_brk(const uint64_t a[6], int64_t ret, struct mt_event *ev)
 }
 
 static const struct sc_desc sc_table[] = {
-	{SYS_mmap, "mmap", fill_mmap},
-	{SYS_munmap, "munmap", fill_munmap},
-	{SYS_mremap, "mremap", fill_mremap},
-	{SYS_brk, "brk", fill_brk},
+	{SYS_mmap, "mmap", "mmap64", fill_mmap},
+	{SYS_munmap, "munmap", "munmap", fill_munmap},
+	{SYS_mremap, "mremap", "mremap", fill_mremap},
+	{SYS_brk, "brk", "brk", fill_brk},
 };
 
 #define NSC (sizeof(sc_table) / sizeof(sc_table[0]))
+
+const struct sc_desc *sc_table_rows(size_t *n)
+{
+	*n = NSC;
+	return sc_table;
+}
 
 const struct sc_desc *sc_find(long nr)
 {

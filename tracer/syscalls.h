@@ -12,10 +12,14 @@
 struct sc_desc {
 	long nr;
 	const char *name;
+	const char *wrapper;	/* libc's function for it (attach hooks that) */
 	/* Fills the event's type-specific fields from the arguments and the
 	 * result (a raw kernel return: -4095..-1 is an errno). */
 	void (*fill)(const uint64_t args[6], int64_t ret, struct mt_event *ev);
 };
+
+/* The table's rows, n of them. */
+const struct sc_desc *sc_table_rows(size_t *n);
 
 /* The row for syscall nr, or NULL if memtrack does not record it. */
 const struct sc_desc *sc_find(long nr);

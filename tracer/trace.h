@@ -31,6 +31,12 @@ struct tmodule {
 	uint64_t bias;
 	uint64_t dev, ino;
 	uint32_t log_id;
+	int armed;		/* allocators and marks it defines are hooked */
+};
+
+/* A code range: an allocator's module, for the nesting rule. */
+struct range {
+	uint64_t start, end;
 };
 
 /* An armed allocator entry point: calls returning into [start, end) come
@@ -44,28 +50,39 @@ struct afn {
 struct shadow {
 	uint64_t slot;		/* where the return address lives */
 	uint64_t ret;		/* the real return address */
-	uint64_t args[3];
+	uint64_t args[6];
 	uint64_t stack;		/* stack id, captured at entry */
-	uint32_t fn;
+	uint32_t fn;		/* enum mt_fn; MT_FN_NONE for a syscall wrapper */
+	uint32_t nr;		/* syscall wrapper: the syscall */
 	uint32_t flags;		/* MT_EVF_* */
 };
 
 #define MAX_SCRATCH 8
+#define MAX_ALLOCATORS 8	/* modules defining malloc, armed at once */
 
 struct tproc {
 	pid_t pid;
-	uint32_t space;		/* address space id in the log, 0 before exec */
+	uint32_t space;		/* address space id in the log (PROC_START), 0 before exec */
+	uint32_t symspace;	/* the space its stacks and modules are logged in:
+				   a new one after each unmap of a module, so that a
+				   pc means the code mapped when it was recorded */
 	int memfd;
 	int followed;		/* its events are recorded */
-	int armed;		/* allocator breakpoints are in place */
+	int armed;		/* some allocator's breakpoints are in place */
+	int arm_pending;	/* modules wait for a stop that can inject */
+	int warned_static;	/* said once that a static binary has no allocator */
+	int quiet;		/* static binary before _init: heap calls are the
+				   built-in loader's, not the program's */
 	int exec_seen;
 	struct tproc *vm_owner;	/* CLONE_VM child (vfork): whose memory it shares */
 	struct bp_table bps;
 	struct tmodule *mods;
 	size_t nmods, capmods;
-	struct afn afns[MT_FN_COUNT];
+	struct afn afns[MT_FN_COUNT * MAX_ALLOCATORS];
 	size_t nafns;
-	uint64_t alloc_lo, alloc_hi;	/* code of the allocator's module */
+	struct range alloc_ranges[MAX_ALLOCATORS];	/* code of allocator modules */
+	size_t nalloc_ranges;
+	size_t nmarks;		/* mark breakpoints placed */
 	uint64_t scratch[MAX_SCRATCH];	/* pages for slots, trampoline, syscall */
 	size_t scratch_used[MAX_SCRATCH];
 	size_t nscratch;
@@ -100,21 +117,35 @@ struct tthread {
 
 #define THREAD_BUCKETS 256
 
+/* A new task whose first stop came before its creator's event. */
+struct early_stop {
+	pid_t tid;
+	struct early_stop *next;
+};
+
 struct tracer {
 	struct tracer_opts opts;
 	pid_t root;
+	char path[4096];	/* run: the executable, found like execvp */
 	int64_t root_status;
-	int root_exec_seen;
 	int errpipe;		/* read end: the child's exec errno */
 	struct log_writer *w;
 	struct tproc *procs;
 	struct tthread *threads[THREAD_BUCKETS];
 	size_t ntasks;		/* live traced threads, all processes */
+	struct early_stop *early_stops;
 	uint32_t next_space;
 	uint64_t t0;		/* CLOCK_MONOTONIC ns when tracing began */
+	long page_size;
 	int pinned;
 	cpu_set_t orig_affinity;
 	char error[256];
+	int attached;		/* attach mode: seized, never launched */
+	int traced;		/* tracer_trace ran */
+	uint64_t unwind_mismatches;	/* of processes gone: MEMTRACK_UNWIND_CHECK */
+	char unwind_first_mismatch[256];
+	int exec_status;	/* run: the held exec stop of the launched child */
+	int detach_requested;
 	uint64_t pcs[1025];	/* stack capture buffer */
 	struct unw_patch *patches;
 	size_t cappatches;
@@ -124,23 +155,50 @@ struct tracer {
 #define TRACE_ERR(tr, ...) snprintf((tr)->error, sizeof((tr)->error), __VA_ARGS__)
 
 /* launch.c */
-int launch_failure(struct tracer *tr, char *buf, size_t size);
 void launch_unpin(struct tracer *tr);
 
 /* loop.c */
 uint64_t trace_now(const struct tracer *tr);
-struct tthread *thread_find(struct tracer *tr, pid_t tid);
 void trace_event(struct tracer *tr, struct mt_event *ev);
+/* A recorded syscall completed in t with result ret (raw, -errno on
+ * failure): log it, and follow what it did to the module map. */
+void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
+			const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack);
+void trace_report_error(struct tracer *tr, int err);
+void trace_warn(struct tracer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* process.c */
+struct tthread *thread_find(struct tracer *tr, pid_t tid);
+struct tthread *thread_new(struct tracer *tr, struct tproc *p, pid_t tid, int state);
+void thread_free(struct tracer *tr, struct tthread *t);	/* frees its process after its last */
+struct tproc *proc_new(struct tracer *tr, pid_t pid, int followed);
+void proc_reset_image(struct tproc *p);
+void proc_free(struct tracer *tr, struct tproc *p);
+int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker,
+		 struct tproc *child, struct tthread *ct, int shares_vm);
+void proc_add_early_stop(struct tracer *tr, pid_t tid);
+int proc_take_early_stop(struct tracer *tr, pid_t tid);
 
 /* modules.c */
+/* Records modules newly mapped; arms them now if t can run an injected
+ * syscall, else leaves p->arm_pending for modules_arm(). */
 int modules_scan(struct tracer *tr, struct tproc *p, struct tthread *t);
+/* Arms every module not armed yet (allocators, marks), through t. */
+int modules_arm(struct tracer *tr, struct tproc *p, struct tthread *t);
+int modules_copy(struct tracer *tr, struct tproc *from, struct tproc *to);
 void modules_unmapped(struct tracer *tr, struct tproc *p, uint64_t addr, uint64_t len);
 void modules_free(struct tproc *p);
 
 /* heap.c */
 int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	       struct user_regs_struct *regs);
+int heap_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
+		       struct user_regs_struct *regs);
 int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *regs);
+/* Writes the real return addresses back into the slots of entries whose
+ * calls are still in progress in process pid (memfd its memory). */
+void heap_give_back(pid_t pid, int memfd, const struct shadow *entries, size_t n,
+		    uint64_t trampoline);
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		      uint32_t *flags);
 int heap_in_allocator(const struct tracer *tr, const struct tthread *t, size_t nframes);
@@ -150,6 +208,10 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		   int64_t *ret);
 int scratch_alloc(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t near,
 		  size_t len, uint64_t *out);
+
+/* attach.c */
+int attach_arm(struct tracer *tr);
+int attach_detach(struct tracer *tr);
 
 /* allocators.c */
 struct alloc_entry {

@@ -12,38 +12,57 @@
 struct log_writer;
 
 struct tracer_opts {
-	char *const *argv;	/* run: the command and its arguments */
-	const char *path;	/* run: the resolved executable */
+	char *const *argv;	/* run: the command and its arguments (argv[0] is
+				   looked up in PATH, like execvp) */
+	pid_t pid;		/* attach: the process */
+	double duration;	/* attach: seconds before detaching; <= 0: until the
+				   process ends or memtrack is interrupted */
 	unsigned depth;		/* frames per stack, 0 = no stacks */
-	int follow_forks;
-	int pin;		/* keep tracer and a single-threaded target on one CPU */
+	int follow_forks;	/* run: record child processes too */
+	int pin;		/* run: keep tracer and target on one CPU */
+	const char *const *marks; /* --mark LOCATION: FUNCTION or FILE:LINE */
+	size_t nmarks;
+	/* Told of problems that do not stop the run (an allocator that cannot
+	 * be hooked, a static binary without symbols), one line each. */
+	void (*warn)(void *arg, const char *line);
+	void *warn_arg;
 };
 
 struct tracer_result {
 	int64_t exit_status;	/* wait(2) status of the first process, -1 unknown */
 	int tracer_signal;	/* a signal that stopped the tracer early, 0 if none */
-	uint64_t events;
-	char error[256];	/* why tracing failed, when tracer_run returns < 0 */
+	int detached;		/* attach: the process was left running */
+	char error[256];	/* why tracing failed, when a call returns < 0 */
 };
 
 struct tracer;
 
-/* Starts argv in a child that waits, under ptrace, just before its exec.
- * Returns 0, or a negative errno with res->error set. */
+/* Starts argv in a child under ptrace and holds it at its exec, so that a
+ * command that cannot run is known before anything is written.  Returns 0,
+ * or a negative errno with res->error set: -ENOENT when the command (or
+ * its interpreter) does not exist, another errno from exec when it cannot
+ * be run. */
 int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res);
 
-/* The launched process. */
+/* Seizes every thread of o->pid and stops them, ready to arm.  Returns 0,
+ * or a negative errno with res->error set (no such process, not
+ * traceable); the process is left as it was. */
+int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res);
+
+/* The launched or attached process. */
 pid_t tracer_pid(const struct tracer *t);
 
-/* Lets the child exec and traces it until every traced process has ended,
- * appending to w (which the caller owns and closes).  Returns 0, or a
+/* run: lets the child exec and traces it until every traced process has
+ * ended.  attach: arms the seized process and traces it until the duration
+ * ends, memtrack is interrupted or the process ends, then detaches.
+ * Appends to w (which the caller owns and closes).  Returns 0, or a
  * negative errno with res->error set. */
 int tracer_trace(struct tracer *t, struct log_writer *w, struct tracer_result *res);
 
 /* Frees t; a child that was launched but never traced is killed. */
 void tracer_close(struct tracer *t);
 
-/* The log header fields the tracer decides (mode, flags). */
+/* The header flags for this tracing mode (how syscalls are captured). */
 uint32_t tracer_log_flags(const struct tracer_opts *o);
 
 #endif

@@ -81,7 +81,8 @@ struct unwinder {
 	size_t stack_cap, stack_len;
 	uint64_t stack_lo;
 	int stack_end;		/* the copy reached unreadable memory */
-	struct unw_stats stats;
+	uint64_t mismatches;	/* MEMTRACK_UNWIND_CHECK */
+	char first_mismatch[256];
 };
 
 static const Dwfl_Callbacks offline_callbacks = {
@@ -129,9 +130,11 @@ int unw_peek(const struct unwinder *u, uint64_t addr, uint64_t *out)
 	return 0;
 }
 
-const struct unw_stats *unw_stats(const struct unwinder *u)
+uint64_t unw_check_mismatches(const struct unwinder *u, char *buf, size_t size)
 {
-	return &u->stats;
+	if (buf && !buf[0] && u->mismatches)
+		snprintf(buf, size, "%s", u->first_mismatch);
+	return u->mismatches;
 }
 
 static void forget_rules(struct unwinder *u)
@@ -141,9 +144,20 @@ static void forget_rules(struct unwinder *u)
 	u->rn = 0;
 }
 
-/* Re-reports every module to libdwfl (after one went away). */
-static void report_all(struct unwinder *u)
+/*
+ * After a module went away: a new Dwfl with the modules that remain.
+ * libdwfl cannot take a module back, and reporting the survivors again
+ * into the old one fails ("address range overlaps an existing module").
+ */
+static void rebuild(struct unwinder *u)
 {
+	Dwfl *fresh = dwfl_begin(&offline_callbacks);
+
+	if (!fresh)
+		return;
+	dwfl_end(u->dwfl);
+	u->dwfl = fresh;
+	u->attached = 0;
 	dwfl_report_begin(u->dwfl);
 	for (size_t i = 0; i < u->nmods; i++) {
 		struct umod *m = &u->mods[i];
@@ -208,7 +222,7 @@ void unw_remove_module(struct unwinder *u, uint64_t start)
 		u->nmods--;
 		u->last = 0;
 		forget_rules(u);
-		report_all(u);
+		rebuild(u);
 		return;
 	}
 }
@@ -239,9 +253,12 @@ static struct umod *find_mod(struct unwinder *u, uint64_t pc)
 static void apply_patches(struct unwinder *u, uint64_t lo, uint64_t hi)
 {
 	for (size_t i = 0; i < u->npatches; i++) {
-		uint64_t a = u->patches[i].addr;
+		uint64_t a = u->patches[i].addr, word;
 
-		if (a >= lo && a + 8 <= hi)
+		if (a < lo || a + 8 > hi)
+			continue;
+		memcpy(&word, u->stack + (a - u->stack_lo), 8);
+		if (word == u->patches[i].expect)
 			memcpy(u->stack + (a - u->stack_lo), &u->patches[i].value, 8);
 	}
 }
@@ -290,12 +307,12 @@ static int read_word(struct unwinder *u, uint64_t addr, uint64_t *out)
 		return 0;
 	}
 direct:
+	if (tmem_read_all(u->tid, addr, out, 8) < 0)
+		return -EFAULT;
 	for (size_t i = 0; i < u->npatches; i++)
-		if (u->patches[i].addr == addr) {
+		if (u->patches[i].addr == addr && *out == u->patches[i].expect)
 			*out = u->patches[i].value;
-			return 0;
-		}
-	return tmem_read_all(u->tid, addr, out, 8);
+	return 0;
 }
 
 /* --- the rule cache ------------------------------------------------------------ */
@@ -451,7 +468,6 @@ static const struct rule *lookup_rule(struct unwinder *u, uint64_t pc)
 		;
 	build_rule(u, pc, &u->rules[i]);
 	u->rn++;
-	u->stats.rules++;
 	return &u->rules[i];
 }
 
@@ -617,12 +633,15 @@ static void check_walk(struct unwinder *u, const uint64_t *pcs, size_t n, size_t
 
 	if (m == n && !memcmp(pcs, other, n * sizeof(*pcs)))
 		return;
-	u->stats.check_mismatches++;
-	fprintf(stderr, "memtrack: unwind check: fast walk gave %zu frames, libdwfl %zu:", n, m);
-	for (size_t i = 0; i < (n > m ? n : m); i++)
-		fprintf(stderr, " %#llx/%#llx", i < n ? (unsigned long long)pcs[i] : 0ull,
-			i < m ? (unsigned long long)other[i] : 0ull);
-	fprintf(stderr, "\n");
+	if (!u->mismatches++) {
+		int len = snprintf(u->first_mismatch, sizeof(u->first_mismatch),
+				   "fast walk %zu frames, libdwfl %zu:", n, m);
+
+		for (size_t i = 0; i < (n > m ? n : m) && len < (int)sizeof(u->first_mismatch); i++)
+			len += snprintf(u->first_mismatch + len, sizeof(u->first_mismatch) - (size_t)len,
+					" %#llx/%#llx", i < n ? (unsigned long long)pcs[i] : 0ull,
+					i < m ? (unsigned long long)other[i] : 0ull);
+	}
 }
 
 size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct *regs,
@@ -642,15 +661,12 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
 	u->stack_lo = regs->rsp;
 	u->stack_len = 0;
 	u->stack_end = 0;
-	u->stats.walks++;
 
 	/* one frame more than wanted tells whether the stack was cut */
 	n = walk_fast(u, buf, max + 1);
 	if (n < 0) {
-		u->stats.fallback++;
 		n = (long)walk_dwfl(u, buf, max + 1);
 	} else {
-		u->stats.fast++;
 		if (u->check)
 			check_walk(u, buf, (size_t)n, max + 1);
 	}
@@ -659,7 +675,6 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
 		n = (long)max;
 	}
 	memcpy(pcs, buf, (size_t)n * sizeof(*pcs));
-	u->stats.frames += (uint64_t)n;
 	u->regs = NULL;
 	u->patches = NULL;
 	return (size_t)n;

@@ -19,16 +19,13 @@
 
 struct unwinder;
 
-/* A word of the stack to read as `value` instead of what memory holds:
- * return addresses the tracer hijacked. */
+/* A word of the stack to read as `value` where memory holds `expect`:
+ * return addresses the tracer hijacked (expect is the trampoline; a slot
+ * that holds something else was reused after its call was abandoned). */
 struct unw_patch {
 	uint64_t addr;
 	uint64_t value;
-};
-
-struct unw_stats {
-	uint64_t walks, fast, fallback, rules, frames;
-	uint64_t check_mismatches;	/* MEMTRACK_UNWIND_CHECK=1 only */
+	uint64_t expect;
 };
 
 int unw_open(struct unwinder **out, pid_t pid);
@@ -56,6 +53,9 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
  * 0, or -ENOENT when addr is outside the copy. */
 int unw_peek(const struct unwinder *u, uint64_t addr, uint64_t *out);
 
-const struct unw_stats *unw_stats(const struct unwinder *u);
+/* MEMTRACK_UNWIND_CHECK=1: every fast walk is redone by libdwfl.  Returns
+ * how many differed, the first described into buf (when buf is not NULL
+ * and empty). */
+uint64_t unw_check_mismatches(const struct unwinder *u, char *buf, size_t size);
 
 #endif

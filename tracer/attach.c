@@ -1,0 +1,326 @@
+/*
+ * attach.c - tracing a process that is already running, and leaving it
+ * unharmed.
+ *
+ * Seizing: every thread listed in /proc/PID/task is seized and interrupted,
+ * and the list is read again until no new thread appears (threads created
+ * meanwhile by a seized thread are attached by the kernel itself).
+ *
+ * Arming: no seccomp filter (a filter outlives its tracer, and without a
+ * tracer SECCOMP_RET_TRACE fails the syscall), so mmap-family calls are
+ * caught by breakpoints on libc's wrappers, and modules loaded later by one
+ * on the loader's _dl_debug_state, which it calls around every dlopen.
+ *
+ * Detaching: every thread is stopped; hijacked return slots get their real
+ * addresses back; a thread caught between an out-of-line instruction and
+ * its jump back is moved to the matching place in the real code; every
+ * int3 is replaced by its original byte; the scratch pages are unmapped;
+ * then each thread is let go with whatever signal it had pending.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "memory.h"
+#include "trace.h"
+
+#define ATTACH_OPTIONS                                                                     \
+	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |                \
+	 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+
+static int wait_tid(pid_t tid, int *status)
+{
+	while (waitpid(tid, status, __WALL) < 0)
+		if (errno != EINTR)
+			return -errno;
+	return 0;
+}
+
+/* Waits until t sits in a ptrace-stop; 0, or -ESRCH when it is gone. */
+static int wait_stopped(struct tracer *tr, struct tthread *t)
+{
+	for (;;) {
+		int status, event, sig;
+
+		if (wait_tid(t->tid, &status) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		event = (unsigned)status >> 16;
+		sig = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_STOP)
+			return 0;
+		if (event == 0 && sig != SIGTRAP) {
+			/* a signal was on its way in: it is delivered when the
+			 * thread goes on */
+			t->pending_signal = sig;
+			return 0;
+		}
+		/* anything else (a clone under way, an int3 of a previous
+		 * tracer): let it go on to the interrupt */
+		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+			return -ESRCH;
+	}
+}
+
+static int seize_all(struct tracer *tr, struct tproc *p, struct tracer_result *res)
+{
+	char path[64];
+	int added;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)p->pid);
+	do {
+		DIR *d = opendir(path);
+		struct dirent *de;
+
+		if (!d) {
+			snprintf(res->error, sizeof(res->error), "cannot read %s: %s", path,
+				 strerror(errno));
+			return -errno;
+		}
+		added = 0;
+		while ((de = readdir(d))) {
+			pid_t tid = (pid_t)atoi(de->d_name);
+			struct tthread *t;
+
+			if (tid <= 0 || thread_find(tr, tid))
+				continue;
+			if (ptrace(PTRACE_SEIZE, tid, 0, ATTACH_OPTIONS) < 0) {
+				int err = errno;
+
+				if (err == ESRCH)
+					continue;	/* it ended meanwhile */
+				closedir(d);
+				snprintf(res->error, sizeof(res->error),
+					 "cannot trace process %d: %s", (int)p->pid,
+					 err == EPERM ? "permission denied (another tracer, "
+							"or not yours?)"
+						      : strerror(err));
+				return -err;
+			}
+			t = thread_new(tr, p, tid, TS_RUNNING);
+			if (!t) {
+				closedir(d);
+				return -ENOMEM;
+			}
+			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
+			if (wait_stopped(tr, t) < 0)
+				thread_free(tr, t);
+			added++;
+		}
+		closedir(d);
+	} while (added);
+	return 0;
+}
+
+int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
+{
+	struct tracer *tr = calloc(1, sizeof(*tr));
+	struct tproc *p;
+	int err;
+
+	if (!tr) {
+		snprintf(res->error, sizeof(res->error), "out of memory");
+		return -ENOMEM;
+	}
+	tr->opts = *o;
+	tr->root = o->pid;
+	tr->root_status = -1;
+	tr->errpipe = -1;
+	tr->attached = 1;
+	if (o->pid == getpid()) {
+		snprintf(res->error, sizeof(res->error), "cannot trace process %d: it is memtrack",
+			 (int)o->pid);
+		free(tr);
+		return -EINVAL;
+	}
+	if (kill(o->pid, 0) < 0 && errno == ESRCH) {
+		snprintf(res->error, sizeof(res->error), "no process %d", (int)o->pid);
+		free(tr);
+		return -ESRCH;
+	}
+	p = proc_new(tr, o->pid, 1);
+	if (!p) {
+		free(tr);
+		return -ENOMEM;
+	}
+	p->exec_seen = 1;
+	if ((err = seize_all(tr, p, res)) < 0 || !tr->ntasks) {
+		if (!err) {
+			snprintf(res->error, sizeof(res->error), "process %d has no threads left",
+				 (int)o->pid);
+			err = -ESRCH;
+		}
+		for (size_t i = 0; i < THREAD_BUCKETS; i++)
+			for (struct tthread *t = tr->threads[i]; t; t = t->next)
+				ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
+		tracer_close(tr);
+		return err;
+	}
+	*out = tr;
+	return 0;
+}
+
+static struct tthread *any_thread(struct tracer *tr, struct tproc *p)
+{
+	struct tthread *t = thread_find(tr, p->pid);
+
+	for (size_t i = 0; !t && i < THREAD_BUCKETS; i++)
+		for (struct tthread *u = tr->threads[i]; u && !t; u = u->next)
+			if (u->proc == p)
+				t = u;
+	return t;
+}
+
+int attach_arm(struct tracer *tr)
+{
+	struct tproc *p = tr->procs;
+	struct tthread *t = any_thread(tr, p);
+	struct mt_event ev = {.type = MT_EV_PROC_START, .pid = (uint32_t)p->pid,
+			      .tid = (uint32_t)p->pid, .mflags = MT_PROC_ATTACH};
+	int err;
+
+	p->space = p->symspace = ++tr->next_space;
+	ev.space = p->space;
+	trace_event(tr, &ev);
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
+			struct mt_event te = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
+					      .tid = (uint32_t)u->tid};
+
+			if (u->tid != p->pid)
+				trace_event(tr, &te);
+		}
+	err = t ? modules_scan(tr, p, t) : -ESRCH;
+	trace_report_error(tr, err);
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
+			int sig = u->pending_signal;
+
+			u->pending_signal = 0;
+			ptrace(PTRACE_CONT, u->tid, 0, sig);
+		}
+	return err;
+}
+
+/* Parks t for detaching: in a ptrace-stop, with no call of ours under way
+ * at its instruction pointer. */
+static int park(struct tracer *tr, struct tthread *t)
+{
+	struct tproc *p = t->proc;
+
+	for (;;) {
+		struct user_regs_struct regs;
+		const struct bp *bp;
+		int status, event, sig;
+
+		if (wait_tid(t->tid, &status) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+			return -ESRCH;
+		event = (unsigned)status >> 16;
+		sig = WSTOPSIG(status);
+		if (event == PTRACE_EVENT_STOP)
+			return 0;
+		if (event || sig != SIGTRAP) {
+			if (!event)
+				t->pending_signal = sig;
+			return 0;
+		}
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+			return -ESRCH;
+		bp = bpt_find(&p->bps, regs.rip - 1);
+		if (!bp) {
+			t->pending_signal = SIGTRAP;	/* the program's own */
+			return 0;
+		}
+		if (bp->kind == BP_TRAMPOLINE) {
+			/* a call of ours came back: record it, as always */
+			if (heap_return(tr, t, &regs) < 0)
+				return -EPROTO;
+		} else {
+			/* the call starts after we are gone: unrecorded, and it
+			 * runs the original instruction once its byte is back */
+			regs.rip = bp->addr;
+		}
+		if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0)
+			return -ESRCH;
+		return 0;
+	}
+}
+
+/* Puts a thread caught inside an out-of-line slot back into the code. */
+static void leave_scratch(struct tproc *p, struct tthread *t)
+{
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+		return;
+	for (size_t i = 0; i < p->bps.cap; i++) {
+		const struct bp *bp = &p->bps.slots[i];
+
+		if (!bp->addr || bp->exec != BP_EXEC_XOL)
+			continue;
+		if (regs.rip == bp->target)
+			regs.rip = bp->addr;	/* the instruction has not run */
+		else if (regs.rip == bp->target + bp->len)
+			regs.rip = bp->addr + bp->len;	/* it has, the jump back has not */
+		else
+			continue;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
+		return;
+	}
+}
+
+int attach_detach(struct tracer *tr)
+{
+	struct tproc *p = tr->procs;
+	struct tthread *inj = NULL;
+	int err = 0;
+
+	if (!p)
+		return 0;
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next)
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	for (size_t i = 0; i < THREAD_BUCKETS; i++) {
+		for (struct tthread *t = tr->threads[i], *next; t; t = next) {
+			next = t->next;
+			if (park(tr, t) < 0) {
+				thread_free(tr, t);
+				if (!tr->procs)
+					return 0;	/* the process ended meanwhile */
+			}
+		}
+	}
+	p = tr->procs;
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
+			heap_give_back(t->tid, p->memfd, t->shadow, t->nshadow, p->trampoline);
+			t->nshadow = 0;
+			leave_scratch(p, t);
+			if (!inj)
+				inj = t;
+		}
+	for (size_t i = 0; i < p->bps.cap; i++) {
+		const struct bp *bp = &p->bps.slots[i];
+
+		if (bp->addr && bp->kind != BP_TRAMPOLINE && bp_remove(bp, p->memfd) < 0)
+			err = -EIO;
+	}
+	/* the first page holds the syscall instruction injections run: last */
+	for (size_t i = p->nscratch; inj && i-- > 0;) {
+		uint64_t args[6] = {p->scratch[i], 4096};
+		int64_t ret;
+
+		if (inject_syscall(tr, inj, SYS_munmap, args, &ret) < 0 || ret != 0)
+			err = -EIO;
+	}
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next)
+			ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
+	return err;
+}

@@ -1,0 +1,226 @@
+/*
+ * process.c - the traced processes and threads: creation, what a fork
+ * child inherits, exec, and retirement.
+ *
+ * A process is an address space as the tracer sees it: its breakpoints,
+ * scratch pages, modules and unwinder.  A fork child gets a copy of all of
+ * it (its memory is a copy, int3 bytes and hijacked return slots
+ * included); a CLONE_VM child (vfork, posix_spawn) shares its parent's
+ * memory, so it shares the parent's breakpoints and must never have bytes
+ * restored through it.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../formats/log_writer.h"
+#include "memory.h"
+#include "trace.h"
+#include "unwind.h"
+
+static struct tthread **bucket(struct tracer *tr, pid_t tid)
+{
+	return &tr->threads[(unsigned)tid % THREAD_BUCKETS];
+}
+
+struct tthread *thread_find(struct tracer *tr, pid_t tid)
+{
+	for (struct tthread *t = *bucket(tr, tid); t; t = t->next)
+		if (t->tid == tid)
+			return t;
+	return NULL;
+}
+
+struct tthread *thread_new(struct tracer *tr, struct tproc *p, pid_t tid, int state)
+{
+	struct tthread *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return NULL;
+	t->tid = tid;
+	t->proc = p;
+	t->state = state;
+	t->next = *bucket(tr, tid);
+	*bucket(tr, tid) = t;
+	p->nthreads++;
+	tr->ntasks++;
+	return t;
+}
+
+void thread_free(struct tracer *tr, struct tthread *t)
+{
+	struct tproc *p = t->proc;
+
+	for (struct tthread **pp = bucket(tr, t->tid); *pp; pp = &(*pp)->next)
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	free(t->shadow);
+	free(t);
+	tr->ntasks--;
+	if (--p->nthreads == 0)
+		proc_free(tr, p);
+}
+
+struct tproc *proc_new(struct tracer *tr, pid_t pid, int followed)
+{
+	struct tproc *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->followed = followed;
+	p->memfd = tmem_open(pid);
+	if (followed && unw_open(&p->unw, pid) < 0)
+		p->unw = NULL;
+	p->next = tr->procs;
+	tr->procs = p;
+	return p;
+}
+
+void proc_reset_image(struct tproc *p)
+{
+	bpt_free(&p->bps);
+	modules_free(p);
+	p->nafns = 0;
+	p->armed = 0;
+	p->arm_pending = 0;
+	p->nscratch = 0;
+	p->trampoline = p->syscall_insn = 0;
+	p->nalloc_ranges = 0;
+	p->nmarks = 0;
+}
+
+void proc_free(struct tracer *tr, struct tproc *p)
+{
+	for (struct tproc **pp = &tr->procs; *pp; pp = &(*pp)->next)
+		if (*pp == p) {
+			*pp = p->next;
+			break;
+		}
+	for (struct tproc *q = tr->procs; q; q = q->next)
+		if (q->vm_owner == p)
+			q->vm_owner = NULL;
+	proc_reset_image(p);
+	if (p->unw)
+		tr->unwind_mismatches += unw_check_mismatches(
+			p->unw, tr->unwind_mismatches ? NULL : tr->unwind_first_mismatch,
+			sizeof(tr->unwind_first_mismatch));
+	unw_close(p->unw);
+	if (p->memfd >= 0)
+		close(p->memfd);
+	free(p);
+}
+
+static int copy_bps(struct bp_table *to, const struct bp_table *from)
+{
+	to->slots = NULL;
+	to->cap = to->n = 0;
+	if (!from->cap)
+		return 0;
+	to->slots = malloc(from->cap * sizeof(*to->slots));
+	if (!to->slots)
+		return -ENOMEM;
+	memcpy(to->slots, from->slots, from->cap * sizeof(*to->slots));
+	to->cap = from->cap;
+	to->n = from->n;
+	return 0;
+}
+
+/* The state of an address space that a copy of it shares. */
+static void copy_image(struct tproc *to, const struct tproc *from)
+{
+	memcpy(to->afns, from->afns, sizeof(to->afns));
+	to->nafns = from->nafns;
+	memcpy(to->alloc_ranges, from->alloc_ranges, sizeof(to->alloc_ranges));
+	to->nalloc_ranges = from->nalloc_ranges;
+	memcpy(to->scratch, from->scratch, sizeof(to->scratch));
+	memcpy(to->scratch_used, from->scratch_used, sizeof(to->scratch_used));
+	to->nscratch = from->nscratch;
+	to->trampoline = from->trampoline;
+	to->syscall_insn = from->syscall_insn;
+	to->armed = from->armed;
+	to->arm_pending = from->arm_pending;
+	to->exec_seen = from->exec_seen;
+}
+
+int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker,
+		 struct tproc *child, struct tthread *ct, int shares_vm)
+{
+	struct tproc *owner = parent->vm_owner ? parent->vm_owner : parent;
+	int err = 0;
+
+	copy_image(child, parent);
+	if (shares_vm) {
+		/* One memory: the owner's breakpoints serve both. */
+		child->vm_owner = owner;
+		child->space = parent->space;
+		child->symspace = parent->symspace;
+	} else {
+		if (child->followed) {
+			err = copy_bps(&child->bps, &owner->bps);
+		} else {
+			/* Nothing is recorded there: take our patches out of its copy
+			 * of the code and give back the return addresses the forking
+			 * thread had lent us (fork from a signal handler that
+			 * interrupted malloc). */
+			for (size_t i = 0; i < owner->bps.cap; i++) {
+				const struct bp *bp = &owner->bps.slots[i];
+
+				if (bp->addr && bp->kind != BP_TRAMPOLINE)
+					bp_remove(bp, child->memfd);
+			}
+			heap_give_back(child->pid, child->memfd, forker->shadow, forker->nshadow,
+				       owner->trampoline);
+			child->armed = 0;
+			child->nafns = 0;
+		}
+		if (child->followed)
+			child->space = child->symspace = ++tr->next_space;
+	}
+	if (!child->followed)
+		return err;
+
+	/* its stack holds the forking thread's hijacked slots */
+	if (forker->nshadow) {
+		ct->shadow = malloc(forker->nshadow * sizeof(*ct->shadow));
+		if (!ct->shadow)
+			return -ENOMEM;
+		memcpy(ct->shadow, forker->shadow, forker->nshadow * sizeof(*ct->shadow));
+		ct->nshadow = ct->capshadow = forker->nshadow;
+	}
+	if (err == 0)
+		err = modules_copy(tr, parent, child);
+	struct mt_event ev = {.type = MT_EV_PROC_START, .pid = (uint32_t)child->pid,
+			      .tid = (uint32_t)child->pid, .space = child->space,
+			      .arg = (uint64_t)parent->pid, .mflags = MT_PROC_FORK};
+
+	trace_event(tr, &ev);
+	return err;
+}
+
+void proc_add_early_stop(struct tracer *tr, pid_t tid)
+{
+	struct early_stop *e = calloc(1, sizeof(*e));
+
+	if (!e)
+		return;
+	e->tid = tid;
+	e->next = tr->early_stops;
+	tr->early_stops = e;
+}
+
+int proc_take_early_stop(struct tracer *tr, pid_t tid)
+{
+	for (struct early_stop **pp = &tr->early_stops; *pp; pp = &(*pp)->next)
+		if ((*pp)->tid == tid) {
+			struct early_stop *e = *pp;
+
+			*pp = e->next;
+			free(e);
+			return 1;
+		}
+	return 0;
+}
