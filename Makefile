@@ -87,24 +87,60 @@ $(BUILD)/%.o: %.c $(DEPS_STAMP)
 -include $(DEPFILES)
 
 # --- samples: the programs the tests and the demo trace, at -O0 and -O2 ----
-SAMPLE_SRCS := $(wildcard samples/*.c)
-SAMPLE_NAMES := $(SAMPLE_SRCS:samples/%.c=%)
-SAMPLES_O0 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O0/%)
-SAMPLES_O2 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O2/%)
+# samples/lib*.c are shared objects the others load; samples/*.cpp are C++.
+SAMPLE_SRCS := $(filter-out samples/lib%.c,$(wildcard samples/*.c))
+SAMPLE_NAMES := $(SAMPLE_SRCS:samples/%.c=%) $(patsubst samples/%.cpp,%,$(wildcard samples/*.cpp))
+SAMPLE_LIBS := $(patsubst samples/%.c,%.so,$(wildcard samples/lib*.c))
+SAMPLES_O0 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O0/%) $(SAMPLE_LIBS:%=$(BUILD)/samples/O0/%)
+SAMPLES_O2 := $(SAMPLE_NAMES:%=$(BUILD)/samples/O2/%) $(SAMPLE_LIBS:%=$(BUILD)/samples/O2/%)
 
 # Built from the top directory with relative paths, so their DWARF names
 # read samples/x.c, as a user's own build would.
 $(BUILD)/samples/O0/%: samples/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (-O0)"
-	$(Q)$(CC) -O0 -g -Wall -o $@ $< -lm -lpthread
+	$(Q)$(CC) -O0 -g -Wall -o $@ $< -lm -lpthread -ldl
 
 $(BUILD)/samples/O2/%: samples/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (-O2)"
-	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lm -lpthread
+	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lm -lpthread -ldl
 
-samples: $(SAMPLES_O0) $(SAMPLES_O2)
+$(BUILD)/samples/O0/lib%.so: samples/lib%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (shared, -O0)"
+	$(Q)$(CC) -O0 -g -Wall -shared -fPIC -o $@ $< -ldl
+
+$(BUILD)/samples/O2/lib%.so: samples/lib%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (shared, -O2)"
+	$(Q)$(CC) -O2 -g -Wall -shared -fPIC -o $@ $< -ldl
+
+$(BUILD)/samples/O0/%: samples/%.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $< (-O0)"
+	$(Q)$(CXX) -O0 -g -Wall -o $@ $<
+
+$(BUILD)/samples/O2/%: samples/%.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $< (-O2)"
+	$(Q)$(CXX) -O2 -g -Wall -o $@ $<
+
+# Static builds: allocators found through .symtab, and a stripped one that
+# has none to find.  (libc.a comes with libc6-dev.)
+STATIC_SAMPLES := $(BUILD)/samples/static/kinds $(BUILD)/samples/static/arrays \
+		  $(BUILD)/samples/static/kinds-stripped
+
+$(BUILD)/samples/static/%: samples/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (-O2 -static)"
+	$(Q)$(CC) -O2 -g -static -Wall -o $@ $< -lm -lpthread
+
+$(BUILD)/samples/static/%-stripped: $(BUILD)/samples/static/%
+	@echo "  STRIP   $@"
+	$(Q)strip -o $@ $<
+
+samples: $(SAMPLES_O0) $(SAMPLES_O2) $(STATIC_SAMPLES)
 
 # The benchmark workload doubles as a test subject.
 BENCH_BINS := $(BUILD)/bench/churn $(BUILD)/bench/floor

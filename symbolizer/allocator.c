@@ -38,6 +38,14 @@ static const char *const allocator_names[] = {
 	"__libc_reallocarray",
 	"__libc_aligned_alloc",
 	"__posix_memalign",
+	/* static glibc's symbols at the same addresses */
+	"__malloc",
+	"__calloc",
+	"__realloc",
+	"__free",
+	"__memalign",
+	"__valloc",
+	"__pvalloc",
 	/* glibc malloc.c and arena.c internals */
 	"_int_malloc",
 	"_int_realloc",

@@ -1,0 +1,114 @@
+/*
+ * longjmp.c - a program with its own allocator (a bump arena, as an
+ * interpreter might have), which a storm of timer signals interrupts and
+ * whose handler longjmps back out, often out of a malloc call whose return
+ * memtrack hijacked.  The arena is safe to abandon anywhere, so the program
+ * is well defined; memtrack must drop those abandoned calls and still
+ * record what comes after exactly.
+ *
+ *   longjmp [ROUNDS]       default 20000 allocations in the storm
+ * Prints what stays live at the end, for the tests:
+ *   expect heap FILE:LINE BYTES COUNT
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "say.h"
+
+static _Alignas(64) char arena[64 << 20];
+static size_t used;
+
+/* The allocator everything in this process binds to, libc included.  Not
+ * inlined: a compiler that sees it may inline it into main, and then there
+ * is no call left to trace. */
+#define ALLOCATOR __attribute__((noinline, noclone, used))
+
+ALLOCATOR void *malloc(size_t n)
+{
+	size_t at = (used + 15) & ~(size_t)15;
+
+	if (n > sizeof(arena) || at + n > sizeof(arena)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	used = at + n;
+	return arena + at;
+}
+
+ALLOCATOR void free(void *p)
+{
+	(void)p;	/* an arena is released all at once */
+}
+
+ALLOCATOR void *calloc(size_t n, size_t size)
+{
+	void *p = n && size > SIZE_MAX / n ? NULL : malloc(n * size);
+
+	return p ? memset(p, 0, n * size) : NULL;
+}
+
+ALLOCATOR void *realloc(void *old, size_t n)
+{
+	void *p = malloc(n);
+
+	if (p && old)
+		memcpy(p, old, n);	/* the arena is contiguous: reading past is fine */
+	return p;
+}
+
+ALLOCATOR void *memalign(size_t align, size_t n)
+{
+	used = (used + align - 1) & ~(align - 1);
+	return malloc(n);
+}
+
+ALLOCATOR int posix_memalign(void **out, size_t align, size_t n)
+{
+	*out = memalign(align, n);
+	return *out ? 0 : ENOMEM;
+}
+
+ALLOCATOR void *aligned_alloc(size_t align, size_t n)
+{
+	return memalign(align, n);
+}
+
+static sigjmp_buf back;
+static volatile sig_atomic_t ticks, jumps;
+static void *volatile sink;
+
+static void on_tick(int sig)
+{
+	if (++ticks % 3 == 0) {
+		jumps++;
+		siglongjmp(back, 1);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	long rounds = argc > 1 ? atol(argv[1]) : 20000;
+	struct itimerval storm = {{0, 50}, {0, 50}}, calm = {{0, 0}, {0, 0}};
+	void *keep[16];
+	volatile long i = 0;
+	int line = 0;
+
+	signal(SIGALRM, on_tick);
+	setitimer(ITIMER_REAL, &storm, NULL);
+	sigsetjmp(back, 1);
+	for (; i < rounds; i++)
+		sink = malloc(16);
+	setitimer(ITIMER_REAL, &calm, NULL);
+	signal(SIGALRM, SIG_IGN);
+	for (int k = 0; k < 16; k++) {
+		keep[k] = malloc(48); line = __LINE__;
+	}
+	sink = keep[0];
+	say("expect heap samples/longjmp.c:%d %d 16\n", line, 16 * 48);
+	return 0;
+}

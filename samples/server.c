@@ -1,0 +1,91 @@
+/*
+ * server.c - a long-running program to attach to: worker threads that
+ * keep a ring of blocks and replace one every millisecond, and a main
+ * thread that sleeps.  It checks every block it frees (a pattern written
+ * at allocation), so a tracer that corrupted its memory, lost a return
+ * address or left a trap behind makes it fail loudly; on SIGTERM or after
+ * SECONDS it prints how many allocations it made and exits 0.
+ *
+ *   server [SECONDS [THREADS]]       default 30 seconds, 2 threads
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "say.h"
+
+#define RING 64
+
+static volatile sig_atomic_t done;
+static long made[64];
+
+static void on_term(int sig)
+{
+	done = 1;
+}
+
+static void *worker(void *arg)
+{
+	long id = (long)(intptr_t)arg;
+	unsigned char *ring[RING] = {0};
+	size_t sizes[RING] = {0};
+	unsigned seed = (unsigned)id + 7;
+
+	for (long i = 0; !done; i++) {
+		int k = (int)(i % RING);
+		struct timespec ms = {0, 1000000};
+
+		if (ring[k]) {
+			for (size_t j = 0; j < sizes[k]; j++)
+				if (ring[k][j] != (unsigned char)(k + j)) {
+					say("corrupt block in thread %ld\n", id);
+					abort();
+				}
+			free(ring[k]);
+		}
+		seed = seed * 1103515245u + 12345u;
+		sizes[k] = 16 + (seed >> 8) % 4096;
+		ring[k] = malloc(sizes[k]);
+		if (!ring[k])
+			abort();
+		for (size_t j = 0; j < sizes[k]; j++)
+			ring[k][j] = (unsigned char)(k + j);
+		made[id]++;
+		nanosleep(&ms, NULL);
+	}
+	for (int k = 0; k < RING; k++)
+		free(ring[k]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int seconds = argc > 1 ? atoi(argv[1]) : 30;
+	int n = argc > 2 ? atoi(argv[2]) : 2;
+	pthread_t t[64];
+	long total = 0;
+
+	if (n < 1 || n > 64)
+		return 64;
+	signal(SIGTERM, on_term);
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) != 0)
+			return 1;
+	say("ready %d\n", (int)getpid());
+	for (int s = 0; s < seconds * 10 && !done; s++) {
+		struct timespec tick = {0, 100000000};
+
+		nanosleep(&tick, NULL);
+	}
+	done = 1;
+	for (int i = 0; i < n; i++) {
+		pthread_join(t[i], NULL);
+		total += made[i];
+	}
+	say("done %ld allocations\n", total);
+	return 0;
+}

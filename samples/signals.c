@@ -1,0 +1,51 @@
+/*
+ * signals.c - allocating under a storm of timer signals (every 50 us, a
+ * handler that counts them), then a fixed series of allocations; with the
+ * argument "crash", the program then dies of SIGSEGV with its blocks live.
+ *
+ *   signals [ROUNDS [crash]]     default 20000 malloc/free pairs
+ * Prints what stays live at the end, for the tests:
+ *   expect heap FILE:LINE BYTES COUNT
+ */
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "say.h"
+
+static volatile sig_atomic_t ticks;
+static void *volatile sink;
+static int *volatile nowhere;
+
+static void on_tick(int sig)
+{
+	ticks++;
+}
+
+int main(int argc, char **argv)
+{
+	long rounds = argc > 1 ? atol(argv[1]) : 20000;
+	struct itimerval storm = {{0, 50}, {0, 50}}, calm = {{0, 0}, {0, 0}};
+	struct sigaction sa = {.sa_handler = on_tick, .sa_flags = SA_RESTART};
+	void *keep[16];
+	int line = 0;
+
+	sigaction(SIGALRM, &sa, NULL);
+	setitimer(ITIMER_REAL, &storm, NULL);
+	for (long i = 0; i < rounds; i++) {
+		void *p = malloc(32 + (size_t)(i % 512));
+
+		sink = p;
+		free(p);
+	}
+	setitimer(ITIMER_REAL, &calm, NULL);
+	for (int k = 0; k < 16; k++) {
+		keep[k] = malloc(48); line = __LINE__;
+	}
+	sink = keep[0];
+	say("expect heap samples/signals.c:%d %d 16\n", line, 16 * 48);
+	if (argc > 2 && !strcmp(argv[2], "crash"))
+		*nowhere = 1;
+	return ticks > 0 ? 0 : 3;
+}
