@@ -1,0 +1,121 @@
+"""test_attach.py - memtrack attach PID: it traces a running, multi-threaded
+process, then leaves it exactly as it found it.  Checked from outside:
+no tracer, no executable page of ours left mapped, malloc's code in memory
+byte for byte the file's, and the program itself (which verifies every
+block it frees) runs on and exits cleanly.  Also: ^C detaches, a process
+that ends while attached ends the trace, and PIDs that cannot be traced
+get one clear line."""
+import os
+import re
+import signal
+import subprocess
+import time
+
+from e2e import *
+
+SERVER = sample("server", "O2")
+
+
+def start_server(seconds, threads):
+    p = subprocess.Popen([SERVER, str(seconds), str(threads)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline()
+    ok(line.startswith("ready"), "the server starts", line)
+    return p
+
+
+def exec_mappings(pid):
+    with open("/proc/%d/maps" % pid) as f:
+        return sorted(l.split()[0] + " " + (l.split()[5] if len(l.split()) > 5 else "")
+                      for l in f if l.split()[1][2] == "x")
+
+
+def tracer_of(pid):
+    with open("/proc/%d/status" % pid) as f:
+        return int(re.search(r"^TracerPid:\s+(\d+)", f.read(), re.M).group(1))
+
+
+def malloc_code(pid):
+    """malloc's first 16 bytes in pid's memory and in libc's file."""
+    with open("/proc/%d/maps" % pid) as f:
+        for l in f:
+            parts = l.split()
+            if len(parts) > 5 and parts[1][2] == "x" and "/libc.so" in parts[5]:
+                start, offset, path = int(parts[0].split("-")[0], 16), int(parts[2], 16), parts[5]
+                break
+    nm = run(["nm", "-D", "--defined-only", path]).stdout
+    value = int(re.search(r"^([0-9a-f]+) \w malloc(@@\S+)?$", nm, re.M).group(1), 16)
+    with open(path, "rb") as f:
+        f.seek(value)
+        on_disk = f.read(16)
+    with open("/proc/%d/mem" % pid, "rb") as f:
+        f.seek(start + value - offset)
+        in_memory = f.read(16)
+    return in_memory, on_disk
+
+
+srv = start_server(20, 3)
+before = exec_mappings(srv.pid)
+log = log_path("attach")
+r = memtrack("attach", "--duration", "1", "-o", log, str(srv.pid))
+ok(r.returncode == 0 and re.fullmatch(r"memtrack: \d+ events written to .*\n", r.stderr),
+   "attach --duration 1: exits 0 and says where the log went", r.stderr)
+ok(tracer_of(srv.pid) == 0, "after detach the process has no tracer")
+same(exec_mappings(srv.pid), before, "after detach no executable mapping of ours is left")
+mem, disk = malloc_code(srv.pid)
+ok(mem == disk, "after detach malloc's code is the file's, byte for byte",
+   "%s in memory, %s on disk" % (mem.hex(), disk.hex()))
+time.sleep(0.5)
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done") and err == "",
+   "the server goes on allocating, checks every block, and exits cleanly",
+   "exit %d: %s %s" % (srv.returncode, out, err))
+
+s = summary(log)
+ok(s["allocs"] > 100 and s["frees"] > 100, "the log holds the allocations made while attached",
+   s)
+top = memtrack("top", log, "--include", "samples/*", "-n", "0").stdout
+ok(re.search(r"^samples/server\.c:\d+: size=", top, re.M), "and attributes them to the "
+   "server's line", top)
+ok(s.get("preexisting_frees", s.get("unknown_frees", 0)) > 0,
+   "frees of blocks allocated before the attach are counted apart, not as errors", s)
+
+# ^C detaches too, and the process goes on.
+srv = start_server(20, 2)
+p = subprocess.Popen([MEMTRACK, "attach", "-o", log_path("attach-int"), str(srv.pid)],
+                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(1)
+p.send_signal(signal.SIGINT)
+out, err = p.communicate(timeout=30)
+ok(p.returncode == 0, "attach: ^C detaches and exits 0", err)
+ok(tracer_of(srv.pid) == 0, "^C: the process has no tracer")
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done"), "^C: the server exits cleanly", out + err)
+
+# A process that ends while attached ends the trace.
+srv = start_server(2, 2)
+r = memtrack("attach", "-o", log_path("attach-end"), str(srv.pid))
+srv.communicate(timeout=30)
+ok(r.returncode == 0 and srv.returncode == 0, "a process that ends while attached: both exit 0",
+   r.stderr)
+ok(summary(log_path("attach-end"))["exit_status"] == 0, "and the log records its exit")
+
+# PIDs that cannot be traced.
+for bad in ("abc", "0", "-5"):
+    r = memtrack("attach", bad)
+    ok(r.returncode == 64 and len(r.stderr.splitlines()) == 1, "attach %s: a usage error" % bad,
+       r.stderr)
+r = memtrack("attach", "4194000")
+ok(r.returncode == 2 and re.fullmatch(r"memtrack: no process 4194000\n", r.stderr),
+   "attach: no such process", r.stderr)
+other = subprocess.Popen(["strace", "-o", "/dev/null", "sleep", "30"])
+time.sleep(0.5)
+kids = run(["pgrep", "-P", str(other.pid)]).stdout.split()
+r = memtrack("attach", kids[0]) if kids else None
+ok(r and r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "cannot trace" in r.stderr,
+   "attach: a process another tracer holds", r and r.stderr)
+other.kill()
+other.wait()
+done()
