@@ -4,6 +4,7 @@
 #   make test       build and run every unit and end-to-end test
 #   make demo       trace the seed samples and print their top-10
 #   make bench      measure the tracer against a bare ptrace floor and ltrace
+#   make seed       the seed article's experiment, traced and drawn (docs/seed-*.svg)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show full compiler command lines
 
@@ -37,7 +38,7 @@ OBJS	:= $(SRCS:%.c=$(BUILD)/%.o)
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
 DEPFILES := $(OBJS:.o=.d)
 
-.PHONY: all deps test-deps test unit-tests e2e-tests demo bench install clean samples
+.PHONY: all deps test-deps test unit-tests e2e-tests demo bench install clean samples check-real seed
 
 all: memtrack
 
@@ -169,6 +170,11 @@ unit-tests: $(UNIT_BINS)
 test: memtrack samples $(UNIT_BINS) $(BENCH_BINS) $(TEST_DEPS_STAMP)
 	$(Q)tests/run $(UNIT_BINS)
 
+# The cross-check against valgrind on real programs, with its table shown
+# (make test runs it too, counting only).
+check-real: memtrack samples $(TEST_DEPS_STAMP)
+	$(Q)python3 tests/e2e/test_valgrind.py
+
 # --- demo, bench ----------------------------------------------------------------
 demo: memtrack samples
 	$(Q)samples/demo.sh $(BUILD)
@@ -180,6 +186,17 @@ $(BUILD)/bench/%: bench/%.c
 
 bench: memtrack $(BENCH_BINS) $(TEST_DEPS_STAMP)
 	$(Q)bench/run $(BUILD)
+
+# The seed experiment: every array length traced, the article's two charts
+# drawn with memtrack's own chart code into docs/.
+$(BUILD)/seed-chart: samples/seed/chart.c $(BUILD)/formats/svg.o
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^
+
+seed: memtrack $(BUILD)/seed-chart $(BUILD)/samples/O2/write_arrays \
+		$(BUILD)/samples/O2/load_text $(BUILD)/samples/O2/map_file
+	$(Q)samples/seed/seed.py $(BUILD) docs
 
 install: memtrack
 	install -d $(DESTDIR)$(PREFIX)/bin

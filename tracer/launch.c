@@ -57,7 +57,7 @@ static void child(const struct tracer *tr, int fd)
 	struct launch_failure f = {0};
 	int err;
 
-	if ((err = sc_install_filter()) < 0) {
+	if ((err = sc_install_filter(tr->pinned)) < 0) {
 		f.step = 1;
 		f.err = -err;
 		goto fail;

@@ -424,7 +424,16 @@ static void on_seccomp(struct tracer *tr, struct stop *s)
 	struct tproc *p = t->proc;
 	struct user_regs_struct regs;
 
-	if (!p->followed || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0) {
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0) {
+		restart(t, PTRACE_CONT, 0);
+		return;
+	}
+	if (regs.orig_rax == SYS_sched_getaffinity) {
+		t->fix_affinity = 1;
+		restart(t, PTRACE_SYSCALL, 0);
+		return;
+	}
+	if (!p->followed) {
 		restart(t, PTRACE_CONT, 0);
 		return;
 	}
@@ -477,6 +486,27 @@ void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_de
 		modules_unmapped(tr, p, ev.addr, ev.size);
 }
 
+/*
+ * The program asked which CPUs it may run on: the kernel answered with the
+ * one CPU memtrack keeps it on; show it the mask it had (programs size
+ * thread pools and buffers by it: sort, make -j, OpenMP).
+ */
+static void fix_affinity(struct tracer *tr, struct tthread *t)
+{
+	struct user_regs_struct regs;
+	size_t n;
+
+	t->fix_affinity = 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 || (int64_t)regs.rax <= 0)
+		return;
+	/* about itself (0) or another traced task: those are the pinned ones */
+	if (regs.rdi && !thread_find(tr, (pid_t)regs.rdi))
+		return;
+	n = (size_t)regs.rax < sizeof(tr->orig_affinity) ? (size_t)regs.rax
+							 : sizeof(tr->orig_affinity);
+	tmem_write(t->proc->memfd, regs.rdx, &tr->orig_affinity, n);
+}
+
 static void on_syscall_exit(struct tracer *tr, struct stop *s)
 {
 	struct tthread *t = s->t;
@@ -484,6 +514,11 @@ static void on_syscall_exit(struct tracer *tr, struct stop *s)
 	struct user_regs_struct regs;
 	const struct sc_desc *sc = t->sc;
 
+	if (t->fix_affinity) {
+		fix_affinity(tr, t);
+		restart(t, PTRACE_CONT, 0);
+		return;
+	}
 	t->sc = NULL;
 	if (!sc || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0) {
 		restart(t, PTRACE_CONT, 0);

@@ -85,9 +85,9 @@ const struct sc_desc *sc_find(long nr)
 	return NULL;
 }
 
-int sc_install_filter(void)
+int sc_install_filter(int pinned)
 {
-	struct sock_filter f[4 + 2 * NSC + 1];
+	struct sock_filter f[4 + 2 * (NSC + 1) + 1];
 	struct sock_fprog prog = {.filter = f};
 	size_t n = 0;
 
@@ -102,6 +102,12 @@ int sc_install_filter(void)
 						      (uint32_t)sc_table[i].nr, 0, 1);
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 						      SECCOMP_RET_TRACE | (uint32_t)sc_table[i].nr);
+	}
+	if (pinned) {
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
+						      SYS_sched_getaffinity, 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
+						      SECCOMP_RET_TRACE | SYS_sched_getaffinity);
 	}
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog.len = (unsigned short)n;

@@ -25,9 +25,11 @@ const struct sc_desc *sc_table_rows(size_t *n);
 const struct sc_desc *sc_find(long nr);
 
 /* Installs the filter in the calling process (the child, between fork and
- * exec): the recorded syscalls return SECCOMP_RET_TRACE, all others run
- * untouched.  0 or a negative errno. */
-int sc_install_filter(void);
+ * exec): the recorded syscalls return SECCOMP_RET_TRACE, and so does
+ * sched_getaffinity when `pinned` (the tracer shows the program the mask
+ * it had, not the one CPU it is kept on); all others run untouched.
+ * 0 or a negative errno. */
+int sc_install_filter(int pinned);
 
 /* A failed raw syscall return (-4095..-1). */
 static inline int sc_failed(int64_t ret)

@@ -107,6 +107,7 @@ struct tthread {
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	struct shadow *shadow;
 	size_t nshadow, capshadow;
+	int fix_affinity;	/* in sched_getaffinity: show the original mask */
 	/* a recorded syscall between its seccomp stop and its exit */
 	const struct sc_desc *sc;
 	uint64_t sc_args[6];
