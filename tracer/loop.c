@@ -466,6 +466,24 @@ static uint32_t fd_path(struct tracer *tr, pid_t pid, int64_t fd)
 	return log_writer_string(tr->w, path);
 }
 
+/*
+ * A mapping came back at [addr, addr + len).  Another thread's munmap of
+ * that range may still wait to be reaped at its exit; the kernel finished
+ * it before this mmap could return the range, so it goes into the log
+ * first, or replaying the log would unmap the new mapping.
+ */
+static void unmaps_first(struct tracer *tr, struct tthread *t, uint64_t addr, uint64_t len)
+{
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
+			if (u == t || u->proc != t->proc || !u->sc || u->sc->nr != SYS_munmap ||
+			    u->sc_args[0] >= addr + len || addr >= u->sc_args[0] + u->sc_args[1])
+				continue;
+			trace_syscall_done(tr, u, u->sc, u->sc_args, 0, u->sc_flags, u->sc_stack);
+			u->sc = NULL;	/* logged: its exit has nothing more to say */
+		}
+}
+
 void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
 			const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack)
 {
@@ -474,6 +492,8 @@ void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_de
 			      .stack = stack};
 
 	sc->fill(args, ret, &ev);
+	if ((ev.type == MT_EV_MMAP || ev.type == MT_EV_MREMAP) && !(ev.flags & MT_EVF_FAILED))
+		unmaps_first(tr, t, ev.addr, ev.size);
 	if (ev.type == MT_EV_MMAP && !(ev.flags & MT_EVF_FAILED) && !(ev.mflags & 0x20) &&
 	    ev.fd >= 0)
 		ev.path = fd_path(tr, p->pid, ev.fd);
