@@ -31,7 +31,7 @@ static const uint8_t syscall_bytes[2] = {0x0f, 0x05};
 static int run_to_exit(struct tthread *t, int64_t *ret)
 {
 	for (;;) {
-		struct __ptrace_syscall_info info;
+		struct __ptrace_syscall_info info = {0};	/* valgrind does not know the kernel fills it */
 		int status;
 
 		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
