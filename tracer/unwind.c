@@ -652,6 +652,9 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
 	long n;
 
 	*truncated = 0;
+	/* the copy of an earlier walk says nothing about this stack: unw_peek
+	 * must not find it */
+	u->stack_len = 0;
 	if (!max)
 		return 0;
 	u->tid = tid;
@@ -659,7 +662,6 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
 	u->patches = patches;
 	u->npatches = npatches;
 	u->stack_lo = regs->rsp;
-	u->stack_len = 0;
 	u->stack_end = 0;
 
 	/* one frame more than wanted tells whether the stack was cut */
