@@ -71,7 +71,9 @@ enum mt_event_type {
 	MT_EV_PROC_START = 10,	 /* pid now runs in address space `space`;
 				    arg = parent pid, mflags = enum mt_proc_cause */
 	MT_EV_PROC_EXIT = 11,	 /* pid ended; status = wait status */
-	MT_EV_MARK = 12,	 /* arg = mark number (1-based), stack */
+	MT_EV_MARK = 12,	 /* arg = which --mark (1-based, in command-line
+				    order), path = string id of its location
+				    text ("samples/arrays.c:40", "main"), stack */
 	MT_EV_RSS = 13,		 /* size = resident set size in bytes */
 	MT_EV_TYPE_COUNT
 };
@@ -112,7 +114,8 @@ struct mt_event {
 	uint32_t mflags;	/* mmap/mremap flags; PROC_START cause */
 	int64_t fd;		/* mmap */
 	uint64_t offset;	/* mmap */
-	uint32_t path;		/* string id of the mapped file, 0 = anonymous */
+	uint32_t path;		/* string id: mmap's file (0 = anonymous), a
+				   mark's location text */
 	int64_t result;		/* munmap / failed syscalls: raw return value */
 	int64_t status;		/* exit events: wait(2) status, -1 unknown */
 	uint64_t stack;		/* stack-trie node id, 0 = no stack */

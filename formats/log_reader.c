@@ -455,6 +455,10 @@ static int read_event(struct log_reader *r, unsigned type, struct mt_event *ev)
 		break;
 	case MT_EV_MARK:
 		rc = get(r, &ev->arg);
+		if (!rc) {
+			at = r->p;
+			rc = get32(r, &ev->path) || check_string(r, at, ev->path);
+		}
 		break;
 	case MT_EV_RSS:
 		rc = get(r, &ev->size);

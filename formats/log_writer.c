@@ -333,7 +333,7 @@ static int event_valid(const struct log_writer *w, const struct mt_event *ev)
 		return 0;
 	if (t == MT_EV_FREE && !ev->addr)
 		return 0;
-	if (t == MT_EV_MMAP && ev->path > w->nstrings)
+	if ((t == MT_EV_MMAP || t == MT_EV_MARK) && ev->path > w->nstrings)
 		return 0;
 	if (t == MT_EV_PROC_START && (ev->mflags < MT_PROC_EXEC || ev->mflags > MT_PROC_ATTACH))
 		return 0;
@@ -422,6 +422,7 @@ int log_writer_event(struct log_writer *w, const struct mt_event *ev)
 		break;
 	case MT_EV_MARK:
 		p = varint_put(p, ev->arg);
+		p = varint_put(p, ev->path);
 		p = varint_put(p, ev->stack);
 		break;
 	case MT_EV_RSS:

@@ -110,7 +110,7 @@ static const unsigned listed[MT_EV_TYPE_COUNT] = {
 	[MT_EV_THREAD_EXIT] = F_STATUS,
 	[MT_EV_PROC_START] = F_SPACE | F_ARG | F_MFLAGS,
 	[MT_EV_PROC_EXIT] = F_STATUS,
-	[MT_EV_MARK] = F_ARG | F_STACK,
+	[MT_EV_MARK] = F_ARG | F_PATH | F_STACK,
 	[MT_EV_RSS] = F_SIZE,
 };
 
@@ -496,7 +496,13 @@ static void write_round_trip(struct fixture *fx)
 				      .pid = 7,
 				      .tid = 8,
 				      .arg = 1,
+				      .path = s_libc,
 				      .stack = fx->sa});
+	/* a mark without location text nor stack */
+	write_event(
+		w, fx,
+		(struct mt_event){
+			.type = MT_EV_MARK, .time_ns = 108, .pid = 7, .tid = 8, .arg = UINT64_MAX});
 	write_event(w, fx,
 		    (struct mt_event){.type = MT_EV_RSS,
 				      .time_ns = 109,

@@ -600,6 +600,14 @@ static void test_references(void **state)
 	putv(&rec, 0);
 	log_with(&file, &rec);
 	expect_corrupt(&file, 1, "reference to undefined string 1");
+	/* a mark's location text */
+	rec.n = 0;
+	ev_head(&rec, 12, 1, 0, 0, 0);
+	putv(&rec, 1); /* --mark 1 */
+	putv(&rec, 1); /* path 1 */
+	putv(&rec, 0);
+	log_with(&file, &rec);
+	expect_corrupt(&file, 1, "reference to undefined string 1 (chunk at offset 54, byte 6 of");
 
 	/* A defined one is fine; the next id is not. */
 	rec.n = 0;
