@@ -55,6 +55,12 @@ struct args {
 	size_t nexclude;
 	int cumulative;
 	int json;
+	long pid;
+	const char *from, *to;
+	int temporary;
+	const char *format;
+	const char *metric;
+	const char *csv, *svg;
 	int help;
 	/* positional arguments */
 	char **rest;
@@ -108,6 +114,32 @@ static const struct opt opt_cumulative = {"cumulative", 0, OPT_FLAG, ARG(cumulat
 					  "count every frame of a stack, not only the site"};
 static const struct opt opt_json = {"json", 0, OPT_FLAG, ARG(json), NULL,
 				    "print one JSON object"};
+static const struct opt opt_pid = {"pid", 0, OPT_LONG, ARG(pid), "PID",
+				   "only process PID (with --follow-forks logs)"};
+static const struct opt opt_temporary = {"temporary", 0, OPT_FLAG, ARG(temporary), NULL,
+					 "count temporaries per site instead: blocks freed "
+					 "before their thread allocated again (as heaptrack)"};
+static const struct opt opt_summary_at = {"at", 0, OPT_STR, ARG(at), "WHEN",
+					  "totals up to WHEN (default: end)"};
+static const struct opt opt_leaks_at = {"at", 0, OPT_STR, ARG(at), "WHEN",
+					"only blocks allocated by WHEN (default: end)"};
+static const struct opt opt_leaks_limit = {"limit", 'n', OPT_LONG, ARG(limit), "N",
+					   "print the N biggest (default: all)"};
+static const struct opt opt_from = {"from", 0, OPT_STR, ARG(from), "WHEN",
+				    "the old snapshot (required with one log; two logs: "
+				    "default end)"};
+static const struct opt opt_to = {"to", 0, OPT_STR, ARG(to), "WHEN",
+				  "the new snapshot (default: end)"};
+static const struct opt opt_format = {"format", 0, OPT_STR, ARG(format), "FORMAT",
+				      "folded, massif, csv or json (required)"};
+static const struct opt opt_metric = {"metric", 0, OPT_STR, ARG(metric), "METRIC",
+				      "folded's value: live (default), allocated or count"};
+static const struct opt opt_export_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
+					     "write to FILE (default: standard output)"};
+static const struct opt opt_csv = {"csv", 0, OPT_STR, ARG(csv), "FILE",
+				   "write the timeline as CSV to FILE ('-': standard output)"};
+static const struct opt opt_svg = {"svg", 0, OPT_STR, ARG(svg), "FILE",
+				   "draw the timeline as an SVG chart into FILE"};
 
 struct command {
 	const char *name;
@@ -125,6 +157,10 @@ static int cmd_attach(struct args *a);
 static int cmd_top(struct args *a);
 static int cmd_summary(struct args *a);
 static int cmd_replay(struct args *a);
+static int cmd_diff(struct args *a);
+static int cmd_leaks(struct args *a);
+static int cmd_timeline(struct args *a);
+static int cmd_export(struct args *a);
 
 static const struct command commands[] = {
 	{"run", cmd_run, "[OPTIONS] [--] CMD [ARGS...]",
@@ -140,14 +176,42 @@ static const struct command commands[] = {
 	{"top", cmd_top, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
-	  &opt_cumulative},
+	  &opt_cumulative, &opt_temporary, &opt_pid},
 	 "LOG", 1, 1, 0},
-	{"summary", cmd_summary, "LOG [--json]",
-	 "Print totals: allocations, frees, bytes, peak, leaks, mappings.\n"
-	 "allocs/frees/bytes count like valgrind memcheck's \"total heap usage\".",
-	 {&opt_json}, "LOG", 1, 1, 0},
-	{"replay", cmd_replay, "LOG",
-	 "Print every event of a log, symbolized, one a line.", {NULL}, "LOG", 1, 1, 0},
+	{"diff", cmd_diff, "LOG --from WHEN [--to WHEN] [OPTIONS]  or  memtrack diff OLD_LOG NEW_LOG",
+	 "Print what changed between two snapshots, as tracemalloc's Snapshot.compare_to:\n"
+	 "two moments of one log, or the ends (--from/--to) of two runs, compared\n"
+	 "site by site.",
+	 {&opt_from, &opt_to, &opt_by, &opt_limit, &opt_include, &opt_exclude, &opt_kind,
+	  &opt_cumulative, &opt_pid},
+	 "LOG", 1, 2, 0},
+	{"leaks", cmd_leaks, "LOG [OPTIONS]",
+	 "Print the heap blocks still live at the end, grouped by traceback, biggest\n"
+	 "first, each as a tracemalloc statistic followed by its traceback.  A process\n"
+	 "that exited keeps its blocks: they are its leaks.",
+	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_pid}, "LOG", 1, 1, 0},
+	{"summary", cmd_summary, "LOG [--json] [--at WHEN] [--pid PID]",
+	 "Print totals: allocations, frees, bytes, peak, leaks, mappings, the marks\n"
+	 "hit and, for several processes, each one.  allocs/frees/bytes count like\n"
+	 "valgrind memcheck's \"total heap usage\".  unknown_frees are frees of blocks\n"
+	 "never seen allocated; preexisting_frees, in attach logs, of blocks\n"
+	 "allocated before memtrack attached.",
+	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0},
+	{"timeline", cmd_timeline, "LOG [--csv FILE] [--svg FILE]",
+	 "Write the memory over time: heap, anonymous and file mappings, RSS, with\n"
+	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
+	 "SVG chart.",
+	 {&opt_csv, &opt_svg, &opt_pid}, "LOG", 1, 1, 0},
+	{"export", cmd_export, "LOG --format folded|massif|csv|json [OPTIONS]",
+	 "Write a snapshot for other tools: folded stacks (flamegraph.pl, inferno,\n"
+	 "speedscope), massif (ms_print, massif-visualizer: the whole run, time in\n"
+	 "bytes allocated and freed, peak and end detailed), csv (one row per site),\n"
+	 "json (the statistics).",
+	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
+	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
+	 "LOG", 1, 1, 0},
+	{"replay", cmd_replay, "LOG [--pid PID]",
+	 "Print every event of a log, symbolized, one a line.", {&opt_pid}, "LOG", 1, 1, 0},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -605,13 +669,24 @@ static int cmd_attach(struct args *a)
 
 /* --- reports ------------------------------------------------------------- */
 
-static int fill_an_opts(struct args *a, struct an_opts *o)
+static int parse_when(const char *opt, const char *text, struct an_when *w)
+{
+	if (an_when_parse(text, w) == 0)
+		return 0;
+	usage_error("bad WHEN '%s'%s%s: use end, peak, <seconds>s, #<event> or mark:<n>", text,
+		    opt ? " for " : "", opt ? opt : "");
+	return -1;
+}
+
+static int fill_an_opts(struct args *a, struct an_opts *o, long default_limit)
 {
 	static const char *const groups[] = {"lineno", "filename", "function", "traceback"};
+	static const char *const metrics[] = {"live", "allocated", "count"};
 
 	memset(o, 0, sizeof(*o));
 	o->log = a->rest[0];
-	o->limit = a->limit < 0 ? 10 : a->limit;
+	o->log2 = a->nrest > 1 ? a->rest[1] : NULL;
+	o->limit = a->limit < 0 ? default_limit : a->limit;
 	o->by = AN_BY_LINENO;
 	if (a->by) {
 		size_t i;
@@ -639,11 +714,33 @@ static int fill_an_opts(struct args *a, struct an_opts *o)
 			return -1;
 		}
 	}
-	o->at.kind = AN_WHEN_END;
-	if (a->at && an_when_parse(a->at, &o->at) < 0) {
-		usage_error("bad WHEN '%s': use end, peak, <seconds>s, #<event> or mark:<n>",
-			    a->at);
+	o->at.kind = o->from.kind = o->to.kind = AN_WHEN_END;
+	if ((a->at && parse_when(NULL, a->at, &o->at) < 0) ||
+	    (a->from && parse_when("--from", a->from, &o->from) < 0) ||
+	    (a->to && parse_when("--to", a->to, &o->to) < 0))
 		return -1;
+	if (a->pid < 0 || a->pid > UINT32_MAX) {
+		usage_error("--pid wants a process id, not %ld", a->pid);
+		return -1;
+	}
+	o->pid = (uint32_t)a->pid;
+	o->temporary = a->temporary;
+	o->format = a->format;
+	o->output = a->output;
+	o->csv = a->csv;
+	o->svg = a->svg;
+	if (a->metric) {
+		size_t i;
+
+		for (i = 0; i < sizeof(metrics) / sizeof(metrics[0]); i++)
+			if (!strcmp(a->metric, metrics[i]))
+				break;
+		if (i == sizeof(metrics) / sizeof(metrics[0])) {
+			usage_error("unknown --metric '%s': use live, allocated or count",
+				    a->metric);
+			return -1;
+		}
+		o->metric = (enum an_metric)i;
 	}
 	o->include = a->include;
 	o->ninclude = a->ninclude;
@@ -654,15 +751,13 @@ static int fill_an_opts(struct args *a, struct an_opts *o)
 	return 0;
 }
 
-static int report(struct args *a, int (*fn)(const struct an_opts *, FILE *, struct an_status *))
+static int run_report(const struct an_opts *o,
+		      int (*fn)(const struct an_opts *, FILE *, struct an_status *))
 {
-	struct an_opts o;
 	struct an_status st = {{0}};
 	int ret;
 
-	if (fill_an_opts(a, &o) < 0)
-		return EXIT_USAGE;
-	ret = fn(&o, stdout, &st);
+	ret = fn(o, stdout, &st);
 	if (fflush(stdout) == EOF && ret >= 0) {
 		fprintf(stderr, "%s: writing the report failed: %s\n", progname, strerror(errno));
 		return EXIT_FATAL;
@@ -675,14 +770,26 @@ static int report(struct args *a, int (*fn)(const struct an_opts *, FILE *, stru
 			const char *nl = strchr(line, '\n');
 			int len = nl ? (int)(nl - line) : (int)strlen(line);
 
-			fprintf(stderr, "%s: %s%.*s\n", progname, ret < 0 ? "" : "warning: ",
+			/* with 0 the lines are notes, with 1 warnings */
+			fprintf(stderr, "%s: %s%.*s\n", progname, ret > 0 ? "warning: " : "",
 				len, line);
 			line += len + (nl != NULL);
 		}
 	}
+	if (ret == -EINVAL)
+		return EXIT_USAGE;
 	if (ret < 0)
 		return EXIT_FATAL;
 	return ret > 0 ? EXIT_PROBLEMS : EXIT_OK;
+}
+
+static int report(struct args *a, int (*fn)(const struct an_opts *, FILE *, struct an_status *))
+{
+	struct an_opts o;
+
+	if (fill_an_opts(a, &o, 10) < 0)
+		return EXIT_USAGE;
+	return run_report(&o, fn);
 }
 
 static int cmd_top(struct args *a)
@@ -698,6 +805,46 @@ static int cmd_summary(struct args *a)
 static int cmd_replay(struct args *a)
 {
 	return report(a, an_replay);
+}
+
+static int cmd_diff(struct args *a)
+{
+	struct an_opts o;
+
+	if (fill_an_opts(a, &o, 10) < 0)
+		return EXIT_USAGE;
+	if (!o.log2 && !a->from) {
+		usage_error("diff of one log needs --from WHEN (and --to WHEN, default end)");
+		return EXIT_USAGE;
+	}
+	return run_report(&o, an_diff);
+}
+
+static int cmd_leaks(struct args *a)
+{
+	struct an_opts o;
+
+	if (fill_an_opts(a, &o, 0) < 0)
+		return EXIT_USAGE;
+	return run_report(&o, an_leaks);
+}
+
+static int cmd_timeline(struct args *a)
+{
+	return report(a, an_timeline);
+}
+
+static int cmd_export(struct args *a)
+{
+	struct an_opts o;
+
+	if (fill_an_opts(a, &o, 0) < 0)
+		return EXIT_USAGE;
+	if (!o.format) {
+		usage_error("export needs --format %s", an_export_formats());
+		return EXIT_USAGE;
+	}
+	return run_report(&o, an_export);
 }
 
 int main(int argc, char **argv)

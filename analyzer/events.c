@@ -3,7 +3,8 @@
  * every event one a line, symbolized, strace-like:
  *   #12 +0.001234 4242/4242 malloc(24) = 0x55d0c2a2a2a0  samples/arrays.c:21 main
  * then END.  The symbol table sits at the end of a log, so the log is read
- * once to take it in and a second time to print.
+ * once to take it in and a second time to print.  --pid keeps the events
+ * of one process (numbered as in the whole log).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -229,7 +230,7 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 	}
 }
 
-static void print_other(FILE *out, const struct mt_event *ev)
+static void print_other(FILE *out, const struct log_reader *r, const struct mt_event *ev)
 {
 	switch (ev->type) {
 	case MT_EV_THREAD_START:
@@ -258,9 +259,14 @@ static void print_other(FILE *out, const struct mt_event *ev)
 		fputs("proc_exit", out);
 		print_wait_status(out, ev->status);
 		break;
-	case MT_EV_MARK:
+	case MT_EV_MARK: {
+		const char *where = log_reader_string(r, ev->path);
+
 		fprintf(out, "mark %" PRIu64, ev->arg);
+		if (where)
+			fprintf(out, " \"%s\"", where);
 		break;
+	}
 	case MT_EV_RSS:
 		fprintf(out, "rss %" PRIu64, ev->size);
 		break;
@@ -330,7 +336,7 @@ static int print_event(FILE *out, const struct log_reader *r, struct resolver *r
 		print_map(out, r, ev);
 		break;
 	default:
-		print_other(out, ev);
+		print_other(out, r, ev);
 		break;
 	}
 	for (size_t i = 0; i < sizeof(event_flags) / sizeof(event_flags[0]); i++)
@@ -370,16 +376,22 @@ int an_replay(const struct an_opts *o, FILE *out, struct an_status *st)
 	struct resolver *res = NULL;
 	struct table sites;
 	struct mt_event ev;
-	int ret, warned = 0;
+	int ret, warned = 0, seen = 0;
 
 	table_init(&sites, sizeof(const struct an_frame *));
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		goto out;
 	/* first pass: modules and symbols */
-	ret = input_drain(r, o->log, st);
+	while ((ret = input_next(r, o->log, &ev, st)) > 0)
+		seen |= !o->pid || ev.pid == o->pid;
 	if (ret < 0)
 		goto out;
+	if (o->pid && !seen) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
+		ret = -ENOENT;
+		goto out;
+	}
 	warned = input_check_truncated(r, o->log, st);
 	ret = log_reader_rewind(r);
 	if (ret < 0) {
@@ -390,9 +402,12 @@ int an_replay(const struct an_opts *o, FILE *out, struct an_status *st)
 	if (ret < 0)
 		goto nomem;
 	print_header(out, r);
-	while ((ret = input_next(r, o->log, &ev, st)) > 0)
+	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
+		if (o->pid && ev.pid != o->pid)
+			continue;
 		if (print_event(out, r, res, &sites, &ev, log_reader_event_index(r)) < 0)
 			goto nomem;
+	}
 	if (ret < 0)
 		goto out;
 	fputs("END\n", out);

@@ -73,3 +73,26 @@ int input_check_truncated(struct log_reader *r, const char *path, struct an_stat
 		   why && why[0] ? why : "the log is cut short");
 	return 1;
 }
+
+FILE *output_open(const char *path, FILE *out, struct an_status *st)
+{
+	FILE *f;
+
+	if (!path || !strcmp(path, "-"))
+		return out;
+	f = fopen(path, "w");
+	if (!f)
+		status_add(st, "cannot write %s: %s", path, strerror(errno));
+	return f;
+}
+
+int output_close(FILE *f, FILE *out, const char *path, int ret, struct an_status *st)
+{
+	if (!f || f == out)
+		return ret;
+	if (fclose(f) != 0 && ret >= 0) {
+		status_add(st, "writing %s failed: %s", path, strerror(errno));
+		return -EIO;
+	}
+	return ret;
+}

@@ -27,4 +27,12 @@ int input_drain(struct log_reader *r, const char *path, struct an_status *st);
  * Returns 1 when it warned, 0 when the log was whole. */
 int input_check_truncated(struct log_reader *r, const char *path, struct an_status *st);
 
+/* Where a report writes: the file at path, or out when path is NULL or
+ * "-".  NULL, with the reason in st, when the file cannot be created. */
+FILE *output_open(const char *path, FILE *out, struct an_status *st);
+
+/* Closes what output_open() opened (not out); returns ret, or -EIO when
+ * closing the file failed. */
+int output_close(FILE *f, FILE *out, const char *path, int ret, struct an_status *st);
+
 #endif

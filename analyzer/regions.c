@@ -19,6 +19,7 @@ void regions_init(struct regions *r)
 	memset(r, 0, sizeof(*r));
 	table_init(&r->blocks, sizeof(struct region_block));
 	table_init(&r->brk, sizeof(struct brk_state));
+	table_init(&r->spaces, sizeof(struct region_space));
 }
 
 void regions_free(struct regions *r)
@@ -26,6 +27,7 @@ void regions_free(struct regions *r)
 	free(r->v);
 	table_free(&r->blocks);
 	table_free(&r->brk);
+	table_free(&r->spaces);
 	regions_init(r);
 }
 
@@ -56,14 +58,44 @@ static int in_space(const struct regions *r, size_t i, uint32_t space)
 	return i < r->n && r->v[i].space == space;
 }
 
+struct region_space regions_space(const struct regions *r, uint32_t space)
+{
+	const struct region_space *s = table_get(&r->spaces, space, 0);
+	struct region_space none = {0, 0};
+
+	return s ? *s : none;
+}
+
+/* Moves the byte counts of a block's space and kind by +bytes or -bytes;
+ * the space's entry exists once the block has any byte. */
+static void account(struct regions *r, const struct region_block *b, uint64_t bytes, int add)
+{
+	struct region_space *s = table_get(&r->spaces, b->space, 0);
+	uint64_t *kind = s ? (b->file ? &s->file : &s->anon) : NULL;
+
+	if (add) {
+		r->live += bytes;
+		r->file_live += b->file ? bytes : 0;
+		if (kind)
+			*kind += bytes;
+	} else {
+		r->live -= bytes;
+		r->file_live -= b->file ? bytes : 0;
+		if (kind)
+			*kind -= bytes;
+	}
+}
+
 /* Takes bytes away from a block; it dies at 0 unless it is `keep`. */
 static void shrink_block(struct regions *r, uint64_t id, uint64_t bytes, uint64_t keep)
 {
 	struct region_block *b = table_get(&r->blocks, id, 0);
 
-	r->live -= bytes;
-	if (!b)
+	if (!b) {
+		r->live -= bytes;
 		return;
+	}
+	account(r, b, bytes, 0);
 	b->live -= bytes;
 	if (!b->live && id != keep)
 		table_del(&r->blocks, id, 0);
@@ -127,23 +159,29 @@ static int remove_range(struct regions *r, uint32_t space, uint64_t s, uint64_t 
 static int add_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, uint64_t id)
 {
 	struct region g = {space, s, e, id};
-	struct region_block *b = table_get(&r->blocks, id, 0);
+	struct region_block *b;
 
 	if (insert_at(r, lower(r, space, s), &g) < 0)
 		return -ENOMEM;
+	b = table_get(&r->blocks, id, 0);
 	b->live += e - s;
-	r->live += e - s;
+	account(r, b, e - s, 1);
 	return 0;
 }
 
-static uint64_t new_block(struct regions *r, uint64_t stack)
+static uint64_t new_block(struct regions *r, uint32_t space, uint64_t stack, int file)
 {
 	uint64_t id = ++r->next_block;
-	struct region_block *b = table_put(&r->blocks, id, 0, NULL);
+	struct region_block *b;
 
+	if (!table_put(&r->spaces, space, 0, NULL))
+		return 0;
+	b = table_put(&r->blocks, id, 0, NULL);
 	if (!b)
 		return 0;
 	b->stack = stack;
+	b->space = space;
+	b->file = file != 0;
 	return id;
 }
 
@@ -153,7 +191,8 @@ static uint64_t range_end(uint64_t start, uint64_t len)
 	return len > UINT64_MAX - start ? UINT64_MAX : start + len;
 }
 
-int regions_map(struct regions *r, uint32_t space, uint64_t start, uint64_t len, uint64_t stack)
+int regions_map(struct regions *r, uint32_t space, uint64_t start, uint64_t len, uint64_t stack,
+		int file)
 {
 	uint64_t end = range_end(start, len), id;
 
@@ -161,7 +200,7 @@ int regions_map(struct regions *r, uint32_t space, uint64_t start, uint64_t len,
 		return 0;
 	if (remove_range(r, space, start, end, 0) < 0)
 		return -ENOMEM;
-	id = new_block(r, stack);
+	id = new_block(r, space, stack, file);
 	if (!id)
 		return -ENOMEM;
 	return add_range(r, space, start, end, id);
@@ -186,7 +225,7 @@ int regions_remap(struct regions *r, uint32_t space, uint64_t old, uint64_t old_
 	if (!keep_old && remove_range(r, space, old, old_end, id) < 0)
 		return -ENOMEM;
 	if (!id) {
-		id = new_block(r, stack);
+		id = new_block(r, space, stack, 0);
 		if (!id)
 			return -ENOMEM;
 	}
@@ -214,8 +253,72 @@ int regions_brk(struct regions *r, uint32_t space, uint64_t brk, int own, uint64
 	if (created)
 		return 0;
 	if (brk > cur && own)
-		return regions_map(r, space, cur, brk - cur, stack);
+		return regions_map(r, space, cur, brk - cur, stack, 0);
 	if (brk < cur)
 		return remove_range(r, space, brk, cur, 0);
 	return 0;
+}
+
+int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
+{
+	size_t i = lower(r, from, 0), n = 0;
+	struct region *copy = NULL;
+	struct table ids; /* parent's block -> child's block */
+	struct brk_state *pb;
+	int ret = 0;
+
+	if (from == to)
+		return 0;
+	table_init(&ids, sizeof(uint64_t));
+	/* the parent's intervals first: inserting moves them */
+	for (size_t j = i; in_space(r, j, from); j++)
+		n++;
+	if (n && !(copy = malloc(n * sizeof(*copy))))
+		return -ENOMEM;
+	if (n)
+		memcpy(copy, &r->v[i], n * sizeof(*copy));
+	for (size_t j = 0; j < n && ret == 0; j++) {
+		int created;
+		uint64_t *child = table_put(&ids, copy[j].block, 0, &created);
+		const struct region_block *pbk;
+
+		if (!child) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (created) {
+			pbk = table_get(&r->blocks, copy[j].block, 0);
+			*child = new_block(r, to, pbk ? pbk->stack : 0, pbk ? (int)pbk->file : 0);
+			if (!*child) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = add_range(r, to, copy[j].start, copy[j].end, *child);
+	}
+	pb = ret == 0 ? table_get(&r->brk, from, 0) : NULL;
+	if (pb) {
+		uint64_t brk = pb->brk;
+		struct brk_state *cb = table_put(&r->brk, to, 0, NULL);
+
+		if (!cb)
+			ret = -ENOMEM;
+		else
+			cb->brk = brk;
+	}
+	free(copy);
+	table_free(&ids);
+	return ret;
+}
+
+void regions_drop_space(struct regions *r, uint32_t space)
+{
+	size_t i = lower(r, space, 0), j;
+
+	for (j = i; in_space(r, j, space); j++)
+		shrink_block(r, r->v[j].block, r->v[j].end - r->v[j].start, 0);
+	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(*r->v));
+	r->n -= j - i;
+	table_del(&r->brk, space, 0);
+	table_del(&r->spaces, space, 0);
 }

@@ -19,6 +19,14 @@
 struct region_block {
 	uint64_t stack;
 	uint64_t live;		/* bytes still mapped */
+	uint32_t space;
+	uint32_t file;		/* 1: a file mapping, 0: anonymous (or the break) */
+};
+
+/* Bytes mapped in one address space (value of regions.spaces). */
+struct region_space {
+	uint64_t anon;
+	uint64_t file;
 };
 
 struct region {
@@ -32,18 +40,20 @@ struct regions {
 	size_t n, cap;
 	struct table blocks;	/* block id -> struct region_block */
 	struct table brk;	/* space -> the program break, once seen */
+	struct table spaces;	/* space -> struct region_space */
 	uint64_t next_block;
 	uint64_t live;		/* bytes mapped, all spaces */
+	uint64_t file_live;	/* of which file mappings */
 };
 
 void regions_init(struct regions *r);
 void regions_free(struct regions *r);
 
-/* A new mapping [start, start + len) made by a call with this stack.  What
- * it overlaps is unmapped first (MAP_FIXED over an existing mapping).
- * Returns 0 or -ENOMEM. */
+/* A new mapping [start, start + len) made by a call with this stack, of a
+ * file (file != 0) or anonymous.  What it overlaps is unmapped first
+ * (MAP_FIXED over an existing mapping).  Returns 0 or -ENOMEM. */
 int regions_map(struct regions *r, uint32_t space, uint64_t start, uint64_t len,
-		uint64_t stack);
+		uint64_t stack, int file);
 
 /* Unmaps [start, start + len) from whatever covers it. */
 int regions_unmap(struct regions *r, uint32_t space, uint64_t start, uint64_t len);
@@ -61,5 +71,15 @@ int regions_brk(struct regions *r, uint32_t space, uint64_t brk, int own, uint64
 
 /* Number of live blocks. */
 size_t regions_blocks(const struct regions *r);
+
+/* Bytes mapped in one space now (zeros for a space never seen). */
+struct region_space regions_space(const struct regions *r, uint32_t space);
+
+/* fork: space `to` (empty) starts with a copy of every mapping of `from`,
+ * each block copied with its stack, and of its program break. */
+int regions_copy_space(struct regions *r, uint32_t from, uint32_t to);
+
+/* exec: everything mapped in `space` is gone. */
+void regions_drop_space(struct regions *r, uint32_t space);
 
 #endif

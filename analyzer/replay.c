@@ -3,27 +3,40 @@
  * replay.h for the counting rules).
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "analyzer.h"
 #include "replay.h"
 
 #define PAGE_SIZE_X86_64      4096ull
-#define MREMAP_DONTUNMAP_FLAG 0x4u /* <linux/mman.h>, as logged */
+#define MREMAP_DONTUNMAP_FLAG 0x4u  /* <linux/mman.h>, as logged */
+#define MAP_ANONYMOUS_FLAG    0x20u /* <sys/mman.h>, as logged */
 
 /* A syscall result in the -errno range is a failure even when the tracer
  * did not flag it. */
 #define SYSCALL_FAILED(v) ((uint64_t)(v) > UINT64_MAX - 4095)
 
-struct pid_space {
+/* Value of replay.last_alloc. */
+struct last_alloc {
 	uint32_t space;
+	uint64_t addr;
+};
+
+/* Value of replay.rss. */
+struct rss_sample {
+	uint64_t bytes;
 };
 
 void replay_init(struct replay *rp, unsigned kind)
 {
 	memset(rp, 0, sizeof(*rp));
 	table_init(&rp->heap, sizeof(struct heap_block));
-	table_init(&rp->spaces, sizeof(struct pid_space));
+	table_init(&rp->procs, sizeof(struct proc_state));
+	table_init(&rp->spaces, sizeof(struct space_state));
+	table_init(&rp->last_alloc, sizeof(struct last_alloc));
+	table_init(&rp->rss_pids, sizeof(struct rss_sample));
+	table_init(&rp->sites, sizeof(struct site_totals));
 	regions_init(&rp->maps);
 	rp->kind = kind;
 }
@@ -31,7 +44,11 @@ void replay_init(struct replay *rp, unsigned kind)
 void replay_free(struct replay *rp)
 {
 	table_free(&rp->heap);
+	table_free(&rp->procs);
 	table_free(&rp->spaces);
+	table_free(&rp->last_alloc);
+	table_free(&rp->rss_pids);
+	table_free(&rp->sites);
 	regions_free(&rp->maps);
 }
 
@@ -45,69 +62,260 @@ uint64_t replay_page_up(uint64_t len)
 uint64_t replay_live(const struct replay *rp, unsigned kind)
 {
 	return (kind & AN_KIND_HEAP ? rp->c.heap_live : 0) +
-	       (kind & AN_KIND_MMAP ? rp->maps.live : 0);
+	       (kind & AN_KIND_MMAP ? rp->mapped.anon + rp->mapped.file : 0);
 }
 
-/* The address space an event's pid runs in (0 before its PROC_START). */
-static uint32_t space_of(const struct replay *rp, uint32_t pid)
+struct replay_memory replay_in_use(const struct replay *rp)
 {
-	const struct pid_space *p = table_get(&rp->spaces, pid, 0);
+	struct replay_memory m = {rp->c.heap_live - rp->gone.heap, rp->mapped.anon - rp->gone.anon,
+				  rp->mapped.file - rp->gone.file};
 
-	return p ? p->space : 0;
+	return m;
 }
 
-static int heap_alloc(struct replay *rp, uint32_t space, const struct mt_event *ev)
+int replay_space_selected(const struct replay *rp, uint32_t space)
+{
+	const struct space_state *ss = table_get(&rp->spaces, space, 0);
+
+	return ss ? ss->selected : !rp->pid;
+}
+
+static int chosen(const struct replay *rp, uint32_t pid)
+{
+	return !rp->pid || rp->pid == pid;
+}
+
+/* Table puts move values: forget the cached pointers. */
+static void forget(struct replay *rp)
+{
+	rp->cache_ss = NULL;
+}
+
+static struct space_state *new_space(struct replay *rp, uint32_t space, uint32_t owner)
+{
+	int created;
+	struct space_state *ss = table_put(&rp->spaces, space, 0, &created);
+
+	forget(rp);
+	if (ss && created) {
+		ss->owner = owner;
+		ss->selected = chosen(rp, owner);
+	}
+	return ss;
+}
+
+/* The process of an event, made up (running in space 0) when the log did
+ * not start it. */
+static struct proc_state *proc_of(struct replay *rp, uint32_t pid)
+{
+	struct proc_state *p = table_get(&rp->procs, pid, 0);
+	struct space_state *ss;
+
+	if (p)
+		return p;
+	p = table_put(&rp->procs, pid, 0, NULL);
+	forget(rp);
+	if (!p)
+		return NULL;
+	p->status = -1;
+	ss = new_space(rp, 0, pid);
+	if (!ss)
+		return NULL;
+	ss->pids++;
+	return table_get(&rp->procs, pid, 0);
+}
+
+/* The address space an event's process runs in. */
+static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *space)
+{
+	struct proc_state *p;
+	struct space_state *ss;
+
+	if (rp->cache_ss && rp->cache_pid == pid) {
+		*space = rp->cache_space;
+		return rp->cache_ss;
+	}
+	p = proc_of(rp, pid);
+	if (!p)
+		return NULL;
+	*space = p->space;
+	ss = table_get(&rp->spaces, p->space, 0);
+	if (!ss) {
+		ss = new_space(rp, p->space, pid);
+		if (!ss)
+			return NULL;
+		ss->pids++;
+		p = table_get(&rp->procs, pid, 0);
+	}
+	rp->cache_ps = p;
+	rp->cache_pid = pid;
+	rp->cache_space = *space;
+	rp->cache_ss = ss;
+	return ss;
+}
+
+static struct site_totals *site(struct replay *rp, uint64_t stack, unsigned kind)
+{
+	return table_put(&rp->sites, stack, kind, NULL);
+}
+
+/* The mapped bytes of the chosen processes, after the regions changed. */
+static void recount_mapped(struct replay *rp)
+{
+	size_t i = 0;
+	uint64_t space;
+	void *v;
+
+	if (!rp->pid) {
+		rp->mapped.file = rp->maps.file_live;
+		rp->mapped.anon = rp->maps.live - rp->maps.file_live;
+		return;
+	}
+	rp->mapped.anon = rp->mapped.file = 0;
+	while (table_next(&rp->spaces, &i, &space, NULL, &v))
+		if (((struct space_state *)v)->selected) {
+			struct region_space rs = regions_space(&rp->maps, (uint32_t)space);
+
+			rp->mapped.anon += rs.anon;
+			rp->mapped.file += rs.file;
+		}
+}
+
+static void heap_add(struct replay *rp, struct space_state *ss, int64_t bytes)
+{
+	ss->heap += (uint64_t)bytes;
+	if (ss->selected)
+		rp->c.heap_live += (uint64_t)bytes;
+}
+
+static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
+		      const struct mt_event *ev, uint64_t index, int sel)
 {
 	int created;
 	struct heap_block *b = table_put(&rp->heap, space, ev->addr, &created);
+	struct last_alloc *last;
 
 	if (!b)
 		return -ENOMEM;
 	/* A block handed out again without a free in between: the free was
 	 * missed, so the old block is gone. */
 	if (!created)
-		rp->c.heap_live -= b->size;
+		heap_add(rp, ss, -(int64_t)b->size);
 	b->size = ev->size;
 	b->stack = ev->stack;
-	rp->c.allocs++;
-	rp->c.bytes_allocated += ev->size;
-	rp->c.heap_live += ev->size;
+	b->event = index;
+	heap_add(rp, ss, (int64_t)ev->size);
+	if (sel) {
+		rp->c.allocs++;
+		rp->c.bytes_allocated += ev->size;
+		rp->cache_ps->allocs++;
+		rp->cache_ps->bytes_allocated += ev->size;
+		if (rp->kind & AN_KIND_HEAP)
+			rp->moved += ev->size;
+		if (rp->track_sites) {
+			struct site_totals *t = site(rp, ev->stack, AN_KIND_HEAP);
+
+			if (!t)
+				return -ENOMEM;
+			t->bytes += ev->size;
+			t->count++;
+		}
+	}
+	last = table_put(&rp->last_alloc, ev->tid, 0, NULL);
+	if (!last)
+		return -ENOMEM;
+	last->space = space;
+	last->addr = ev->addr;
 	return 0;
 }
 
-static void heap_free(struct replay *rp, uint32_t space, uint64_t addr, uint32_t flags)
+/* Was this block the last one its freeing thread allocated? */
+static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t addr)
+{
+	struct last_alloc *last = table_get(&rp->last_alloc, tid, 0);
+
+	if (!last || last->space != space || last->addr != addr)
+		return 0;
+	table_del(&rp->last_alloc, tid, 0);
+	return 1;
+}
+
+static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
+		     const struct mt_event *ev, uint64_t addr, int sel)
 {
 	struct heap_block *b;
 
-	if ((flags & MT_EVF_PREEXIST) || !(b = table_get(&rp->heap, space, addr))) {
-		rp->c.unknown_frees++;
-		return;
+	if ((ev->flags & MT_EVF_PREEXIST) || !(b = table_get(&rp->heap, space, addr))) {
+		if (!sel)
+			return 0;
+		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached)
+			rp->c.preexisting_frees++;
+		else
+			rp->c.unknown_frees++;
+		return 0;
 	}
-	rp->c.heap_live -= b->size;
-	rp->c.frees++;
+	if (temporary(rp, ev->tid, space, addr) && sel) {
+		rp->c.temporaries++;
+		rp->c.temporary_bytes += b->size;
+		if (rp->track_sites) {
+			uint64_t size = b->size, stack = b->stack;
+			struct site_totals *t = site(rp, stack, AN_KIND_HEAP);
+
+			if (!t)
+				return -ENOMEM;
+			t->temp_bytes += size;
+			t->temps++;
+		}
+	}
+	heap_add(rp, ss, -(int64_t)b->size);
+	if (sel) {
+		rp->c.frees++;
+		rp->cache_ps->frees++;
+		if (rp->kind & AN_KIND_HEAP)
+			rp->moved += b->size;
+	}
 	table_del(&rp->heap, space, addr);
+	return 0;
 }
 
-static int heap_event(struct replay *rp, uint32_t space, const struct mt_event *ev)
+static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
+		      const struct mt_event *ev, uint64_t index, int sel)
 {
+	int ret;
+
 	switch (ev->type) {
 	case MT_EV_ALLOC:
-		return ev->addr ? heap_alloc(rp, space, ev) : 0;
+		return ev->addr ? heap_alloc(rp, ss, space, ev, index, sel) : 0;
 	case MT_EV_FREE:
-		heap_free(rp, space, ev->addr, ev->flags);
-		return 0;
+		return heap_free(rp, ss, space, ev, ev->addr, sel);
 	case MT_EV_REALLOC:
 		if (!ev->old_addr)
-			return ev->addr ? heap_alloc(rp, space, ev) : 0;
+			return ev->addr ? heap_alloc(rp, ss, space, ev, index, sel) : 0;
 		if (ev->addr) {
 			/* Free first: a block resized in place keeps its address. */
-			heap_free(rp, space, ev->old_addr, ev->flags);
-			return heap_alloc(rp, space, ev);
+			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel);
+			return ret ? ret : heap_alloc(rp, ss, space, ev, index, sel);
 		}
-		if (!ev->size)
-			heap_free(rp, space, ev->old_addr, ev->flags); /* realloc(p, 0) */
+		if (!ev->size) /* realloc(p, 0) */
+			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
 		return 0;
 	}
+	return 0;
+}
+
+static int count_mapping(struct replay *rp, const struct mt_event *ev, uint64_t bytes)
+{
+	struct site_totals *t;
+
+	if (rp->kind & AN_KIND_MMAP)
+		rp->moved += bytes;
+	if (!rp->track_sites)
+		return 0;
+	t = site(rp, ev->stack, AN_KIND_MMAP);
+	if (!t)
+		return -ENOMEM;
+	t->bytes += bytes;
+	t->count++;
 	return 0;
 }
 
@@ -116,48 +324,247 @@ static int heap_event(struct replay *rp, uint32_t space, const struct mt_event *
  * blocks the allocator hands out are counted there); they only move the
  * program break, which later brk calls are measured from.
  */
-static int map_event(struct replay *rp, uint32_t space, const struct mt_event *ev)
+static int map_event(struct replay *rp, uint32_t space, const struct mt_event *ev, int sel)
 {
 	int own = !(ev->flags & MT_EVF_IN_ALLOC);
 	int failed = (ev->flags & MT_EVF_FAILED) != 0;
+	uint64_t before = rp->maps.live;
+	int ret = 0;
 
 	switch (ev->type) {
 	case MT_EV_MMAP:
 		if (failed || SYSCALL_FAILED(ev->addr))
 			return 0;
 		if (!own) {
-			rp->c.mmap_calls_in_allocator++;
+			rp->c.mmap_calls_in_allocator += sel;
 			return 0;
 		}
-		rp->c.mmap_calls++;
-		return regions_map(&rp->maps, space, ev->addr, replay_page_up(ev->size), ev->stack);
+		ret = regions_map(&rp->maps, space, ev->addr, replay_page_up(ev->size), ev->stack,
+				  !(ev->mflags & MAP_ANONYMOUS_FLAG));
+		if (sel && ret == 0) {
+			rp->c.mmap_calls++;
+			ret = count_mapping(rp, ev, replay_page_up(ev->size));
+		}
+		break;
 	case MT_EV_MUNMAP:
 		if (failed || ev->result != 0 || !own)
 			return 0;
-		rp->c.munmap_calls++;
-		return regions_unmap(&rp->maps, space, ev->addr, replay_page_up(ev->size));
+		rp->c.munmap_calls += sel;
+		ret = regions_unmap(&rp->maps, space, ev->addr, replay_page_up(ev->size));
+		if (sel && (rp->kind & AN_KIND_MMAP))
+			rp->moved += before - rp->maps.live;
+		break;
 	case MT_EV_MREMAP:
 		if (failed || SYSCALL_FAILED(ev->addr) || !own)
 			return 0;
-		rp->c.mremap_calls++;
-		return regions_remap(&rp->maps, space, ev->old_addr, replay_page_up(ev->old_size),
-				     ev->addr, replay_page_up(ev->size),
-				     (ev->mflags & MREMAP_DONTUNMAP_FLAG) != 0, ev->stack);
+		rp->c.mremap_calls += sel;
+		ret = regions_remap(&rp->maps, space, ev->old_addr, replay_page_up(ev->old_size),
+				    ev->addr, replay_page_up(ev->size),
+				    (ev->mflags & MREMAP_DONTUNMAP_FLAG) != 0, ev->stack);
+		if (sel && (rp->kind & AN_KIND_MMAP))
+			rp->moved += before > rp->maps.live ? before - rp->maps.live
+							    : rp->maps.live - before;
+		break;
 	case MT_EV_BRK:
 		/* brk answers with the break, moved or not: a failed call
 		 * leaves it where it was, which is what addr then says. */
 		if (!ev->addr || SYSCALL_FAILED(ev->addr))
 			return 0;
 		if (own)
-			rp->c.brk_calls++;
-		return regions_brk(&rp->maps, space, ev->addr, own, ev->stack);
+			rp->c.brk_calls += sel;
+		ret = regions_brk(&rp->maps, space, ev->addr, own, ev->stack);
+		if (sel && own && ret == 0 && rp->maps.live > before)
+			ret = count_mapping(rp, ev, rp->maps.live - before);
+		else if (sel && (rp->kind & AN_KIND_MMAP))
+			rp->moved += before - rp->maps.live;
+		break;
 	}
+	recount_mapped(rp);
+	return ret;
+}
+
+/* fork: the new space starts with a copy of the parent's live blocks. */
+static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space_state *child)
+{
+	struct copied {
+		uint64_t addr;
+		struct heap_block b;
+	} *v = NULL;
+	size_t n = 0, cap = 0, i = 0;
+	uint64_t space, addr;
+	void *val;
+	int ret = 0;
+
+	while (table_next(&rp->heap, &i, &space, &addr, &val)) {
+		if (space != from)
+			continue;
+		if (n == cap) {
+			struct copied *nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[n].addr = addr;
+		v[n++].b = *(struct heap_block *)val;
+	}
+	for (i = 0; i < n; i++) {
+		struct heap_block *b = table_put(&rp->heap, to, v[i].addr, NULL);
+
+		if (!b) {
+			ret = -ENOMEM;
+			break;
+		}
+		*b = v[i].b;
+		heap_add(rp, child, (int64_t)b->size);
+	}
+	free(v);
+	return ret;
+}
+
+/* exec: nothing of the old image stays. */
+static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
+{
+	uint64_t *addrs = NULL, s, addr;
+	size_t n = 0, cap = 0, i = 0;
+	void *val;
+
+	while (table_next(&rp->heap, &i, &s, &addr, &val)) {
+		if (s != space)
+			continue;
+		if (n == cap) {
+			uint64_t *na = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof(*addrs));
+
+			if (!na) {
+				free(addrs);
+				return -ENOMEM;
+			}
+			addrs = na;
+		}
+		addrs[n++] = addr;
+	}
+	for (i = 0; i < n; i++)
+		table_del(&rp->heap, space, addrs[i]);
+	free(addrs);
+	heap_add(rp, ss, -(int64_t)ss->heap);
+	regions_drop_space(&rp->maps, space);
+	ss->gone = 1;
+	return 0;
+}
+
+static int proc_start(struct replay *rp, const struct mt_event *ev)
+{
+	struct proc_state *p = table_get(&rp->procs, ev->pid, 0);
+	struct space_state *ss;
+	uint32_t old = p ? p->space : 0, parent_space = 0;
+	int had = p && p->started, made_up = p && !p->started, fork_copy = 0, attached = 0;
+	uint64_t start_ns = ev->time_ns;
+	int ret = 0;
+
+	if (ev->mflags == MT_PROC_FORK) {
+		const struct proc_state *pp = table_get(&rp->procs, (uint32_t)ev->arg, 0);
+		const struct space_state *ps = pp ? table_get(&rp->spaces, pp->space, 0) : NULL;
+
+		if (pp && pp->space != ev->space && !table_get(&rp->spaces, ev->space, 0)) {
+			fork_copy = 1;
+			parent_space = pp->space;
+		}
+		attached = ps && ps->attached;
+	}
+	ss = table_get(&rp->spaces, ev->space, 0);
+	if (!ss) {
+		ss = new_space(rp, ev->space, ev->pid);
+		if (!ss)
+			return -ENOMEM;
+		ss->attached = attached || ev->mflags == MT_PROC_ATTACH;
+		if (fork_copy) {
+			ret = copy_heap(rp, parent_space, ev->space, ss);
+			if (ret == 0)
+				ret = regions_copy_space(&rp->maps, parent_space, ev->space);
+			if (ret < 0)
+				return ret;
+			ss = table_get(&rp->spaces, ev->space, 0);
+		}
+	}
+	if (had && old == ev->space)
+		return 0; /* already there */
+	ss->pids++;
+	if (had || made_up) {
+		struct space_state *os = table_get(&rp->spaces, old, 0);
+
+		/* what ran before the log named the process stays */
+		if (os && os->pids && !--os->pids && !os->gone && had)
+			ret = drop_space(rp, old, os);
+		start_ns = had ? p->start_ns : start_ns;
+	}
+	p = table_put(&rp->procs, ev->pid, 0, NULL);
+	forget(rp);
+	if (!p)
+		return -ENOMEM;
+	if (!had && !made_up)
+		p->status = -1;
+	p->started = 1;
+	p->space = ev->space;
+	p->start_ns = start_ns;
+	if (ev->mflags == MT_PROC_FORK)
+		p->parent = (uint32_t)ev->arg;
+	if (ev->mflags == MT_PROC_EXEC)
+		p->execs++;
+	return ret;
+}
+
+/* A process ended: its RSS is gone; so is its memory, unless it is the
+ * first process (the end of the chart) or shares its space with another. */
+static void proc_exit(struct replay *rp, const struct mt_event *ev)
+{
+	struct proc_state *p = table_get(&rp->procs, ev->pid, 0);
+	struct space_state *ss = p ? table_get(&rp->spaces, p->space, 0) : NULL;
+	struct rss_sample *r = table_get(&rp->rss_pids, ev->pid, 0);
+
+	if (!p || p->exited)
+		return;
+	p->exited = 1;
+	p->status = ev->status;
+	if (ev->pid == rp->root)
+		return;
+	if (r) {
+		if (chosen(rp, ev->pid))
+			rp->rss -= r->bytes;
+		table_del(&rp->rss_pids, ev->pid, 0);
+	}
+	if (!ss || !ss->pids || --ss->pids || ss->gone)
+		return;
+	ss->gone = 1;
+	if (ss->selected) {
+		struct region_space rs = regions_space(&rp->maps, p->space);
+
+		rp->gone.heap += ss->heap;
+		rp->gone.anon += rs.anon;
+		rp->gone.file += rs.file;
+	}
+}
+
+static int rss_event(struct replay *rp, const struct mt_event *ev)
+{
+	struct rss_sample *r = table_put(&rp->rss_pids, ev->pid, 0, NULL);
+
+	if (!r)
+		return -ENOMEM;
+	rp->rss += ev->size - r->bytes;
+	r->bytes = ev->size;
+	rp->c.rss_samples++;
+	if (rp->rss > rp->c.rss_peak)
+		rp->c.rss_peak = rp->rss;
 	return 0;
 }
 
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 {
-	uint32_t space = space_of(rp, ev->pid);
+	int sel = chosen(rp, ev->pid);
+	struct space_state *ss;
+	uint32_t space;
 	uint64_t live;
 	int ret = 0;
 
@@ -165,31 +572,40 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	case MT_EV_ALLOC:
 	case MT_EV_FREE:
 	case MT_EV_REALLOC:
-		ret = heap_event(rp, space, ev);
+		ss = space_of(rp, ev->pid, &space);
+		ret = ss ? heap_event(rp, ss, space, ev, index, sel) : -ENOMEM;
 		break;
 	case MT_EV_MMAP:
 	case MT_EV_MUNMAP:
 	case MT_EV_MREMAP:
 	case MT_EV_BRK:
-		ret = map_event(rp, space, ev);
+		ss = space_of(rp, ev->pid, &space);
+		ret = ss ? map_event(rp, space, ev, sel) : -ENOMEM;
 		break;
-	case MT_EV_PROC_START: {
-		struct pid_space *p = table_put(&rp->spaces, ev->pid, 0, NULL);
-
-		if (!p)
-			return -ENOMEM;
-		p->space = ev->space;
+	case MT_EV_PROC_START:
+		ret = proc_start(rp, ev);
+		recount_mapped(rp);
 		break;
-	}
+	case MT_EV_PROC_EXIT:
+		proc_exit(rp, ev);
+		break;
+	case MT_EV_THREAD_EXIT:
+		table_del(&rp->last_alloc, ev->tid, 0);
+		break;
 	case MT_EV_MARK:
-		rp->c.marks++;
+		rp->c.marks += sel;
+		break;
+	case MT_EV_RSS:
+		if (sel)
+			ret = rss_event(rp, ev);
 		break;
 	}
-	rp->c.events++;
+	rp->last_selected = sel;
+	rp->c.events += sel;
 	if (rp->c.heap_live > rp->c.heap_peak)
 		rp->c.heap_peak = rp->c.heap_live;
-	if (rp->maps.live > rp->c.mmap_peak)
-		rp->c.mmap_peak = rp->maps.live;
+	if (rp->mapped.anon + rp->mapped.file > rp->c.mmap_peak)
+		rp->c.mmap_peak = rp->mapped.anon + rp->mapped.file;
 	live = replay_live(rp, rp->kind);
 	if (live > rp->peak) {
 		rp->peak = live;

@@ -1,15 +1,31 @@
 /*
  * replay.h - streams a log's events into the state of the traced memory:
  * the live heap blocks (keyed by address space and address), the regions
- * the program mapped itself, and the counters `summary` prints.
+ * the program mapped itself, the processes and their address spaces, and
+ * the counters `summary` prints.
  *
  * Heap counting follows valgrind memcheck's "total heap usage": a failed
  * call counts nothing, realloc is one alloc of the new size plus one free of
  * the old block, realloc(p, 0) returning NULL is a free.  Freeing a block
- * that is not live (allocated before attach, or never seen) is an
- * unknown free, not a free.
+ * that is not live is not a free: in an address space memtrack attached to
+ * (and in its forks) it is a preexisting free, a block allocated before the
+ * attach; anywhere else an unknown free (a double free, or a missed event).
  *
- * Memory grows with live blocks and live mappings, never with events.
+ * Processes (FORMAT.md, PROC_START): a fork into a new address space starts
+ * that space with a copy of its parent's live blocks and mappings, so a
+ * child's frees of inherited blocks are ordinary frees; a fork into the
+ * parent's space (vfork, CLONE_VM) shares it; an exec leaves the old space,
+ * whose blocks are gone once no process runs in it.
+ *
+ * --pid: every event is applied (a child needs its parent's state at the
+ * fork), but only the chosen process counts: its events in the counters,
+ * the spaces it ran in for what is live.
+ *
+ * Temporary allocations (heaptrack's definition): a block freed by the
+ * thread that allocated it before that thread allocated anything else.
+ *
+ * Memory grows with live blocks, live mappings, processes, threads and
+ * (with sites on) distinct stacks, never with events.
  */
 #ifndef MEMTRACK_ANALYZER_REPLAY_H
 #define MEMTRACK_ANALYZER_REPLAY_H
@@ -24,39 +40,103 @@
 struct heap_block {
 	uint64_t size;
 	uint64_t stack;
+	uint64_t event;		/* index of the event that allocated it */
+};
+
+/* Per-stack totals over the events replayed so far (replay.sites, keyed by
+ * (stack, AN_KIND_HEAP or AN_KIND_MMAP)). */
+struct site_totals {
+	uint64_t bytes;		/* allocated (mapped) */
+	uint64_t count;		/* allocations (mappings) */
+	uint64_t temp_bytes;	/* temporary allocations */
+	uint64_t temps;
+};
+
+/* One process (replay.procs, keyed by pid). */
+struct proc_state {
+	uint32_t space;		/* the address space it runs in now */
+	uint32_t parent;	/* 0 if unknown */
+	uint32_t execs;		/* PROC_START events with cause exec */
+	uint32_t exited;
+	uint32_t started;	/* a PROC_START named it (else made up, in space 0) */
+	int64_t status;		/* wait status once exited, -1 unknown */
+	uint64_t start_ns;
+	uint64_t allocs, frees, bytes_allocated;
+};
+
+/* One address space (replay.spaces, keyed by space id). */
+struct space_state {
+	uint64_t heap;		/* live heap bytes */
+	uint32_t owner;		/* the process that made it */
+	uint32_t pids;		/* processes running in it now */
+	uint8_t selected;	/* its memory counts (--pid) */
+	uint8_t attached;	/* frees of unknown blocks are preexisting */
+	uint8_t gone;		/* its last process exited */
 };
 
 struct replay_counts {
 	uint64_t events;
-	uint64_t allocs, frees, unknown_frees;
+	uint64_t allocs, frees, unknown_frees, preexisting_frees;
 	uint64_t bytes_allocated;
 	uint64_t heap_live, heap_peak;
+	uint64_t temporaries, temporary_bytes;
 	uint64_t mmap_calls, munmap_calls, mremap_calls, brk_calls;
 	uint64_t mmap_calls_in_allocator;
 	uint64_t mmap_peak;
 	uint64_t marks;
+	uint64_t rss_samples, rss_peak;
+};
+
+/* Memory of the chosen processes by kind. */
+struct replay_memory {
+	uint64_t heap, anon, file;
 };
 
 struct replay {
 	struct table heap;		/* (space, addr) -> struct heap_block */
 	struct regions maps;
-	struct table spaces;		/* pid -> address space */
-	struct replay_counts c;
+	struct table procs;		/* pid -> struct proc_state */
+	struct table spaces;		/* space -> struct space_state */
+	struct table last_alloc;	/* tid -> (space, addr) it allocated last */
+	struct table rss_pids;		/* pid -> its last RSS sample */
+	struct table sites;		/* with track_sites: (stack, kind) -> site_totals */
+	int track_sites;
+	uint32_t pid;			/* --pid; 0: every process */
+	uint32_t root;			/* the log's first process */
+	struct replay_counts c;		/* of the chosen processes */
+	struct replay_memory mapped;	/* .anon, .file: mappings now (heap: unused) */
+	struct replay_memory gone;	/* held by chosen children that exited */
+	uint64_t rss;			/* chosen processes' last RSS samples, summed */
+	uint64_t moved;			/* bytes allocated and freed, of `kind` */
 	/* The peak of the memory of `kind` (AN_KIND_*): first event reaching it. */
 	unsigned kind;
 	uint64_t peak;
 	uint64_t peak_event;		/* index of that event */
 	int peak_seen;			/* 0 while nothing was ever live */
+	int last_selected;		/* the last event was the chosen process's */
+	/* the last event's process, cached */
+	uint32_t cache_pid, cache_space;
+	struct space_state *cache_ss;
+	struct proc_state *cache_ps;
 };
 
+/* kind: whose peak to follow.  Then set pid, root and track_sites as
+ * wanted, before the first event. */
 void replay_init(struct replay *rp, unsigned kind);
 void replay_free(struct replay *rp);
 
 /* Applies event number `index`.  Returns 0 or -ENOMEM. */
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index);
 
-/* Live bytes of `kind` now. */
+/* Live bytes of `kind` now, of the chosen processes. */
 uint64_t replay_live(const struct replay *rp, unsigned kind);
+
+/* The same, without what processes other than the first left behind when
+ * they exited: the memory in use now (the timeline's view). */
+struct replay_memory replay_in_use(const struct replay *rp);
+
+/* Is the block of this space counted (the chosen processes' memory)? */
+int replay_space_selected(const struct replay *rp, uint32_t space);
 
 /* The mapping length the kernel works with: whole pages. */
 uint64_t replay_page_up(uint64_t len);

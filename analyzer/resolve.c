@@ -173,6 +173,7 @@ static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct 
 	for (uint32_t i = 0; i < n; i++) {
 		const struct mt_symframe *sf = sym && sym->nframes ? &sym->frames[i] : NULL;
 
+		f[i].pc = pc;
 		f[i].module = m ? m->path : NULL;
 		f[i].module_id = m ? m->id : 0;
 		f[i].comp_dir = sym ? sym->comp_dir : NULL;

@@ -25,6 +25,7 @@ struct an_frame {
 	const char *function;	/* NULL if unknown */
 	const char *module;	/* module path, NULL if in no known module */
 	uint32_t module_id;	/* 0 if in no known module */
+	uint64_t pc;		/* the address it was resolved from (0: none) */
 	uint32_t line;		/* 0 if unknown */
 	uint32_t flags;		/* MT_SYMF_* */
 };

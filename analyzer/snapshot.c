@@ -1,15 +1,145 @@
 /*
  * snapshot.c - replays a log up to a WHEN and sums what is live there per
- * stack (see snapshot.h).  `peak` takes two passes: the first finds the
- * first event at which the live bytes were highest, the second stops there.
+ * stack (see snapshot.h).
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
 
 #include "input.h"
-#include "replay.h"
 #include "snapshot.h"
+
+static int nomem(struct an_status *st)
+{
+	status_add(st, "out of memory");
+	return -ENOMEM;
+}
+
+static void setup(struct replay *rp, const struct log_reader *r, const struct snapshot_opts *o)
+{
+	replay_init(rp, o->kind);
+	rp->pid = o->pid;
+	rp->root = log_reader_header(r)->pid;
+	rp->track_sites = o->sites;
+}
+
+/* Does the replay stop before (1) or after (2) this event, or go on (0)? */
+static int stop_before(const struct an_when *at, const struct mt_event *ev)
+{
+	return at->kind == AN_WHEN_TIME && ev->time_ns > at->value;
+}
+
+static int stop_after(const struct an_when *at, const struct replay *rp, const struct mt_event *ev,
+		      uint64_t index)
+{
+	switch (at->kind) {
+	case AN_WHEN_EVENT:
+		return index == at->value;
+	case AN_WHEN_MARK:
+		return ev->type == MT_EV_MARK && rp->last_selected && rp->c.marks == at->value;
+	default:
+		return 0;
+	}
+}
+
+/* The peak's event: a first pass over the whole log.  *seen = 0 when
+ * nothing was ever live. */
+static int find_peak(struct log_reader *r, const char *path, const struct snapshot_opts *o,
+		     uint64_t *event, int *seen, struct an_status *st)
+{
+	struct replay rp;
+	struct mt_event ev;
+	int ret;
+
+	setup(&rp, r, o);
+	rp.track_sites = 0;
+	while ((ret = input_next(r, path, &ev, st)) > 0)
+		if (replay_event(&rp, &ev, log_reader_event_index(r)) < 0) {
+			ret = nomem(st);
+			break;
+		}
+	*event = rp.peak_event;
+	*seen = rp.peak_seen;
+	replay_free(&rp);
+	if (ret == 0 && (ret = log_reader_rewind(r)) < 0)
+		status_add(st, "%s: cannot read the log again: %s", path, strerror(-ret));
+	return ret;
+}
+
+static void no_such(const struct an_when *at, const char *path, const struct replay *rp,
+		    const struct snapshot_point *pt, struct an_status *st)
+{
+	if (at->kind == AN_WHEN_EVENT)
+		status_add(st, "%s: no event #%" PRIu64 ": the log has %" PRIu64 " events", path,
+			   at->value, pt->events);
+	else if (rp->pid)
+		status_add(st,
+			   "%s: no mark:%" PRIu64 ": process %" PRIu32 " has %" PRIu64 " mark%s",
+			   path, at->value, rp->pid, rp->c.marks, rp->c.marks == 1 ? "" : "s");
+	else
+		status_add(st, "%s: no mark:%" PRIu64 ": the log has %" PRIu64 " mark%s", path,
+			   at->value, rp->c.marks, rp->c.marks == 1 ? "" : "s");
+}
+
+int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
+		    const struct an_when *at, const struct snapshot_opts *o,
+		    struct snapshot_point *pt, struct an_status *st)
+{
+	struct an_when target = *at;
+	struct mt_event ev;
+	int ret, stopped = 0, empty_start = 0, pid_seen = 0;
+
+	memset(pt, 0, sizeof(*pt));
+	setup(rp, r, o);
+	ret = log_reader_rewind(r);
+	if (ret < 0) {
+		status_add(st, "%s: cannot read the log again: %s", path, strerror(-ret));
+		return ret;
+	}
+	if (at->kind == AN_WHEN_PEAK) {
+		int seen;
+
+		ret = find_peak(r, path, o, &target.value, &seen, st);
+		if (ret < 0)
+			return ret;
+		target.kind = AN_WHEN_EVENT;
+		empty_start = !seen; /* nothing ever live: the empty start */
+	}
+	while ((ret = input_next(r, path, &ev, st)) > 0) {
+		uint64_t index = log_reader_event_index(r);
+
+		pt->events++;
+		pt->end_ns = ev.time_ns;
+		pid_seen |= ev.pid == o->pid;
+		if (stopped)
+			continue;
+		if (empty_start || stop_before(&target, &ev)) {
+			stopped = 1;
+			continue;
+		}
+		if (replay_event(rp, &ev, index) < 0)
+			return nomem(st);
+		if (o->observe && o->observe(o->arg, rp, &ev, index) < 0)
+			return nomem(st);
+		pt->applied = 1;
+		pt->event = index;
+		pt->time_ns = ev.time_ns;
+		if (stop_after(&target, rp, &ev, index))
+			stopped = 2;
+	}
+	if (ret < 0)
+		return ret;
+	if ((target.kind == AN_WHEN_EVENT || target.kind == AN_WHEN_MARK) && stopped != 2 &&
+	    !empty_start) {
+		no_such(&target, path, rp, pt, st);
+		return -ENOENT;
+	}
+	if (o->pid && !pid_seen) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", path, o->pid);
+		return -ENOENT;
+	}
+	return 0;
+}
 
 static int add(struct snapshot *snap, uint64_t stack, uint64_t size)
 {
@@ -24,144 +154,53 @@ static int add(struct snapshot *snap, uint64_t stack, uint64_t size)
 	return 0;
 }
 
-static int collect(struct snapshot *snap, const struct replay *rp, unsigned kind)
+int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struct snapshot_opts *o)
 {
+	uint64_t space;
 	size_t i = 0;
 	void *v;
 
-	if (kind & AN_KIND_HEAP)
-		while (table_next(&rp->heap, &i, NULL, NULL, &v)) {
+	if (o->kind & AN_KIND_HEAP)
+		while (table_next(&rp->heap, &i, &space, NULL, &v)) {
 			const struct heap_block *b = v;
 
+			if ((o->born_limit && b->event > o->born_by) ||
+			    !replay_space_selected(rp, (uint32_t)space))
+				continue;
 			if (add(snap, b->stack, b->size) < 0)
 				return -ENOMEM;
 		}
 	i = 0;
-	if (kind & AN_KIND_MMAP)
+	if (o->kind & AN_KIND_MMAP)
 		while (table_next(&rp->maps.blocks, &i, NULL, NULL, &v)) {
 			const struct region_block *b = v;
 
+			if (!replay_space_selected(rp, b->space))
+				continue;
 			if (add(snap, b->stack, b->live) < 0)
 				return -ENOMEM;
 		}
 	return 0;
 }
 
-/* Does the replay stop before (1) or after (2) this event, or go on (0)? */
-static int stop_at(const struct an_when *at, const struct mt_event *ev, uint64_t index)
-{
-	switch (at->kind) {
-	case AN_WHEN_TIME:
-		return ev->time_ns > at->value ? 1 : 0;
-	case AN_WHEN_EVENT:
-		return index == at->value ? 2 : 0;
-	case AN_WHEN_MARK:
-		return ev->type == MT_EV_MARK && ev->arg == at->value ? 2 : 0;
-	default:
-		return 0;
-	}
-}
-
-static int nomem(struct an_status *st)
-{
-	status_add(st, "out of memory");
-	return -ENOMEM;
-}
-
-/* The peak's event: a first pass over the whole log.  *seen = 0 when
- * nothing was ever live. */
-static int find_peak(struct log_reader *r, const char *path, unsigned kind, uint64_t *event,
-		     int *seen, uint64_t *events, struct an_status *st)
-{
-	struct replay rp;
-	struct mt_event ev;
-	int ret;
-
-	replay_init(&rp, kind);
-	while ((ret = input_next(r, path, &ev, st)) > 0)
-		if (replay_event(&rp, &ev, log_reader_event_index(r)) < 0) {
-			ret = nomem(st);
-			break;
-		}
-	*event = rp.peak_event;
-	*seen = rp.peak_seen;
-	*events = rp.c.events;
-	replay_free(&rp);
-	return ret;
-}
-
 int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
-		  const struct an_when *at, unsigned kind, struct an_status *st)
+		  const struct an_when *at, const struct snapshot_opts *o, struct an_status *st)
 {
-	struct an_when target = *at;
 	struct replay rp;
-	struct mt_event ev;
-	int ret, reached = 0, skipped = 0;
+	int ret;
 
 	memset(snap, 0, sizeof(*snap));
 	table_init(&snap->stacks, sizeof(struct snapshot_entry));
-	replay_init(&rp, kind);
-	if (at->kind == AN_WHEN_PEAK) {
-		int seen;
-
-		ret = find_peak(r, path, kind, &target.value, &seen, &snap->events, st);
-		if (ret < 0)
-			goto out;
-		if (!seen)
-			goto collect; /* nothing ever live: the empty start */
-		target.kind = AN_WHEN_EVENT;
-		ret = log_reader_rewind(r);
-		if (ret < 0) {
-			status_add(st, "%s: cannot read the log again: %s", path, strerror(-ret));
-			goto out;
-		}
+	table_init(&snap->sites, sizeof(struct site_totals));
+	ret = snapshot_replay(&rp, r, path, at, o, &snap->at, st);
+	if (ret == 0) {
+		snap->c = rp.c;
+		ret = snapshot_collect(snap, &rp, o) < 0 ? nomem(st) : 0;
+		/* the per-stack totals change hands */
+		table_free(&snap->sites);
+		snap->sites = rp.sites;
+		table_init(&rp.sites, sizeof(struct site_totals));
 	}
-	while ((ret = input_next(r, path, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(r);
-		int stop = stop_at(&target, &ev, index);
-
-		if (stop == 1) {
-			reached = skipped = 1;
-			break;
-		}
-		if (replay_event(&rp, &ev, index) < 0) {
-			ret = nomem(st);
-			goto out;
-		}
-		if (stop == 2) {
-			reached = 1;
-			break;
-		}
-	}
-	if (ret < 0)
-		goto out;
-	if (at->kind != AN_WHEN_PEAK) {
-		uint64_t marks = rp.c.marks;
-
-		snap->events = rp.c.events + skipped;
-		if (reached) {
-			/* the rest of the log: its length, and the symbols at its end */
-			while ((ret = input_next(r, path, &ev, st)) > 0)
-				snap->events++;
-			if (ret < 0)
-				goto out;
-		}
-		if (at->kind == AN_WHEN_EVENT && !reached) {
-			status_add(st, "%s: no event #%" PRIu64 ": the log has %" PRIu64 " events",
-				   path, at->value, snap->events);
-			ret = -ENOENT;
-			goto out;
-		}
-		if (at->kind == AN_WHEN_MARK && !reached) {
-			status_add(st, "%s: no mark:%" PRIu64 ": the log has %" PRIu64 " mark%s",
-				   path, at->value, marks, marks == 1 ? "" : "s");
-			ret = -ENOENT;
-			goto out;
-		}
-	}
-collect:
-	ret = collect(snap, &rp, kind) < 0 ? nomem(st) : 0;
-out:
 	replay_free(&rp);
 	return ret;
 }
@@ -169,4 +208,5 @@ out:
 void snapshot_free(struct snapshot *snap)
 {
 	table_free(&snap->stacks);
+	table_free(&snap->sites);
 }

@@ -11,7 +11,43 @@
 
 #include "../formats/log_reader.h"
 #include "analyzer.h"
+#include "replay.h"
 #include "table.h"
+
+/* What a replay follows (see replay.h). */
+struct snapshot_opts {
+	unsigned kind;		/* AN_KIND_*: what is live, and whose peak */
+	uint32_t pid;		/* --pid; 0: every process */
+	int sites;		/* also sum allocations and temporaries per stack */
+	int born_limit;		/* leaks --at: only blocks allocated by event */
+	uint64_t born_by;	/* index born_by, when born_limit is set */
+	/* Called after each event replayed (not for those after the moment). */
+	int (*observe)(void *arg, const struct replay *rp, const struct mt_event *ev,
+		       uint64_t index);
+	void *arg;
+};
+
+/* Where a replay stopped. */
+struct snapshot_point {
+	int applied;		/* 0: it stopped before the first event */
+	uint64_t event;		/* index of the last event applied */
+	uint64_t time_ns;	/* its time */
+	uint64_t events;	/* events in the whole log */
+	uint64_t end_ns;	/* time of the log's last event */
+};
+
+/*
+ * Replays the log at r from its first event up to `at` into rp (initialized
+ * here: snapshot_replay's caller calls replay_free(rp) whatever it returns),
+ * then reads the rest of the log so its symbol table is in.  `peak` takes
+ * two passes: the first finds the first event at which the live memory of
+ * o->kind was highest, the second stops there.
+ * Returns 0, or < 0 with the reason in st (a corrupt log, an event, a mark or
+ * a process the log does not have).
+ */
+int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
+		    const struct an_when *at, const struct snapshot_opts *o,
+		    struct snapshot_point *pt, struct an_status *st);
 
 /* Value of snapshot.stacks, keyed by (stack id, 0). */
 struct snapshot_entry {
@@ -21,20 +57,23 @@ struct snapshot_entry {
 
 struct snapshot {
 	struct table stacks;	/* stack id -> struct snapshot_entry */
+	struct table sites;	/* with o->sites: (stack, kind) -> struct site_totals */
 	uint64_t blocks;	/* live blocks, all stacks */
 	uint64_t bytes;
-	uint64_t events;	/* events in the log */
+	struct snapshot_point at;
+	struct replay_counts c; /* the counters at that moment */
 };
 
-/*
- * Replays the log at r (freshly opened) up to `at`, keeping the memory of
- * `kind` (AN_KIND_*), then reads the rest of the log so its symbol table is
- * in.  Returns 0, or < 0 with the reason in st (a corrupt log, an event or
- * mark the log does not have).  snapshot_free() it either way.
- */
+/* snapshot_replay(), then what is live at `at` summed per stack.  Returns 0
+ * or < 0 as snapshot_replay() does; snapshot_free() it either way. */
 int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
-		  const struct an_when *at, unsigned kind, struct an_status *st);
+		  const struct an_when *at, const struct snapshot_opts *o, struct an_status *st);
 
 void snapshot_free(struct snapshot *snap);
+
+/* Adds what is live in rp now (the chosen processes', of o->kind, born by
+ * o->born_by) to snap's stacks, blocks and bytes.  0 or -ENOMEM. */
+int snapshot_collect(struct snapshot *snap, const struct replay *rp,
+		     const struct snapshot_opts *o);
 
 #endif

@@ -113,8 +113,28 @@ static int key_cmp(enum an_group by, const struct stat *a, const struct stat *b)
 	return 0;
 }
 
+static void add_values(struct stat_values *to, const struct stat_values *v)
+{
+	to->size += v->size;
+	to->count += v->count;
+	to->old_size += v->old_size;
+	to->old_count += v->old_count;
+	to->alloc_size += v->alloc_size;
+	to->alloc_count += v->alloc_count;
+	to->temp_size += v->temp_size;
+	to->temp_count += v->temp_count;
+}
+
 int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,
 	      uint64_t count)
+{
+	struct stat_values v = {.size = size, .count = count};
+
+	return stats_add_values(s, frames, n, &v, 0);
+}
+
+static int add_key(struct stats *s, const struct an_frame *const *frames, size_t n,
+		   const struct stat_values *v)
 {
 	char buf[LABEL_MAX];
 	struct stat key = {0};
@@ -133,18 +153,19 @@ int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, u
 		struct stat *st = &s->v[i - 1];
 
 		if (key_cmp(s->by, st, &key) == 0) {
-			st->size += size;
-			st->count += count;
+			add_values(&st->v, v);
+			st->size = st->v.size;
+			st->count = st->v.count;
 			return 0;
 		}
 	}
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct stat *v = realloc(s->v, cap * sizeof(*v));
+		struct stat *nv = realloc(s->v, cap * sizeof(*nv));
 
-		if (!v)
+		if (!nv)
 			return -ENOMEM;
-		s->v = v;
+		s->v = nv;
 		s->cap = cap;
 	}
 	/* The key outlives the caller's arrays. */
@@ -154,8 +175,9 @@ int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, u
 	memcpy((void *)key.frames, frames, key.nframes * sizeof(*key.frames));
 	if (key.label && !(key.label = arena_strndup(&s->arena, key.label, strlen(key.label))))
 		return -ENOMEM;
-	key.size = size;
-	key.count = count;
+	key.v = *v;
+	key.size = v->size;
+	key.count = v->count;
 	key.next = slot->first;
 	s->v[s->n++] = key;
 	slot->first = s->n;
@@ -165,11 +187,21 @@ int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, u
 int stats_add_each(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,
 		   uint64_t count)
 {
+	struct stat_values v = {.size = size, .count = count};
+
+	return stats_add_values(s, frames, n, &v, 1);
+}
+
+int stats_add_values(struct stats *s, const struct an_frame *const *frames, size_t n,
+		     const struct stat_values *v, int each)
+{
+	if (!each)
+		return add_key(s, frames, n, v);
 	/* tracemalloc's _group_by(cumulative=True): every frame of the trace
 	 * adds the trace's size, so a line that recurs in one stack counts
 	 * as often as it recurs. */
 	for (size_t i = 0; i < n; i++) {
-		int ret = stats_add(s, &frames[i], 1, size, count);
+		int ret = add_key(s, &frames[i], 1, v);
 
 		if (ret < 0)
 			return ret;
@@ -189,13 +221,66 @@ static int stat_order(const void *pa, const void *pb, void *by)
 	return -key_cmp(*(enum an_group *)by, a, b);
 }
 
-void stats_sort(struct stats *s)
+static int cmp_u64(uint64_t a, uint64_t b)
+{
+	return a < b ? -1 : a > b;
+}
+
+static uint64_t diff_abs(uint64_t now, uint64_t old)
+{
+	return now > old ? now - old : old - now;
+}
+
+/* StatisticDiff._sort_key, reverse=True. */
+static int diff_order(const void *pa, const void *pb, void *by)
+{
+	const struct stat *a = pa, *b = pb;
+	int c;
+
+	if ((c = cmp_u64(diff_abs(a->v.size, a->v.old_size), diff_abs(b->v.size, b->v.old_size))) ||
+	    (c = cmp_u64(a->v.size, b->v.size)) ||
+	    (c = cmp_u64(diff_abs(a->v.count, a->v.old_count),
+			 diff_abs(b->v.count, b->v.old_count))) ||
+	    (c = cmp_u64(a->v.count, b->v.count)))
+		return -c;
+	return -key_cmp(*(enum an_group *)by, a, b);
+}
+
+static int site_order(const void *pa, const void *pb, void *by)
+{
+	const struct stat *a = pa, *b = pb;
+	int c;
+
+	if ((c = cmp_u64(a->v.size, b->v.size)) || (c = cmp_u64(a->v.count, b->v.count)) ||
+	    (c = cmp_u64(a->v.alloc_size, b->v.alloc_size)) ||
+	    (c = cmp_u64(a->v.alloc_count, b->v.alloc_count)) ||
+	    (c = cmp_u64(a->v.temp_size, b->v.temp_size)))
+		return -c;
+	return -key_cmp(*(enum an_group *)by, a, b);
+}
+
+static void sort_by(struct stats *s, int (*order)(const void *, const void *, void *))
 {
 	if (s->n)
-		qsort_r(s->v, s->n, sizeof(*s->v), stat_order, &s->by);
+		qsort_r(s->v, s->n, sizeof(*s->v), order, &s->by);
 	/* the hash chains index positions that moved */
 	table_free(&s->index);
 	table_init(&s->index, sizeof(struct index_slot));
+}
+
+void stats_sort(struct stats *s)
+{
+	sort_by(s, stat_order);
+}
+
+void stats_sort_diff(struct stats *s)
+{
+	sort_by(s, diff_order);
+}
+
+void stats_sort_sites(struct stats *s)
+{
+	sort_by(s, site_order);
 }
 
 const char *stats_trace(const struct stats *s, const struct stat *st, char *buf, size_t len)

@@ -24,9 +24,19 @@
 #include "resolve.h"
 #include "table.h"
 
+/* What a key sums.  size and count are the snapshot's (diff: the new one);
+ * the rest are there for the reports that need them. */
+struct stat_values {
+	uint64_t size, count;
+	uint64_t old_size, old_count;	/* diff: the old snapshot */
+	uint64_t alloc_size, alloc_count; /* allocated up to the moment */
+	uint64_t temp_size, temp_count;	/* temporary allocations */
+};
+
 struct stat {
 	uint64_t size;
 	uint64_t count;
+	struct stat_values v;			/* v.size == size, v.count == count */
 	const struct an_frame *const *frames;	/* the key: innermost first */
 	size_t nframes;
 	const char *label;	/* function key only */
@@ -55,8 +65,20 @@ int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, u
 int stats_add_each(struct stats *s, const struct an_frame *const *frames, size_t n,
 		   uint64_t size, uint64_t count);
 
+/* The same with every value; each: as stats_add_each(). */
+int stats_add_values(struct stats *s, const struct an_frame *const *frames, size_t n,
+		     const struct stat_values *v, int each);
+
 /* Sorts s->v[0..n) biggest first; nothing can be added afterwards. */
 void stats_sort(struct stats *s);
+
+/* Sorts as Snapshot.compare_to() sorts its StatisticDiff list:
+ * (abs(size_diff), size, abs(count_diff), count, traceback), reversed. */
+void stats_sort_diff(struct stats *s);
+
+/* Sorts by (size, count, allocated bytes, allocations, temporary bytes,
+ * key), biggest first: the sites of an export, the live ones first. */
+void stats_sort_sites(struct stats *s);
 
 /* str(statistic.traceback) of a stat, e.g. "samples/arrays.c:21", into
  * buf; returns buf. */

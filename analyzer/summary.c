@@ -1,7 +1,9 @@
 /*
- * summary.c - `memtrack summary [--json]`: the whole run in numbers.  The
- * heap counts follow valgrind memcheck's "total heap usage" line (see
- * replay.h), so the two can be compared on the same program.
+ * summary.c - `memtrack summary [--json]`: the whole run (or the run up to
+ * --at) in numbers.  The heap counts follow valgrind memcheck's "total heap
+ * usage" line (see replay.h), so the two can be compared on the same
+ * program.  Then the marks that were hit, and, for a log of several
+ * processes, each process on its own.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -12,7 +14,10 @@
 
 #include "../formats/tracemalloc.h"
 #include "input.h"
-#include "replay.h"
+#include "report.h"
+#include "snapshot.h"
+
+#define COMMAND_MAX 4096
 
 struct run_end {
 	int known;
@@ -21,15 +26,11 @@ struct run_end {
 	uint64_t duration_ns;
 };
 
-/* How the first process ended: the trailer says, or else its exit event. */
-static struct run_end run_end(const struct log_reader *r, int64_t exit_event_status,
-			      uint64_t last_ns)
+/* A wait status in the words of a shell. */
+static struct run_end wait_status(int64_t ws)
 {
-	const struct mt_log_trailer *t = log_reader_trailer(r);
-	int64_t ws = t ? t->exit_status : exit_event_status;
 	struct run_end e = {0};
 
-	e.duration_ns = t ? t->duration_ns : last_ns;
 	if (ws < 0)
 		return e;
 	if (WIFEXITED((int)ws)) {
@@ -41,6 +42,53 @@ static struct run_end run_end(const struct log_reader *r, int64_t exit_event_sta
 		e.status = 128 + e.signal;
 	}
 	return e;
+}
+
+/* How the first process ended: the trailer says, or else its exit event. */
+static struct run_end run_end(const struct log_reader *r, int64_t exit_event_status,
+			      uint64_t last_ns)
+{
+	const struct mt_log_trailer *t = log_reader_trailer(r);
+	struct run_end e = wait_status(t ? t->exit_status : exit_event_status);
+
+	e.duration_ns = t ? t->duration_ns : last_ns;
+	return e;
+}
+
+/* One --mark: its hits among the events summed up. */
+struct mark_info {
+	uint32_t path; /* its location text */
+	uint64_t hits;
+	uint64_t first; /* the mark:N of its first hit */
+	uint64_t first_ns;
+};
+
+struct observed {
+	const struct log_reader *r;
+	int64_t exit_status; /* the first process's exit event */
+	struct table marks;  /* --mark index -> struct mark_info */
+};
+
+static int observe(void *arg, const struct replay *rp, const struct mt_event *ev, uint64_t index)
+{
+	struct observed *ob = arg;
+	struct mark_info *m;
+	int created;
+
+	if (ev->type == MT_EV_PROC_EXIT && ev->pid == log_reader_header(ob->r)->pid)
+		ob->exit_status = ev->status;
+	if (ev->type != MT_EV_MARK || !rp->last_selected)
+		return 0;
+	m = table_put(&ob->marks, ev->arg, 0, &created);
+	if (!m)
+		return -ENOMEM;
+	if (created) {
+		m->path = ev->path;
+		m->first = rp->c.marks;
+		m->first_ns = ev->time_ns;
+	}
+	m->hits++;
+	return 0;
 }
 
 static void json_string(FILE *out, const char *s)
@@ -65,12 +113,6 @@ static void json_string(FILE *out, const char *s)
 	fputc('"', out);
 }
 
-static void command_line(FILE *out, const struct mt_log_header *h)
-{
-	for (uint32_t i = 0; i < h->argc; i++)
-		fprintf(out, "%s%s", i ? " " : "", h->argv[i]);
-}
-
 /* One row of both layouts: the name, and whether it is a byte count. */
 struct row {
 	const char *name;
@@ -78,20 +120,96 @@ struct row {
 	int bytes;
 };
 
-static void print_json(FILE *out, const struct log_reader *r, const struct row *rows, size_t nrows,
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The marks in --mark order; those never hit are not listed. */
+static size_t sorted_marks(const struct observed *ob, uint64_t **keys)
+{
+	size_t n = 0, i = 0;
+	uint64_t k;
+
+	*keys = malloc((ob->marks.len ? ob->marks.len : 1) * sizeof(**keys));
+	if (!*keys)
+		return 0;
+	while (table_next(&ob->marks, &i, &k, NULL, NULL))
+		(*keys)[n++] = k;
+	qsort(*keys, n, sizeof(**keys), cmp_u64);
+	return n;
+}
+
+/* The command a process runs: the log's after its first image, its
+ * parent's when it forked without exec, else the first module of its
+ * address space (the executable, as the tracer records them in address
+ * order). */
+static const char *proc_command(const struct log_reader *r, const struct replay *rp, uint32_t pid,
+				char *buf, size_t len)
+{
+	const struct proc_state *p = table_get(&rp->procs, pid, 0);
+	const struct mt_module *mods;
+	size_t nmods;
+
+	for (int depth = 0; p && depth < 64; depth++) {
+		if (pid == rp->root && p->execs <= 1)
+			return report_command(r, buf, len);
+		if (p->execs)
+			break;
+		pid = p->parent;
+		p = table_get(&rp->procs, pid, 0);
+	}
+	if (!p)
+		return "?";
+	mods = log_reader_modules(r, &nmods);
+	for (size_t i = 0; i < nmods; i++)
+		if (mods[i].space == p->space && mods[i].path)
+			return mods[i].path;
+	return "?";
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The chosen processes, by pid. */
+static size_t sorted_procs(const struct replay *rp, uint32_t **pids)
+{
+	size_t n = 0, i = 0;
+	uint64_t pid;
+
+	*pids = malloc((rp->procs.len ? rp->procs.len : 1) * sizeof(**pids));
+	if (!*pids)
+		return 0;
+	while (table_next(&rp->procs, &i, &pid, NULL, NULL))
+		if (!rp->pid || rp->pid == pid)
+			(*pids)[n++] = (uint32_t)pid;
+	qsort(*pids, n, sizeof(**pids), cmp_u32);
+	return n;
+}
+
+static void print_seconds(FILE *out, uint64_t ns)
+{
+	fprintf(out, "%" PRIu64 ".%06" PRIu64, ns / 1000000000u, ns % 1000000000u / 1000);
+}
+
+static void print_json(FILE *out, const struct log_reader *r, const struct replay *rp,
+		       const struct observed *ob, const struct row *rows, size_t nrows,
 		       const struct run_end *e)
 {
 	const struct mt_log_header *h = log_reader_header(r);
-	char *cmd = NULL;
-	size_t len = 0;
-	FILE *m = open_memstream(&cmd, &len);
+	char cmd[COMMAND_MAX];
+	uint64_t *marks;
+	uint32_t *pids;
+	size_t n;
 
-	if (m) {
-		command_line(m, h);
-		fclose(m);
-	}
 	fputs("{\n  \"command\": ", out);
-	json_string(out, cmd ? cmd : "");
+	json_string(out, report_command(r, cmd, sizeof(cmd)));
 	fprintf(out, ",\n  \"pid\": %" PRIu32, h->pid);
 	for (size_t i = 0; i < nrows; i++)
 		fprintf(out, ",\n  \"%s\": %" PRIu64, rows[i].name, rows[i].value);
@@ -104,19 +222,64 @@ static void print_json(FILE *out, const struct log_reader *r, const struct row *
 		fprintf(out, ",\n  \"exit_signal\": %d", e->signal);
 	else
 		fputs(",\n  \"exit_signal\": null", out);
-	fprintf(out, ",\n  \"truncated\": %s\n}\n", log_reader_truncated(r) ? "true" : "false");
-	free(cmd);
+	fprintf(out, ",\n  \"truncated\": %s", log_reader_truncated(r) ? "true" : "false");
+
+	fputs(",\n  \"marks\": [", out);
+	n = sorted_marks(ob, &marks);
+	for (size_t i = 0; i < n; i++) {
+		const struct mark_info *m = table_get(&ob->marks, marks[i], 0);
+		const char *where = log_reader_string(r, m->path);
+
+		fprintf(out, "%s\n    {\"mark\": %" PRIu64 ", \"location\": ", i ? "," : "",
+			marks[i]);
+		if (where)
+			json_string(out, where);
+		else
+			fputs("null", out);
+		fprintf(out,
+			", \"hits\": %" PRIu64 ", \"first\": \"mark:%" PRIu64 "\", \"first_s\": ",
+			m->hits, m->first);
+		print_seconds(out, m->first_ns);
+		fputc('}', out);
+	}
+	free(marks);
+	fputs(n ? "\n  ]" : "]", out);
+
+	fputs(",\n  \"processes\": [", out);
+	n = sorted_procs(rp, &pids);
+	for (size_t i = 0; i < n; i++) {
+		const struct proc_state *p = table_get(&rp->procs, pids[i], 0);
+		struct run_end pe = wait_status(p->exited ? p->status : -1);
+
+		fprintf(out,
+			"%s\n    {\"pid\": %" PRIu32 ", \"parent\": %" PRIu32 ", \"command\": ",
+			i ? "," : "", pids[i], p->parent);
+		json_string(out, proc_command(r, rp, pids[i], cmd, sizeof(cmd)));
+		fprintf(out,
+			", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
+			", \"bytes_allocated\": %" PRIu64 ", \"exit_status\": ",
+			p->allocs, p->frees, p->bytes_allocated);
+		if (pe.known)
+			fprintf(out, "%" PRId64 "}", pe.status);
+		else
+			fputs("null}", out);
+	}
+	free(pids);
+	fputs(n ? "\n  ]\n}\n" : "]\n}\n", out);
 }
 
-static void print_text(FILE *out, const struct log_reader *r, const struct row *rows, size_t nrows,
+static void print_text(FILE *out, const struct log_reader *r, const struct replay *rp,
+		       const struct observed *ob, const struct row *rows, size_t nrows,
 		       const struct run_end *e)
 {
 	const struct mt_log_header *h = log_reader_header(r);
-	char size[TM_SIZE_LEN];
+	char size[TM_SIZE_LEN], cmd[COMMAND_MAX];
+	uint64_t *marks;
+	uint32_t *pids;
+	size_t n;
 
-	fputs("command: ", out);
-	command_line(out, h);
-	fprintf(out, "\npid: %" PRIu32 "\n", h->pid);
+	fprintf(out, "command: %s\npid: %" PRIu32 "\n", report_command(r, cmd, sizeof(cmd)),
+		h->pid);
 	for (size_t i = 0; i < nrows; i++) {
 		fprintf(out, "%s: %" PRIu64, rows[i].name, rows[i].value);
 		if (rows[i].bytes && rows[i].value >= 1024)
@@ -135,61 +298,104 @@ static void print_text(FILE *out, const struct log_reader *r, const struct row *
 	else
 		fprintf(out, "exit_status: %" PRId64 "\n", e->status);
 	fprintf(out, "truncated: %s\n", log_reader_truncated(r) ? "yes" : "no");
+
+	n = sorted_marks(ob, &marks);
+	if (n)
+		fputs("marks:\n", out);
+	for (size_t i = 0; i < n; i++) {
+		const struct mark_info *m = table_get(&ob->marks, marks[i], 0);
+		const char *where = log_reader_string(r, m->path);
+
+		fprintf(out,
+			"  mark %" PRIu64 " %s: %" PRIu64 " hit%s, the first (mark:%" PRIu64
+			") at ",
+			marks[i], where ? where : "?", m->hits, m->hits == 1 ? "" : "s", m->first);
+		print_seconds(out, m->first_ns);
+		fputs("s\n", out);
+	}
+	free(marks);
+
+	n = sorted_procs(rp, &pids);
+	if (n > 1)
+		fputs("processes:\n", out);
+	for (size_t i = 0; i < n && n > 1; i++) {
+		const struct proc_state *p = table_get(&rp->procs, pids[i], 0);
+		struct run_end pe = wait_status(p->exited ? p->status : -1);
+
+		fprintf(out, "  pid %" PRIu32, pids[i]);
+		if (p->parent)
+			fprintf(out, " (child of %" PRIu32 ")", p->parent);
+		fprintf(out,
+			": %s: %" PRIu64 " allocs, %" PRIu64 " frees, %" PRIu64 " bytes allocated",
+			proc_command(r, rp, pids[i], cmd, sizeof(cmd)), p->allocs, p->frees,
+			p->bytes_allocated);
+		if (pe.known)
+			fprintf(out, ", exit status %" PRId64, pe.status);
+		fputc('\n', out);
+	}
+	free(pids);
 }
 
 int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 {
+	struct observed ob = {.exit_status = -1};
+	struct snapshot_opts so = {
+		.kind = AN_KIND_ALL, .pid = o->pid, .observe = observe, .arg = &ob};
 	struct log_reader *r = NULL;
+	struct snapshot_point pt;
 	struct replay rp;
-	struct mt_event ev;
-	int64_t exit_event_status = -1;
-	uint64_t last_ns = 0;
 	struct run_end e;
 	int ret, warned;
 
 	replay_init(&rp, AN_KIND_ALL);
+	table_init(&ob.marks, sizeof(struct mark_info));
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		goto out;
-	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
-		if (replay_event(&rp, &ev, log_reader_event_index(r)) < 0) {
-			status_add(st, "out of memory");
-			ret = -ENOMEM;
-			goto out;
-		}
-		if (ev.type == MT_EV_PROC_EXIT && ev.pid == log_reader_header(r)->pid)
-			exit_event_status = ev.status;
-		last_ns = ev.time_ns;
-	}
+	ob.r = r;
+	replay_free(&rp);
+	ret = snapshot_replay(&rp, r, o->log, &o->at, &so, &pt, st);
 	if (ret < 0)
 		goto out;
 	warned = input_check_truncated(r, o->log, st);
-	e = run_end(r, exit_event_status, last_ns);
+	e = run_end(r, ob.exit_status, pt.end_ns);
 	{
 		const struct replay_counts *c = &rp.c;
-		const struct row rows[] = {
+		uint64_t leaked = 0, space;
+		size_t i = 0;
+		void *v;
+		struct row rows[] = {
 			{"events", c->events, 0},
 			{"allocs", c->allocs, 0},
 			{"frees", c->frees, 0},
 			{"bytes_allocated", c->bytes_allocated, 1},
 			{"peak_bytes", c->heap_peak, 1},
 			{"leaked_bytes", c->heap_live, 1},
-			{"leaked_count", rp.heap.len, 0},
+			{"leaked_count", 0, 0},
 			{"unknown_frees", c->unknown_frees, 0},
+			{"preexisting_frees", c->preexisting_frees, 0},
+			{"temporaries", c->temporaries, 0},
+			{"temporary_bytes", c->temporary_bytes, 1},
 			{"mmap_calls", c->mmap_calls, 0},
 			{"munmap_calls", c->munmap_calls, 0},
 			{"mremap_calls", c->mremap_calls, 0},
 			{"brk_calls", c->brk_calls, 0},
 			{"mmap_calls_in_allocator", c->mmap_calls_in_allocator, 0},
 			{"mmap_peak_bytes", c->mmap_peak, 1},
-			{"mmap_live_bytes", rp.maps.live, 1},
+			{"mmap_live_bytes", rp.mapped.anon + rp.mapped.file, 1},
+			{"rss_samples", c->rss_samples, 0},
+			{"rss_peak_bytes", c->rss_peak, 1},
+			{"mark_hits", c->marks, 0},
 		};
 		size_t nrows = sizeof(rows) / sizeof(rows[0]);
 
+		while (table_next(&rp.heap, &i, &space, NULL, &v))
+			leaked += replay_space_selected(&rp, (uint32_t)space);
+		rows[6].value = leaked;
 		if (o->json)
-			print_json(out, r, rows, nrows, &e);
+			print_json(out, r, &rp, &ob, rows, nrows, &e);
 		else
-			print_text(out, r, rows, nrows, &e);
+			print_text(out, r, &rp, &ob, rows, nrows, &e);
 	}
 	if (ferror(out)) {
 		status_add(st, "writing the report failed");
@@ -198,6 +404,7 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	}
 	ret = warned;
 out:
+	table_free(&ob.marks);
 	replay_free(&rp);
 	if (r)
 		log_reader_close(r);

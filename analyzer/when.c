@@ -92,6 +92,39 @@ int an_when_parse(const char *text, struct an_when *out)
 	return 0;
 }
 
+/* The shortest decimal that reads back as the same time: "1.5s". */
+static void seconds(char *buf, size_t len, uint64_t ns)
+{
+	char frac[16];
+	int n = snprintf(frac, sizeof(frac), "%09" PRIu64, ns % UINT64_C(1000000000));
+
+	while (n > 0 && frac[n - 1] == '0')
+		frac[--n] = '\0';
+	snprintf(buf, len, "%" PRIu64 "%s%ss", ns / UINT64_C(1000000000), n ? "." : "", frac);
+}
+
+const char *when_format(const struct an_when *w, char *buf, size_t len)
+{
+	switch (w->kind) {
+	case AN_WHEN_END:
+		snprintf(buf, len, "end");
+		break;
+	case AN_WHEN_PEAK:
+		snprintf(buf, len, "peak");
+		break;
+	case AN_WHEN_TIME:
+		seconds(buf, len, w->value);
+		break;
+	case AN_WHEN_EVENT:
+		snprintf(buf, len, "#%" PRIu64, w->value);
+		break;
+	case AN_WHEN_MARK:
+		snprintf(buf, len, "mark:%" PRIu64, w->value);
+		break;
+	}
+	return buf;
+}
+
 const char *when_describe(const struct an_when *w, char *buf, size_t len)
 {
 	switch (w->kind) {
@@ -102,14 +135,9 @@ const char *when_describe(const struct an_when *w, char *buf, size_t len)
 		snprintf(buf, len, "at the peak");
 		break;
 	case AN_WHEN_TIME: {
-		/* the shortest decimal that reads back as the same time */
-		char frac[16];
-		int n = snprintf(frac, sizeof(frac), "%09" PRIu64, w->value % UINT64_C(1000000000));
+		char s[48];
 
-		while (n > 0 && frac[n - 1] == '0')
-			frac[--n] = '\0';
-		snprintf(buf, len, "at %" PRIu64 "%s%ss", w->value / UINT64_C(1000000000),
-			 n ? "." : "", frac);
+		snprintf(buf, len, "at %s", (seconds(s, sizeof(s), w->value), s));
 		break;
 	}
 	case AN_WHEN_EVENT:

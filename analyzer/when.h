@@ -13,4 +13,8 @@
  * "at mark:2"; into buf, returned. */
 const char *when_describe(const struct an_when *w, char *buf, size_t len);
 
+/* WHEN as the command line writes it ("end", "1.5s", "#12", "mark:2"),
+ * into buf, returned. */
+const char *when_format(const struct an_when *w, char *buf, size_t len);
+
 #endif

@@ -70,7 +70,7 @@ static void test_partial_munmap_splits(void **state)
 	struct regions r;
 
 	regions_init(&r);
-	assert_int_equal(regions_map(&r, 1, 0x1000, 0x4000, 11), 0);
+	assert_int_equal(regions_map(&r, 1, 0x1000, 0x4000, 11, 0), 0);
 	CHECK(&r, 0x4000, 1, {1, 0x1000, 0x5000, 11});
 	/* a hole in the middle: two intervals, still one block */
 	assert_int_equal(regions_unmap(&r, 1, 0x2000, 0x1000), 0);
@@ -97,10 +97,10 @@ static void test_munmap_over_several(void **state)
 	struct regions r;
 
 	regions_init(&r);
-	regions_map(&r, 1, 0x1000, 0x1000, 1);
-	regions_map(&r, 1, 0x3000, 0x1000, 2);
-	regions_map(&r, 1, 0x5000, 0x1000, 3);
-	regions_map(&r, 1, 0x7000, 0x1000, 4);
+	regions_map(&r, 1, 0x1000, 0x1000, 1, 0);
+	regions_map(&r, 1, 0x3000, 0x1000, 2, 0);
+	regions_map(&r, 1, 0x5000, 0x1000, 3, 0);
+	regions_map(&r, 1, 0x7000, 0x1000, 4, 0);
 	CHECK(&r, 0x4000, 4, {1, 0x1000, 0x2000, 1}, {1, 0x3000, 0x4000, 2}, {1, 0x5000, 0x6000, 3},
 	      {1, 0x7000, 0x8000, 4});
 	/* cuts the tail of 1, all of 2, the head of 3; 4 untouched */
@@ -115,9 +115,9 @@ static void test_map_fixed_over_existing(void **state)
 	struct regions r;
 
 	regions_init(&r);
-	regions_map(&r, 1, 0x10000, 0x10000, 5);
+	regions_map(&r, 1, 0x10000, 0x10000, 5, 0);
 	/* MAP_FIXED in the middle: the old mapping keeps both sides */
-	regions_map(&r, 1, 0x14000, 0x4000, 6);
+	regions_map(&r, 1, 0x14000, 0x4000, 6, 0);
 	CHECK(&r, 0x10000, 2, {1, 0x10000, 0x14000, 5}, {1, 0x14000, 0x18000, 6},
 	      {1, 0x18000, 0x20000, 5});
 	{
@@ -132,11 +132,11 @@ static void test_map_fixed_over_existing(void **state)
 		}
 	}
 	/* across the end of one and into another */
-	regions_map(&r, 1, 0x17000, 0x2000, 7);
+	regions_map(&r, 1, 0x17000, 0x2000, 7, 0);
 	CHECK(&r, 0x10000, 3, {1, 0x10000, 0x14000, 5}, {1, 0x14000, 0x17000, 6},
 	      {1, 0x17000, 0x19000, 7}, {1, 0x19000, 0x20000, 5});
 	/* over everything: one block left */
-	regions_map(&r, 1, 0x0, 0x30000, 8);
+	regions_map(&r, 1, 0x0, 0x30000, 8, 0);
 	CHECK(&r, 0x30000, 1, {1, 0x0, 0x30000, 8});
 	regions_free(&r);
 }
@@ -146,7 +146,7 @@ static void test_mremap(void **state)
 	struct regions r;
 
 	regions_init(&r);
-	regions_map(&r, 1, 0x1000, 0x2000, 7);
+	regions_map(&r, 1, 0x1000, 0x2000, 7, 0);
 	/* moved and grown: the original mapping's stack goes along */
 	assert_int_equal(regions_remap(&r, 1, 0x1000, 0x2000, 0x9000, 0x4000, 0, 99), 0);
 	CHECK(&r, 0x4000, 1, {1, 0x9000, 0xd000, 7});
@@ -204,13 +204,76 @@ static void test_spaces_apart(void **state)
 	struct regions r;
 
 	regions_init(&r);
-	regions_map(&r, 2, 0x1000, 0x1000, 20);
-	regions_map(&r, 1, 0x1000, 0x1000, 10);
-	regions_map(&r, 3, 0x1000, 0x1000, 30);
+	regions_map(&r, 2, 0x1000, 0x1000, 20, 0);
+	regions_map(&r, 1, 0x1000, 0x1000, 10, 0);
+	regions_map(&r, 3, 0x1000, 0x1000, 30, 0);
 	CHECK(&r, 0x3000, 3, {1, 0x1000, 0x2000, 10}, {2, 0x1000, 0x2000, 20},
 	      {3, 0x1000, 0x2000, 30});
 	regions_unmap(&r, 2, 0x0, 0x10000);
 	CHECK(&r, 0x2000, 2, {1, 0x1000, 0x2000, 10}, {3, 0x1000, 0x2000, 30});
+	regions_free(&r);
+}
+
+static void test_files_and_spaces(void **state)
+{
+	struct regions r;
+	struct region_space sp;
+
+	/* a file mapping counts apart from anonymous memory, per space */
+	regions_init(&r);
+	regions_map(&r, 1, 0x1000, 0x2000, 10, 0);
+	regions_map(&r, 1, 0x10000, 0x3000, 11, 1);
+	regions_map(&r, 2, 0x1000, 0x1000, 20, 1);
+	assert_int_equal(r.file_live, 0x4000);
+	sp = regions_space(&r, 1);
+	assert_int_equal(sp.anon, 0x2000);
+	assert_int_equal(sp.file, 0x3000);
+	/* a partial munmap of the file, MAP_FIXED anonymous memory over it */
+	regions_unmap(&r, 1, 0x10000, 0x1000);
+	regions_map(&r, 1, 0x11000, 0x1000, 12, 0);
+	sp = regions_space(&r, 1);
+	assert_int_equal(sp.anon, 0x3000);
+	assert_int_equal(sp.file, 0x1000);
+	assert_int_equal(r.file_live, 0x2000);
+	sp = regions_space(&r, 7);
+	assert_int_equal(sp.anon + sp.file, 0);
+	regions_free(&r);
+}
+
+static void test_copy_and_drop(void **state)
+{
+	struct regions r;
+	struct region_space sp;
+
+	regions_init(&r);
+	regions_brk(&r, 1, 0x500000, 1, 0);
+	regions_brk(&r, 1, 0x502000, 1, 5);
+	regions_map(&r, 1, 0x1000, 0x2000, 10, 0);
+	regions_map(&r, 1, 0x10000, 0x3000, 11, 1);
+	regions_unmap(&r, 1, 0x11000, 0x1000); /* one block, two intervals */
+	regions_map(&r, 3, 0x9000, 0x1000, 30, 0);
+	/* fork: space 2 gets copies of every block of 1, with their stacks */
+	assert_int_equal(regions_copy_space(&r, 1, 2), 0);
+	CHECK(&r, 0x6000 * 2 + 0x1000, 7, {1, 0x1000, 0x3000, 10}, {1, 0x10000, 0x11000, 11},
+	      {1, 0x12000, 0x13000, 11}, {1, 0x500000, 0x502000, 5}, {2, 0x1000, 0x3000, 10},
+	      {2, 0x10000, 0x11000, 11}, {2, 0x12000, 0x13000, 11}, {2, 0x500000, 0x502000, 5},
+	      {3, 0x9000, 0xa000, 30});
+	sp = regions_space(&r, 2);
+	assert_int_equal(sp.anon, 0x4000);
+	assert_int_equal(sp.file, 0x2000);
+	/* the child's break is its parent's: it grows from there */
+	regions_brk(&r, 2, 0x503000, 1, 6);
+	assert_int_equal(regions_space(&r, 2).anon, 0x5000);
+	/* the child unmaps its copy, the parent's stays */
+	regions_unmap(&r, 2, 0x10000, 0x3000);
+	assert_int_equal(regions_space(&r, 1).file, 0x2000);
+	assert_int_equal(regions_space(&r, 2).file, 0);
+	/* exec: everything of space 1 is gone */
+	regions_drop_space(&r, 1);
+	CHECK(&r, 0x5000 + 0x1000, 4, {2, 0x1000, 0x3000, 10}, {2, 0x500000, 0x502000, 5},
+	      {2, 0x502000, 0x503000, 6}, {3, 0x9000, 0xa000, 30});
+	assert_int_equal(r.file_live, 0);
+	assert_int_equal(regions_space(&r, 1).anon, 0);
 	regions_free(&r);
 }
 
@@ -223,6 +286,8 @@ int main(void)
 		cmocka_unit_test(test_mremap),
 		cmocka_unit_test(test_brk),
 		cmocka_unit_test(test_spaces_apart),
+		cmocka_unit_test(test_files_and_spaces),
+		cmocka_unit_test(test_copy_and_drop),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

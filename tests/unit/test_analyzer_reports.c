@@ -175,7 +175,7 @@ static void write_log(enum log_kind kind)
 				 .path = "/nonexistent/libc.so.6"};
 	struct log_writer *w;
 	uint64_t s1, s2, s3, smmap, sin;
-	uint32_t data;
+	uint32_t data, mark;
 	char file_c[128], file_h[128];
 
 	snprintf(file_c, sizeof(file_c), "%s/samples/arrays.c", dir);
@@ -190,6 +190,7 @@ static void write_log(enum log_kind kind)
 	smmap = stack(w, 3, P_MAIN30, P_LIBC_MAIN, P_START);
 	sin = stack(w, 2, P_MALLOC, P_MAIN21);
 	data = log_writer_string(w, "/data/a.txt");
+	mark = log_writer_string(w, "samples/arrays.c:21");
 
 	event(w,
 	      (struct mt_event){.type = MT_EV_PROC_START, .space = SPACE, .mflags = MT_PROC_EXEC});
@@ -212,7 +213,7 @@ static void write_log(enum log_kind kind)
 				   .size = 80000,
 				   .stack = s2});
 	now = 4000;
-	event(w, (struct mt_event){.type = MT_EV_MARK, .arg = 1, .stack = s1});
+	event(w, (struct mt_event){.type = MT_EV_MARK, .arg = 1, .path = mark, .stack = s1});
 	now = 5000;
 	event(w, (struct mt_event){.type = MT_EV_FREE, .fn = MT_FN_FREE, .addr = 0xa2000});
 	now = 6000;
@@ -569,7 +570,7 @@ static void test_cut_log(void **state)
 	o.json = 1;
 	r = run(an_summary, &o);
 	assert_int_equal(r.ret, 1);
-	assert_non_null(strstr(r.out, "\"truncated\": true\n"));
+	assert_non_null(strstr(r.out, "\"truncated\": true,\n"));
 	free(r.out);
 }
 
@@ -620,53 +621,78 @@ static void test_summary(void **state)
 	r = run(an_summary, &o);
 	assert_int_equal(r.ret, 0);
 	assert_string_equal(r.st.message, "");
-	assert_string_equal(r.out, "{\n"
-				   "  \"command\": \"build/arrays 1000 a \\\"b\\\"\",\n"
-				   "  \"pid\": 4242,\n"
-				   "  \"events\": 16,\n"
-				   "  \"allocs\": 5,\n"
-				   "  \"frees\": 3,\n"
-				   "  \"bytes_allocated\": 8320080,\n"
-				   "  \"peak_bytes\": 8160080,\n"
-				   "  \"leaked_bytes\": 160080,\n"
-				   "  \"leaked_count\": 2,\n"
-				   "  \"unknown_frees\": 1,\n"
-				   "  \"mmap_calls\": 1,\n"
-				   "  \"munmap_calls\": 1,\n"
-				   "  \"mremap_calls\": 0,\n"
-				   "  \"brk_calls\": 0,\n"
-				   "  \"mmap_calls_in_allocator\": 1,\n"
-				   "  \"mmap_peak_bytes\": 8003584,\n"
-				   "  \"mmap_live_bytes\": 7999488,\n"
-				   "  \"duration_s\": 2.000000,\n"
-				   "  \"exit_status\": 0,\n"
-				   "  \"exit_signal\": null,\n"
-				   "  \"truncated\": false\n"
-				   "}\n");
+	assert_string_equal(
+		r.out, "{\n"
+		       "  \"command\": \"build/arrays 1000 a \\\"b\\\"\",\n"
+		       "  \"pid\": 4242,\n"
+		       "  \"events\": 16,\n"
+		       "  \"allocs\": 5,\n"
+		       "  \"frees\": 3,\n"
+		       "  \"bytes_allocated\": 8320080,\n"
+		       "  \"peak_bytes\": 8160080,\n"
+		       "  \"leaked_bytes\": 160080,\n"
+		       "  \"leaked_count\": 2,\n"
+		       "  \"unknown_frees\": 1,\n"
+		       "  \"preexisting_frees\": 0,\n"
+		       "  \"temporaries\": 1,\n"
+		       "  \"temporary_bytes\": 80000,\n"
+		       "  \"mmap_calls\": 1,\n"
+		       "  \"munmap_calls\": 1,\n"
+		       "  \"mremap_calls\": 0,\n"
+		       "  \"brk_calls\": 0,\n"
+		       "  \"mmap_calls_in_allocator\": 1,\n"
+		       "  \"mmap_peak_bytes\": 8003584,\n"
+		       "  \"mmap_live_bytes\": 7999488,\n"
+		       "  \"rss_samples\": 0,\n"
+		       "  \"rss_peak_bytes\": 0,\n"
+		       "  \"mark_hits\": 1,\n"
+		       "  \"duration_s\": 2.000000,\n"
+		       "  \"exit_status\": 0,\n"
+		       "  \"exit_signal\": null,\n"
+		       "  \"truncated\": false,\n"
+		       "  \"marks\": [\n"
+		       "    {\"mark\": 1, \"location\": \"samples/arrays.c:21\", \"hits\": 1, "
+		       "\"first\": \"mark:1\", \"first_s\": 0.000004}\n"
+		       "  ],\n"
+		       "  \"processes\": [\n"
+		       "    {\"pid\": 4242, \"parent\": 0, \"command\": \"build/arrays 1000 a "
+		       "\\\"b\\\"\", \"allocs\": 5, \"frees\": 3, \"bytes_allocated\": 8320080, "
+		       "\"exit_status\": 0}\n"
+		       "  ]\n"
+		       "}\n");
 	free(r.out);
 	o.json = 0;
 	r = run(an_summary, &o);
 	assert_int_equal(r.ret, 0);
-	assert_string_equal(r.out, "command: build/arrays 1000 a \"b\"\n"
-				   "pid: 4242\n"
-				   "events: 16\n"
-				   "allocs: 5\n"
-				   "frees: 3\n"
-				   "bytes_allocated: 8320080 (8125 KiB)\n"
-				   "peak_bytes: 8160080 (7969 KiB)\n"
-				   "leaked_bytes: 160080 (156 KiB)\n"
-				   "leaked_count: 2\n"
-				   "unknown_frees: 1\n"
-				   "mmap_calls: 1\n"
-				   "munmap_calls: 1\n"
-				   "mremap_calls: 0\n"
-				   "brk_calls: 0\n"
-				   "mmap_calls_in_allocator: 1\n"
-				   "mmap_peak_bytes: 8003584 (7816 KiB)\n"
-				   "mmap_live_bytes: 7999488 (7812 KiB)\n"
-				   "duration_s: 2.000000\n"
-				   "exit_status: 0\n"
-				   "truncated: no\n");
+	assert_string_equal(
+		r.out, "command: build/arrays 1000 a \"b\"\n"
+		       "pid: 4242\n"
+		       "events: 16\n"
+		       "allocs: 5\n"
+		       "frees: 3\n"
+		       "bytes_allocated: 8320080 (8125 KiB)\n"
+		       "peak_bytes: 8160080 (7969 KiB)\n"
+		       "leaked_bytes: 160080 (156 KiB)\n"
+		       "leaked_count: 2\n"
+		       "unknown_frees: 1\n"
+		       "preexisting_frees: 0\n"
+		       "temporaries: 1\n"
+		       "temporary_bytes: 80000 (78.1 KiB)\n"
+		       "mmap_calls: 1\n"
+		       "munmap_calls: 1\n"
+		       "mremap_calls: 0\n"
+		       "brk_calls: 0\n"
+		       "mmap_calls_in_allocator: 1\n"
+		       "mmap_peak_bytes: 8003584 (7816 KiB)\n"
+		       "mmap_live_bytes: 7999488 (7812 KiB)\n"
+		       "rss_samples: 0\n"
+		       "rss_peak_bytes: 0\n"
+		       "mark_hits: 1\n"
+		       "duration_s: 2.000000\n"
+		       "exit_status: 0\n"
+		       "truncated: no\n"
+		       "marks:\n"
+		       "  mark 1 samples/arrays.c:21: 1 hit, the first (mark:1) at 0.000004s\n");
 	free(r.out);
 }
 
@@ -709,7 +735,7 @@ static void test_replay(void **state)
 		"#1 +0.000001 4242/4242 malloc(8000000) = 0xa1000  samples/arrays.c:21 main\n"
 		"#2 +0.000002 4242/4242 malloc(80000) = 0xa2000  samples/arrays.h:8 fill\n"
 		"#3 +0.000003 4242/4242 malloc(80000) = 0xa3000  samples/arrays.h:8 fill\n"
-		"#4 +0.000004 4242/4242 mark 1  samples/arrays.c:21 main\n"
+		"#4 +0.000004 4242/4242 mark 1 \"samples/arrays.c:21\"  samples/arrays.c:21 main\n"
 		"#5 +0.000005 4242/4242 free(0xa2000)\n"
 		"#6 +0.000006 4242/4242 realloc(0xa3000, 160000) = 0xa4000  samples/arrays.h:8 "
 		"fill\n"

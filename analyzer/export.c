@@ -1,0 +1,299 @@
+/*
+ * export.c - `memtrack export`: one moment of a log (or, for massif, the
+ * whole run) handed to an exporter of formats/export.h.
+ *
+ * A snapshot's exporters get, at --at, for each stack (folded) or each
+ * statistic of --by (csv, json): what is live, and what was allocated and
+ * how many temporary allocations were made from the start up to then.
+ * Attribution is the reports' own: the allocation site is the innermost
+ * frame passing --include/--exclude, and a stack runs from it outward.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../formats/tracemalloc.h"
+#include "input.h"
+#include "report.h"
+#include "series.h"
+#include "when.h"
+
+#define COMMAND_MAX 4096
+
+static const char *const group_names[] = {"lineno", "filename", "function", "traceback"};
+static const char *const metric_names[] = {"live", "allocated", "count"};
+
+static const char *kind_name(unsigned kind)
+{
+	return kind == AN_KIND_HEAP ? "heap" : kind == AN_KIND_MMAP ? "mmap" : "all";
+}
+
+const char *an_export_formats(void)
+{
+	static char list[256];
+	size_t n = 0;
+
+	if (list[0])
+		return list;
+	for (size_t i = 0; ex_table[i]; i++)
+		if (ex_table[i]->export_format)
+			n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", n ? "|" : "",
+					      ex_table[i]->name);
+	return list;
+}
+
+/* Every stack with anything to export: live now, or allocated before. */
+static int stack_values(const struct snapshot *snap, unsigned kind, struct table *out)
+{
+	uint64_t stack, k;
+	size_t i = 0;
+	void *v;
+
+	while (table_next(&snap->stacks, &i, &stack, NULL, &v)) {
+		const struct snapshot_entry *e = v;
+		struct stat_values *sv = table_put(out, stack, 0, NULL);
+
+		if (!sv)
+			return -ENOMEM;
+		sv->size += e->size;
+		sv->count += e->count;
+	}
+	i = 0;
+	while (table_next(&snap->sites, &i, &stack, &k, &v)) {
+		const struct site_totals *t = v;
+		struct stat_values *sv;
+
+		if (!(k & kind))
+			continue;
+		sv = table_put(out, stack, 0, NULL);
+		if (!sv)
+			return -ENOMEM;
+		sv->alloc_size += t->bytes;
+		sv->alloc_count += t->count;
+		sv->temp_size += t->temp_bytes;
+		sv->temp_count += t->temps;
+	}
+	return 0;
+}
+
+static struct ex_site site_of(const struct stat_values *v)
+{
+	struct ex_site s = {
+		.size = v->size,
+		.count = v->count,
+		.allocated = v->alloc_size,
+		.allocs = v->alloc_count,
+		.temp_bytes = v->temp_size,
+		.temps = v->temp_count,
+	};
+
+	return s;
+}
+
+/* folded: one record per stack. */
+static int export_stacks(struct series_out *so, const struct table *values, struct resolver *res,
+			 const struct an_filter *filter, uint64_t *emitted, uint64_t *left_out)
+{
+	struct ex_frame *frames = NULL;
+	size_t cap = 0, i = 0;
+	uint64_t stack;
+	void *v;
+	int ret = 0;
+
+	while (ret == 0 && table_next(values, &i, &stack, NULL, &v)) {
+		struct ex_record rec = {.type = EX_SITE, .u.site = site_of(v)};
+		long n = series_frames(res, filter, stack, &frames, &cap);
+
+		if (n < 0) {
+			ret = (int)n;
+			break;
+		}
+		if (!n) {
+			*left_out += ((struct stat_values *)v)->count;
+			continue;
+		}
+		rec.u.site.key = frames[0].file ? frames[0].file : frames[0].display;
+		rec.u.site.frames = frames;
+		rec.u.site.nframes = (size_t)n;
+		ret = so->exp->event(&so->w, &rec);
+		*emitted += 1;
+	}
+	free(frames);
+	return ret;
+}
+
+/* csv, json: one record per statistic. */
+static int export_sites(struct series_out *so, const struct table *values, struct resolver *res,
+			struct grouping *g, enum an_group by, uint64_t *emitted)
+{
+	struct ex_frame *frames = NULL;
+	struct stats stats;
+	size_t cap = 0, i = 0;
+	uint64_t stack;
+	void *v;
+	int ret = 0;
+
+	stats_init(&stats, by);
+	while (ret == 0 && table_next(values, &i, &stack, NULL, &v))
+		ret = group_stack(g, res, &stats, stack, v);
+	if (ret == 0)
+		stats_sort_sites(&stats);
+	for (size_t k = 0; ret == 0 && k < stats.n; k++) {
+		const struct stat *s = &stats.v[k];
+		struct ex_record rec = {.type = EX_SITE, .u.site = site_of(&s->v)};
+		char key[4096];
+
+		if (s->nframes > cap) {
+			struct ex_frame *nf = realloc(frames, s->nframes * sizeof(*nf));
+
+			if (!nf) {
+				ret = -ENOMEM;
+				break;
+			}
+			frames = nf;
+			cap = s->nframes;
+		}
+		for (size_t f = 0; f < s->nframes; f++) {
+			const struct an_frame *a = s->frames[f];
+
+			frames[f] = (struct ex_frame){.function = a->function,
+						      .file = a->file ? a->display : NULL,
+						      .line = a->line,
+						      .module = a->module,
+						      .display = a->display,
+						      .pc = a->pc};
+		}
+		rec.u.site.key = stats_trace(&stats, s, key, sizeof(key));
+		rec.u.site.frames = frames;
+		rec.u.site.nframes = s->nframes;
+		ret = so->exp->event(&so->w, &rec);
+		*emitted += 1;
+	}
+	free(frames);
+	stats_free(&stats);
+	return ret;
+}
+
+static int export_snapshot(const struct an_opts *o, struct series_out *so, struct ex_info *info,
+			   struct log_reader *r, struct an_status *st)
+{
+	struct an_filter filter = {o->include, o->ninclude, o->exclude, o->nexclude};
+	struct grouping g = {.filter = &filter, .cumulative = o->cumulative};
+	struct snapshot_opts sopt = {.kind = o->kind, .pid = o->pid, .sites = 1};
+	struct resolver *res = NULL;
+	struct snapshot snap = {0};
+	struct table values;
+	uint64_t emitted = 0, left_out = 0;
+	int ret, end, warned;
+
+	table_init(&values, sizeof(struct stat_values));
+	ret = snapshot_take(&snap, r, o->log, &o->at, &sopt, st);
+	if (ret < 0)
+		goto out;
+	warned = input_check_truncated(r, o->log, st);
+	info->end_ns = snap.at.end_ns;
+	ret = resolver_open(&res, r);
+	if (ret == 0)
+		ret = stack_values(&snap, o->kind, &values);
+	if (ret == 0)
+		ret = so->exp->begin(&so->w);
+	if (ret == 0)
+		ret = so->exp->input & EX_INPUT_STACKS
+			      ? export_stacks(so, &values, res, &filter, &emitted, &left_out)
+			      : export_sites(so, &values, res, &g, o->by, &emitted);
+	end = so->exp->end(&so->w);
+	if (ret == 0)
+		ret = end;
+	if (ret < 0) {
+		status_add(st, ret == -ENOMEM ? "out of memory" : "writing the export failed");
+		goto out;
+	}
+	left_out += g.left_out;
+	ret = warned;
+	if (!emitted && !left_out) {
+		char when[64];
+
+		status_add(st,
+			   "%s: %s was live or allocated up to the moment %s: the export is "
+			   "empty",
+			   o->log, report_kind_words(o->kind),
+			   when_describe(&o->at, when, sizeof(when)));
+		ret = 1;
+	} else if (!emitted) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "%" PRIu64 " block%s", left_out,
+			 left_out == 1 ? "" : "s");
+		report_explain_filtered(o->log, what, res, st);
+		ret = 1;
+	}
+out:
+	grouping_free(&g);
+	table_free(&values);
+	resolver_close(res);
+	snapshot_free(&snap);
+	return ret;
+}
+
+int an_export(const struct an_opts *o, FILE *out, struct an_status *st)
+{
+	const struct exporter *exp = ex_find(o->format);
+	struct log_reader *r = NULL;
+	char command[COMMAND_MAX], when[64];
+	struct ex_info info = {0};
+	struct series_out so = {0};
+	void *state = NULL;
+	FILE *f = NULL;
+	int ret;
+
+	if (!exp || !exp->export_format) {
+		status_add(st, "unknown export format '%s': use %s", o->format ? o->format : "",
+			   an_export_formats());
+		return -EINVAL;
+	}
+	if (exp->input & EX_INPUT_SERIES &&
+	    (o->at.kind != AN_WHEN_END || o->ninclude || o->nexclude || o->cumulative)) {
+		status_add(st,
+			   "--format %s covers the whole run with whole stacks: --at, "
+			   "--include, --exclude and --cumulative do not apply",
+			   exp->name);
+		return -EINVAL;
+	}
+	if (o->cumulative && (o->by == AN_BY_TRACEBACK || exp->input & EX_INPUT_STACKS)) {
+		status_add(st, "--cumulative cannot be used with %s",
+			   o->by == AN_BY_TRACEBACK ? "--by traceback" : "--format folded");
+		return -EINVAL;
+	}
+	ret = input_open(&r, o->log, st);
+	if (ret < 0)
+		return ret;
+	state = calloc(1, exp->state_size ? exp->state_size : 1);
+	f = output_open(o->output, out, st);
+	if (!state || !f) {
+		if (!state)
+			status_add(st, "out of memory");
+		ret = state ? -EIO : -ENOMEM;
+		goto out;
+	}
+	info.command = report_command(r, command, sizeof(command));
+	info.log = o->log;
+	info.when = when_format(&o->at, when, sizeof(when));
+	info.by = group_names[o->by];
+	info.kind = kind_name(o->kind);
+	info.metric = metric_names[o->metric];
+	so.exp = exp;
+	so.w = (struct ex_writer){.out = f, .info = &info, .state = state};
+	if (exp->input & EX_INPUT_SERIES)
+		ret = series_run(r, o, &info, &so, 1, st);
+	else
+		ret = export_snapshot(o, &so, &info, r, st);
+	if (ret >= 0 && exp->input & EX_INPUT_SERIES)
+		ret = input_check_truncated(r, o->log, st);
+out:
+	ret = output_close(f, out, o->output, ret, st);
+	free(state);
+	log_reader_close(r);
+	return ret;
+}

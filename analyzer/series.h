@@ -1,0 +1,55 @@
+/*
+ * series.h - the memory of a run over time, fed to the exporters that draw
+ * or list it (formats/export.h: EX_INPUT_SERIES): the timeline's CSV and
+ * chart, massif's snapshots.
+ *
+ * Which moments (EX_SAMPLEs), for the timeline:
+ *   - every RSS sample and every mark hit (a mark with the RSS sample the
+ *     tracer takes right after it, as one moment);
+ *   - the peak: the first event at which heap + mappings was highest;
+ *   - the run cut in 1000 slices of equal time: in each slice in which heap
+ *     or mappings changed, the moment the total was lowest, the moment it
+ *     was highest, and the slice's last change, in time order (a short run
+ *     thus lists every change; a long one keeps its envelope); a moment of
+ *     the two kinds above splits its slice;
+ *   - the last event.
+ * For massif (EX_INPUT_DETAIL): the start, 50 moments evenly spaced by
+ * bytes allocated and freed, and, detailed with their stacks, the peak of
+ * the exported kind and the end.
+ *
+ * Memory charted is that of processes still running: a child's memory
+ * leaves the chart when it exits; the first process's stays to the end.
+ */
+#ifndef MEMTRACK_ANALYZER_SERIES_H
+#define MEMTRACK_ANALYZER_SERIES_H
+
+#include <stddef.h>
+
+#include "../formats/export.h"
+#include "analyzer.h"
+#include "filter.h"
+#include "resolve.h"
+
+/* One exporter and where it writes. */
+struct series_out {
+	const struct exporter *exp;
+	struct ex_writer w;
+};
+
+/*
+ * Replays the log at r (opened, not read yet) twice: once for its extent,
+ * peak and symbols, once feeding every exporter of outs[0..n), from its
+ * begin() to its end().  o gives the log, kind and pid; the first pass
+ * completes *info (end_ns, has_rss, multi_process), which every writer is
+ * given.  Returns 0 or < 0 with the reason in st.
+ */
+int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
+	       struct series_out *outs, size_t n, struct an_status *st);
+
+/* A stack from its allocation site outward as export frames, into
+ * *frames (grown as needed, freed by the caller); the site is chosen by f.
+ * Returns the number of frames, 0 when no frame passes, < 0 on -ENOMEM. */
+long series_frames(struct resolver *res, const struct an_filter *f, uint64_t stack,
+		   struct ex_frame **frames, size_t *cap);
+
+#endif
