@@ -16,7 +16,8 @@ BUILD	:= build
 PKGS		:= libdw libelf capstone libzstd
 DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev
 # What the tests and benchmarks run beside memtrack.
-DEB_TEST	:= libcmocka-dev valgrind python3 ltrace
+DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace \
+		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 TEST_PKGS	:= cmocka
 
 ifeq ($(V),1)
@@ -64,6 +65,11 @@ $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	command -v valgrind >/dev/null || missing="$$missing valgrind"; \
 	command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v ltrace >/dev/null || missing="$$missing ltrace"; \
+	command -v strace >/dev/null || missing="$$missing strace"; \
+	for lib in libjemalloc.so.2:libjemalloc2 libtcmalloc_minimal.so.4:libtcmalloc-minimal4 \
+		   libmimalloc.so.2:libmimalloc2.0; do \
+		[ -e /usr/lib/x86_64-linux-gnu/$${lib%%:*} ] || missing="$$missing $${lib#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "  APT    $$missing"; \

@@ -64,6 +64,58 @@ ok(t.returncode == 0 and re.search(r"^memtrack: .*kinds-stripped is statically l
                                    r"no allocator symbols", t.stderr, re.M),
    "a stripped static binary: one clear line, and the program runs", t.stderr)
 
+# Children of every kind, not followed: all unharmed; the parent's own
+# breakpoints all still in place after them; exec from a thread traced afresh.
+for opt in OPTS:
+    label = "spawn %s" % opt
+    log = log_path("spawn-" + opt)
+    t = trace([sample("spawn", opt)], log)
+    ok(t.returncode == 0 and "failed" not in t.stdout,
+       label + ": system, posix_spawn, vfork, fork and clone(CLONE_VM) children all exit 0",
+       t.stdout + t.stderr)
+    first, _, second = t.stdout.partition("exec\n")
+    # the first image, just before the exec that replaced it
+    events = memtrack("replay", log).stdout
+    execs = [int(m.group(1)) for m in re.finditer(r"^#(\d+) .* proc_start exec", events, re.M)]
+    if ok(len(execs) == 2, label + ": the exec from a thread starts a second image", events[-2000:]):
+        top = memtrack("top", log, "--at", "#%d" % (execs[1] - 1), "-n", "0", "--include",
+                       "samples/*")
+        allowed = set(notes(first))
+        lines = [l for l in top.stdout.splitlines() if l.split(": size=")[0] not in allowed]
+        same(lines, statistic_lines(expectations(first, "heap")),
+             label + ": the first image's lines, just before the exec")
+    top = memtrack("top", log, "-n", "0", "--include", "samples/*")
+    same(top.stdout, statistic_lines(expectations(second, "heap")),
+         label + ": at the end, only the second image's memory")
+
+# Other allocators, preloaded: the calls are traced through the allocator
+# actually bound.  Sites are exact with each; totals equal valgrind's where
+# valgrind runs the same calls (with --soname-synonyms it replaces the
+# allocator's entry points with its own, so jemalloc's and tcmalloc's own
+# start-up and thread-exit calls differ under it by one or two).
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+for lib, exact in [("libjemalloc.so.2", False), ("libtcmalloc_minimal.so.4", False),
+                   ("libmimalloc.so.2", True)]:
+    path = os.path.join(LIBDIR, lib)
+    if not os.path.exists(path):
+        ok(True, "%s # SKIP not installed" % lib)
+        continue
+    env = dict(os.environ, LD_PRELOAD=path)
+    for name in ("kinds", "threads"):
+        label = "%s under %s" % (name, lib)
+        log = log_path("%s-%s" % (name, lib))
+        check(label, [sample(name, "O2")], log, traced=trace([sample(name, "O2")], log, env=env))
+    if exact:
+        s = summary(log_path("threads-" + lib))
+        r = run(["valgrind", "--soname-synonyms=somalloc=*mimalloc*", "--run-libc-freeres=no",
+                 sample("threads", "O2")], env=env)
+        m = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes",
+                      r.stderr)
+        theirs = tuple(int(x.replace(",", "")) for x in m.groups()) if m else None
+        mine = (s["allocs"], s["frees"], s["bytes_allocated"])
+        ok(mine == theirs, "threads under %s: totals as valgrind counts them" % lib,
+           "memtrack %s, valgrind %s" % (mine, theirs))
+
 # Totals equal valgrind's where valgrind sees the program.
 for name, args in [("threads", [sample("threads", "O2")]), ("cxx-O0", [sample("cxx", "O0")]),
                    ("cxx-O2", [sample("cxx", "O2")]), ("signals", [sample("signals", "O2")])]:
