@@ -91,9 +91,6 @@ static int in_allocator_module(const struct tproc *p, uint64_t addr)
 	return 0;
 }
 
-static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
-		   size_t max, int *truncated);
-
 /*
  * Whether an allocator call is the allocator calling itself, to be recorded
  * once as the outer call: it returns into an allocator entry function
@@ -102,8 +99,10 @@ static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_
  * while one of its calls runs is either its internals calling malloc, or a
  * libc function (strdup) called by a signal handler that interrupted the
  * allocator.  The stack tells them apart: walking out from the caller,
- * the first is inside an allocator entry function before it leaves the
- * module; the second leaves the module (the handler) first.
+ * the first reaches an allocator entry function, or a return slot we
+ * hijacked (an entry that tail-called into internals: mimalloc's realloc),
+ * before it leaves the module; the second leaves the module (the handler)
+ * first.  The walk reads the stack as it is, hijacked slots included.
  */
 static int is_nested(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		     uint64_t ret)
@@ -118,9 +117,9 @@ static int is_nested(struct tracer *tr, struct tthread *t, const struct user_reg
 		return 0;
 	if (!p->unw)
 		return 1;
-	n = walk(tr, t, regs, 32, &truncated);
+	n = unw_capture(p->unw, t->tid, regs, NULL, 0, tr->pcs, 32, &truncated);
 	for (size_t i = 1; i < n; i++) {
-		if (in_afn(p, tr->pcs[i]))
+		if (in_afn(p, tr->pcs[i]) || tr->pcs[i] + 1 == p->trampoline)
 			return 1;
 		if (!in_allocator_module(p, tr->pcs[i]))
 			return 0;
