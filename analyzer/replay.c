@@ -298,6 +298,17 @@ static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
 		}
 		if (!ev->size) /* realloc(p, 0) */
 			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
+		/* Failed: the old block stays.  memcheck counts realloc(p, n) as
+		 * an alloc of n and a free before it tries, unless n is "fishy"
+		 * (negative as a signed size), so its totals include this one. */
+		if (sel && (int64_t)ev->size > 0) {
+			rp->c.allocs++;
+			rp->c.frees++;
+			rp->c.bytes_allocated += ev->size;
+			rp->cache_ps->allocs++;
+			rp->cache_ps->frees++;
+			rp->cache_ps->bytes_allocated += ev->size;
+		}
 		return 0;
 	}
 	return 0;

@@ -76,6 +76,12 @@ int main(int argc, char **argv)
 	p = malloc(huge);
 	if (p)
 		return 1;
+	q = malloc(40);
+	keep[nkeep] = q;
+	p = realloc(q, huge);	/* fails: the block stays, and is freed */
+	if (p)
+		return 1;
+	free(keep[nkeep]);
 	free(NULL);
 
 	for (int i = 0; i < nsites; i++)

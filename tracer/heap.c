@@ -169,22 +169,24 @@ static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_
 
 /*
  * Captures the stack of t at regs into tr->pcs, walking at least `least`
- * frames, and interns up to --depth of them; returns the stack id (0
- * without stacks) and the frames walked in *nframes.
+ * frames, and interns up to --depth of them after the first `skip`;
+ * returns the stack id (0 without stacks) and the frames walked in
+ * *nframes.
  */
 static uint64_t capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
-			uint32_t *flags, size_t least, size_t *nframes)
+			uint32_t *flags, size_t skip, size_t least, size_t *nframes)
 {
 	size_t depth = tr->opts.depth, n;
 	int truncated;
 
-	n = walk(tr, t, regs, depth > least ? depth : least, &truncated);
+	n = walk(tr, t, regs, depth + skip > least ? depth + skip : least, &truncated);
 	*nframes = n;
-	if (!depth)
+	if (!depth || n <= skip)
 		return 0;
+	n -= skip;
 	if (truncated || n > depth)
 		*flags |= MT_EVF_TRUNCATED;
-	return log_writer_stack(tr->w, t->proc->symspace, tr->pcs, n < depth ? n : depth);
+	return log_writer_stack(tr->w, t->proc->symspace, tr->pcs + skip, n < depth ? n : depth);
 }
 
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
@@ -193,7 +195,7 @@ uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_re
 	size_t n;
 	/* a few frames even without stacks: whether an allocator made this
 	 * syscall (free unmapping a large block) is read off them */
-	uint64_t stack = capture(tr, t, regs, flags, 8, &n);
+	uint64_t stack = capture(tr, t, regs, flags, 0, 8, &n);
 
 	if (call_active(t, regs->rsp) || heap_in_allocator(tr, t, n))
 		*flags |= MT_EVF_IN_ALLOC;
@@ -275,8 +277,11 @@ int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	struct shadow s = {.slot = sp, .fn = bp->fn, .args = {regs->rdi, regs->rsi, regs->rdx}};
 	size_t nframes;
 
+	/* The first frame is the entry point itself, whatever its symbol says
+	 * (malloc, __libc_malloc, tc_malloc, a static glibc's __calloc): the
+	 * stack starts at its caller. */
 	at.rip = bp->addr;
-	s.stack = capture(tr, t, &at, &s.flags, 0, &nframes);
+	s.stack = capture(tr, t, &at, &s.flags, 1, 0, &nframes);
 	hijack(tr, t, &s, ret, have_ret);
 resume:
 	return bp_resume(bp, t->tid, p->memfd, regs);

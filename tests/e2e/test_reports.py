@@ -73,7 +73,8 @@ for opt in OPTS:
           "memalign(128, 1280) = P", "memalign(32, 320) = P", "valloc(4000) = P",
           "malloc(0) = P"] + ["malloc(16) = P"] * 5 +
          ["malloc(123) = P", "free(P)", "malloc(60) = P", "realloc(P, 0) = NULL",
-          "malloc(9223372036854775807) = NULL"],
+          "malloc(9223372036854775807) = NULL", "malloc(40) = P",
+          "realloc(P, 9223372036854775807) = NULL", "free(P)"],
          "kinds %s: replay shows every call with its arguments and result" % opt)
     sites = [s for _, s in calls if s]
     ok(all(site in sites for site, _ in kept),
