@@ -143,9 +143,13 @@ static void print_heap(FILE *out, const struct mt_event *ev)
 
 		switch (ev->fn) {
 		case MT_FN_CALLOC:
-			/* size is the whole block: nmemb * size */
-			fprintf(out, "%s(%" PRIu64 ", %" PRIu64 ")", name, ev->arg,
-				ev->arg ? ev->size / ev->arg : 0);
+			/* size is the whole block, nmemb * size; the tracer stores
+			 * UINT64_MAX when that product overflowed */
+			if (ev->size == UINT64_MAX)
+				fprintf(out, "%s(%" PRIu64 ", <too large>)", name, ev->arg);
+			else
+				fprintf(out, "%s(%" PRIu64 ", %" PRIu64 ")", name, ev->arg,
+					ev->arg ? ev->size / ev->arg : 0);
 			break;
 		case MT_FN_POSIX_MEMALIGN:
 		case MT_FN_ALIGNED_ALLOC:

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/wait.h>
 
+#include "../formats/export.h"
 #include "../formats/tracemalloc.h"
 #include "input.h"
 #include "report.h"
@@ -91,27 +92,6 @@ static int observe(void *arg, const struct replay *rp, const struct mt_event *ev
 	return 0;
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c == '\n')
-			fputs("\\n", out);
-		else if (c == '\t')
-			fputs("\\t", out);
-		else if (c == '\r')
-			fputs("\\r", out);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
-}
 
 /* One row of both layouts: the name, and whether it is a byte count. */
 struct row {
@@ -209,7 +189,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 	size_t n;
 
 	fputs("{\n  \"command\": ", out);
-	json_string(out, report_command(r, cmd, sizeof(cmd)));
+	ex_json_string(out, report_command(r, cmd, sizeof(cmd)));
 	fprintf(out, ",\n  \"pid\": %" PRIu32, h->pid);
 	for (size_t i = 0; i < nrows; i++)
 		fprintf(out, ",\n  \"%s\": %" PRIu64, rows[i].name, rows[i].value);
@@ -233,7 +213,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 		fprintf(out, "%s\n    {\"mark\": %" PRIu64 ", \"location\": ", i ? "," : "",
 			marks[i]);
 		if (where)
-			json_string(out, where);
+			ex_json_string(out, where);
 		else
 			fputs("null", out);
 		fprintf(out,
@@ -254,7 +234,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 		fprintf(out,
 			"%s\n    {\"pid\": %" PRIu32 ", \"parent\": %" PRIu32 ", \"command\": ",
 			i ? "," : "", pids[i], p->parent);
-		json_string(out, proc_command(r, rp, pids[i], cmd, sizeof(cmd)));
+		ex_json_string(out, proc_command(r, rp, pids[i], cmd, sizeof(cmd)));
 		fprintf(out,
 			", \"allocs\": %" PRIu64 ", \"frees\": %" PRIu64
 			", \"bytes_allocated\": %" PRIu64 ", \"exit_status\": ",

@@ -58,6 +58,12 @@ for cmd, status, pattern in [
 r = memtrack("run", "-o", "/nonexistent/dir/x.log", "--", "true")
 one_line(r, 2, r"cannot write /nonexistent/dir/x.log: No such file", "run: unwritable log")
 
+# A command line that is not UTF-8 still makes valid JSON.
+r = trace(["/bin/true", "\udcff", "é"], log)
+s = summary(log)
+ok(s["command"] == "/bin/true \ufffd é", "summary --json: argv bytes that are not UTF-8 become "
+   "U+FFFD, the rest is kept", s["command"])
+
 # Usage errors: 64.
 for args, pattern in [
     (["run"], r"missing CMD"),
