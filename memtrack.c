@@ -448,13 +448,9 @@ static int write_symbols(struct log_writer *w)
 
 static int exit_code_of(int64_t status)
 {
-	if (status < 0)
-		return EXIT_FATAL;
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return EXIT_FATAL;
+	int code = mt_exit_code(status);
+
+	return code < 0 ? EXIT_FATAL : code;
 }
 
 static void warn_line(void *arg, const char *line)

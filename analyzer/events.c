@@ -167,7 +167,7 @@ static void print_heap(FILE *out, const struct mt_event *ev)
 
 static int syscall_failed(const struct mt_event *ev, uint64_t result)
 {
-	return (ev->flags & MT_EVF_FAILED) || result > UINT64_MAX - 4095;
+	return (ev->flags & MT_EVF_FAILED) || mt_syscall_failed((int64_t)result);
 }
 
 static void print_map(FILE *out, const struct log_reader *r, const struct mt_event *ev)

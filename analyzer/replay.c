@@ -15,7 +15,6 @@
 
 /* A syscall result in the -errno range is a failure even when the tracer
  * did not flag it. */
-#define SYSCALL_FAILED(v) ((uint64_t)(v) > UINT64_MAX - 4095)
 
 /* Value of replay.last_alloc. */
 struct last_alloc {
@@ -344,7 +343,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 
 	switch (ev->type) {
 	case MT_EV_MMAP:
-		if (failed || SYSCALL_FAILED(ev->addr))
+		if (failed || mt_syscall_failed((int64_t)ev->addr))
 			return 0;
 		if (!own) {
 			rp->c.mmap_calls_in_allocator += sel;
@@ -366,7 +365,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 			rp->moved += before - rp->maps.live;
 		break;
 	case MT_EV_MREMAP:
-		if (failed || SYSCALL_FAILED(ev->addr) || !own)
+		if (failed || mt_syscall_failed((int64_t)ev->addr) || !own)
 			return 0;
 		rp->c.mremap_calls += sel;
 		ret = regions_remap(&rp->maps, space, ev->old_addr, replay_page_up(ev->old_size),
@@ -379,7 +378,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 	case MT_EV_BRK:
 		/* brk answers with the break, moved or not: a failed call
 		 * leaves it where it was, which is what addr then says. */
-		if (!ev->addr || SYSCALL_FAILED(ev->addr))
+		if (!ev->addr || mt_syscall_failed((int64_t)ev->addr))
 			return 0;
 		if (own)
 			rp->c.brk_calls += sel;

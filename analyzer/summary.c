@@ -32,16 +32,10 @@ static struct run_end wait_status(int64_t ws)
 {
 	struct run_end e = {0};
 
-	if (ws < 0)
-		return e;
-	if (WIFEXITED((int)ws)) {
-		e.known = 1;
-		e.status = WEXITSTATUS((int)ws);
-	} else if (WIFSIGNALED((int)ws)) {
-		e.known = 1;
+	e.status = mt_exit_code(ws);
+	e.known = e.status >= 0;
+	if (ws >= 0 && WIFSIGNALED((int)ws))
 		e.signal = WTERMSIG((int)ws);
-		e.status = 128 + e.signal;
-	}
 	return e;
 }
 

@@ -2,6 +2,8 @@
  * log.c - names of the log's enumerations, as replay and the reports print
  * them.  Indexed by the enum values, which the format fixes.
  */
+#include <sys/wait.h>
+
 #include "log.h"
 
 static const char *const fn_names[MT_FN_COUNT] = {
@@ -41,4 +43,15 @@ const char *mt_fn_name(unsigned fn)
 const char *mt_event_name(unsigned type)
 {
 	return type < MT_EV_TYPE_COUNT ? event_names[type] : NULL;
+}
+
+int mt_exit_code(int64_t status)
+{
+	if (status < 0)
+		return -1;
+	if (WIFEXITED((int)status))
+		return WEXITSTATUS((int)status);
+	if (WIFSIGNALED((int)status))
+		return 128 + WTERMSIG((int)status);
+	return -1;
 }

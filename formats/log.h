@@ -163,6 +163,17 @@ struct mt_symbol {
 	struct mt_symframe frames[MT_SYM_MAX_INLINE];
 };
 
+/* A raw syscall result that is an error (-4095..-1, as the kernel returns
+ * them); also how MMAP/MREMAP results are judged. */
+static inline int mt_syscall_failed(int64_t ret)
+{
+	return ret < 0 && ret >= -4095;
+}
+
+/* A wait(2) status (exit events, the trailer) as a shell reports it: the
+ * exit status, or 128 + the signal that killed; -1 when unknown. */
+int mt_exit_code(int64_t status);
+
 /* The header: what was traced, how, when. */
 struct mt_log_header {
 	uint32_t version;

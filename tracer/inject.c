@@ -164,7 +164,7 @@ static int new_page(struct tracer *tr, struct tproc *p, struct tthread *t, uint6
 
 	if ((err = inject_syscall(tr, t, SYS_mmap, args, &ret)) < 0)
 		return err;
-	if (sc_failed(ret))
+	if (mt_syscall_failed(ret))
 		return (int)ret;
 	if ((uint64_t)ret != addr)
 		return -EEXIST;

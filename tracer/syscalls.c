@@ -17,14 +17,14 @@
 static void fill_mmap(const uint64_t a[6], int64_t ret, struct mt_event *ev)
 {
 	ev->type = MT_EV_MMAP;
-	ev->addr = sc_failed(ret) ? 0 : (uint64_t)ret;
+	ev->addr = mt_syscall_failed(ret) ? 0 : (uint64_t)ret;
 	ev->size = a[1];
 	ev->prot = (uint32_t)a[2];
 	ev->mflags = (uint32_t)a[3];
 	ev->fd = (int32_t)a[4];
 	ev->offset = a[5];
 	ev->result = ret;
-	if (sc_failed(ret))
+	if (mt_syscall_failed(ret))
 		ev->flags |= MT_EVF_FAILED;
 }
 
@@ -34,7 +34,7 @@ static void fill_munmap(const uint64_t a[6], int64_t ret, struct mt_event *ev)
 	ev->addr = a[0];
 	ev->size = a[1];
 	ev->result = ret;
-	if (sc_failed(ret))
+	if (mt_syscall_failed(ret))
 		ev->flags |= MT_EVF_FAILED;
 }
 
@@ -45,9 +45,9 @@ static void fill_mremap(const uint64_t a[6], int64_t ret, struct mt_event *ev)
 	ev->old_size = a[1];
 	ev->size = a[2];
 	ev->mflags = (uint32_t)a[3];
-	ev->addr = sc_failed(ret) ? 0 : (uint64_t)ret;
+	ev->addr = mt_syscall_failed(ret) ? 0 : (uint64_t)ret;
 	ev->result = ret;
-	if (sc_failed(ret))
+	if (mt_syscall_failed(ret))
 		ev->flags |= MT_EVF_FAILED;
 }
 

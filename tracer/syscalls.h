@@ -31,10 +31,5 @@ const struct sc_desc *sc_find(long nr);
  * 0 or a negative errno. */
 int sc_install_filter(int pinned);
 
-/* A failed raw syscall return (-4095..-1). */
-static inline int sc_failed(int64_t ret)
-{
-	return ret < 0 && ret >= -4095;
-}
 
 #endif
