@@ -188,7 +188,7 @@ demo: memtrack samples
 $(BUILD)/bench/%: bench/%.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
-	$(Q)$(CC) -O2 -g -Wall -o $@ $<
+	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lpthread
 
 bench: memtrack $(BENCH_BINS) $(TEST_DEPS_STAMP)
 	$(Q)bench/run $(BUILD)

@@ -2,12 +2,15 @@
  * churn.c - the benchmark workload: N malloc+free pairs, a few frames deep,
  * the way real code allocates.
  *
- *   churn N            N pairs of malloc(size) / free
- *   churn N traps      the same loop with three int3 per pair instead of
+ *   churn N [plain|traps [THREADS]]
+ *     plain            N pairs of malloc(size) / free (the default)
+ *     traps            the same loop with three int3 per pair instead of
  *                      the calls: what a bare ptrace tracer that does
  *                      nothing but stop three times per pair costs (the
  *                      floor, driven by bench/floor)
+ *     THREADS          the N pairs shared among that many threads
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,11 +51,37 @@ static __attribute__((noinline)) void run(long n, int traps)
 	}
 }
 
+struct share {
+	long n;
+	int traps;
+};
+
+static void *thread_main(void *arg)
+{
+	struct share *s = arg;
+
+	run(s->n, s->traps);
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	int traps = argc > 2 && !strcmp(argv[2], "traps");
+	int nthreads = argc > 3 ? atoi(argv[3]) : 1;
+	pthread_t t[64];
+	struct share s = {n / (nthreads > 0 ? nthreads : 1), traps};
 
-	run(n, traps);
+	if (nthreads <= 1) {
+		run(n, traps);
+		return 0;
+	}
+	if (nthreads > 64)
+		return 64;
+	for (int i = 0; i < nthreads; i++)
+		if (pthread_create(&t[i], NULL, thread_main, &s) != 0)
+			return 1;
+	for (int i = 0; i < nthreads; i++)
+		pthread_join(t[i], NULL);
 	return 0;
 }

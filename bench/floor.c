@@ -5,7 +5,7 @@
  * continue) and nothing else.  Tracer and target share one CPU, as
  * memtrack keeps them.
  *
- *   floor CHURN N      prints the number of stops
+ *   floor CHURN N [THREADS]      prints the number of stops
  */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -35,24 +35,35 @@ int main(int argc, char **argv)
 	if (pid == 0) {
 		ptrace(PTRACE_TRACEME, 0, 0, 0);
 		raise(SIGSTOP);
-		execl(argv[1], argv[1], argv[2], "traps", (char *)NULL);
+		execl(argv[1], argv[1], argv[2], "traps", argc > 3 ? argv[3] : "1", (char *)NULL);
 		_exit(127);
 	}
 	waitpid(pid, &status, 0);
-	ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL);
+	ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_EXITKILL | PTRACE_O_TRACECLONE);
 	ptrace(PTRACE_CONT, pid, 0, 0);
-	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
-		int sig = WSTOPSIG(status);
+	for (;;) {
+		pid_t tid = waitpid(-1, &status, __WALL);
+		int sig;
 
-		if (sig == SIGTRAP) {
+		if (tid < 0)
+			break;
+		if (!WIFSTOPPED(status)) {
+			if (tid == pid)
+				break;
+			continue;
+		}
+		sig = WSTOPSIG(status);
+		if (sig == SIGTRAP && !(status >> 16)) {
 			struct user_regs_struct regs;
 
-			ptrace(PTRACE_GETREGS, pid, 0, &regs);
-			ptrace(PTRACE_SETREGS, pid, 0, &regs);
+			ptrace(PTRACE_GETREGS, tid, 0, &regs);
+			ptrace(PTRACE_SETREGS, tid, 0, &regs);
 			stops++;
 			sig = 0;
+		} else if (sig == SIGTRAP || sig == SIGSTOP) {
+			sig = 0;	/* a clone event, a new thread's first stop */
 		}
-		ptrace(PTRACE_CONT, pid, 0, sig);
+		ptrace(PTRACE_CONT, tid, 0, sig);
 	}
 	printf("%ld\n", stops);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
