@@ -6,7 +6,7 @@ program (valgrind.py says how both runs are made comparable).  `make
 check-real` runs this alone and shows the table."""
 import shutil
 from e2e import *
-from valgrind import compare
+from valgrind import compare, memtrack_per_process, valgrind_per_process
 
 programs = [
     ("arrays -O0", [sample("arrays", "O0")]),
@@ -37,5 +37,15 @@ for name, args in programs:
     print("# %-15s %-30s %-30s" % (name, mine, theirs))
     ok(theirs is not None and mine == theirs,
        "%s: allocs, frees, bytes as valgrind counts them" % name,
+       "memtrack %s, valgrind %s" % (mine, theirs))
+# A shell running two programs, every process traced into one log
+# (--follow-forks): each process's own totals, as valgrind --trace-children
+# reports them per process.
+args = ["sh", "-c", "ls /usr/lib >/dev/null; sort -S 1M /etc/services >/dev/null"]
+mine, theirs = memtrack_per_process(args, "sh"), valgrind_per_process(args)
+for prog in ("sh", "ls", "sort"):
+    print("# %-15s %-30s %-30s" % ("sh -c: " + prog, mine.get(prog), theirs.get(prog)))
+    ok(mine.get(prog) is not None and mine.get(prog) == theirs.get(prog),
+       "--follow-forks sh -c 'ls; sort': %s's own totals as valgrind counts them" % prog,
        "memtrack %s, valgrind %s" % (mine, theirs))
 done()

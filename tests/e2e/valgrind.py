@@ -64,3 +64,31 @@ def memtrack_totals(args, cwd, name):
 def compare(args, name):
     cwd = os.getcwd()
     return memtrack_totals(args, cwd, name), valgrind_totals(args, cwd)
+
+
+def valgrind_per_process(args):
+    """valgrind --trace-children=yes: {command's program name: totals}."""
+    r = run(["valgrind", "--trace-children=yes", "--run-libc-freeres=no",
+             "--run-cxx-freeres=no", *args], env=dict(BASE_ENV))
+    out, command = {}, {}
+    for line in r.stderr.splitlines():
+        m = re.match(r"==(\d+)== Command: (\S+)", line)
+        if m:
+            command[m.group(1)] = os.path.basename(m.group(2))
+        m = re.match(r"==(\d+)==   total heap usage: ([\d,]+) allocs, ([\d,]+) frees, "
+                     r"([\d,]+) bytes", line)
+        if m:
+            out[command.get(m.group(1))] = tuple(int(x.replace(",", "")) for x in m.groups()[1:])
+    return out
+
+
+def memtrack_per_process(args, name):
+    """memtrack run --follow-forks: {program name: totals} from summary."""
+    import json
+    log = os.path.join(TMP, "vgp-%s.log" % name)
+    run([MEMTRACK, "run", "--follow-forks", "-o", log, "--", *args],
+        env=memtrack_env(os.getcwd()))
+    s = json.loads(run([MEMTRACK, "summary", log, "--json"]).stdout)
+    return {os.path.basename(p["command"].split()[0]): (p["allocs"], p["frees"],
+                                                        p["bytes_allocated"])
+            for p in s["processes"]}
