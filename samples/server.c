@@ -6,7 +6,11 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS]]       default 30 seconds, 2 threads
+ *   server [SECONDS [THREADS [spawn]]]   default 30 seconds, 2 threads
+ *
+ * With "spawn" the main thread, instead of sleeping, starts a short-lived
+ * thread that allocates every few milliseconds: threads are being created
+ * and ending while a tracer attaches and detaches.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -22,6 +26,14 @@
 
 static volatile sig_atomic_t done;
 static long made[64];
+
+static void *brief(void *arg)
+{
+	void *volatile p = malloc(64);
+
+	free(p);
+	return arg;
+}
 
 static void on_term(int sig)
 {
@@ -66,6 +78,7 @@ int main(int argc, char **argv)
 {
 	int seconds = argc > 1 ? atoi(argv[1]) : 30;
 	int n = argc > 2 ? atoi(argv[2]) : 2;
+	int spawn = argc > 3 && !strcmp(argv[3], "spawn");
 	pthread_t t[64];
 	long total = 0;
 
@@ -77,9 +90,19 @@ int main(int argc, char **argv)
 			return 1;
 	say("ready %d\n", (int)getpid());
 	for (int s = 0; s < seconds * 10 && !done; s++) {
-		struct timespec tick = {0, 100000000};
+		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
-		nanosleep(&tick, NULL);
+		if (!spawn) {
+			nanosleep(&tick, NULL);
+			continue;
+		}
+		for (int k = 0; k < 30 && !done; k++) {
+			pthread_t b;
+
+			if (pthread_create(&b, NULL, brief, NULL) != 0 || pthread_join(b, NULL) != 0)
+				abort();
+			nanosleep(&brief_tick, NULL);
+		}
 	}
 	done = 1;
 	for (int i = 0; i < n; i++) {

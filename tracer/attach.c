@@ -19,6 +19,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,10 +44,68 @@ static int wait_tid(pid_t tid, int *status)
 	return 0;
 }
 
-/* Waits until t sits in a ptrace-stop; 0, or -ESRCH when it is gone. */
-static int wait_stopped(struct tracer *tr, struct tthread *t)
+static int await_stop(struct tracer *tr, struct tthread *t, int detaching);
+
+/*
+ * A task born while memtrack attaches or detaches (the event stop of its
+ * parent t reports it).  A thread joins the table: it is held, restored
+ * and let go with the others.  A process holds nothing of ours when we
+ * attach; when we detach, a fork's copy of our code is cleaned first; a
+ * child sharing our memory is clean once we are, so it is held like a
+ * thread.  It is let go at its first stop.
+ */
+static void adopt(struct tracer *tr, struct tthread *t, int event)
 {
+	struct tproc *p = t->proc;
+	uint64_t flags = proc_clone_flags(t->tid, event);
+	unsigned long msg = 0;
+	struct tthread *nt;
+	int status;
+
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return;
+	nt = thread_new(tr, p, (pid_t)msg, TS_RUNNING);
+	if (!nt)
+		return;
+	/* its first stop may have come before this event, and been put aside
+	 * by the main loop: it is stopped already */
+	if (proc_take_early_stop(tr, nt->tid))
+		nt->held = 1;
+	if (flags & (CLONE_THREAD | CLONE_VM))
+		return;	/* held with the others */
+	if (nt->held || (wait_tid(nt->tid, &status) == 0 && WIFSTOPPED(status))) {
+		int memfd = tmem_open(nt->tid);
+
+		for (size_t i = 0; memfd >= 0 && i < p->bps.cap; i++) {
+			const struct bp *bp = &p->bps.slots[i];
+
+			if (bp->addr && bp->kind != BP_TRAMPOLINE)
+				bp_remove(bp, memfd);
+		}
+		if (memfd >= 0) {
+			heap_give_back(nt->tid, memfd, t->shadow, t->nshadow, p->trampoline);
+			close(memfd);
+		}
+		ptrace(PTRACE_DETACH, nt->tid, 0, 0);
+	}
+	thread_free(tr, nt);
+}
+
+/*
+ * Waits until t sits in a stop we can hold it in: the interrupt (or its
+ * first stop, or a group-stop), or a signal on its way in (delivered when
+ * it goes on).  Detaching, a breakpoint hit is settled first: a returning
+ * call of ours is recorded and sent back to its caller; a call just
+ * starting is rewound to run its original instruction after we are gone.
+ * 0, or -ESRCH when the thread is gone.
+ */
+static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
+{
+	struct tproc *p = t->proc;
+
 	for (;;) {
+		struct user_regs_struct regs;
+		const struct bp *bp;
 		int status, event, sig;
 
 		if (wait_tid(t->tid, &status) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
@@ -54,18 +113,83 @@ static int wait_stopped(struct tracer *tr, struct tthread *t)
 		event = (unsigned)status >> 16;
 		sig = WSTOPSIG(status);
 		if (event == PTRACE_EVENT_STOP)
-			return 0;
-		if (event == 0 && sig != SIGTRAP) {
-			/* a signal was on its way in: it is delivered when the
-			 * thread goes on */
-			t->pending_signal = sig;
-			return 0;
+			break;
+		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
+		    event == PTRACE_EVENT_VFORK) {
+			adopt(tr, t, event);
+		} else if (event == PTRACE_EVENT_EXEC) {
+			/* a new image: nothing of ours is left in it */
+			proc_reset_image(p);
+			t->nshadow = 0;
+			break;
+		} else if (!event && sig == SIGTRAP && detaching &&
+			   ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0 &&
+			   (bp = bpt_find(&p->bps, regs.rip - 1))) {
+			if (bp->kind == BP_TRAMPOLINE) {
+				if (heap_return(tr, t, &regs) < 0)
+					return -EPROTO;
+			} else {
+				regs.rip = bp->addr;
+			}
+			if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0)
+				return -ESRCH;
+			break;
+		} else if (!event) {
+			t->pending_signal = sig;	/* the program's own, SIGTRAP too */
+			break;
 		}
-		/* anything else (a clone under way, an int3 of a previous
-		 * tracer): let it go on to the interrupt */
+		/* the interrupt is still pending: go on to it */
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -ESRCH;
 	}
+	t->held = 1;
+	return 0;
+}
+
+/* Holds every thread of the table; tasks born meanwhile join it. */
+static void hold_all(struct tracer *tr, int detaching)
+{
+	int again;
+
+	do {
+		again = 0;
+		for (size_t i = 0; i < THREAD_BUCKETS; i++)
+			for (struct tthread *t = tr->threads[i], *next; t; t = next) {
+				next = t->next;
+				if (t->held)
+					continue;
+				again = 1;
+				if (await_stop(tr, t, detaching) < 0) {
+					thread_free(tr, t);
+					if (!tr->procs)
+						return;
+				}
+			}
+	} while (again);
+}
+
+/* Why PTRACE_SEIZE refused tid: 1 the kernel attached it to us already
+ * (the child of a thread we had seized), 2 it is exiting (a thread that
+ * ended is listed until it is reaped), 0 someone else traces it. */
+static int seize_refused(pid_t tid)
+{
+	char path[64], line[128];
+	FILE *f;
+	int tracer = -1;
+	char state = 'X';
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)tid);
+	f = fopen(path, "re");
+	if (!f)
+		return 2;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "State: %c", &state);
+		sscanf(line, "TracerPid: %d", &tracer);
+	}
+	fclose(f);
+	if (state == 'Z' || state == 'X')
+		return 2;
+	return tracer == getpid() ? 1 : 0;
 }
 
 static int seize_all(struct tracer *tr, struct tproc *p, struct tracer_result *res)
@@ -86,35 +210,37 @@ static int seize_all(struct tracer *tr, struct tproc *p, struct tracer_result *r
 		added = 0;
 		while ((de = readdir(d))) {
 			pid_t tid = (pid_t)atoi(de->d_name);
-			struct tthread *t;
 
 			if (tid <= 0 || thread_find(tr, tid))
 				continue;
 			if (ptrace(PTRACE_SEIZE, tid, 0, ATTACH_OPTIONS) < 0) {
 				int err = errno;
 
-				if (err == ESRCH)
+				int why = err == EPERM ? seize_refused(tid) : 0;
+
+				if (err == ESRCH || why == 2)
 					continue;	/* it ended meanwhile */
-				closedir(d);
-				snprintf(res->error, sizeof(res->error),
-					 "cannot trace process %d: %s", (int)p->pid,
-					 err == EPERM ? "permission denied (another tracer, "
-							"or not yours?)"
-						      : strerror(err));
-				return -err;
+				if (!why) {
+					closedir(d);
+					snprintf(res->error, sizeof(res->error),
+						 "cannot trace process %d: %s", (int)p->pid,
+						 err == EPERM ? "permission denied (another tracer, "
+								"or not yours?)"
+							      : strerror(err));
+					return -err;
+				}
+			} else {
+				ptrace(PTRACE_INTERRUPT, tid, 0, 0);
 			}
-			t = thread_new(tr, p, tid, TS_RUNNING);
-			if (!t) {
+			if (!thread_new(tr, p, tid, TS_RUNNING)) {
 				closedir(d);
 				return -ENOMEM;
 			}
-			ptrace(PTRACE_INTERRUPT, tid, 0, 0);
-			if (wait_stopped(tr, t) < 0)
-				thread_free(tr, t);
 			added++;
 		}
 		closedir(d);
-	} while (added);
+		hold_all(tr, 0);
+	} while (added && tr->procs);
 	return 0;
 }
 
@@ -156,6 +282,8 @@ int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct trace
 				 (int)o->pid);
 			err = -ESRCH;
 		}
+		/* let go of what was seized: each thread must be in a stop first */
+		hold_all(tr, 0);
 		for (size_t i = 0; i < THREAD_BUCKETS; i++)
 			for (struct tthread *t = tr->threads[i]; t; t = t->next)
 				ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
@@ -203,53 +331,10 @@ int attach_arm(struct tracer *tr)
 			int sig = u->pending_signal;
 
 			u->pending_signal = 0;
+			u->held = 0;
 			ptrace(PTRACE_CONT, u->tid, 0, sig);
 		}
 	return err;
-}
-
-/* Parks t for detaching: in a ptrace-stop, with no call of ours under way
- * at its instruction pointer. */
-static int park(struct tracer *tr, struct tthread *t)
-{
-	struct tproc *p = t->proc;
-
-	for (;;) {
-		struct user_regs_struct regs;
-		const struct bp *bp;
-		int status, event, sig;
-
-		if (wait_tid(t->tid, &status) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
-			return -ESRCH;
-		event = (unsigned)status >> 16;
-		sig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_STOP)
-			return 0;
-		if (event || sig != SIGTRAP) {
-			if (!event)
-				t->pending_signal = sig;
-			return 0;
-		}
-		if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
-			return -ESRCH;
-		bp = bpt_find(&p->bps, regs.rip - 1);
-		if (!bp) {
-			t->pending_signal = SIGTRAP;	/* the program's own */
-			return 0;
-		}
-		if (bp->kind == BP_TRAMPOLINE) {
-			/* a call of ours came back: record it, as always */
-			if (heap_return(tr, t, &regs) < 0)
-				return -EPROTO;
-		} else {
-			/* the call starts after we are gone: unrecorded, and it
-			 * runs the original instruction once its byte is back */
-			regs.rip = bp->addr;
-		}
-		if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0)
-			return -ESRCH;
-		return 0;
-	}
 }
 
 /* Puts a thread caught inside an out-of-line slot back into the code. */
@@ -284,19 +369,14 @@ int attach_detach(struct tracer *tr)
 	if (!p)
 		return 0;
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
+			t->held = 0;
 			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-	for (size_t i = 0; i < THREAD_BUCKETS; i++) {
-		for (struct tthread *t = tr->threads[i], *next; t; t = next) {
-			next = t->next;
-			if (park(tr, t) < 0) {
-				thread_free(tr, t);
-				if (!tr->procs)
-					return 0;	/* the process ended meanwhile */
-			}
 		}
-	}
+	hold_all(tr, 1);
 	p = tr->procs;
+	if (!p)
+		return 0;	/* the process ended meanwhile */
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
 			heap_give_back(t->tid, p->memfd, t->shadow, t->nshadow, p->trampoline);

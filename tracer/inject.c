@@ -61,8 +61,10 @@ static int run_to_exit(struct tthread *t, int64_t *ret)
 			t->state = TS_GONE;
 			return -ESRCH;
 		}
-		/* A signal arrived first: keep it for later, run the syscall. */
-		if (!event && sig != SIGTRAP)
+		/* A signal arrived first: keep it for later, run the syscall.
+		 * (Syscall stops are SIGTRAP|0x80 here, and the thread runs no
+		 * code of ours, so even a plain SIGTRAP is the program's.) */
+		if (!event)
 			t->pending_signal = sig;
 	}
 }

@@ -337,34 +337,12 @@ static void on_exec(struct tracer *tr, struct stop *s)
 		restart(t, PTRACE_CONT, 0);
 }
 
-/* The clone flags of the call that created a task (the parent is stopped
- * in it): CLONE_THREAD says thread, CLONE_VM shared memory.  Read from the
- * call itself: clone(CLONE_VM | SIGCHLD) is reported as a fork. */
-static uint64_t clone_flags(struct stop *s)
-{
-	struct user_regs_struct regs;
-	uint64_t flags = 0;
-
-	if (ptrace(PTRACE_GETREGS, s->tid, 0, &regs) < 0)
-		return s->event == PTRACE_EVENT_VFORK ? CLONE_VM | CLONE_VFORK : 0;
-	switch (regs.orig_rax) {
-	case SYS_clone:
-		return regs.rdi;
-	case SYS_clone3:	/* flags: the first field of struct clone_args */
-		return tmem_read_all(s->tid, regs.rdi, &flags, 8) == 0 ? flags : 0;
-	case SYS_vfork:
-		return CLONE_VM | CLONE_VFORK;
-	default:
-		return 0;	/* fork */
-	}
-}
-
 static void on_new_task(struct tracer *tr, struct stop *s)
 {
 	struct tthread *t = s->t, *nt;
 	struct tproc *p = t->proc;
 	unsigned long msg = 0;
-	uint64_t flags = clone_flags(s);
+	uint64_t flags = proc_clone_flags(s->tid, s->event);
 	pid_t tid;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)

@@ -10,8 +10,11 @@
  * restored through it.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "../formats/log_writer.h"
@@ -223,4 +226,23 @@ int proc_take_early_stop(struct tracer *tr, pid_t tid)
 			return 1;
 		}
 	return 0;
+}
+
+uint64_t proc_clone_flags(pid_t parent, int event)
+{
+	struct user_regs_struct regs;
+	uint64_t flags = 0;
+
+	if (ptrace(PTRACE_GETREGS, parent, 0, &regs) < 0)
+		return event == PTRACE_EVENT_VFORK ? CLONE_VM | CLONE_VFORK : 0;
+	switch (regs.orig_rax) {
+	case SYS_clone:
+		return regs.rdi;
+	case SYS_clone3:	/* flags: the first field of struct clone_args */
+		return tmem_read_all(parent, regs.rdi, &flags, 8) == 0 ? flags : 0;
+	case SYS_vfork:
+		return CLONE_VM | CLONE_VFORK;
+	default:
+		return 0;	/* fork */
+	}
 }

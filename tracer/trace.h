@@ -104,6 +104,7 @@ struct tthread {
 	struct tproc *proc;
 	int state;
 	int at_syscall_exit;	/* stopped at a syscall-exit-stop (injection uses it) */
+	int held;		/* attach, detach: sits in a stop we hold it in */
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	struct shadow *shadow;
 	size_t nshadow, capshadow;
@@ -177,6 +178,10 @@ void proc_reset_image(struct tproc *p);
 void proc_free(struct tracer *tr, struct tproc *p);
 int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker,
 		 struct tproc *child, struct tthread *ct, int shares_vm);
+/* The clone flags of the call that created a task, read from the parent
+ * stopped at its clone/fork/vfork event: CLONE_THREAD says thread, CLONE_VM
+ * shared memory (clone(CLONE_VM | SIGCHLD) is reported as a fork). */
+uint64_t proc_clone_flags(pid_t parent, int event);
 void proc_add_early_stop(struct tracer *tr, pid_t tid);
 int proc_take_early_stop(struct tracer *tr, pid_t tid);
 
