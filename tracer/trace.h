@@ -189,8 +189,6 @@ int proc_take_early_stop(struct tracer *tr, pid_t tid);
 /* Records modules newly mapped; arms them now if t can run an injected
  * syscall, else leaves p->arm_pending for modules_arm(). */
 int modules_scan(struct tracer *tr, struct tproc *p, struct tthread *t);
-/* Arms every module not armed yet (allocators, marks), through t. */
-int modules_arm(struct tracer *tr, struct tproc *p, struct tthread *t);
 int modules_copy(struct tracer *tr, struct tproc *from, struct tproc *to);
 void modules_unmapped(struct tracer *tr, struct tproc *p, uint64_t addr, uint64_t len);
 void modules_free(struct tproc *p);
@@ -214,6 +212,11 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		   int64_t *ret);
 int scratch_alloc(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t near,
 		  size_t len, uint64_t *out);
+
+/* arm.c */
+/* Arms every module of p not armed yet (allocators, marks; attach: syscall
+ * wrappers), through t, which must be able to run an injected syscall. */
+int modules_arm(struct tracer *tr, struct tproc *p, struct tthread *t);
 
 /* attach.c */
 int attach_arm(struct tracer *tr);

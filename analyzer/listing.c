@@ -1,5 +1,5 @@
 /*
- * events.c - `memtrack replay`: a header line describing the log, then
+ * listing.c - `memtrack replay`: a header line describing the log, then
  * every event one a line, symbolized, strace-like:
  *   #12 +0.001234 4242/4242 malloc(24) = 0x55d0c2a2a2a0  samples/arrays.c:21 main
  * then END.  The symbol table sits at the end of a log, so the log is read
