@@ -119,6 +119,8 @@ static int arm_marks(struct tracer *tr, struct tproc *p, struct tthread *t,
 			if ((err = place(tr, p, t, &nb, tr->opts.marks[i], m)) < 0)
 				return err;
 			p->nmarks++;
+			if (tr->mark_found)
+				tr->mark_found[i] = 1;
 		}
 	}
 	return 0;

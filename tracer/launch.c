@@ -260,6 +260,7 @@ void tracer_close(struct tracer *tr)
 		;
 	if (tr->errpipe >= 0)
 		close(tr->errpipe);
+	free(tr->mark_found);
 	free(tr->patches);
 	unpin(tr);
 	free(tr);

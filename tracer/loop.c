@@ -738,6 +738,8 @@ int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *
 
 	tr->w = w;
 	tr->page_size = sysconf(_SC_PAGESIZE);
+	if (tr->opts.nmarks)
+		tr->mark_found = calloc(tr->opts.nmarks, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	tr->t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
@@ -827,5 +829,10 @@ int tracer_trace(struct tracer *tr, struct log_writer *w, struct tracer_result *
 
 	res->exit_status = tr->root_status;
 	unwind_check_report(tr);
+	for (size_t i = 0; tr->mark_found && i < tr->opts.nmarks; i++)
+		if (!tr->mark_found[i])
+			trace_warn(tr, "--mark %s: no function or line of that name in the traced "
+				       "code (a typo, or no debug information there?): no mark "
+				       "recorded", tr->opts.marks[i]);
 	return res->error[0] && res->detached ? -EIO : 0;
 }

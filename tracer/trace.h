@@ -143,6 +143,7 @@ struct tracer {
 	cpu_set_t orig_affinity;
 	char error[256];
 	int attached;		/* attach mode: seized, never launched */
+	unsigned char *mark_found;	/* per --mark: placed in some module */
 	int traced;		/* tracer_trace ran */
 	uint64_t unwind_mismatches;	/* of processes gone: MEMTRACK_UNWIND_CHECK */
 	char unwind_first_mismatch[256];

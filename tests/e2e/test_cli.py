@@ -64,6 +64,14 @@ s = summary(log)
 ok(s["command"] == "/bin/true \ufffd é", "summary --json: argv bytes that are not UTF-8 become "
    "U+FFFD, the rest is kept", s["command"])
 
+# A --mark that names nothing in the program is said, not silently empty.
+r = trace([sample("arrays")], log, extra=["--mark", "no_such_function", "--mark",
+                                          "random_array"])
+ok(r.returncode == 0 and re.search(r"^memtrack: --mark no_such_function: no function or line of "
+                                   r"that name", r.stderr, re.M)
+   and "random_array:" not in r.stderr, "run --mark: a location found nowhere gets one line",
+   r.stderr)
+
 # Usage errors: 64.
 for args, pattern in [
     (["run"], r"missing CMD"),
