@@ -149,9 +149,9 @@ void report_explain_filtered(const char *log, const char *what, struct resolver 
 	without = resolver_modules_without_lines(res, &total, &example);
 	if (without && example)
 		status_add(st,
-			   "%zu of %zu modules have no line information (e.g. %s): install their "
+			   "%zu of %zu modules %s no line information (e.g. %s): install their "
 			   "-dbgsym packages",
-			   without, total, example);
+			   without, total, without == 1 ? "has" : "have", example);
 }
 
 const char *report_command(const struct log_reader *r, char *buf, size_t len)

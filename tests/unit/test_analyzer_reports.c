@@ -447,7 +447,7 @@ static void test_top_filters(void **state)
 	expect_top(o, 1, "",
 		   DIR_LOG ": no allocation site passes --include/--exclude: 2 live blocks "
 			   "(156 KiB) left out, the report is empty\n"
-			   "1 of 2 modules have no line information (e.g. " LIBC
+			   "1 of 2 modules has no line information (e.g. " LIBC
 			   "): install their -dbgsym packages");
 }
 
