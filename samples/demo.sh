@@ -27,7 +27,7 @@ lengths="1 100001 200001 300001 400001 500001 600001 700001 800001 900001"
 # shellcheck disable=SC2086
 "$bin/write_arrays" "$out" $lengths
 echo "== Reading numpy_array_length_N.txt into memory (load_text) vs mapping it (map_file)"
-printf '%-8s  %-44s  %-14s  %s\n' length "load_text: heap at its own lines" \
+printf '%-8s  %-50s  %-14s  %s\n' length "load_text: heap at its own lines" \
 	"map_file: heap" "map_file: mapping"
 for n in $lengths; do
 	file=$out/numpy_array_length_$n.txt
@@ -38,7 +38,7 @@ for n in $lengths; do
 		sed 's/.*size=//; s/,.*//')
 	mapping=$($mt top "$out/map-$n.log" --kind mmap --include 'samples/*' -n 1 |
 		sed 's/.*size=//; s/,.*//')
-	printf '%-8s  %-44s  %-14s  %s\n' "$n" "$load" "${mapheap:-nothing}" "$mapping"
+	printf '%-8s  %-50s  %-14s  %s\n' "$n" "$load" "${mapheap:-nothing}" "$mapping"
 done
 echo
 echo "== Where the mapped file shows up"
