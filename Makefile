@@ -16,7 +16,7 @@ BUILD	:= build
 PKGS		:= libdw libelf capstone libzstd
 DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev
 # What the tests and benchmarks run beside memtrack.
-DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace \
+DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace librsvg2-bin libc6-dbg \
 		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
 TEST_PKGS	:= cmocka
 
@@ -66,6 +66,8 @@ $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	command -v python3 >/dev/null || missing="$$missing python3"; \
 	command -v ltrace >/dev/null || missing="$$missing ltrace"; \
 	command -v strace >/dev/null || missing="$$missing strace"; \
+	command -v rsvg-convert >/dev/null || missing="$$missing librsvg2-bin"; \
+	dpkg -s libc6-dbg >/dev/null 2>&1 || missing="$$missing libc6-dbg"; \
 	for lib in libjemalloc.so.2:libjemalloc2 libtcmalloc_minimal.so.4:libtcmalloc-minimal4 \
 		   libmimalloc.so.2:libmimalloc2.0; do \
 		[ -e /usr/lib/x86_64-linux-gnu/$${lib%%:*} ] || missing="$$missing $${lib#*:}"; \
