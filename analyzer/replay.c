@@ -60,8 +60,9 @@ uint64_t replay_page_up(uint64_t len)
 
 uint64_t replay_live(const struct replay *rp, unsigned kind)
 {
-	return (kind & AN_KIND_HEAP ? rp->c.heap_live : 0) +
-	       (kind & AN_KIND_MMAP ? rp->mapped.anon + rp->mapped.file : 0);
+	struct replay_memory m = replay_in_use(rp);
+
+	return (kind & AN_KIND_HEAP ? m.heap : 0) + (kind & AN_KIND_MMAP ? m.anon + m.file : 0);
 }
 
 struct replay_memory replay_in_use(const struct replay *rp)
@@ -77,6 +78,13 @@ int replay_space_selected(const struct replay *rp, uint32_t space)
 	const struct space_state *ss = table_get(&rp->spaces, space, 0);
 
 	return ss ? ss->selected : !rp->pid;
+}
+
+int replay_space_exited(const struct replay *rp, uint32_t space)
+{
+	const struct space_state *ss = table_get(&rp->spaces, space, 0);
+
+	return ss && ss->gone;
 }
 
 static int chosen(const struct replay *rp, uint32_t pid)
@@ -575,6 +583,7 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	int sel = chosen(rp, ev->pid);
 	struct space_state *ss;
 	uint32_t space;
+	struct replay_memory use;
 	uint64_t live;
 	int ret = 0;
 
@@ -612,10 +621,13 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	}
 	rp->last_selected = sel;
 	rp->c.events += sel;
-	if (rp->c.heap_live > rp->c.heap_peak)
-		rp->c.heap_peak = rp->c.heap_live;
-	if (rp->mapped.anon + rp->mapped.file > rp->c.mmap_peak)
-		rp->c.mmap_peak = rp->mapped.anon + rp->mapped.file;
+	/* peaks are of the memory in use at once: an exited child's leaks
+	 * no longer add to what the running processes hold */
+	use = replay_in_use(rp);
+	if (use.heap > rp->c.heap_peak)
+		rp->c.heap_peak = use.heap;
+	if (use.anon + use.file > rp->c.mmap_peak)
+		rp->c.mmap_peak = use.anon + use.file;
 	live = replay_live(rp, rp->kind);
 	if (live > rp->peak) {
 		rp->peak = live;

@@ -128,15 +128,19 @@ void replay_free(struct replay *rp);
 /* Applies event number `index`.  Returns 0 or -ENOMEM. */
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index);
 
-/* Live bytes of `kind` now, of the chosen processes. */
-uint64_t replay_live(const struct replay *rp, unsigned kind);
-
-/* The same, without what processes other than the first left behind when
- * they exited: the memory in use now (the timeline's view). */
+/* The memory in use now by the chosen processes (the timeline's view): what
+ * is live, without what processes other than the first left behind when they
+ * exited. */
 struct replay_memory replay_in_use(const struct replay *rp);
+
+/* Its bytes of `kind` (AN_KIND_*): what the peaks follow. */
+uint64_t replay_live(const struct replay *rp, unsigned kind);
 
 /* Is the block of this space counted (the chosen processes' memory)? */
 int replay_space_selected(const struct replay *rp, uint32_t space);
+
+/* Has the last process running in this space exited (or exec'd)? */
+int replay_space_exited(const struct replay *rp, uint32_t space);
 
 /* The mapping length the kernel works with: whole pages. */
 uint64_t replay_page_up(uint64_t len);

@@ -326,7 +326,7 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	memset(&snap, 0, sizeof(snap));
 	table_init(&snap.stacks, sizeof(struct snapshot_entry));
 	table_init(&snap.sites, sizeof(struct site_totals));
-	ret = snapshot_collect(&snap, rp, &so);
+	ret = snapshot_collect(&snap, rp, &so, 0);
 	if (ret == 0)
 		ret = emit(fd, &rec);
 	while (ret == 0 && table_next(&snap.stacks, &i, &stack, NULL, &v)) {

@@ -88,6 +88,7 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 	struct an_when target = *at;
 	struct mt_event ev;
 	int ret, stopped = 0, empty_start = 0, pid_seen = 0;
+	uint64_t last = 0;
 
 	memset(pt, 0, sizeof(*pt));
 	setup(rp, r, o);
@@ -110,6 +111,7 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 
 		pt->events++;
 		pt->end_ns = ev.time_ns;
+		last = index;
 		pid_seen |= ev.pid == o->pid;
 		if (stopped)
 			continue;
@@ -129,6 +131,7 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 	}
 	if (ret < 0)
 		return ret;
+	pt->at_end = pt->applied && pt->event == last;
 	if ((target.kind == AN_WHEN_EVENT || target.kind == AN_WHEN_MARK) && stopped != 2 &&
 	    !empty_start) {
 		no_such(&target, path, rp, pt, st);
@@ -154,7 +157,14 @@ static int add(struct snapshot *snap, uint64_t stack, uint64_t size)
 	return 0;
 }
 
-int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struct snapshot_opts *o)
+/* Are the blocks of this space in the snapshot? */
+static int counted(const struct replay *rp, uint32_t space, int exited_too)
+{
+	return replay_space_selected(rp, space) && (exited_too || !replay_space_exited(rp, space));
+}
+
+int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struct snapshot_opts *o,
+		     int exited_too)
 {
 	uint64_t space;
 	size_t i = 0;
@@ -165,7 +175,7 @@ int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struc
 			const struct heap_block *b = v;
 
 			if ((o->born_limit && b->event > o->born_by) ||
-			    !replay_space_selected(rp, (uint32_t)space))
+			    !counted(rp, (uint32_t)space, exited_too))
 				continue;
 			if (add(snap, b->stack, b->size) < 0)
 				return -ENOMEM;
@@ -175,7 +185,7 @@ int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struc
 		while (table_next(&rp->maps.blocks, &i, NULL, NULL, &v)) {
 			const struct region_block *b = v;
 
-			if (!replay_space_selected(rp, b->space))
+			if (!counted(rp, b->space, exited_too))
 				continue;
 			if (add(snap, b->stack, b->live) < 0)
 				return -ENOMEM;
@@ -195,7 +205,7 @@ int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
 	ret = snapshot_replay(&rp, r, path, at, o, &snap->at, st);
 	if (ret == 0) {
 		snap->c = rp.c;
-		ret = snapshot_collect(snap, &rp, o) < 0 ? nomem(st) : 0;
+		ret = snapshot_collect(snap, &rp, o, snap->at.at_end) < 0 ? nomem(st) : 0;
 		/* the per-stack totals change hands */
 		table_free(&snap->sites);
 		snap->sites = rp.sites;

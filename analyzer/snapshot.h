@@ -34,6 +34,7 @@ struct snapshot_point {
 	uint64_t time_ns;	/* its time */
 	uint64_t events;	/* events in the whole log */
 	uint64_t end_ns;	/* time of the log's last event */
+	int at_end;		/* it applied the log's last event */
 };
 
 /*
@@ -72,8 +73,11 @@ int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
 void snapshot_free(struct snapshot *snap);
 
 /* Adds what is live in rp now (the chosen processes', of o->kind, born by
- * o->born_by) to snap's stacks, blocks and bytes.  0 or -ENOMEM. */
+ * o->born_by) to snap's stacks, blocks and bytes.  What a process other than
+ * the first left when it exited is in only with exited_too: it is no longer
+ * in use, and counts as that process's leaks at the end of the log.
+ * 0 or -ENOMEM. */
 int snapshot_collect(struct snapshot *snap, const struct replay *rp,
-		     const struct snapshot_opts *o);
+		     const struct snapshot_opts *o, int exited_too);
 
 #endif

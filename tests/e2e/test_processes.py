@@ -96,4 +96,21 @@ for opt in OPTS:
         v[1] += count
     same(r.stdout, statistic_lines([("heap", k, v[0], v[1]) for k, v in merged.items()]),
          label + ": top of all processes")
+    # the peak is of the memory in use at once: the parent's two blocks and
+    # their copies in the first child; that child's leaks are gone when the
+    # exec'd child allocates (7500 bytes would count them)
+    parent = want[root][0][1]
+    other = parent.rsplit(":", 1)[0] + ":%d" % (int(parent.rsplit(":", 1)[1]) + 1)
+    ok(s["peak_bytes"] == 6000, label + ": summary's peak: the most in use at once",
+       s["peak_bytes"])
+    r = memtrack("top", log, "--at", "peak", "--include", "samples/*", "-n", "0")
+    same(r.stdout, statistic_lines([("heap", parent, 2000, 2), ("heap", other, 4000, 2)]),
+         label + ": top --at peak: both processes' blocks, at the fork")
+    # once the first child exited, its blocks are no longer in use: a
+    # snapshot then holds the parent's only (and the end, every leak)
+    gone = re.search(r"^#(\d+) \S+ %d/\d+ proc_exit" % forked[0]["pid"],
+                     memtrack("replay", log).stdout, re.M)
+    r = memtrack("top", log, "--at", "#" + gone.group(1), "--include", "samples/*", "-n", "0")
+    same(r.stdout, statistic_lines([("heap", parent, 1000, 1), ("heap", other, 2000, 1)]),
+         label + ": top after a child exited: its blocks are gone")
 done()
