@@ -46,6 +46,20 @@ static int wait_tid(pid_t tid, int *status)
 
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching);
 
+/* Is a SIGTRAP queued for the thread, not yet taken?  A thread that ran
+ * into an int3 just as the interrupt came reports the interrupt first. */
+static int trap_queued(pid_t tid)
+{
+	struct __ptrace_peeksiginfo_args args = {.off = 0, .flags = 0, .nr = 32};
+	siginfo_t si[32];
+	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, si);
+
+	for (long i = 0; i < n; i++)
+		if (si[i].si_signo == SIGTRAP)
+			return 1;
+	return 0;
+}
+
 /*
  * A task born while memtrack attaches or detaches (the event stop of its
  * parent t reports it).  A thread joins the table: it is held, restored
@@ -63,6 +77,9 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 	int status;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return;
+	/* a thread listed in /proc (seize_all) before its creator's event came */
+	if (thread_find(tr, (pid_t)msg))
 		return;
 	nt = thread_new(tr, p, (pid_t)msg, TS_RUNNING);
 	if (!nt)
@@ -92,11 +109,12 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 }
 
 /*
- * Waits until t sits in a stop we can hold it in: the interrupt (or its
- * first stop, or a group-stop), or a signal on its way in (delivered when
- * it goes on).  Detaching, a breakpoint hit is settled first: a returning
- * call of ours is recorded and sent back to its caller; a call just
- * starting is rewound to run its original instruction after we are gone.
+ * Waits until t sits in a stop we can hold it in, outside any syscall: the
+ * interrupt (or its first stop, or a group-stop), or a signal on its way in
+ * (delivered when it goes on).  Detaching, a breakpoint hit is settled
+ * first: a returning call of ours is recorded and sent back to its caller;
+ * a call just starting is rewound to run its original instruction after we
+ * are gone.
  * 0, or -ESRCH when the thread is gone.
  */
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
@@ -112,8 +130,15 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			return -ESRCH;
 		event = (unsigned)status >> 16;
 		sig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_STOP)
+		if (event == PTRACE_EVENT_STOP && !trap_queued(t->tid))
 			break;
+		if (event == PTRACE_EVENT_STOP) {
+			/* go on to the trap's own stop: settled below, or kept
+			 * for the program if the trap is not ours */
+			if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+				return -ESRCH;
+			continue;
+		}
 		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
 		    event == PTRACE_EVENT_VFORK) {
 			adopt(tr, t, event);
@@ -134,11 +159,16 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0)
 				return -ESRCH;
 			break;
-		} else if (!event) {
+		} else if (!event && sig != (SIGTRAP | 0x80)) {
 			t->pending_signal = sig;	/* the program's own, SIGTRAP too */
 			break;
 		}
-		/* the interrupt is still pending: go on to it */
+		/* A stop we do not hold a thread in: an event stop is inside its
+		 * syscall (a syscall injected there would take the call's
+		 * place), a syscall stop is not ours.  The interrupt, consumed
+		 * by this stop, is sent again: it stops the thread once the
+		 * call returned. */
+		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
 			return -ESRCH;
 	}
@@ -330,11 +360,42 @@ int attach_arm(struct tracer *tr)
 		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
 			int sig = u->pending_signal;
 
-			u->pending_signal = 0;
 			u->held = 0;
-			ptrace(PTRACE_CONT, u->tid, 0, sig);
+			if (u->reraise) {
+				/* its siginfo is given back at the new delivery stop */
+				ptrace(PTRACE_CONT, u->tid, 0, 0);
+				syscall(SYS_tgkill, p->pid, u->tid, sig);
+			} else {
+				ptrace(PTRACE_CONT, u->tid, 0, sig);
+			}
+			u->pending_signal = u->reraise = 0;
 		}
 	return err;
+}
+
+/*
+ * Lets go of a held thread with the signal it had on its way in.  A
+ * signal goes in from its own delivery stop only: a thread an injection
+ * ran in sits at a syscall exit, so its signal is raised again and let in,
+ * with its siginfo, from the stop that brings.
+ */
+static void let_go_of(struct tthread *t)
+{
+	int sig = t->pending_signal, status;
+
+	if (t->reraise && syscall(SYS_tgkill, t->proc->pid, t->tid, sig) == 0 &&
+	    ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 && wait_tid(t->tid, &status) == 0) {
+		if (!WIFSTOPPED(status))
+			return;
+		/* another stop first: sig stays queued, delivered after */
+		if (status >> 16)
+			sig = 0;
+		else if (WSTOPSIG(status) != sig)
+			sig = WSTOPSIG(status);	/* another signal: it goes in */
+		else if (t->info_saved)
+			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
+	}
+	ptrace(PTRACE_DETACH, t->tid, 0, sig);
 }
 
 /* Puts a thread caught inside an out-of-line slot back into the code. */
@@ -401,6 +462,6 @@ int attach_detach(struct tracer *tr)
 	}
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *t = tr->threads[i]; t; t = t->next)
-			ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
+			let_go_of(t);
 	return err;
 }

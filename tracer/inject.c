@@ -61,11 +61,14 @@ static int run_to_exit(struct tthread *t, int64_t *ret)
 			t->state = TS_GONE;
 			return -ESRCH;
 		}
-		/* A signal arrived first: keep it for later, run the syscall.
-		 * (Syscall stops are SIGTRAP|0x80 here, and the thread runs no
-		 * code of ours, so even a plain SIGTRAP is the program's.) */
-		if (!event)
+		/* A signal arrived first: keep it and its siginfo for later,
+		 * run the syscall.  (Syscall stops are SIGTRAP|0x80 here, and
+		 * the thread runs no code of ours, so even a plain SIGTRAP is
+		 * the program's.) */
+		if (!event) {
 			t->pending_signal = sig;
+			t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+		}
 	}
 }
 
@@ -87,6 +90,17 @@ static void restarted(struct user_regs_struct *r)
 	r->rip -= 2;
 }
 
+/* Is the thread at a syscall-exit-stop?  The kernel says: a flag of ours
+ * would go stale whenever some path resumed the thread without clearing it,
+ * and a stale one hides a syscall waiting to be restarted. */
+static int at_syscall_exit(pid_t tid)
+{
+	struct __ptrace_syscall_info info = {0};
+	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info);
+
+	return n > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT;
+}
+
 int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
 		   int64_t *ret)
 {
@@ -94,11 +108,15 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 	struct user_regs_struct saved, regs;
 	uint8_t orig[2];
 	uint64_t insn;
-	int patched = 0, err;
+	int patched = 0, err, exit_stop = at_syscall_exit(t->tid);
 
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
 		return -errno;
-	if (t->at_syscall_exit && tmem_read_all(t->tid, saved.rip - 2, orig, 2) == 0 &&
+	/* held at a signal's delivery stop (attach): the injection leaves
+	 * that stop, so the signal must be raised again, as it came */
+	if (t->pending_signal && !t->reraise)
+		t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+	if (exit_stop && tmem_read_all(t->tid, saved.rip - 2, orig, 2) == 0 &&
 	    !memcmp(orig, syscall_bytes, 2)) {
 		insn = saved.rip - 2;
 	} else if (p->syscall_insn) {
@@ -125,12 +143,13 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		goto out;
 	}
 	err = run_to_exit(t, ret);
-	if (!t->at_syscall_exit)
+	if (!exit_stop)
 		restarted(&saved);
+	/* the thread now sits at a syscall-exit-stop: going on from there is
+	 * going on from the saved registers */
 	if (err == 0 && ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
 		err = -errno;
-	/* the thread now sits at a syscall-exit-stop again */
-	t->at_syscall_exit = 1;
+	t->reraise = !!t->pending_signal;
 out:
 	if (patched && t->state != TS_GONE)
 		tmem_write(p->memfd, insn, orig, 2);

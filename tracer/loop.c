@@ -92,12 +92,12 @@ void trace_event(struct tracer *tr, struct mt_event *ev)
 
 static void restart(struct tthread *t, int how, int sig)
 {
-	t->at_syscall_exit = 0;
 	if (ptrace(how, t->tid, 0, sig) < 0)
 		return;	/* it died under us; its exit is on the way */
 	if (t->pending_signal) {
 		syscall(SYS_tgkill, t->proc->pid, t->tid, t->pending_signal);
 		t->pending_signal = 0;
+		t->reraise = 0;
 	}
 }
 
@@ -370,6 +370,8 @@ static void on_new_task(struct tracer *tr, struct stop *s)
 		if (nt)
 			trace_report_error(tr, proc_inherit(tr, p, t, np, nt, !!(flags & CLONE_VM)));
 	}
+	if (nt)
+		nt->own_affinity = t->own_affinity;	/* a new task has its creator's mask */
 	if (nt && proc_take_early_stop(tr, tid)) {
 		nt->state = TS_RUNNING;
 		if (!let_go(tr, nt))
@@ -406,8 +408,8 @@ static void on_seccomp(struct tracer *tr, struct stop *s)
 		restart(t, PTRACE_CONT, 0);
 		return;
 	}
-	if (regs.orig_rax == SYS_sched_getaffinity) {
-		t->fix_affinity = 1;
+	if (regs.orig_rax == SYS_sched_getaffinity || regs.orig_rax == SYS_sched_setaffinity) {
+		t->affinity_call = (long)regs.orig_rax;
 		restart(t, PTRACE_SYSCALL, 0);
 		return;
 	}
@@ -487,18 +489,28 @@ void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_de
 /*
  * The program asked which CPUs it may run on: the kernel answered with the
  * one CPU memtrack keeps it on; show it the mask it had (programs size
- * thread pools and buffers by it: sort, make -j, OpenMP).
+ * thread pools and buffers by it: sort, make -j, OpenMP).  A task that set
+ * its own mask is no longer pinned: the kernel's answer is the truth.
  */
 static void fix_affinity(struct tracer *tr, struct tthread *t)
 {
 	struct user_regs_struct regs;
+	struct tthread *about;
+	long call = t->affinity_call;
 	size_t n;
 
-	t->fix_affinity = 0;
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 || (int64_t)regs.rax <= 0)
+	t->affinity_call = 0;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 || (int64_t)regs.rax < 0)
 		return;
 	/* about itself (0) or another traced task: those are the pinned ones */
-	if (regs.rdi && !thread_find(tr, (pid_t)regs.rdi))
+	about = regs.rdi ? thread_find(tr, (pid_t)regs.rdi) : t;
+	if (!about)
+		return;
+	if (call == SYS_sched_setaffinity) {
+		about->own_affinity = 1;
+		return;
+	}
+	if (about->own_affinity || !regs.rax)
 		return;
 	n = (size_t)regs.rax < sizeof(tr->orig_affinity) ? (size_t)regs.rax
 							 : sizeof(tr->orig_affinity);
@@ -512,7 +524,7 @@ static void on_syscall_exit(struct tracer *tr, struct stop *s)
 	struct user_regs_struct regs;
 	const struct sc_desc *sc = t->sc;
 
-	if (t->fix_affinity) {
+	if (t->affinity_call) {
 		fix_affinity(tr, t);
 		restart(t, PTRACE_CONT, 0);
 		return;
@@ -522,7 +534,6 @@ static void on_syscall_exit(struct tracer *tr, struct stop *s)
 		restart(t, PTRACE_CONT, 0);
 		return;
 	}
-	t->at_syscall_exit = 1;
 	if (p->arm_pending)
 		trace_report_error(tr, modules_arm(tr, p, t));
 	trace_syscall_done(tr, t, sc, t->sc_args, (int64_t)regs.rax, t->sc_flags, t->sc_stack);
@@ -681,6 +692,10 @@ static void dispatch(struct tracer *tr, struct stop *s)
 		break;
 	case STOP_SIGTRAP:
 	case STOP_SIGNAL:
+		/* a signal an injection held back, raised again: as it came */
+		if (t->info_saved && t->pending_info.si_signo == s->sig)
+			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
+		t->info_saved = 0;
 		restart(t, PTRACE_CONT, s->sig);
 		break;
 	case STOP_SECCOMP:

@@ -87,7 +87,7 @@ const struct sc_desc *sc_find(long nr)
 
 int sc_install_filter(int pinned)
 {
-	struct sock_filter f[4 + 2 * (NSC + 1) + 1];
+	struct sock_filter f[4 + 2 * (NSC + 2) + 1];	/* + sched_get/setaffinity */
 	struct sock_fprog prog = {.filter = f};
 	size_t n = 0;
 
@@ -103,11 +103,11 @@ int sc_install_filter(int pinned)
 		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
 						      SECCOMP_RET_TRACE | (uint32_t)sc_table[i].nr);
 	}
-	if (pinned) {
-		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K,
-						      SYS_sched_getaffinity, 0, 1);
-		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K,
-						      SECCOMP_RET_TRACE | SYS_sched_getaffinity);
+	for (int i = 0; pinned && i < 2; i++) {
+		uint32_t nr = i ? SYS_sched_setaffinity : SYS_sched_getaffinity;
+
+		f[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, nr, 0, 1);
+		f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | nr);
 	}
 	f[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
 	prog.len = (unsigned short)n;

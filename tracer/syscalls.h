@@ -26,8 +26,9 @@ const struct sc_desc *sc_find(long nr);
 
 /* Installs the filter in the calling process (the child, between fork and
  * exec): the recorded syscalls return SECCOMP_RET_TRACE, and so does
- * sched_getaffinity when `pinned` (the tracer shows the program the mask
- * it had, not the one CPU it is kept on); all others run untouched.
+ * sched_getaffinity and sched_setaffinity when `pinned` (the tracer shows
+ * the program the mask it had, not the one CPU it is kept on, until it sets
+ * one itself); all others run untouched.
  * 0 or a negative errno. */
 int sc_install_filter(int pinned);
 

@@ -103,12 +103,15 @@ struct tthread {
 	pid_t tid;
 	struct tproc *proc;
 	int state;
-	int at_syscall_exit;	/* stopped at a syscall-exit-stop (injection uses it) */
 	int held;		/* attach, detach: sits in a stop we hold it in */
 	int pending_signal;	/* swallowed during an injection; re-raised after */
+	int reraise;		/* an injection took it off its delivery stop */
+	int info_saved;		/* pending_info is that signal's: given back on delivery */
+	siginfo_t pending_info;
 	struct shadow *shadow;
 	size_t nshadow, capshadow;
-	int fix_affinity;	/* in sched_getaffinity: show the original mask */
+	long affinity_call;	/* in sched_get/setaffinity: its number, else 0 */
+	int own_affinity;	/* it set its CPU mask: the kernel's is the truth */
 	/* a recorded syscall between its seccomp stop and its exit */
 	const struct sc_desc *sc;
 	uint64_t sc_args[6];

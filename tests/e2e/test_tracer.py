@@ -116,6 +116,17 @@ for lib, exact in [("libjemalloc.so.2", False), ("libtcmalloc_minimal.so.4", Fal
         ok(mine == theirs, "threads under %s: totals as valgrind counts them" % lib,
            "memtrack %s, valgrind %s" % (mine, theirs))
 
+# memtrack keeps the program on its own CPU but shows it the mask it had;
+# a program that sets a mask of its own is shown that one (taskset sets it,
+# then execs nproc; the shell's second child inherits the shell's).
+ncpu = len(os.sched_getaffinity(0))
+if ncpu < 2:
+    ok(True, "CPU masks # SKIP one CPU only")
+else:
+    t = trace(["sh", "-c", "taskset -c 0 nproc; nproc"], log_path("affinity"))
+    same(t.stdout.split(), ["1", str(ncpu)],
+         "nproc under memtrack: the program's own mask, else the one it had")
+
 # Totals equal valgrind's where valgrind sees the program.
 for name, args in [("threads", [sample("threads", "O2")]), ("cxx-O0", [sample("cxx", "O0")]),
                    ("cxx-O2", [sample("cxx", "O2")]), ("signals", [sample("signals", "O2")])]:
