@@ -6,11 +6,13 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS [spawn]]]   default 30 seconds, 2 threads
+ *   server [SECONDS [THREADS [spawn|storm]]]   default 30 seconds, 2 threads
  *
  * With "spawn" the main thread, instead of sleeping, starts a short-lived
  * thread that allocates every few milliseconds: threads are being created
- * and ending while a tracer attaches and detaches.
+ * and ending while a tracer attaches and detaches.  With "storm" it starts
+ * them without pause, four at a time: some thread is always being born,
+ * inside clone, when the tracer stops them all.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -29,10 +31,37 @@ static long made[64];
 
 static void *brief(void *arg)
 {
-	void *volatile p = malloc(64);
+	for (int i = 0; i < (arg ? 10 : 1); i++) {
+		void *volatile p = malloc(64);
 
-	free(p);
-	return arg;
+		free(p);
+	}
+	return NULL;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Threads four at a time, without pause, until SECONDS or SIGTERM. */
+static void storm(int seconds)
+{
+	double end = now() + seconds;
+
+	while (!done && now() < end) {
+		pthread_t b[4];
+
+		for (int k = 0; k < 4; k++)
+			if (pthread_create(&b[k], NULL, brief, (void *)1) != 0)
+				abort();
+		for (int k = 0; k < 4; k++)
+			if (pthread_join(b[k], NULL) != 0)
+				abort();
+	}
 }
 
 static void on_term(int sig)
@@ -79,17 +108,20 @@ int main(int argc, char **argv)
 	int seconds = argc > 1 ? atoi(argv[1]) : 30;
 	int n = argc > 2 ? atoi(argv[2]) : 2;
 	int spawn = argc > 3 && !strcmp(argv[3], "spawn");
+	int storming = argc > 3 && !strcmp(argv[3], "storm");
 	pthread_t t[64];
 	long total = 0;
 
-	if (n < 1 || n > 64)
+	if (n < !storming || n > 64)
 		return 64;
 	signal(SIGTERM, on_term);
 	for (long i = 0; i < n; i++)
 		if (pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) != 0)
 			return 1;
 	say("ready %d\n", (int)getpid());
-	for (int s = 0; s < seconds * 10 && !done; s++) {
+	if (storming)
+		storm(seconds);
+	for (int s = 0; !storming && s < seconds * 10 && !done; s++) {
 		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
 		if (!spawn) {

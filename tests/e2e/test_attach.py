@@ -95,6 +95,30 @@ out, err = srv.communicate(timeout=30)
 ok(srv.returncode == 0 and out.startswith("done") and err == "",
    "the thread-spawning server exits cleanly after five attaches", out + err)
 
+# Threads born without pause, always one inside clone: sixty short
+# attaches, each seizing, arming, detaching while threads come and go (the
+# pause between them lets the storm run untraced a while, which is when
+# the races showed: a hang, SIGTRAP, SIGSEGV within some dozen attaches).
+srv = start_server(120, 0, "storm")
+bad = []
+for i in range(60):
+    time.sleep(0.1)
+    try:
+        r = run([MEMTRACK, "attach", "--duration", "0.05", "-o", log_path("storm"),
+                 str(srv.pid)], timeout=20)
+    except subprocess.TimeoutExpired:
+        bad.append((i + 1, "memtrack attach hung"))
+        break
+    if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
+        bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
+        break
+ok(not bad, "60 attaches to a thread storm: each exits 0, lets go of every thread", bad)
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done") and err == "",
+   "the thread storm goes on unharmed and exits cleanly", "exit %s: %s %s" % (
+       srv.returncode, out, err))
+
 # ^C detaches too, and the process goes on.
 srv = start_server(20, 2)
 p = subprocess.Popen([MEMTRACK, "attach", "-o", log_path("attach-int"), str(srv.pid)],
