@@ -119,12 +119,13 @@ static size_t sorted_marks(const struct observed *ob, uint64_t **keys)
 /* The command a process runs: the log's after its first image, its
  * parent's when it forked without exec, else the first module of its
  * address space (the executable, as the tracer records them in address
- * order). */
+ * order): its own space's, if the parent has exec'd since. */
 static const char *proc_command(const struct log_reader *r, const struct replay *rp, uint32_t pid,
 				char *buf, size_t len)
 {
 	const struct proc_state *p = table_get(&rp->procs, pid, 0);
 	const struct mt_module *mods;
+	uint32_t own = p ? p->space : 0;
 	size_t nmods;
 
 	for (int depth = 0; p && depth < 64; depth++) {
@@ -138,9 +139,10 @@ static const char *proc_command(const struct log_reader *r, const struct replay 
 	if (!p)
 		return "?";
 	mods = log_reader_modules(r, &nmods);
-	for (size_t i = 0; i < nmods; i++)
-		if (mods[i].space == p->space && mods[i].path)
-			return mods[i].path;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < nmods; i++)
+			if (mods[i].space == (pass ? p->space : own) && mods[i].path)
+				return mods[i].path;
 	return "?";
 }
 

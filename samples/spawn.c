@@ -8,7 +8,12 @@
  * not the main one (the new image must be traced afresh: with "again" the
  * program re-executes itself that way and allocates in the new image).
  *
- *   spawn [again]
+ *   spawn [again | orphan | orphan-exec]
+ * With "orphan" a clone(CLONE_VM) child outlives its parent and then
+ * allocates in the memory it shared (the parent's breakpoints live on in
+ * it); with "orphan-exec" the parent execs instead of exiting, which leaves
+ * the child alone in the old memory.  The child says "orphan: allocated".
+ *
  * Prints what stays live, for the tests (the first image's account, then
  * "exec", then the second image's):
  *   expect heap FILE:LINE BYTES COUNT
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "say.h"
@@ -34,6 +40,20 @@ static int child_allocates(void *arg)
 {
 	for (int i = 0; i < 5; i++)
 		sink = malloc(200);	/* into the parent's memory: CLONE_VM */
+	return 0;
+}
+
+/* Waits for its parent to be gone from this memory, then allocates. */
+static int orphan(void *arg)
+{
+	struct timespec pause = {0, 300000000};
+
+	nanosleep(&pause, NULL);
+	for (int i = 0; i < 5; i++) {
+		sink = malloc(200);
+		free(sink);
+	}
+	say("orphan: allocated\n");
 	return 0;
 }
 
@@ -68,6 +88,13 @@ int main(int argc, char **argv)
 
 		sink = p;
 		say("expect heap samples/spawn.c:%d 777 1\n", line);
+		return 0;
+	}
+
+	if (argc > 1 && !strncmp(argv[1], "orphan", 6)) {
+		clone(orphan, stack + sizeof(stack), CLONE_VM | SIGCHLD, NULL);
+		if (!strcmp(argv[1], "orphan-exec"))
+			execl("/bin/true", "true", (char *)NULL);
 		return 0;
 	}
 

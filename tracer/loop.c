@@ -313,6 +313,7 @@ static void on_exec(struct tracer *tr, struct stop *s)
 		if (old && old != t)
 			thread_free(tr, old);
 	}
+	proc_hand_over(tr, p);	/* a CLONE_VM child stays in the old memory */
 	proc_reset_image(p);
 	p->vm_owner = NULL;
 	p->quiet = 0;

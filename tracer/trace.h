@@ -180,6 +180,10 @@ void thread_free(struct tracer *tr, struct tthread *t);	/* frees its process aft
 struct tproc *proc_new(struct tracer *tr, pid_t pid, int followed);
 void proc_reset_image(struct tproc *p);
 void proc_free(struct tracer *tr, struct tproc *p);
+/* p leaves its memory (it ended, or exec'd) while CLONE_VM children still
+ * run in it, int3 bytes and all: the first of them takes the breakpoints
+ * over and becomes the owner for the others. */
+void proc_hand_over(struct tracer *tr, struct tproc *p);
 int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker,
 		 struct tproc *child, struct tthread *ct, int shares_vm);
 /* The clone flags of the call that created a task, read from the parent

@@ -88,6 +88,25 @@ for opt in OPTS:
     same(top.stdout, statistic_lines(expectations(second, "heap")),
          label + ": at the end, only the second image's memory")
 
+# A clone(CLONE_VM) child left alone in the memory it shared (its parent
+# exited, or exec'd) still runs into the parent's breakpoints: it must not
+# die of SIGTRAP, and followed, its allocations are its own.
+for mode in ("orphan", "orphan-exec"):
+    for follow in ([], ["--follow-forks"]):
+        label = "spawn %s%s" % (mode, " followed" if follow else "")
+        log = log_path("spawn-" + mode + ("-f" if follow else ""))
+        t = trace([sample("spawn", "O2"), mode], log, extra=follow)
+        ok(t.returncode == 0 and t.stdout == "orphan: allocated\n",
+           label + ": the child outlives its parent and allocates unharmed",
+           t.stdout + t.stderr)
+        if follow:
+            procs = summary(log)["processes"]
+            child = [p for p in procs if p["pid"] != procs[0]["pid"]]
+            ok([(p["allocs"], p["frees"], p["bytes_allocated"], p["exit_status"])
+                for p in child] == [(5, 5, 1000, 0)]
+               and re.search(r"/spawn( orphan)?$", child[0]["command"]),
+               label + ": its five allocations recorded, its own command", procs)
+
 # Other allocators, preloaded: the calls are traced through the allocator
 # actually bound.  Sites are exact with each; totals equal valgrind's where
 # valgrind runs the same calls (with --soname-synonyms it replaces the
