@@ -6,19 +6,23 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS [spawn|storm]]]   default 30 seconds, 2 threads
+ *   server [SECONDS [THREADS [spawn|storm|vfork]]]   default 30 seconds, 2 threads
  *
  * With "spawn" the main thread, instead of sleeping, starts a short-lived
  * thread that allocates every few milliseconds: threads are being created
  * and ending while a tracer attaches and detaches.  With "storm" it starts
  * them without pause, four at a time: some thread is always being born,
- * inside clone, when the tracer stops them all.
+ * inside clone, when the tracer stops them all.  With "vfork" it vforks
+ * children that sleep 300 ms before they exit: the main thread is mostly
+ * blocked in vfork while the workers allocate.
  */
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +49,25 @@ static double now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* vfork children, one after the other, until SECONDS or SIGTERM. */
+static void vforks(int seconds)
+{
+	double end = now() + seconds;
+
+	while (!done && now() < end) {
+		pid_t pid = vfork();
+
+		if (pid == 0) {
+			struct timespec nap = {0, 300000000};
+
+			syscall(SYS_nanosleep, &nap, NULL);	/* no libc state touched */
+			_exit(0);
+		}
+		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
+			abort();
+	}
 }
 
 /* Threads four at a time, without pause, until SECONDS or SIGTERM. */
@@ -109,6 +132,7 @@ int main(int argc, char **argv)
 	int n = argc > 2 ? atoi(argv[2]) : 2;
 	int spawn = argc > 3 && !strcmp(argv[3], "spawn");
 	int storming = argc > 3 && !strcmp(argv[3], "storm");
+	int vforking = argc > 3 && !strcmp(argv[3], "vfork");
 	pthread_t t[64];
 	long total = 0;
 
@@ -121,7 +145,9 @@ int main(int argc, char **argv)
 	say("ready %d\n", (int)getpid());
 	if (storming)
 		storm(seconds);
-	for (int s = 0; !storming && s < seconds * 10 && !done; s++) {
+	if (vforking)
+		vforks(seconds);
+	for (int s = 0; !storming && !vforking && s < seconds * 10 && !done; s++) {
 		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
 		if (!spawn) {

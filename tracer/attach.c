@@ -34,7 +34,7 @@
 
 #define ATTACH_OPTIONS                                                                     \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |                \
-	 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK)
+	 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE)
 
 static int wait_tid(pid_t tid, int *status)
 {
@@ -64,13 +64,15 @@ static int trap_queued(pid_t tid)
  * A task born while memtrack attaches or detaches (the event stop of its
  * parent t reports it).  A thread joins the table: it is held, restored
  * and let go with the others.  A process holds nothing of ours when we
- * attach; when we detach, a fork's copy of our code is cleaned first; a
- * child sharing our memory is clean once we are, so it is held like a
- * thread.  It is let go at its first stop.
+ * attach; when we detach, a fork's copy of our code is cleaned first, and
+ * it is let go at its first stop.  A child sharing our memory (vfork,
+ * posix_spawn) is a process of its own that runs in it: it joins the table
+ * too, and its parent, after a vfork, is blocked until the child execs or
+ * exits (t->vfork_child).
  */
 static void adopt(struct tracer *tr, struct tthread *t, int event)
 {
-	struct tproc *p = t->proc;
+	struct tproc *p = t->proc, *np;
 	uint64_t flags = proc_clone_flags(t->tid, event);
 	unsigned long msg = 0;
 	struct tthread *nt;
@@ -78,10 +80,19 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		return;
+	if (event == PTRACE_EVENT_VFORK)
+		t->vfork_child = (pid_t)msg;
 	/* a thread listed in /proc (seize_all) before its creator's event came */
 	if (thread_find(tr, (pid_t)msg))
 		return;
-	nt = thread_new(tr, p, (pid_t)msg, TS_RUNNING);
+	if (!(flags & CLONE_THREAD) && (flags & CLONE_VM)) {
+		np = proc_new(tr, (pid_t)msg, 0);
+		nt = np ? thread_new(tr, np, (pid_t)msg, TS_RUNNING) : NULL;
+		if (nt)
+			proc_inherit(tr, p, t, np, nt, 1);
+	} else {
+		nt = thread_new(tr, p, (pid_t)msg, TS_RUNNING);
+	}
 	if (!nt)
 		return;
 	/* its first stop may have come before this event, and been put aside
@@ -115,12 +126,15 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
  * first: a returning call of ours is recorded and sent back to its caller;
  * a call just starting is rewound to run its original instruction after we
  * are gone.
- * 0, or -ESRCH when the thread is gone.
+ * 0, 1 when it is blocked in vfork until its child execs or exits (not
+ * held), or -ESRCH when the thread is gone.
  */
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 {
 	struct tproc *p = t->proc;
 
+	if (t->vfork_child)
+		return 1;	/* blocked in vfork: it stops once its child is done */
 	for (;;) {
 		struct user_regs_struct regs;
 		const struct bp *bp;
@@ -142,6 +156,13 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
 		    event == PTRACE_EVENT_VFORK) {
 			adopt(tr, t, event);
+			if (t->vfork_child) {
+				/* it blocks until its child is done: not now */
+				ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+				return ptrace(PTRACE_CONT, t->tid, 0, 0) < 0 ? -ESRCH : 1;
+			}
+		} else if (event == PTRACE_EVENT_VFORK_DONE) {
+			t->vfork_child = 0;
 		} else if (event == PTRACE_EVENT_EXEC) {
 			/* a new image: nothing of ours is left in it */
 			proc_reset_image(p);
@@ -186,7 +207,7 @@ static void hold_all(struct tracer *tr, int detaching)
 		for (size_t i = 0; i < THREAD_BUCKETS; i++)
 			for (struct tthread *t = tr->threads[i], *next; t; t = next) {
 				next = t->next;
-				if (t->held)
+				if (t->held || t->vfork_child)
 					continue;
 				again = 1;
 				if (await_stop(tr, t, detaching) < 0) {
@@ -324,21 +345,39 @@ int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct trace
 	return 0;
 }
 
-static struct tthread *any_thread(struct tracer *tr, struct tproc *p)
+/* A held thread running in p's memory (one of p's own first), or NULL. */
+static struct tthread *held_thread(struct tracer *tr, struct tproc *p)
 {
-	struct tthread *t = thread_find(tr, p->pid);
+	struct tthread *t = thread_find(tr, p->pid), *other = NULL;
 
-	for (size_t i = 0; !t && i < THREAD_BUCKETS; i++)
-		for (struct tthread *u = tr->threads[i]; u && !t; u = u->next)
+	if (t && t->held && t->proc == p)
+		return t;
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
+			if (!u->held)
+				continue;
 			if (u->proc == p)
-				t = u;
-	return t;
+				return u;
+			if (u->proc->vm_owner == p && !other)
+				other = u;
+		}
+	return other;
+}
+
+/* The process attached to (children that share its memory come first in
+ * the list). */
+static struct tproc *target(struct tracer *tr)
+{
+	for (struct tproc *p = tr->procs; p; p = p->next)
+		if (p->pid == tr->root)
+			return p;
+	return tr->procs;
 }
 
 int attach_arm(struct tracer *tr)
 {
-	struct tproc *p = tr->procs;
-	struct tthread *t = any_thread(tr, p);
+	struct tproc *p = target(tr);
+	struct tthread *t = held_thread(tr, p);
 	struct mt_event ev = {.type = MT_EV_PROC_START, .pid = (uint32_t)p->pid,
 			      .tid = (uint32_t)p->pid, .mflags = MT_PROC_ATTACH};
 	int err;
@@ -351,7 +390,7 @@ int attach_arm(struct tracer *tr)
 			struct mt_event te = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
 					      .tid = (uint32_t)u->tid};
 
-			if (u->tid != p->pid)
+			if (u->tid != p->pid && u->proc == p)
 				trace_event(tr, &te);
 		}
 	err = t ? modules_scan(tr, p, t) : -ESRCH;
@@ -421,30 +460,21 @@ static void leave_scratch(struct tproc *p, struct tthread *t)
 	}
 }
 
-int attach_detach(struct tracer *tr)
+/* Takes everything of ours out of the memory p owns (its threads and the
+ * children sharing it are held, but a vfork parent). */
+static int clean(struct tracer *tr, struct tproc *p)
 {
-	struct tproc *p = tr->procs;
-	struct tthread *inj = NULL;
+	struct tthread *inj = held_thread(tr, p);
 	int err = 0;
 
-	if (!p)
-		return 0;
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
-			t->held = 0;
-			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-		}
-	hold_all(tr, 1);
-	p = tr->procs;
-	if (!p)
-		return 0;	/* the process ended meanwhile */
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
+			if (t->proc != p && t->proc->vm_owner != p)
+				continue;
 			heap_give_back(t->tid, p->memfd, t->shadow, t->nshadow, p->trampoline);
 			t->nshadow = 0;
-			leave_scratch(p, t);
-			if (!inj)
-				inj = t;
+			if (t->held)
+				leave_scratch(p, t);
 		}
 	for (size_t i = 0; i < p->bps.cap; i++) {
 		const struct bp *bp = &p->bps.slots[i];
@@ -453,15 +483,50 @@ int attach_detach(struct tracer *tr)
 			err = -EIO;
 	}
 	/* the first page holds the syscall instruction injections run: last */
-	for (size_t i = p->nscratch; inj && i-- > 0;) {
+	for (size_t i = p->nscratch; i-- > 0;) {
 		uint64_t args[6] = {p->scratch[i], 4096};
 		int64_t ret;
 
-		if (inject_syscall(tr, inj, SYS_munmap, args, &ret) < 0 || ret != 0)
+		if (!inj || inject_syscall(tr, inj, SYS_munmap, args, &ret) < 0 || ret != 0)
 			err = -EIO;
 	}
+	return err;
+}
+
+int attach_detach(struct tracer *tr)
+{
+	int err = 0;
+
+	if (!tr->procs)
+		return 0;
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
+			t->held = 0;
+			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+		}
+	hold_all(tr, 1);
+	if (!tr->procs)
+		return 0;	/* the process ended meanwhile */
+	/* every memory that holds breakpoints: the target's, or, when it
+	 * exited or exec'd, that of a child still sharing the old one */
+	for (struct tproc *p = tr->procs; p; p = p->next)
+		if (!p->vm_owner && clean(tr, p) < 0)
+			err = -EIO;
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *t = tr->threads[i]; t; t = t->next)
-			let_go_of(t);
+			if (t->held) {
+				let_go_of(t);
+				t->held = 0;
+				t->state = TS_GONE;
+			}
+	/* a vfork parent goes on once its child, let go just now, is done */
+	for (size_t i = 0; i < THREAD_BUCKETS; i++)
+		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
+			if (t->state == TS_GONE)
+				continue;
+			t->vfork_child = 0;
+			if (await_stop(tr, t, 1) == 0)
+				let_go_of(t);
+		}
 	return err;
 }

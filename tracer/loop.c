@@ -373,6 +373,8 @@ static void on_new_task(struct tracer *tr, struct stop *s)
 	}
 	if (nt)
 		nt->own_affinity = t->own_affinity;	/* a new task has its creator's mask */
+	if (nt && tr->attached && s->event == PTRACE_EVENT_VFORK)
+		t->vfork_child = tid;	/* until its PTRACE_EVENT_VFORK_DONE */
 	if (nt && proc_take_early_stop(tr, tid)) {
 		nt->state = TS_RUNNING;
 		if (!let_go(tr, nt))
@@ -665,6 +667,10 @@ static void classify(struct stop *s)
 	case PTRACE_EVENT_FORK:
 	case PTRACE_EVENT_VFORK:
 		s->kind = STOP_NEWTASK;
+		return;
+	case PTRACE_EVENT_VFORK_DONE:
+		s->t->vfork_child = 0;
+		s->kind = STOP_OTHER;
 		return;
 	case PTRACE_EVENT_STOP:
 		if (s->t->state == TS_NEW)

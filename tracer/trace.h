@@ -104,6 +104,7 @@ struct tthread {
 	struct tproc *proc;
 	int state;
 	int held;		/* attach, detach: sits in a stop we hold it in */
+	pid_t vfork_child;	/* attach: blocked in vfork until it execs or exits */
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	int reraise;		/* an injection took it off its delivery stop */
 	int info_saved;		/* pending_info is that signal's: given back on delivery */

@@ -119,6 +119,30 @@ ok(srv.returncode == 0 and out.startswith("done") and err == "",
    "the thread storm goes on unharmed and exits cleanly", "exit %s: %s %s" % (
        srv.returncode, out, err))
 
+# The main thread mostly blocked in vfork (its child sleeps), the workers
+# allocating: a vfork parent cannot stop until its child is done, and the
+# child must not be held meanwhile.
+srv = start_server(60, 2, "vfork")
+bad = []
+for i in range(5):
+    try:
+        r = run([MEMTRACK, "attach", "--duration", "0.3", "-o", log_path("vfork%d" % i),
+                 str(srv.pid)], timeout=20)
+    except subprocess.TimeoutExpired:
+        bad.append((i + 1, "memtrack attach hung"))
+        break
+    if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
+        bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
+        break
+    time.sleep(0.1)
+ok(not bad, "5 attaches to a process in vfork: each exits 0, lets go of every task", bad)
+ok(not bad and summary(log_path("vfork4"))["allocs"] > 0, "the workers' allocations are in the log")
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done") and err == "",
+   "the vforking server goes on unharmed and exits cleanly", "exit %s: %s %s" % (
+       srv.returncode, out, err))
+
 # ^C detaches too, and the process goes on.
 srv = start_server(20, 2)
 p = subprocess.Popen([MEMTRACK, "attach", "-o", log_path("attach-int"), str(srv.pid)],
