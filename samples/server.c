@@ -6,7 +6,8 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS [spawn|storm|vfork]]]   default 30 seconds, 2 threads
+ *   server [SECONDS [THREADS [spawn|storm|vfork|posix_spawn]]]
+ *                                  default 30 seconds, 2 threads
  *
  * With "spawn" the main thread, instead of sleeping, starts a short-lived
  * thread that allocates every few milliseconds: threads are being created
@@ -14,10 +15,13 @@
  * them without pause, four at a time: some thread is always being born,
  * inside clone, when the tracer stops them all.  With "vfork" it vforks
  * children that sleep 300 ms before they exit: the main thread is mostly
- * blocked in vfork while the workers allocate.
+ * blocked in vfork while the workers allocate.  With "posix_spawn" it runs
+ * /bin/true over and over: children sharing its memory are born all the
+ * time, each for a moment (it ends at SECONDS only: no SIGTERM handler).
  */
 #include <pthread.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +34,7 @@
 
 #define RING 64
 
+extern char **environ;
 static volatile sig_atomic_t done;
 static long made[64];
 
@@ -67,6 +72,24 @@ static void vforks(int seconds)
 		}
 		if (pid < 0 || waitpid(pid, NULL, 0) != pid)
 			abort();
+	}
+}
+
+/* /bin/true, spawned and waited for, until SECONDS or SIGTERM. */
+static void spawns(int seconds)
+{
+	char *args[] = {"true", NULL};
+	double end = now() + seconds;
+
+	while (!done && now() < end) {
+		void *volatile held = malloc(100);	/* a call between spawns */
+		int status;
+		pid_t pid;
+
+		if (posix_spawn(&pid, "/bin/true", NULL, NULL, args, environ) != 0 ||
+		    waitpid(pid, &status, 0) != pid || status != 0)
+			abort();
+		free(held);
 	}
 }
 
@@ -133,12 +156,16 @@ int main(int argc, char **argv)
 	int spawn = argc > 3 && !strcmp(argv[3], "spawn");
 	int storming = argc > 3 && !strcmp(argv[3], "storm");
 	int vforking = argc > 3 && !strcmp(argv[3], "vfork");
+	int spawning = argc > 3 && !strcmp(argv[3], "posix_spawn");
 	pthread_t t[64];
 	long total = 0;
 
-	if (n < !storming || n > 64)
+	if (n < !(storming || vforking || spawning) || n > 64)
 		return 64;
-	signal(SIGTERM, on_term);
+	/* posix_spawn's child resets the handlers it inherits: with none, it
+	 * lives for a moment only, and ends at SECONDS */
+	if (!spawning)
+		signal(SIGTERM, on_term);
 	for (long i = 0; i < n; i++)
 		if (pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) != 0)
 			return 1;
@@ -147,7 +174,9 @@ int main(int argc, char **argv)
 		storm(seconds);
 	if (vforking)
 		vforks(seconds);
-	for (int s = 0; !storming && !vforking && s < seconds * 10 && !done; s++) {
+	if (spawning)
+		spawns(seconds);
+	for (int s = 0; !storming && !vforking && !spawning && s < seconds * 10 && !done; s++) {
 		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
 		if (!spawn) {

@@ -460,8 +460,26 @@ static void leave_scratch(struct tproc *p, struct tthread *t)
 	}
 }
 
+/* Unmaps p's scratch pages from a thread of p held outside any syscall. */
+static int unmap_scratch(struct tracer *tr, struct tproc *p, struct tthread *t)
+{
+	int err = 0;
+
+	/* the first page holds the syscall instruction injections run: last */
+	for (size_t i = p->nscratch; i-- > 0;) {
+		uint64_t args[6] = {p->scratch[i], 4096};
+		int64_t ret;
+
+		if (inject_syscall(tr, t, SYS_munmap, args, &ret) < 0 || ret != 0)
+			err = -EIO;
+	}
+	p->nscratch = 0;
+	return err;
+}
+
 /* Takes everything of ours out of the memory p owns (its threads and the
- * children sharing it are held, but a vfork parent). */
+ * children sharing it are held, but a vfork parent: when that is p's only
+ * thread, the scratch pages wait for it). */
 static int clean(struct tracer *tr, struct tproc *p)
 {
 	struct tthread *inj = held_thread(tr, p);
@@ -482,14 +500,8 @@ static int clean(struct tracer *tr, struct tproc *p)
 		if (bp->addr && bp->kind != BP_TRAMPOLINE && bp_remove(bp, p->memfd) < 0)
 			err = -EIO;
 	}
-	/* the first page holds the syscall instruction injections run: last */
-	for (size_t i = p->nscratch; i-- > 0;) {
-		uint64_t args[6] = {p->scratch[i], 4096};
-		int64_t ret;
-
-		if (!inj || inject_syscall(tr, inj, SYS_munmap, args, &ret) < 0 || ret != 0)
-			err = -EIO;
-	}
+	if (inj && inj->proc == p && unmap_scratch(tr, p, inj) < 0)
+		err = -EIO;
 	return err;
 }
 
@@ -525,8 +537,12 @@ int attach_detach(struct tracer *tr)
 			if (t->state == TS_GONE)
 				continue;
 			t->vfork_child = 0;
-			if (await_stop(tr, t, 1) == 0)
-				let_go_of(t);
+			if (await_stop(tr, t, 1) < 0)
+				continue;
+			if (!t->proc->vm_owner && t->proc->nscratch &&
+			    unmap_scratch(tr, t->proc, t) < 0)
+				err = -EIO;
+			let_go_of(t);
 		}
 	return err;
 }
