@@ -6,7 +6,7 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS [spawn|storm|vfork|posix_spawn]]]
+ *   server [SECONDS [THREADS [spawn|storm|vfork|posix_spawn|signals]]]
  *                                  default 30 seconds, 2 threads
  *
  * With "spawn" the main thread, instead of sleeping, starts a short-lived
@@ -18,6 +18,10 @@
  * blocked in vfork while the workers allocate.  With "posix_spawn" it runs
  * /bin/true over and over: children sharing its memory are born all the
  * time, each for a moment (it ends at SECONDS only: no SIGTERM handler).
+ * With "signals" the main thread allocates without pause under two timers
+ * at 1 kHz (SIGALRM from setitimer, SIGRTMIN from a POSIX timer carrying
+ * a value), whose handlers check each siginfo: a signal that arrives as
+ * the tracer is in the middle of a call must come as it was sent.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -26,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -115,6 +120,55 @@ static void on_term(int sig)
 	done = 1;
 }
 
+static volatile sig_atomic_t bad_info, alarms, ticks;
+
+static void on_timer(int sig, siginfo_t *si, void *ctx)
+{
+	if (sig == SIGALRM && si->si_code == SI_KERNEL)
+		alarms++;
+	else if (sig == SIGRTMIN && si->si_code == SI_TIMER && si->si_value.sival_int == 0x5eed)
+		ticks++;
+	else
+		bad_info++;
+}
+
+/* Allocates under two timer storms until SECONDS or SIGTERM; 0, or 1 if a
+ * handler saw a siginfo not as sent. */
+static int storms(int seconds)
+{
+	struct sigaction sa = {.sa_sigaction = on_timer, .sa_flags = SA_SIGINFO | SA_RESTART};
+	struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGRTMIN,
+			       .sigev_value.sival_int = 0x5eed};
+	struct itimerval every = {{0, 1000}, {0, 1000}};
+	struct itimerspec rt = {{0, 1000000}, {0, 1000000}};
+	double end = now() + seconds;
+	timer_t timer;
+
+	if (sigaction(SIGALRM, &sa, NULL) || sigaction(SIGRTMIN, &sa, NULL) ||
+	    timer_create(CLOCK_MONOTONIC, &sev, &timer) || timer_settime(timer, 0, &rt, NULL) ||
+	    setitimer(ITIMER_REAL, &every, NULL))
+		abort();
+	while (!done && now() < end) {
+		unsigned char *volatile p = malloc(64);
+
+		if (!p)
+			abort();
+		memset(p, 0x5a, 64);
+		for (int j = 0; j < 64; j++)
+			if (p[j] != 0x5a)
+				abort();
+		free(p);
+	}
+	setitimer(ITIMER_REAL, &(struct itimerval){0}, NULL);
+	timer_delete(timer);
+	if (bad_info || !alarms || !ticks) {
+		say("signals: %d siginfo not as sent (%d SIGALRM, %d SIGRTMIN fine)\n",
+		    (int)bad_info, (int)alarms, (int)ticks);
+		return 1;
+	}
+	return 0;
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)(intptr_t)arg;
@@ -157,10 +211,11 @@ int main(int argc, char **argv)
 	int storming = argc > 3 && !strcmp(argv[3], "storm");
 	int vforking = argc > 3 && !strcmp(argv[3], "vfork");
 	int spawning = argc > 3 && !strcmp(argv[3], "posix_spawn");
+	int timing = argc > 3 && !strcmp(argv[3], "signals");
 	pthread_t t[64];
 	long total = 0;
 
-	if (n < !(storming || vforking || spawning) || n > 64)
+	if (n < !(storming || vforking || spawning || timing) || n > 64)
 		return 64;
 	/* posix_spawn's child resets the handlers it inherits: with none, it
 	 * lives for a moment only, and ends at SECONDS */
@@ -176,7 +231,10 @@ int main(int argc, char **argv)
 		vforks(seconds);
 	if (spawning)
 		spawns(seconds);
-	for (int s = 0; !storming && !vforking && !spawning && s < seconds * 10 && !done; s++) {
+	if (timing && storms(seconds))
+		return 1;
+	for (int s = 0; !storming && !vforking && !spawning && !timing && s < seconds * 10 && !done;
+	     s++) {
 		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
 		if (!spawn) {

@@ -46,16 +46,16 @@ static int wait_tid(pid_t tid, int *status)
 
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching);
 
-/* Is a SIGTRAP queued for the thread, not yet taken?  A thread that ran
- * into an int3 just as the interrupt came reports the interrupt first. */
-static int trap_queued(pid_t tid)
+/* Is sig queued for the thread, not yet taken?  (A thread that ran into
+ * an int3 just as the interrupt came reports the interrupt first.) */
+static int queued_for(pid_t tid, int sig)
 {
 	struct __ptrace_peeksiginfo_args args = {.off = 0, .flags = 0, .nr = 32};
 	siginfo_t si[32];
 	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, si);
 
 	for (long i = 0; i < n; i++)
-		if (si[i].si_signo == SIGTRAP)
+		if (si[i].si_signo == sig)
 			return 1;
 	return 0;
 }
@@ -144,8 +144,12 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			return -ESRCH;
 		event = (unsigned)status >> 16;
 		sig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_STOP && !trap_queued(t->tid))
+		if (event == PTRACE_EVENT_STOP && !queued_for(t->tid, SIGTRAP)) {
+			/* the process is stopped (SIGSTOP and the like) */
+			t->group_stopped = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
+					   sig == SIGTTOU;
 			break;
+		}
 		if (event == PTRACE_EVENT_STOP) {
 			/* go on to the trap's own stop: settled below, or kept
 			 * for the program if the trap is not ours */
@@ -374,6 +378,16 @@ static struct tproc *target(struct tracer *tr)
 	return tr->procs;
 }
 
+/* At the delivery stop of sig: if it is a signal an injection held back
+ * and raised again, it goes in with the siginfo it came with. */
+static void give_back_info(struct tthread *t, int sig)
+{
+	if (sig && t->info_saved && t->pending_info.si_signo == sig) {
+		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
+		t->info_saved = 0;
+	}
+}
+
 int attach_arm(struct tracer *tr)
 {
 	struct tproc *p = target(tr);
@@ -397,14 +411,28 @@ int attach_arm(struct tracer *tr)
 	trace_report_error(tr, err);
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
+			struct __ptrace_syscall_info info = {0};
 			int sig = u->pending_signal;
 
 			u->held = 0;
-			if (u->reraise) {
+			if (u->group_stopped) {
+				/* a stopped process stays stopped: an injection took
+				 * the thread out of its group-stop, the interrupt
+				 * puts it back before it runs an instruction */
+				u->group_stopped = 0;
+				if (ptrace(PTRACE_GET_SYSCALL_INFO, u->tid, sizeof(info), &info) > 0 &&
+				    info.op == PTRACE_SYSCALL_INFO_EXIT) {
+					ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
+					ptrace(PTRACE_CONT, u->tid, 0, 0);
+				} else {
+					ptrace(PTRACE_LISTEN, u->tid, 0, 0);
+				}
+			} else if (u->reraise) {
 				/* its siginfo is given back at the new delivery stop */
 				ptrace(PTRACE_CONT, u->tid, 0, 0);
 				syscall(SYS_tgkill, p->pid, u->tid, sig);
 			} else {
+				give_back_info(u, sig);
 				ptrace(PTRACE_CONT, u->tid, 0, sig);
 			}
 			u->pending_signal = u->reraise = 0;
@@ -421,19 +449,19 @@ int attach_arm(struct tracer *tr)
 static void let_go_of(struct tthread *t)
 {
 	int sig = t->pending_signal, status;
+	/* raised again and still queued: its delivery stop is the next one */
+	int queued = t->reraise ||
+		     (t->info_saved && !sig && queued_for(t->tid, t->pending_info.si_signo));
 
-	if (t->reraise && syscall(SYS_tgkill, t->proc->pid, t->tid, sig) == 0 &&
-	    ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 && wait_tid(t->tid, &status) == 0) {
+	if (t->reraise && syscall(SYS_tgkill, t->proc->pid, t->tid, sig) < 0)
+		queued = 0;
+	if (queued && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 && wait_tid(t->tid, &status) == 0) {
 		if (!WIFSTOPPED(status))
 			return;
-		/* another stop first: sig stays queued, delivered after */
-		if (status >> 16)
-			sig = 0;
-		else if (WSTOPSIG(status) != sig)
-			sig = WSTOPSIG(status);	/* another signal: it goes in */
-		else if (t->info_saved)
-			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
+		/* another stop first: ours stays queued, delivered after */
+		sig = status >> 16 ? 0 : WSTOPSIG(status);
 	}
+	give_back_info(t, sig);
 	ptrace(PTRACE_DETACH, t->tid, 0, sig);
 }
 

@@ -550,6 +550,15 @@ static void on_breakpoint(struct tracer *tr, struct stop *s)
 	const struct bp *bp = s->bp;
 	int err = 0;
 
+	if (t->replay_addr == bp->addr && t->replay_sp == s->regs.rsp) {
+		/* the call was recorded before the signal came: go on with it */
+		t->replay_addr = 0;
+		if (bp_resume(bp, t->tid, p->memfd, &s->regs) == 0 &&
+		    ptrace(PTRACE_SETREGS, t->tid, 0, &s->regs) < 0)
+			return;
+		restart(t, PTRACE_CONT, 0);
+		return;
+	}
 	switch (bp->kind) {
 	case BP_ALLOC:
 		err = heap_entry(tr, t, bp, &s->regs);
@@ -605,6 +614,54 @@ static void on_breakpoint(struct tracer *tr, struct stop *s)
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, &s->regs) < 0)
 		return;
 	restart(t, PTRACE_CONT, 0);
+}
+
+/*
+ * A signal is about to be delivered to a thread that sits in our scratch
+ * code: at an out-of-line slot (its instruction run or not) or at the
+ * trampoline (its call just returned).  The handler's frame would keep
+ * that address, and the handler would return there, perhaps after memtrack
+ * detached and unmapped the page.  The thread is moved back into the
+ * program's own code first: after the displaced instruction, or to the
+ * breakpoint to run it again (the call is not recorded twice: see
+ * on_breakpoint), or, from the trampoline, to its caller.
+ */
+static void signal_out_of_scratch(struct tracer *tr, struct tthread *t)
+{
+	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
+	struct user_regs_struct regs;
+	int inside = 0;
+
+	if (!own->nscratch || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+		return;
+	for (size_t i = 0; i < own->nscratch; i++)
+		inside |= regs.rip >= own->scratch[i] && regs.rip < own->scratch[i] + 4096;
+	if (!inside)
+		return;
+	if (regs.rip == own->trampoline) {
+		if (heap_return(tr, t, &regs) < 0)
+			return;
+	} else {
+		const struct bp *bp = NULL;
+
+		for (size_t i = 0; !bp && i < own->bps.cap; i++) {
+			const struct bp *b = &own->bps.slots[i];
+
+			if (b->addr && b->exec == BP_EXEC_XOL &&
+			    (regs.rip == b->target || regs.rip == b->target + b->len))
+				bp = b;
+		}
+		if (!bp)
+			return;
+		if (regs.rip == bp->target) {
+			regs.rip = bp->addr;
+			t->replay_addr = bp->addr;
+			t->replay_sp = regs.rsp;
+		} else {
+			regs.rip = bp->addr + bp->len;
+		}
+	}
+	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
 }
 
 /* --- classification ------------------------------------------------------------ */
@@ -700,9 +757,11 @@ static void dispatch(struct tracer *tr, struct stop *s)
 	case STOP_SIGTRAP:
 	case STOP_SIGNAL:
 		/* a signal an injection held back, raised again: as it came */
-		if (t->info_saved && t->pending_info.si_signo == s->sig)
+		if (t->info_saved && t->pending_info.si_signo == s->sig) {
 			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
-		t->info_saved = 0;
+			t->info_saved = 0;
+		}
+		signal_out_of_scratch(tr, t);
 		restart(t, PTRACE_CONT, s->sig);
 		break;
 	case STOP_SECCOMP:

@@ -105,6 +105,11 @@ struct tthread {
 	int state;
 	int held;		/* attach, detach: sits in a stop we hold it in */
 	pid_t vfork_child;	/* attach: blocked in vfork until it execs or exits */
+	int group_stopped;	/* attach: held in a group-stop (the process is stopped) */
+	/* a signal came as it was about to run an out-of-line slot: it was
+	 * moved back to the breakpoint, whose next hit at this stack pointer
+	 * only resumes the call */
+	uint64_t replay_addr, replay_sp;
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	int reraise;		/* an injection took it off its delivery stop */
 	int info_saved;		/* pending_info is that signal's: given back on delivery */

@@ -155,6 +155,53 @@ for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn"
        label + ": it goes on unharmed and exits cleanly", "exit %s: %s %s" % (
            srv.returncode, out, err))
 
+# Two timer storms at 1 kHz while the main thread allocates without pause:
+# signals come while a call is half done (a thread in an out-of-line slot,
+# at the trampoline, in an injection).  Each must arrive as it was sent
+# (the handlers check si_code and the timer's value), and no handler may
+# return into a page memtrack has unmapped.
+srv = start_server(60, 0, "signals")
+bad = []
+for i in range(40):
+    try:
+        r = run([MEMTRACK, "attach", "--duration", "0.1", "-o", log_path("signals"),
+                 str(srv.pid)], timeout=20)
+    except subprocess.TimeoutExpired:
+        bad.append((i + 1, "memtrack attach hung"))
+        break
+    if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
+        bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
+        break
+    time.sleep(0.05)
+ok(not bad, "40 attaches to a process under timer storms: each exits 0", bad)
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done") and err == "",
+   "every signal came as it was sent, and the process exits cleanly",
+   "exit %s: %s %s" % (srv.returncode, out, err))
+
+# A stopped process (SIGSTOP) stays stopped while memtrack is attached, and
+# goes on when continued after.
+srv = start_server(60, 2)
+os.kill(srv.pid, signal.SIGSTOP)
+time.sleep(0.1)
+with open("/proc/%d/stat" % srv.pid) as f:
+    cpu = sum(int(x) for x in f.read().rsplit(")", 1)[1].split()[11:13])
+r = memtrack("attach", "--duration", "0.5", "-o", log_path("stopped"), str(srv.pid))
+with open("/proc/%d/stat" % srv.pid) as f:
+    fields = f.read().rsplit(")", 1)[1].split()
+ok(r.returncode == 0 and fields[0] == "T" and sum(int(x) for x in fields[11:13]) == cpu
+   and summary(log_path("stopped"))["allocs"] == 0,
+   "a stopped process: stays stopped, runs no code, allocates nothing while attached",
+   (r.returncode, r.stderr, fields[0], fields[11:13], cpu))
+os.kill(srv.pid, signal.SIGCONT)
+time.sleep(0.2)
+srv.send_signal(signal.SIGTERM)
+out, err = srv.communicate(timeout=30)
+ok(srv.returncode == 0 and out.startswith("done") and err == "",
+   "continued, the stopped process exits cleanly", "exit %s: %s %s" % (
+       srv.returncode, out, err))
+
 # ^C detaches too, and the process goes on.
 srv = start_server(20, 2)
 p = subprocess.Popen([MEMTRACK, "attach", "-o", log_path("attach-int"), str(srv.pid)],
