@@ -194,8 +194,9 @@ static const struct command commands[] = {
 	 "Print totals: allocations, frees, bytes, peak, leaks, mappings, the marks\n"
 	 "hit and, for several processes, each one.  allocs/frees/bytes count like\n"
 	 "valgrind memcheck's \"total heap usage\".  unknown_frees are frees of blocks\n"
-	 "never seen allocated; preexisting_frees, in attach logs, of blocks\n"
-	 "allocated before memtrack attached.",
+	 "never seen allocated; teardown_frees, glibc's per-thread cache freed again\n"
+	 "as a thread exits; preexisting_frees, in attach logs, of blocks allocated\n"
+	 "before memtrack attached.",
 	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0},
 	{"timeline", cmd_timeline, "LOG [--csv FILE] [--svg FILE]",
 	 "Write the memory over time: heap, anonymous and file mappings, RSS, with\n"

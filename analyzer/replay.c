@@ -34,6 +34,7 @@ void replay_init(struct replay *rp, unsigned kind)
 	table_init(&rp->procs, sizeof(struct proc_state));
 	table_init(&rp->spaces, sizeof(struct space_state));
 	table_init(&rp->last_alloc, sizeof(struct last_alloc));
+	table_init(&rp->doubtful, sizeof(uint64_t));
 	table_init(&rp->rss_pids, sizeof(struct rss_sample));
 	table_init(&rp->sites, sizeof(struct site_totals));
 	regions_init(&rp->maps);
@@ -46,6 +47,7 @@ void replay_free(struct replay *rp)
 	table_free(&rp->procs);
 	table_free(&rp->spaces);
 	table_free(&rp->last_alloc);
+	table_free(&rp->doubtful);
 	table_free(&rp->rss_pids);
 	table_free(&rp->sites);
 	regions_free(&rp->maps);
@@ -255,10 +257,17 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 	if ((ev->flags & MT_EVF_PREEXIST) || !(b = table_get(&rp->heap, space, addr))) {
 		if (!sel)
 			return 0;
-		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached)
+		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached) {
 			rp->c.preexisting_frees++;
-		else
-			rp->c.unknown_frees++;
+		} else {
+			/* unknown, unless the thread exits before anything else */
+			uint64_t *n = table_put(&rp->doubtful, ev->tid, 0, NULL);
+
+			if (!n)
+				return -ENOMEM;
+			++*n;
+			rp->ndoubtful++;
+		}
 		return 0;
 	}
 	if (temporary(rp, ev->tid, space, addr) && sel) {
@@ -578,6 +587,18 @@ static int rss_event(struct replay *rp, const struct mt_event *ev)
 	return 0;
 }
 
+/* The thread's doubtful frees are settled: teardown when it exited. */
+static void settle(struct replay *rp, uint32_t tid, int exited)
+{
+	uint64_t *n = table_get(&rp->doubtful, tid, 0);
+
+	if (!n)
+		return;
+	*(exited ? &rp->c.teardown_frees : &rp->c.unknown_frees) += *n;
+	rp->ndoubtful -= *n;
+	table_del(&rp->doubtful, tid, 0);
+}
+
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 {
 	int sel = chosen(rp, ev->pid);
@@ -587,6 +608,8 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	uint64_t live;
 	int ret = 0;
 
+	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
+		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
 	switch (ev->type) {
 	case MT_EV_ALLOC:
 	case MT_EV_FREE:

@@ -77,6 +77,10 @@ struct space_state {
 struct replay_counts {
 	uint64_t events;
 	uint64_t allocs, frees, unknown_frees, preexisting_frees;
+	/* frees of unknown blocks a thread made just before it exited, and
+	 * nothing else between: glibc's per-thread cache torn down (the
+	 * blocks it held, freed once already, and the cache itself) */
+	uint64_t teardown_frees;
 	uint64_t bytes_allocated;
 	uint64_t heap_live, heap_peak;
 	uint64_t temporaries, temporary_bytes;
@@ -98,6 +102,8 @@ struct replay {
 	struct table procs;		/* pid -> struct proc_state */
 	struct table spaces;		/* space -> struct space_state */
 	struct table last_alloc;	/* tid -> (space, addr) it allocated last */
+	struct table doubtful;		/* tid -> unknown frees since its last other event */
+	uint64_t ndoubtful;		/* their sum: unknown, unless the thread exits next */
 	struct table rss_pids;		/* pid -> its last RSS sample */
 	struct table sites;		/* with track_sites: (stack, kind) -> site_totals */
 	int track_sites;

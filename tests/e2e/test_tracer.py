@@ -34,6 +34,12 @@ def check(label, args, log, kind="heap", status=0, traced=None):
 
 for opt in OPTS:
     check("threads %s" % opt, [sample("threads", opt)], log_path("threads-" + opt))
+    # eight threads exit, each with blocks in glibc's per-thread cache: those
+    # are freed again at the exit, and the cache itself (one per thread)
+    s = summary(log_path("threads-" + opt))
+    ok(s["unknown_frees"] == 0 and s["teardown_frees"] >= 8,
+       "threads %s: thread exits free glibc's caches, which are no unknown frees" % opt,
+       {k: s[k] for k in ("unknown_frees", "teardown_frees")})
     check("C++ %s" % opt, [sample("cxx", opt)], log_path("cxx-" + opt))
     check("C++ %s, bad_alloc thrown out of operator new" % opt, [sample("cxx", opt), "throw"],
           log_path("cxxt-" + opt))
