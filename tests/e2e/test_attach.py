@@ -24,6 +24,31 @@ def start_server(seconds, threads, *extra):
     return p
 
 
+def attach_cycles(srv, times, duration, pause, name):
+    """Attaches to the server `times` times, for `duration` seconds each,
+    `pause` seconds apart, into logs name-0, name-1...  The first failure
+    (attach number, what went wrong), or None."""
+    for i in range(times):
+        time.sleep(pause)
+        try:
+            r = run([MEMTRACK, "attach", "--duration", duration, "-o",
+                     log_path("%s-%d" % (name, i)), str(srv.pid)], timeout=20)
+        except subprocess.TimeoutExpired:
+            return (i + 1, "memtrack attach hung")
+        if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
+            return (i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll())
+    return None
+
+
+def ends_cleanly(srv, label, term=True):
+    """Ends the server (SIGTERM, or its own time) and checks it says done."""
+    if term:
+        srv.send_signal(signal.SIGTERM)
+    out, err = srv.communicate(timeout=30)
+    ok(srv.returncode == 0 and out.startswith("done") and err == "", label,
+       "exit %s: %s %s" % (srv.returncode, out, err))
+
+
 def exec_mappings(pid):
     with open("/proc/%d/maps" % pid) as f:
         return sorted(l.split()[0] + " " + (l.split()[5] if len(l.split()) > 5 else "")
@@ -100,24 +125,9 @@ ok(srv.returncode == 0 and out.startswith("done") and err == "",
 # pause between them lets the storm run untraced a while, which is when
 # the races showed: a hang, SIGTRAP, SIGSEGV within some dozen attaches).
 srv = start_server(120, 0, "storm")
-bad = []
-for i in range(60):
-    time.sleep(0.1)
-    try:
-        r = run([MEMTRACK, "attach", "--duration", "0.05", "-o", log_path("storm"),
-                 str(srv.pid)], timeout=20)
-    except subprocess.TimeoutExpired:
-        bad.append((i + 1, "memtrack attach hung"))
-        break
-    if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
-        bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
-        break
+bad = attach_cycles(srv, 60, "0.05", 0.1, "storm")
 ok(not bad, "60 attaches to a thread storm: each exits 0, lets go of every thread", bad)
-srv.send_signal(signal.SIGTERM)
-out, err = srv.communicate(timeout=30)
-ok(srv.returncode == 0 and out.startswith("done") and err == "",
-   "the thread storm goes on unharmed and exits cleanly", "exit %s: %s %s" % (
-       srv.returncode, out, err))
+ends_cleanly(srv, "the thread storm goes on unharmed and exits cleanly")
 
 # The main thread mostly blocked in vfork (its child sleeps), the workers
 # allocating: a vfork parent cannot stop until its child is done, and the
@@ -129,18 +139,8 @@ ok(srv.returncode == 0 and out.startswith("done") and err == "",
 for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn", 25)):
     label = "a process in %s, %d workers" % (mode, workers)
     srv = start_server(60 if mode == "vfork" else 10, workers, mode)
-    bad = []
-    for i in range(times):
-        try:
-            r = run([MEMTRACK, "attach", "--duration", "0.3" if mode == "vfork" else "0.1",
-                     "-o", log_path("%s%d-%d" % (mode, workers, i)), str(srv.pid)], timeout=20)
-        except subprocess.TimeoutExpired:
-            bad.append((i + 1, "memtrack attach hung"))
-            break
-        if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
-            bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
-            break
-        time.sleep(0.1)
+    bad = attach_cycles(srv, times, "0.3" if mode == "vfork" else "0.1", 0.1,
+                        "%s%d" % (mode, workers))
     ok(not bad, label + ": %d attaches, each exits 0 and lets go of every task" % times, bad)
     if workers or mode == "posix_spawn":
         ok(not bad and summary(log_path("%s%d-%d" % (mode, workers, times - 1)))["allocs"] > 0,
@@ -148,12 +148,7 @@ for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn"
     with open("/proc/%d/maps" % srv.pid) as f:
         scratch = [l for l in f if l.split()[1] == "r-xp" and len(l.split()) == 5]
     ok(not scratch, label + ": no page of memtrack's is left mapped", scratch)
-    if mode == "vfork":
-        srv.send_signal(signal.SIGTERM)
-    out, err = srv.communicate(timeout=30)
-    ok(srv.returncode == 0 and out.startswith("done") and err == "",
-       label + ": it goes on unharmed and exits cleanly", "exit %s: %s %s" % (
-           srv.returncode, out, err))
+    ends_cleanly(srv, label + ": it goes on unharmed and exits cleanly", term=mode == "vfork")
 
 # Two timer storms at 1 kHz while the main thread allocates without pause:
 # signals come while a call is half done (a thread in an out-of-line slot,
@@ -161,24 +156,9 @@ for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn"
 # (the handlers check si_code and the timer's value), and no handler may
 # return into a page memtrack has unmapped.
 srv = start_server(60, 0, "signals")
-bad = []
-for i in range(40):
-    try:
-        r = run([MEMTRACK, "attach", "--duration", "0.1", "-o", log_path("signals"),
-                 str(srv.pid)], timeout=20)
-    except subprocess.TimeoutExpired:
-        bad.append((i + 1, "memtrack attach hung"))
-        break
-    if r.returncode != 0 or srv.poll() is not None or tracer_of(srv.pid) != 0:
-        bad.append((i + 1, r.returncode, r.stderr.strip()[-300:], srv.poll()))
-        break
-    time.sleep(0.05)
+bad = attach_cycles(srv, 40, "0.1", 0.05, "signals")
 ok(not bad, "40 attaches to a process under timer storms: each exits 0", bad)
-srv.send_signal(signal.SIGTERM)
-out, err = srv.communicate(timeout=30)
-ok(srv.returncode == 0 and out.startswith("done") and err == "",
-   "every signal came as it was sent, and the process exits cleanly",
-   "exit %s: %s %s" % (srv.returncode, out, err))
+ends_cleanly(srv, "every signal came as it was sent, and the process exits cleanly")
 
 # A stopped process (SIGSTOP) stays stopped while memtrack is attached, and
 # goes on when continued after.
@@ -196,11 +176,7 @@ ok(r.returncode == 0 and fields[0] == "T" and sum(int(x) for x in fields[11:13])
    (r.returncode, r.stderr, fields[0], fields[11:13], cpu))
 os.kill(srv.pid, signal.SIGCONT)
 time.sleep(0.2)
-srv.send_signal(signal.SIGTERM)
-out, err = srv.communicate(timeout=30)
-ok(srv.returncode == 0 and out.startswith("done") and err == "",
-   "continued, the stopped process exits cleanly", "exit %s: %s %s" % (
-       srv.returncode, out, err))
+ends_cleanly(srv, "continued, the stopped process exits cleanly")
 
 # ^C detaches too, and the process goes on.
 srv = start_server(20, 2)
