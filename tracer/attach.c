@@ -146,8 +146,7 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 		sig = WSTOPSIG(status);
 		if (event == PTRACE_EVENT_STOP && !queued_for(t->tid, SIGTRAP)) {
 			/* the process is stopped (SIGSTOP and the like) */
-			t->group_stopped = sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN ||
-					   sig == SIGTTOU;
+			t->group_stopped = is_stop_signal(sig);
 			break;
 		}
 		if (event == PTRACE_EVENT_STOP) {
@@ -411,7 +410,6 @@ int attach_arm(struct tracer *tr)
 	trace_report_error(tr, err);
 	for (size_t i = 0; i < THREAD_BUCKETS; i++)
 		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
-			struct __ptrace_syscall_info info = {0};
 			int sig = u->pending_signal;
 
 			u->held = 0;
@@ -420,8 +418,7 @@ int attach_arm(struct tracer *tr)
 				 * the thread out of its group-stop, the interrupt
 				 * puts it back before it runs an instruction */
 				u->group_stopped = 0;
-				if (ptrace(PTRACE_GET_SYSCALL_INFO, u->tid, sizeof(info), &info) > 0 &&
-				    info.op == PTRACE_SYSCALL_INFO_EXIT) {
+				if (at_syscall_exit(u->tid)) {
 					ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
 					ptrace(PTRACE_CONT, u->tid, 0, 0);
 				} else {

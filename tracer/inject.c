@@ -90,10 +90,10 @@ static void restarted(struct user_regs_struct *r)
 	r->rip -= 2;
 }
 
-/* Is the thread at a syscall-exit-stop?  The kernel says: a flag of ours
- * would go stale whenever some path resumed the thread without clearing it,
- * and a stale one hides a syscall waiting to be restarted. */
-static int at_syscall_exit(pid_t tid)
+/* The kernel says: a flag of ours would go stale whenever some path resumed
+ * the thread without clearing it, and a stale one hides a syscall waiting
+ * to be restarted. */
+int at_syscall_exit(pid_t tid)
 {
 	struct __ptrace_syscall_info info = {0};
 	long n = ptrace(PTRACE_GET_SYSCALL_INFO, tid, sizeof(info), &info);

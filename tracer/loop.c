@@ -543,6 +543,18 @@ static void on_syscall_exit(struct tracer *tr, struct stop *s)
 	restart(t, PTRACE_CONT, 0);
 }
 
+/* Is this hit a call sent back to its breakpoint by signal_out_of_scratch?
+ * Then it is forgotten, with any left by handlers that never returned. */
+static int replayed(struct tthread *t, uint64_t addr, uint64_t sp)
+{
+	for (size_t i = t->nreplay; i-- > 0;)
+		if (t->replay[i].addr == addr && t->replay[i].sp == sp) {
+			t->nreplay = i;
+			return 1;
+		}
+	return 0;
+}
+
 static void on_breakpoint(struct tracer *tr, struct stop *s)
 {
 	struct tthread *t = s->t;
@@ -550,9 +562,8 @@ static void on_breakpoint(struct tracer *tr, struct stop *s)
 	const struct bp *bp = s->bp;
 	int err = 0;
 
-	if (t->replay_addr == bp->addr && t->replay_sp == s->regs.rsp) {
+	if (replayed(t, bp->addr, s->regs.rsp)) {
 		/* the call was recorded before the signal came: go on with it */
-		t->replay_addr = 0;
 		if (bp_resume(bp, t->tid, p->memfd, &s->regs) == 0 &&
 		    ptrace(PTRACE_SETREGS, t->tid, 0, &s->regs) < 0)
 			return;
@@ -655,8 +666,14 @@ static void signal_out_of_scratch(struct tracer *tr, struct tthread *t)
 			return;
 		if (regs.rip == bp->target) {
 			regs.rip = bp->addr;
-			t->replay_addr = bp->addr;
-			t->replay_sp = regs.rsp;
+			if (t->nreplay == TTHREAD_REPLAYS) {
+				/* the oldest goes: a handler that never returned */
+				memmove(t->replay, t->replay + 1, sizeof(t->replay[0]) * (TTHREAD_REPLAYS - 1));
+				t->nreplay--;
+			}
+			t->replay[t->nreplay].addr = bp->addr;
+			t->replay[t->nreplay].sp = regs.rsp;
+			t->nreplay++;
 		} else {
 			regs.rip = bp->addr + bp->len;
 		}
@@ -665,11 +682,6 @@ static void signal_out_of_scratch(struct tracer *tr, struct tthread *t)
 }
 
 /* --- classification ------------------------------------------------------------ */
-
-static int is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
 
 /* Tells our int3 from a SIGTRAP of the program's own. */
 static void classify_sigtrap(struct stop *s)

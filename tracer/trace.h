@@ -99,6 +99,8 @@ enum thread_state {
 	TS_GONE,
 };
 
+#define TTHREAD_REPLAYS 16	/* calls resumed at their breakpoint, nested */
+
 struct tthread {
 	pid_t tid;
 	struct tproc *proc;
@@ -108,8 +110,11 @@ struct tthread {
 	int group_stopped;	/* attach: held in a group-stop (the process is stopped) */
 	/* a signal came as it was about to run an out-of-line slot: it was
 	 * moved back to the breakpoint, whose next hit at this stack pointer
-	 * only resumes the call */
-	uint64_t replay_addr, replay_sp;
+	 * only resumes the call (handlers nest: SA_NODEFER, other signals) */
+	struct {
+		uint64_t addr, sp;
+	} replay[TTHREAD_REPLAYS];
+	size_t nreplay;
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	int reraise;		/* an injection took it off its delivery stop */
 	int info_saved;		/* pending_info is that signal's: given back on delivery */
@@ -179,6 +184,12 @@ void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_de
 void trace_report_error(struct tracer *tr, int err);
 void trace_warn(struct tracer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* A group-stop's signals: the process is stopped, not signalled. */
+static inline int is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
 /* process.c */
 struct tthread *thread_find(struct tracer *tr, pid_t tid);
 struct tthread *thread_new(struct tracer *tr, struct tproc *p, pid_t tid, int state);
@@ -222,6 +233,8 @@ uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_re
 int heap_in_allocator(const struct tracer *tr, const struct tthread *t, size_t nframes);
 
 /* inject.c */
+/* Is the thread at a syscall-exit-stop?  (The kernel says.) */
+int at_syscall_exit(pid_t tid);
 int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
 		   int64_t *ret);
 int scratch_alloc(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t near,
