@@ -17,7 +17,8 @@
  * children that sleep 300 ms before they exit: the main thread is mostly
  * blocked in vfork while the workers allocate.  With "posix_spawn" it runs
  * /bin/true over and over: children sharing its memory are born all the
- * time, each for a moment (it ends at SECONDS only: no SIGTERM handler).
+ * time, each for a moment (it ends at SECONDS only, or killed: no SIGTERM
+ * handler).
  * With "signals" the main thread allocates without pause under two timers
  * at 1 kHz (SIGALRM from setitimer, SIGRTMIN from a POSIX timer carrying
  * a value), whose handlers check each siginfo: a signal that arrives as
