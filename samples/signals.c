@@ -3,7 +3,10 @@
  * handler that counts them), then a fixed series of allocations; with the
  * argument "crash", the program then dies of SIGSEGV with its blocks live.
  *
- *   signals [ROUNDS [crash]]     default 20000 malloc/free pairs
+ *   signals [ROUNDS [crash|nested]]     default 20000 malloc/free pairs
+ *
+ * With "nested" the handler itself allocates, under SA_NODEFER, every
+ * 250 us: handlers interrupt the main loop's calls and each other's.
  * Prints what stays live at the end, for the tests:
  *   expect heap FILE:LINE BYTES COUNT
  */
@@ -23,6 +26,16 @@ static void on_tick(int sig)
 	ticks++;
 }
 
+static void on_tick_allocating(int sig)
+{
+	void *volatile p = malloc(24);
+
+	for (volatile int spin = 0; spin < 20000; spin++)
+		;	/* long enough for the next tick to come inside */
+	free(p);
+	ticks++;
+}
+
 int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 20000;
@@ -31,6 +44,11 @@ int main(int argc, char **argv)
 	void *keep[16];
 	int line = 0;
 
+	if (argc > 2 && !strcmp(argv[2], "nested")) {
+		sa = (struct sigaction){.sa_handler = on_tick_allocating,
+					.sa_flags = SA_RESTART | SA_NODEFER};
+		storm.it_interval.tv_usec = storm.it_value.tv_usec = 250;
+	}
 	sigaction(SIGALRM, &sa, NULL);
 	setitimer(ITIMER_REAL, &storm, NULL);
 	for (long i = 0; i < rounds; i++) {

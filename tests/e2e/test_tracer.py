@@ -45,6 +45,14 @@ for opt in OPTS:
           log_path("cxxt-" + opt))
     check("dlopen %s" % opt, [sample("dlopen", opt)], log_path("dlopen-" + opt))
     check("signal storm %s" % opt, [sample("signals", opt)], log_path("signals-" + opt))
+    # handlers that allocate, nested (SA_NODEFER): a signal often comes
+    # as a call is half done, and each call must still return its result
+    log = log_path("nested-" + opt)
+    check("nested allocating handlers %s" % opt, [sample("signals", opt), "3000", "nested"], log)
+    s = summary(log)
+    ok(s["unknown_frees"] == 0 and s["frees"] + s["leaked_count"] == s["allocs"],
+       "nested allocating handlers %s: every allocation's result recorded" % opt,
+       {k: s[k] for k in ("allocs", "frees", "leaked_count", "unknown_frees")})
     log = log_path("crash-" + opt)
     check("crash %s" % opt, [sample("signals", opt), "20000", "crash"], log,
           status=128 + signal.SIGSEGV)
