@@ -466,23 +466,15 @@ static void let_go_of(struct tthread *t)
 static void leave_scratch(struct tproc *p, struct tthread *t)
 {
 	struct user_regs_struct regs;
+	const struct bp *bp;
+	int ran;
 
-	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 ||
+	    !(bp = bpt_find_slot(&p->bps, regs.rip, &ran)))
 		return;
-	for (size_t i = 0; i < p->bps.cap; i++) {
-		const struct bp *bp = &p->bps.slots[i];
-
-		if (!bp->addr || bp->exec != BP_EXEC_XOL)
-			continue;
-		if (regs.rip == bp->target)
-			regs.rip = bp->addr;	/* the instruction has not run */
-		else if (regs.rip == bp->target + bp->len)
-			regs.rip = bp->addr + bp->len;	/* it has, the jump back has not */
-		else
-			continue;
-		ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
-		return;
-	}
+	/* the instruction has not run; or it has, the jump back has not */
+	regs.rip = ran ? bp->addr + bp->len : bp->addr;
+	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
 }
 
 /* Unmaps p's scratch pages from a thread of p held outside any syscall. */

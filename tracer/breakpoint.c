@@ -307,6 +307,21 @@ struct bp *bpt_find(const struct bp_table *t, uint64_t addr)
 	}
 }
 
+const struct bp *bpt_find_slot(const struct bp_table *t, uint64_t rip, int *ran)
+{
+	for (size_t i = 0; i < t->cap; i++) {
+		const struct bp *bp = &t->slots[i];
+
+		if (!bp->addr || bp->exec != BP_EXEC_XOL)
+			continue;
+		if (rip == bp->target || rip == bp->target + bp->len) {
+			*ran = rip != bp->target;
+			return bp;
+		}
+	}
+	return NULL;
+}
+
 static int grow(struct bp_table *t)
 {
 	size_t ncap = t->cap ? t->cap * 2 : 32;

@@ -83,6 +83,10 @@ struct bp_table {
 };
 
 struct bp *bpt_find(const struct bp_table *t, uint64_t addr);
+/* The out-of-line breakpoint whose slot a thread at rip sits in: at its
+ * displaced instruction (*ran = 0) or at the jump back after it (*ran = 1);
+ * NULL if none. */
+const struct bp *bpt_find_slot(const struct bp_table *t, uint64_t rip, int *ran);
 /* Adds (or returns the existing) breakpoint at addr; NULL on ENOMEM.  The
  * pointer is valid until the next bpt_add or bpt_del. */
 struct bp *bpt_add(struct bp_table *t, uint64_t addr);

@@ -653,29 +653,24 @@ static void signal_out_of_scratch(struct tracer *tr, struct tthread *t)
 		if (heap_return(tr, t, &regs) < 0)
 			return;
 	} else {
-		const struct bp *bp = NULL;
+		int ran;
+		const struct bp *bp = bpt_find_slot(&own->bps, regs.rip, &ran);
 
-		for (size_t i = 0; !bp && i < own->bps.cap; i++) {
-			const struct bp *b = &own->bps.slots[i];
-
-			if (b->addr && b->exec == BP_EXEC_XOL &&
-			    (regs.rip == b->target || regs.rip == b->target + b->len))
-				bp = b;
-		}
 		if (!bp)
 			return;
-		if (regs.rip == bp->target) {
+		if (ran) {
+			regs.rip = bp->addr + bp->len;
+		} else {
 			regs.rip = bp->addr;
 			if (t->nreplay == TTHREAD_REPLAYS) {
 				/* the oldest goes: a handler that never returned */
-				memmove(t->replay, t->replay + 1, sizeof(t->replay[0]) * (TTHREAD_REPLAYS - 1));
+				memmove(t->replay, t->replay + 1,
+					sizeof(t->replay[0]) * (TTHREAD_REPLAYS - 1));
 				t->nreplay--;
 			}
 			t->replay[t->nreplay].addr = bp->addr;
 			t->replay[t->nreplay].sp = regs.rsp;
 			t->nreplay++;
-		} else {
-			regs.rip = bp->addr + bp->len;
 		}
 	}
 	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);

@@ -96,28 +96,6 @@ void proc_reset_image(struct tproc *p)
 	p->nmarks = 0;
 }
 
-static void copy_image(struct tproc *to, const struct tproc *from);
-
-void proc_hand_over(struct tracer *tr, struct tproc *p)
-{
-	struct tproc *heir = NULL;
-
-	for (struct tproc *q = tr->procs; q; q = q->next) {
-		if (q->vm_owner != p)
-			continue;
-		if (heir) {
-			q->vm_owner = heir;
-			continue;
-		}
-		heir = q;
-		q->vm_owner = NULL;
-		copy_image(q, p);
-		bpt_free(&q->bps);
-		q->bps = p->bps;
-		memset(&p->bps, 0, sizeof(p->bps));
-	}
-}
-
 void proc_free(struct tracer *tr, struct tproc *p)
 {
 	for (struct tproc **pp = &tr->procs; *pp; pp = &(*pp)->next)
@@ -167,6 +145,26 @@ static void copy_image(struct tproc *to, const struct tproc *from)
 	to->armed = from->armed;
 	to->arm_pending = from->arm_pending;
 	to->exec_seen = from->exec_seen;
+}
+
+void proc_hand_over(struct tracer *tr, struct tproc *p)
+{
+	struct tproc *heir = NULL;
+
+	for (struct tproc *q = tr->procs; q; q = q->next) {
+		if (q->vm_owner != p)
+			continue;
+		if (heir) {
+			q->vm_owner = heir;
+			continue;
+		}
+		heir = q;
+		q->vm_owner = NULL;
+		copy_image(q, p);
+		bpt_free(&q->bps);
+		q->bps = p->bps;
+		memset(&p->bps, 0, sizeof(p->bps));
+	}
 }
 
 int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker,
