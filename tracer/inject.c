@@ -101,6 +101,7 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 	uint64_t insn;
 	int patched = 0, err, exit_stop = at_syscall_exit(t->tid);
 
+	*ret = -ENOSYS;	/* until the kernel says otherwise */
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
 		return -errno;
 	/* held at a signal's delivery stop (attach): the injection leaves

@@ -42,7 +42,7 @@ static void child(const struct tracer *tr, int fd)
 		f.err = -err;
 		goto fail;
 	}
-	raise(SIGSTOP);
+	kill(getpid(), SIGSTOP);	/* the tracer seizes it here */
 	execv(tr->path, tr->opts.argv);
 	f.step = 2;
 	f.err = errno;

@@ -12,14 +12,12 @@
 #include "locate.h"
 #include "trace.h"
 
-#define MAX_MARK_ADDRS 64
-
 int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struct tmodule *m,
 	      struct elfinfo *e)
 {
 	for (size_t i = 0; i < tr->opts.nmarks; i++) {
-		uint64_t addrs[MAX_MARK_ADDRS];
-		int n = locate(e, m->path, tr->opts.marks[i], addrs, MAX_MARK_ADDRS);
+		uint64_t addrs[LOCATE_MAX];
+		int n = locate(e, m->path, tr->opts.marks[i], addrs, LOCATE_MAX);
 
 		for (int k = 0; k < n; k++) {
 			struct bp nb = {.kind = BP_MARK, .fn = (uint32_t)i + 1,
