@@ -35,9 +35,12 @@ LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++
 
 SRCS	:= memtrack.c $(wildcard tracer/*.c symbolizer/*.c formats/*.c analyzer/*.c)
 LIB_SRCS := $(filter-out memtrack.c,$(SRCS))
-OBJS	:= $(SRCS:%.c=$(BUILD)/%.o)
+# The recorder (tracer/recorder/) is not linked into memtrack: it is built
+# freestanding, into one position-independent image, and carried inside.
+RECORDER_ELF := $(BUILD)/tracer/recorder/recorder.elf
+OBJS	:= $(SRCS:%.c=$(BUILD)/%.o) $(BUILD)/tracer/recorder/blob.o
 LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
-DEPFILES := $(OBJS:.o=.d)
+DEPFILES := $(SRCS:%.c=$(BUILD)/%.d) $(BUILD)/tracer/recorder/recorder.d
 
 .PHONY: all deps test-deps test unit-tests e2e-tests demo bench install clean samples check-real seed
 
@@ -94,6 +97,36 @@ $(BUILD)/%.o: %.c $(DEPS_STAMP)
 	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
 -include $(DEPFILES)
+
+# --- the recorder: freestanding, no libc, no relocations, no vector registers
+RECORDER_CFLAGS := -O2 -g -std=gnu11 -fPIC -ffreestanding -fno-builtin -nostdlib \
+	-fno-stack-protector -fcf-protection=none -mgeneral-regs-only -mfsgsbase \
+	-fvisibility=hidden -fno-jump-tables -fasynchronous-unwind-tables $(WARN) -I.
+
+$(BUILD)/tracer/recorder/%.o: tracer/recorder/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (recorder)"
+	$(Q)$(CC) $(RECORDER_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tracer/recorder/entry.o: tracer/recorder/entry.S
+	@mkdir -p $(dir $@)
+	@echo "  AS      $<"
+	$(Q)$(CC) $(RECORDER_CFLAGS) -c -o $@ $<
+
+# One loadable segment from address 0, and nothing for a loader to do: a
+# relocation would mean an absolute address, which the image cannot have.
+$(RECORDER_ELF): $(BUILD)/tracer/recorder/entry.o $(BUILD)/tracer/recorder/recorder.o \
+		tracer/recorder/recorder.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) -pie --no-dynamic-linker -z norelro -z noexecstack --no-warn-rwx-segments \
+		--eh-frame-hdr -T tracer/recorder/recorder.ld -o $@ \
+		$(BUILD)/tracer/recorder/entry.o $(BUILD)/tracer/recorder/recorder.o
+	$(Q)if readelf -rW $@ | grep -q '^ *[0-9a-f]\{12\}'; then \
+		echo "$@: the recorder must have no relocations" >&2; rm -f $@; exit 1; fi
+
+$(BUILD)/tracer/recorder/blob.o: tracer/recorder/blob.S $(RECORDER_ELF)
+	@echo "  AS      $<"
+	$(Q)$(CC) -DRECORDER_ELF='"$(RECORDER_ELF)"' -c -o $@ $<
 
 # --- samples: the programs the tests and the demo trace, at -O0 and -O2 ----
 # samples/lib*.c are shared objects the others load; samples/*.cpp are C++.

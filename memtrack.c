@@ -41,6 +41,7 @@ struct args {
 	long depth;
 	int no_pin;
 	int follow_forks;
+	const char *engine;
 	const char *duration;
 	const char *marks[MAX_LIST];
 	size_t nmarks;
@@ -89,7 +90,11 @@ static const struct opt opt_output = {"output", 'o', OPT_STR, ARG(output), "LOG"
 static const struct opt opt_depth = {"depth", 0, OPT_LONG, ARG(depth), "N",
 				     "record up to N frames per stack (default 64; 0: none)"};
 static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
-				     "do not keep tracer and target on one CPU"};
+				     "ptrace engine: do not keep tracer and target on one CPU"};
+static const struct opt opt_engine = {"engine", 0, OPT_STR, ARG(engine), "ENGINE",
+				      "fast (default: a recorder mapped into the program, no "
+				      "stop per call) or ptrace (a stop per call, nothing "
+				      "injected)"};
 static const struct opt opt_follow = {"follow-forks", 0, OPT_FLAG, ARG(follow_forks), NULL,
 				      "record child processes too, into the same log"};
 static const struct opt opt_mark = {"mark", 0, OPT_LIST, ARG(marks), "LOCATION",
@@ -166,12 +171,13 @@ static const struct command commands[] = {
 	 "Run CMD under ptrace and record its allocations and mappings.\n"
 	 "Exits with CMD's exit status (128+N if a signal N killed it), 127 if CMD\n"
 	 "does not exist, 126 if it cannot be executed.",
-	 {&opt_output, &opt_depth, &opt_follow, &opt_mark, &opt_nopin}, "CMD", 1, -1, 1},
+	 {&opt_output, &opt_engine, &opt_depth, &opt_follow, &opt_mark, &opt_nopin}, "CMD", 1, -1,
+	 1},
 	{"attach", cmd_attach, "[OPTIONS] PID",
 	 "Trace a running process, then detach and leave it running unharmed:\n"
 	 "every breakpoint removed, every return address restored, nothing left\n"
 	 "behind.  Exits 0 after a clean detach, or when the process ended.",
-	 {&opt_output, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, 1, 0},
+	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, 1, 0},
 	{"top", cmd_top, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
@@ -426,6 +432,16 @@ static int check_trace_opts(struct args *a, struct tracer_opts *to)
 		return -1;
 	}
 	to->depth = a->depth < 0 ? 64 : (unsigned)a->depth;
+	if (!a->engine || !strcmp(a->engine, "fast")) {
+		to->engine = TRACER_FAST;
+		to->pin = 0;	/* the tracer drains on a CPU of its own */
+	} else if (!strcmp(a->engine, "ptrace")) {
+		to->engine = TRACER_PTRACE;
+	} else {
+		fprintf(stderr, "%s: --engine %s: not an engine (fast or ptrace)\n", progname,
+			a->engine);
+		return -1;
+	}
 	to->marks = a->marks;
 	to->nmarks = a->nmarks;
 	return 0;

@@ -18,6 +18,7 @@
 
 #include "elfinfo.h"
 #include "memory.h"
+#include "recorder/shared.h"
 #include "trace.h"
 
 int arm_place(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
@@ -58,6 +59,31 @@ int arm_place(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *
 	return 0;
 }
 
+/* Whether the fast engine hooked addr with a jump already. */
+static int hooked(const struct tproc *p, uint64_t addr)
+{
+	for (size_t i = 0; i < p->nhooked; i++)
+		if (p->hooked[i] == addr)
+			return 1;
+	return 0;
+}
+
+/*
+ * A function's entry hooked: with a jump to the recorder (the fast engine)
+ * where one fits, else with an int3 (the ptrace path: a function too short
+ * for a jump, an instruction that cannot run elsewhere).
+ */
+static int hook(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
+		const char *what, const struct tmodule *m, uint64_t size, uint32_t kind)
+{
+	if (tr->opts.engine == TRACER_FAST && p->fast && p->nhooked < MAX_HOOKED &&
+	    fast_hook(tr, p, t, nb->addr, nb->addr, size, kind, nb->fn) == 0) {
+		p->hooked[p->nhooked++] = nb->addr;
+		return 0;
+	}
+	return arm_place(tr, p, t, nb, what, m);
+}
+
 /* Hooks every allocator entry point e defines; 0 if it defines none. */
 static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 			 const struct tmodule *m, struct elfinfo *e)
@@ -69,6 +95,9 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 		return 0;
 	if (p->nalloc_ranges == MAX_ALLOCATORS)
 		return 0;
+	/* the fast engine's recorder comes with the first allocator */
+	if (tr->opts.engine == TRACER_FAST && (err = fast_start(tr, p, t, m->start)) < 0)
+		trace_report_error(tr, err);	/* the ptrace path serves then */
 	for (size_t i = 0; i < nalloc_entries; i++) {
 		const struct alloc_entry *ae = &alloc_entries[i];
 		struct bp nb = {.kind = BP_ALLOC, .fn = ae->fn};
@@ -76,9 +105,9 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 		if (elfinfo_symbol(e, ae->name, &value, &size) < 0)
 			continue;
 		nb.addr = m->bias + value;
-		if (bpt_find(&p->bps, nb.addr))
+		if (bpt_find(&p->bps, nb.addr) || hooked(p, nb.addr))
 			continue;	/* an alias of an earlier row */
-		if ((err = arm_place(tr, p, t, &nb, ae->name, m)) < 0)
+		if ((err = hook(tr, p, t, &nb, ae->name, m, size, MTR_SITE_ALLOC)) < 0)
 			return err;
 		if (p->nafns < sizeof(p->afns) / sizeof(p->afns[0]))
 			p->afns[p->nafns++] =
@@ -93,6 +122,7 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 			  .len = 1, .orig = {0xcc}};
 	p->alloc_ranges[p->nalloc_ranges++] = (struct range){m->start, m->end};
 	p->armed = 1;
+	fast_share_ranges(p);
 	return 0;
 }
 
@@ -114,7 +144,8 @@ static int arm_wrappers(struct tracer *tr, struct tproc *p, struct tthread *t,
 		    elfinfo_symbol(e, rows[i].wrapper, &value, &size) < 0)
 			continue;
 		nb.addr = m->bias + value;
-		if (!bpt_find(&p->bps, nb.addr) && (err = arm_place(tr, p, t, &nb, rows[i].wrapper, m)) < 0)
+		if (!bpt_find(&p->bps, nb.addr) && !hooked(p, nb.addr) &&
+		    (err = hook(tr, p, t, &nb, rows[i].wrapper, m, size, MTR_SITE_SYSCALL)) < 0)
 			return err;
 	}
 	if (elfinfo_symbol(e, "_dl_debug_state", &value, &size) == 0) {

@@ -227,6 +227,201 @@ void bp_describe(const struct bp *bp, char *buf, size_t size)
 	cs_free(in, 1);
 }
 
+/* --- relocation for jumps ------------------------------------------------------ */
+
+/* Appends a jump (or, with cc >= 0, a conditional jump) from out_addr + *n
+ * to target: rel32 when in reach, else through an absolute address. */
+static int emit_jump(uint8_t *out, size_t cap, size_t *n, uint64_t out_addr, int cc,
+		     uint64_t target)
+{
+	int64_t rel = (int64_t)(target - (out_addr + *n + (cc >= 0 ? 6 : 5)));
+
+	if (fits_i32(rel)) {
+		int32_t r = (int32_t)rel;
+
+		if (*n + 6 > cap)
+			return -ENOSPC;
+		if (cc >= 0) {
+			out[(*n)++] = 0x0f;
+			out[(*n)++] = (uint8_t)(0x80 | cc);
+		} else {
+			out[(*n)++] = 0xe9;
+		}
+		memcpy(out + *n, &r, 4);
+		*n += 4;
+		return 0;
+	}
+	if (*n + 2 + 14 > cap)
+		return -ENOSPC;
+	if (cc >= 0) {
+		/* the inverse condition jumps over the absolute jump */
+		out[(*n)++] = (uint8_t)(0x70 | (cc ^ 1));
+		out[(*n)++] = 14;
+	}
+	static const uint8_t jmp_abs[6] = {0xff, 0x25, 0, 0, 0, 0}; /* jmp *0(%rip) */
+
+	memcpy(out + *n, jmp_abs, 6);
+	memcpy(out + *n + 6, &target, 8);
+	*n += 14;
+	return 0;
+}
+
+/* Pushes ret as a call would, leaving every register as it was:
+ * push %rax; movabs $ret, %rax; xchg %rax, (%rsp). */
+static int emit_push_ret(uint8_t *out, size_t cap, size_t *n, uint64_t ret)
+{
+	if (*n + 1 + 10 + 4 > cap)
+		return -ENOSPC;
+	out[(*n)++] = 0x50;
+	out[(*n)++] = 0x48;
+	out[(*n)++] = 0xb8;
+	memcpy(out + *n, &ret, 8);
+	*n += 8;
+	out[(*n)++] = 0x48;
+	out[(*n)++] = 0x87;
+	out[(*n)++] = 0x04;
+	out[(*n)++] = 0x24;
+	return 0;
+}
+
+/* A copy of in at out_addr + *n, its rip-relative operand re-aimed. */
+static int emit_copy(const cs_insn *in, uint64_t addr, uint8_t *out, size_t cap, size_t *n,
+		     uint64_t out_addr)
+{
+	const cs_x86_op *rip = rip_operand(in);
+
+	if (*n + in->size > cap)
+		return -ENOSPC;
+	memcpy(out + *n, in->bytes, in->size);
+	if (rip) {
+		const cs_x86_encoding *enc = &in->detail->x86.encoding;
+		int64_t target = (int64_t)(addr + in->size) + in->detail->x86.disp;
+		int64_t rel = target - (int64_t)(out_addr + *n + in->size);
+		int32_t nd;
+
+		if (!enc->disp_offset || enc->disp_size != 4 || !fits_i32(rel))
+			return -ENOTSUP;
+		nd = (int32_t)rel;
+		memcpy(out + *n + enc->disp_offset, &nd, 4);
+	}
+	*n += in->size;
+	return 0;
+}
+
+/* call *disp(%rip) as jmp *disp(%rip) (the return address is pushed
+ * already): ModRM's reg field /2 becomes /4. */
+static int emit_call_as_jump(const cs_insn *in, uint64_t addr, uint8_t *out, size_t cap,
+			     size_t *n, uint64_t out_addr)
+{
+	size_t at = *n;
+	int err = emit_copy(in, addr, out, cap, n, out_addr);
+
+	if (err == 0)
+		out[at + 1] = (uint8_t)((out[at + 1] & ~0x38) | 0x20);
+	return err;
+}
+
+int bp_relocate(const uint8_t *code, size_t ncode, uint64_t addr, size_t need,
+		uint64_t out_addr, uint8_t *out, size_t cap, size_t *displaced,
+		struct bp_insn_map map[BP_MAX_DISPLACED], size_t *nmap)
+{
+	size_t off = 0, n = 0;
+	csh h;
+	int err;
+
+	*nmap = 0;
+	if ((err = cs_get(&h)) < 0)
+		return err;
+	while (off < need) {
+		cs_insn *in = NULL;
+		uint64_t a = addr + off;
+		const cs_x86 *x;
+		int last;
+
+		if (*nmap == BP_MAX_DISPLACED || off >= ncode ||
+		    cs_disasm(h, code + off, ncode - off, a, 1, &in) != 1)
+			return -ENOTSUP;
+		x = &in->detail->x86;
+		last = off + in->size >= need;
+		map[*nmap].from = (uint8_t)off;
+		map[*nmap].to = (uint8_t)n;
+		(*nmap)++;
+		if (has_group(in, X86_GRP_RET) || has_group(in, X86_GRP_INT) ||
+		    has_group(in, X86_GRP_IRET) || in->id == X86_INS_LOOP ||
+		    in->id == X86_INS_LOOPE || in->id == X86_INS_LOOPNE ||
+		    in->id == X86_INS_JRCXZ || in->id == X86_INS_JECXZ || in->id == X86_INS_XBEGIN) {
+			err = -ENOTSUP;
+		} else if (in->id == X86_INS_CALL) {
+			/* returns to the original code, right after: only when
+			 * nothing displaced follows it */
+			if (!last)
+				err = -ENOTSUP;
+			else if ((err = emit_push_ret(out, cap, &n, a + in->size)) == 0) {
+				if (x->op_count == 1 && x->operands[0].type == X86_OP_IMM)
+					err = emit_jump(out, cap, &n, out_addr, -1,
+							(uint64_t)x->operands[0].imm);
+				else if (rip_operand(in) && in->size >= 2 && in->bytes[0] == 0xff)
+					err = emit_call_as_jump(in, a, out, cap, &n, out_addr);
+				else
+					err = -ENOTSUP;
+			}
+		} else if (in->id == X86_INS_JMP && x->op_count == 1 &&
+			   x->operands[0].type == X86_OP_IMM) {
+			err = emit_jump(out, cap, &n, out_addr, -1, (uint64_t)x->operands[0].imm);
+		} else if (has_group(in, X86_GRP_JUMP) && x->op_count == 1 &&
+			   x->operands[0].type == X86_OP_IMM) {
+			int cc = jcc_code(in->bytes, in->size);
+
+			err = cc < 0 ? -ENOTSUP
+				     : emit_jump(out, cap, &n, out_addr, cc,
+						 (uint64_t)x->operands[0].imm);
+		} else {
+			err = emit_copy(in, a, out, cap, &n, out_addr);
+		}
+		off += in->size;
+		cs_free(in, 1);
+		if (err < 0)
+			return err == -ENOSPC ? -ENOTSUP : err;
+	}
+	*displaced = off;
+	return (int)n;
+}
+
+int bp_branch_into(const uint8_t *code, size_t ncode, uint64_t addr, uint64_t lo, uint64_t hi)
+{
+	const uint8_t *p = code;
+	size_t left = ncode;
+	uint64_t a = addr;
+	cs_insn *in;
+	csh h;
+	int hit = 0;
+
+	if (cs_get(&h) < 0)
+		return 1;
+	in = cs_malloc(h);
+	if (!in)
+		return 1;
+	while (left && !hit) {
+		if (!cs_disasm_iter(h, &p, &left, &a, in)) {
+			/* not code (data, padding): step over a byte */
+			p++;
+			left--;
+			a++;
+			continue;
+		}
+		const cs_x86 *x = &in->detail->x86;
+
+		if ((has_group(in, X86_GRP_JUMP) || has_group(in, X86_GRP_CALL)) &&
+		    x->op_count == 1 && x->operands[0].type == X86_OP_IMM) {
+			uint64_t t = (uint64_t)x->operands[0].imm;
+
+			hit = t > lo && t < hi;
+		}
+	}
+	cs_free(in, 1);
+	return hit;
+}
+
 int bp_resume(const struct bp *bp, pid_t tid, int memfd, struct user_regs_struct *regs)
 {
 	uint64_t next = bp->addr + bp->len;

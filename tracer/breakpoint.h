@@ -76,6 +76,32 @@ int bp_resume(const struct bp *bp, pid_t tid, int memfd, struct user_regs_struct
 int bp_insert(const struct bp *bp, int memfd);
 int bp_remove(const struct bp *bp, int memfd);
 
+/*
+ * Jumps instead of int3 (the fast engine): the whole instructions that
+ * begin at addr and cover at least `need` bytes are displaced by a 5-byte
+ * jump, and must run elsewhere.  bp_relocate copies them from code[0..ncode)
+ * into out (room for cap bytes) as they must run at out_addr: rip-relative
+ * operands and branches are re-aimed, a call is pushed by hand so that it
+ * returns to the original code.  Every instruction's offset in the original
+ * and in the copy goes to map (BP_MAX_DISPLACED entries), so a thread found
+ * in the middle can be moved.  Returns the bytes written, *displaced the
+ * bytes covered, or -ENOTSUP for what cannot run elsewhere (a return, a
+ * call that is not the last, loop, an address out of reach).
+ */
+#define BP_MAX_DISPLACED 8
+
+struct bp_insn_map {
+	uint8_t from, to;	/* offsets in the original, in the copy */
+};
+
+int bp_relocate(const uint8_t *code, size_t ncode, uint64_t addr, size_t need,
+		uint64_t out_addr, uint8_t *out, size_t cap, size_t *displaced,
+		struct bp_insn_map map[BP_MAX_DISPLACED], size_t *nmap);
+
+/* Whether a direct branch of the function code[0..ncode) at addr lands
+ * strictly inside (lo, hi): a jump over those bytes would break it. */
+int bp_branch_into(const uint8_t *code, size_t ncode, uint64_t addr, uint64_t lo, uint64_t hi);
+
 /* A small open-addressing table of breakpoints by address. */
 struct bp_table {
 	struct bp *slots;	/* addr 0 = empty */

@@ -38,6 +38,10 @@ int elfinfo_symbol(struct elfinfo *e, const char *name, uint64_t *value, uint64_
 /* The same, local (static) functions included. */
 int elfinfo_symbol_any(struct elfinfo *e, const char *name, uint64_t *value, uint64_t *size);
 
+/* The function symbol (sized) whose code holds the ELF address addr.
+ * 0 or -ENOENT. */
+int elfinfo_function_at(const struct elfinfo *e, uint64_t addr, uint64_t *value, uint64_t *size);
+
 /* Non-zero when the file has a .symtab (it is not stripped). */
 int elfinfo_has_symtab(const struct elfinfo *e);
 

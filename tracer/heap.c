@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "../formats/log_writer.h"
+#include "fast.h"
 #include "memory.h"
 #include "trace.h"
 #include "unwind.h"
@@ -153,50 +154,80 @@ static const struct unw_patch *shadow_patches(struct tracer *tr, const struct tt
 	return tr->patches;
 }
 
-/* Walks up to max frames of t at regs into tr->pcs. */
-static size_t walk(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
-		   size_t max, int *truncated)
+size_t heap_walk(struct tracer *tr, struct tproc *p, struct tthread *t, pid_t tid,
+		 const struct user_regs_struct *regs, size_t max, int *truncated)
 {
-	const struct unw_patch *patches = t->nshadow ? shadow_patches(tr, t) : NULL;
+	const struct unw_patch *patches = t && t->nshadow ? shadow_patches(tr, t) : NULL;
 
 	*truncated = 0;
-	if (!t->proc->unw)
+	if (!p->unw)
 		return 0;
-	return unw_capture(t->proc->unw, t->tid, regs, patches, patches ? t->nshadow : 0, tr->pcs,
-			   max, truncated);
+	return unw_capture(p->unw, tid, regs, patches, patches ? t->nshadow : 0, tr->pcs, max,
+			   truncated);
+}
+
+/*
+ * The fast engine's recorder is not the program: its frames (a wrapper
+ * between the program and the allocator it called) drop out of a stack
+ * the tracer walked, and say that an allocator call is in progress.
+ */
+static size_t drop_recorder(struct tracer *tr, const struct tproc *p, size_t n, int *in_alloc)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (fast_in_recorder(p, tr->pcs[i]))
+			*in_alloc = 1;
+		else
+			tr->pcs[m++] = tr->pcs[i];
+	}
+	return m;
 }
 
 /*
  * Captures the stack of t at regs into tr->pcs, walking at least `least`
  * frames, and interns up to --depth of them after the first `skip`;
  * returns the stack id (0 without stacks) and the frames walked in
- * *nframes.
+ * *nframes.  *in_alloc is set when a frame of the fast engine's recorder
+ * was dropped.
  */
 static uint64_t capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
-			uint32_t *flags, size_t skip, size_t least, size_t *nframes)
+			uint32_t *flags, size_t skip, size_t least, size_t *nframes, int *in_alloc)
 {
-	size_t depth = tr->opts.depth, n;
-	int truncated;
+	struct tproc *p = t->proc;
+	size_t depth = tr->opts.depth, n, want = depth + skip > least ? depth + skip : least;
+	int truncated, fast = p->fast || (p->vm_owner && p->vm_owner->fast);
 
-	n = walk(tr, t, regs, depth + skip > least ? depth + skip : least, &truncated);
+	/* a wrapper's frames will drop out: a few more */
+	n = heap_walk(tr, p, t, t->tid, regs, fast ? want + 4 : want, &truncated);
+	if (fast) {
+		size_t m = drop_recorder(tr, p, n, in_alloc);
+
+		if (m > want) {
+			m = want;
+			truncated = 1;
+		}
+		n = m;
+	}
 	*nframes = n;
 	if (!depth || n <= skip)
 		return 0;
 	n -= skip;
 	if (truncated || n > depth)
 		*flags |= MT_EVF_TRUNCATED;
-	return log_writer_stack(tr->w, t->proc->symspace, tr->pcs + skip, n < depth ? n : depth);
+	return log_writer_stack(tr->w, p->symspace, tr->pcs + skip, n < depth ? n : depth);
 }
 
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		      uint32_t *flags)
 {
 	size_t n;
+	int in_alloc = 0;
 	/* a few frames even without stacks: whether an allocator made this
 	 * syscall (free unmapping a large block) is read off them */
-	uint64_t stack = capture(tr, t, regs, flags, 0, 8, &n);
+	uint64_t stack = capture(tr, t, regs, flags, 0, 8, &n, &in_alloc);
 
-	if (call_active(t, regs->rsp) || in_allocator_frames(tr, t, n))
+	if (in_alloc || call_active(t, regs->rsp) || in_allocator_frames(tr, t, n))
 		*flags |= MT_EVF_IN_ALLOC;
 	return stack;
 }
@@ -280,7 +311,7 @@ int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	 * (malloc, __libc_malloc, tc_malloc, a static glibc's __calloc): the
 	 * stack starts at its caller. */
 	at.rip = bp->addr;
-	s.stack = capture(tr, t, &at, &s.flags, 1, 0, &nframes);
+	s.stack = capture(tr, t, &at, &s.flags, 1, 0, &nframes, &(int){0});
 	hijack(tr, t, &s, ret, have_ret);
 resume:
 	return bp_resume(bp, t->tid, p->memfd, regs);

@@ -27,6 +27,11 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
+/* The fast engine's wait for its doorbell ends with any stop. */
+static void on_child(int sig)
+{
+}
+
 /* An int3 of ours, by what it is for.  Each handler leaves in s->regs
  * where the thread goes on. */
 static struct resume on_breakpoint(struct tracer *tr, struct stop *s)
@@ -115,7 +120,13 @@ static const stop_handler handlers[STOP_KINDS] = {
 
 static void dispatch(struct tracer *tr, struct stop *s)
 {
-	struct resume r = handlers[s->kind](tr, s);
+	struct resume r;
+
+	/* the fast engine: a thread's earlier calls are in its ring; they go
+	 * into the log before anything this stop brings */
+	if (tr->nfast && s->t)
+		fast_drain(tr, s->t->proc);
+	r = handlers[s->kind](tr, s);
 
 	if (r.how != GO_NONE)	/* GO_NONE: s->t may be freed */
 		stop_resume(s->t, r);
@@ -137,7 +148,8 @@ static int detach_due(struct tracer *tr)
 void loop_run(struct tracer *tr, struct tracer_result *res)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_stop_signal};
-	struct sigaction old_int, old_quit, old_term, old_hup;
+	struct sigaction child = {.sa_handler = on_child};
+	struct sigaction old_int, old_quit, old_term, old_hup, old_chld;
 	uint64_t last_flush = 0;
 	int killed = 0;
 
@@ -148,6 +160,8 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 	sigaction(SIGQUIT, &ign, &old_quit);
 	sigaction(SIGTERM, &stop, &old_term);
 	sigaction(SIGHUP, &stop, &old_hup);
+	/* the fast engine's idle wait ends with a child's stop */
+	sigaction(SIGCHLD, tr->opts.engine == TRACER_FAST ? &child : NULL, &old_chld);
 	rss_start(tr);
 
 	if (tr->attached) {
@@ -194,7 +208,19 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 			kill_all(tr);
 			killed = 1;
 		}
-		err = stop_wait(tr, -1, 1, &s);
+		if (tr->nfast) {
+			/* rings to drain, stops to handle: whichever comes */
+			int busy = fast_drain_all(tr);
+
+			err = stop_wait(tr, -1, STOP_EINTR | STOP_NOHANG, &s);
+			if (err == -EAGAIN) {
+				if (!busy)
+					fast_idle(tr);
+				continue;
+			}
+		} else {
+			err = stop_wait(tr, -1, STOP_EINTR, &s);
+		}
 		if (err == -EINTR)
 			continue;
 		if (err < 0)
@@ -213,4 +239,5 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
+	sigaction(SIGCHLD, &old_chld, NULL);
 }

@@ -10,6 +10,7 @@
 #include "../formats/log_writer.h"
 #include "elfinfo.h"
 #include "locate.h"
+#include "recorder/shared.h"
 #include "trace.h"
 
 int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struct tmodule *m,
@@ -26,8 +27,19 @@ int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struc
 
 			if (nb.addr < m->start || nb.addr >= m->end || bpt_find(&p->bps, nb.addr))
 				continue;
+			if (p->fast) {
+				uint64_t start = 0, size = 0;
+
+				/* a jump must not cover a branch target of its function */
+				if (elfinfo_function_at(e, addrs[k], &start, &size) == 0)
+					start += m->bias;
+				if (size && fast_hook(tr, p, t, nb.addr, start, size, MTR_SITE_MARK,
+						      nb.fn) == 0)
+					goto placed;
+			}
 			if ((err = arm_place(tr, p, t, &nb, tr->opts.marks[i], m)) < 0)
 				return err;
+		placed:
 			p->nmarks++;
 			if (tr->mark_found)
 				tr->mark_found[i] = 1;
@@ -51,6 +63,26 @@ void marks_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	ev.flags &= ~MT_EVF_IN_ALLOC;
 	ev.path = log_writer_string(tr->w, tr->opts.marks[bp->fn - 1]);
 	trace_event(tr, &ev);
+	rss_sample(tr, p);
+}
+
+void marks_record(struct tracer *tr, struct tproc *p, pid_t tid, uint64_t addr, uint32_t mark,
+		  const uint64_t *pcs, size_t n, int cut, uint64_t at)
+{
+	struct mt_event ev = {.type = MT_EV_MARK, .pid = (uint32_t)p->pid, .tid = (uint32_t)tid,
+			      .arg = mark};
+	size_t depth = tr->opts.depth;
+
+	(void)addr;
+	if (!p->followed || !mark || mark > tr->opts.nmarks)
+		return;
+	if (depth && n) {
+		if (cut || n > depth)
+			ev.flags |= MT_EVF_TRUNCATED;
+		ev.stack = log_writer_stack(tr->w, p->symspace, pcs, n < depth ? n : depth);
+	}
+	ev.path = log_writer_string(tr->w, tr->opts.marks[mark - 1]);
+	trace_event_at(tr, &ev, at);
 	rss_sample(tr, p);
 }
 

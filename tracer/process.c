@@ -94,6 +94,7 @@ void proc_reset_image(struct tproc *p)
 	p->trampoline = p->syscall_insn = 0;
 	p->nalloc_ranges = 0;
 	p->nmarks = 0;
+	p->nhooked = 0;
 }
 
 void proc_free(struct tracer *tr, struct tproc *p)
@@ -104,6 +105,7 @@ void proc_free(struct tracer *tr, struct tproc *p)
 			break;
 		}
 	proc_hand_over(tr, p);
+	fast_free(tr, p);
 	proc_reset_image(p);
 	if (p->unw)
 		tr->unwind_mismatches += unw_check_mismatches(
@@ -142,6 +144,8 @@ static void copy_image(struct tproc *to, const struct tproc *from)
 	to->nscratch = from->nscratch;
 	to->trampoline = from->trampoline;
 	to->syscall_insn = from->syscall_insn;
+	memcpy(to->hooked, from->hooked, sizeof(to->hooked));
+	to->nhooked = from->nhooked;
 	to->armed = from->armed;
 	to->arm_pending = from->arm_pending;
 	to->exec_seen = from->exec_seen;
@@ -164,6 +168,9 @@ void proc_hand_over(struct tracer *tr, struct tproc *p)
 		bpt_free(&q->bps);
 		q->bps = p->bps;
 		memset(&p->bps, 0, sizeof(p->bps));
+		/* and the recorder in it, ring and all */
+		q->fast = p->fast;
+		p->fast = NULL;
 	}
 }
 
@@ -197,7 +204,11 @@ int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker
 				       owner->trampoline);
 			child->armed = 0;
 			child->nafns = 0;
+			child->nhooked = 0;
 		}
+		/* its copy of the recorder writes where the parent's does: it
+		 * gets its own area, or none, before it runs (fast_fork_child) */
+		child->fast_pending = !!owner->fast;
 		if (child->followed)
 			child->space = child->symspace = ++tr->next_space;
 	}
@@ -282,6 +293,7 @@ struct resume proc_on_exec(struct tracer *tr, struct stop *s)
 			thread_free(tr, old);
 	}
 	proc_hand_over(tr, p);	/* a CLONE_VM child stays in the old memory */
+	fast_free(tr, p);	/* drained before this stop; the image is gone */
 	proc_reset_image(p);
 	p->vm_owner = NULL;
 	p->quiet = 0;
@@ -303,6 +315,35 @@ struct resume proc_on_exec(struct tracer *tr, struct stop *s)
 		static_break_at_entry(p);
 	}
 	return attach_let_go(tr, t) ? RESUME(GO_NONE, 0) : GO_ON;
+}
+
+/* Waits for a new task's first stop (a fork child of the fast engine must
+ * have its area before it runs); 0, or -ESRCH when it died first. */
+static int first_stop(struct tracer *tr, struct tthread *nt)
+{
+	for (;;) {
+		struct stop s;
+
+		if (stop_wait(tr, nt->tid, 0, &s) < 0 || s.kind == STOP_EXITED)
+			return -ESRCH;	/* its exit is lost with it: nothing ran */
+		if (s.kind == STOP_ATTACHED)
+			return 0;
+		if (s.kind == STOP_SIGNAL || s.kind == STOP_SIGTRAP)
+			nt->pending_signal = s.sig;	/* delivered once it runs */
+		stop_restart(nt->tid, GO_ON);
+	}
+}
+
+/* A new task at its first stop, about to run. */
+static void started(struct tracer *tr, struct tthread *nt, struct tproc *parent)
+{
+	nt->state = TS_RUNNING;
+	if (nt->proc->fast_pending) {
+		nt->proc->fast_pending = 0;
+		trace_report_error(tr, fast_fork_child(tr, parent, nt->proc, nt));
+	} else {
+		fast_thread_started(tr, nt);
+	}
 }
 
 struct resume proc_on_new_task(struct tracer *tr, struct stop *s)
@@ -343,9 +384,10 @@ struct resume proc_on_new_task(struct tracer *tr, struct stop *s)
 	nt->own_affinity = t->own_affinity;	/* a new task has its creator's mask */
 	if (tr->attached && s->event == PTRACE_EVENT_VFORK)
 		t->vfork_child = tid;	/* until its PTRACE_EVENT_VFORK_DONE */
-	if (proc_take_early_stop(tr, tid)) {
-		/* its first stop came before this event: it waits for us */
-		nt->state = TS_RUNNING;
+	if (proc_take_early_stop(tr, tid) || (nt->proc->fast_pending && first_stop(tr, nt) == 0)) {
+		/* its first stop came before this event, or the fast engine
+		 * waited for it: it waits for us */
+		started(tr, nt, p);
 		if (!attach_let_go(tr, nt))
 			stop_resume(nt, GO_ON);
 	}
@@ -366,6 +408,7 @@ struct resume proc_on_exited(struct tracer *tr, struct stop *s)
 	}
 	if (t->tid == tr->root)
 		tr->root_status = s->status;
+	fast_thread_gone(tr, t);
 	thread_free(tr, t);
 	return RESUME(GO_NONE, 0);
 }
@@ -373,5 +416,6 @@ struct resume proc_on_exited(struct tracer *tr, struct stop *s)
 struct resume proc_on_attached(struct tracer *tr, struct stop *s)
 {
 	s->t->state = TS_RUNNING;
+	fast_thread_started(tr, s->t);
 	return attach_let_go(tr, s->t) ? RESUME(GO_NONE, 0) : GO_ON;
 }

@@ -26,10 +26,36 @@ uint64_t trace_now(const struct tracer *tr)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - tr->t0;
 }
 
+void trace_event_at(struct tracer *tr, struct mt_event *ev, uint64_t at)
+{
+	/* a ring record's time is the TSC's, a stop's the clock's: the two
+	 * may disagree by a hair, the log's order may not */
+	if (at < tr->last_time)
+		at = tr->last_time;
+	tr->last_time = at;
+	ev->time_ns = at;
+	log_writer_event(tr->w, ev);
+}
+
 void trace_event(struct tracer *tr, struct mt_event *ev)
 {
-	ev->time_ns = trace_now(tr);
-	log_writer_event(tr->w, ev);
+	trace_event_at(tr, ev, trace_now(tr));
+}
+
+void unwind_check_mismatch(struct tracer *tr, const uint64_t *a, size_t na, const uint64_t *b,
+			   size_t nb)
+{
+	if (!tr->unwind_mismatches++) {
+		int len = snprintf(tr->unwind_first_mismatch, sizeof(tr->unwind_first_mismatch),
+				   "recorder %zu frames, tracer %zu:", na, nb);
+
+		for (size_t i = 0; i < (na > nb ? na : nb) && len < (int)sizeof(tr->unwind_first_mismatch);
+		     i++)
+			len += snprintf(tr->unwind_first_mismatch + len,
+					sizeof(tr->unwind_first_mismatch) - (size_t)len, " %#llx/%#llx",
+					i < na ? (unsigned long long)a[i] : 0ull,
+					i < nb ? (unsigned long long)b[i] : 0ull);
+	}
 }
 
 void trace_proc_start(struct tracer *tr, struct tproc *p, pid_t ppid, unsigned cause)

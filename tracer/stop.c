@@ -109,13 +109,15 @@ void stop_classify(struct tracer *tr, struct stop *s)
 	}
 }
 
-int stop_wait(struct tracer *tr, pid_t tid, int eintr, struct stop *s)
+int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s)
 {
 	pid_t got;
 
-	while ((got = waitpid(tid, &s->status, __WALL)) < 0)
-		if (errno != EINTR || eintr)
+	while ((got = waitpid(tid, &s->status, __WALL | (flags & STOP_NOHANG ? WNOHANG : 0))) < 0)
+		if (errno != EINTR || (flags & STOP_EINTR))
 			return -errno;
+	if (!got)
+		return -EAGAIN;
 	s->tid = got;
 	s->t = thread_find(tr, got);
 	stop_classify(tr, s);

@@ -80,11 +80,14 @@ struct resume {
 
 /*
  * Waits for a stop of tid (-1: of any task) and classifies it.  EINTR (the
- * RSS timer, a stop signal to memtrack) is not an error here when `eintr` is
- * zero: the wait goes on.  Returns 0, -EINTR (only when eintr is set) or the
- * waitpid errno (ECHILD: nothing left to wait for).
+ * RSS timer, a stop signal to memtrack) is not an error here without
+ * STOP_EINTR: the wait goes on.  With STOP_NOHANG it does not wait.
+ * Returns 0, -EINTR (only with STOP_EINTR), -EAGAIN (STOP_NOHANG, no stop)
+ * or the waitpid errno (ECHILD: nothing left to wait for).
  */
-int stop_wait(struct tracer *tr, pid_t tid, int eintr, struct stop *s);
+#define STOP_EINTR  0x1
+#define STOP_NOHANG 0x2
+int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s);
 
 /* Fills s->kind (and s->sig, s->event, s->bp, s->regs) from s->status;
  * s->t may be NULL.  A stop of ours and one of the program's are told

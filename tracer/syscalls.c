@@ -151,8 +151,9 @@ static uint32_t fd_path(struct tracer *tr, pid_t pid, int64_t fd)
 	return log_writer_string(tr->w, path);
 }
 
-static void sc_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
-		    const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack);
+static void sc_done(struct tracer *tr, struct tproc *p, struct tthread *t, pid_t tid,
+		    const struct sc_desc *sc, const uint64_t args[6], int64_t ret, uint32_t flags,
+		    uint64_t stack, uint64_t at);
 
 /*
  * A mapping came back at [addr, addr + len).  Another thread's munmap of
@@ -160,32 +161,37 @@ static void sc_done(struct tracer *tr, struct tthread *t, const struct sc_desc *
  * it before this mmap could return the range, so it goes into the log
  * first, or replaying the log would unmap the new mapping.
  */
-static void unmaps_first(struct tracer *tr, struct tthread *t, uint64_t addr, uint64_t len)
+static void unmaps_first(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t addr,
+			 uint64_t len)
 {
 	for_each_thread(tr, u) {
-		if (u == t || u->proc != t->proc || !u->sc || u->sc->nr != SYS_munmap ||
+		if (u == t || u->proc != p || !u->sc || u->sc->nr != SYS_munmap ||
 		    u->sc_args[0] >= addr + len || addr >= u->sc_args[0] + u->sc_args[1])
 			continue;
-		sc_done(tr, u, u->sc, u->sc_args, 0, u->sc_flags, u->sc_stack);
+		sc_done(tr, p, u, u->tid, u->sc, u->sc_args, 0, u->sc_flags, u->sc_stack, 0);
 		u->sc = NULL;	/* logged: its exit has nothing more to say */
 	}
 }
 
-static void sc_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
-		    const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack)
+/* The event of a syscall of p's thread tid (t, when it is stopped there)
+ * that returned ret, at trace time `at` (0: now). */
+static void sc_done(struct tracer *tr, struct tproc *p, struct tthread *t, pid_t tid,
+		    const struct sc_desc *sc, const uint64_t args[6], int64_t ret, uint32_t flags,
+		    uint64_t stack, uint64_t at)
 {
-	struct tproc *p = t->proc;
-	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid, .flags = flags,
+	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)tid, .flags = flags,
 			      .stack = stack};
 	int ok;
 
 	sc->fill(args, ret, &ev);
 	ok = !(ev.flags & MT_EVF_FAILED);
 	if ((ev.type == MT_EV_MMAP || ev.type == MT_EV_MREMAP) && ok)
-		unmaps_first(tr, t, ev.addr, ev.size);
+		unmaps_first(tr, p, t, ev.addr, ev.size);
 	if (ev.type == MT_EV_MMAP && ok && !(ev.mflags & MAP_ANONYMOUS) && ev.fd >= 0)
 		ev.path = fd_path(tr, p->pid, ev.fd);
-	if (p->followed)
+	if (p->followed && at)
+		trace_event_at(tr, &ev, at);
+	else if (p->followed)
 		trace_event(tr, &ev);
 
 	if (ev.type == MT_EV_MMAP && ok && (ev.prot & PROT_EXEC) && ev.path)
@@ -240,7 +246,7 @@ struct resume sc_on_exit(struct tracer *tr, struct stop *s)
 	 * can allocate; modules recorded at exec are armed here */
 	if (p->arm_pending)
 		trace_report_error(tr, modules_arm(tr, p, t));
-	sc_done(tr, t, sc, t->sc_args, (int64_t)regs.rax, t->sc_flags, t->sc_stack);
+	sc_done(tr, p, t, t->tid, sc, t->sc_args, (int64_t)regs.rax, t->sc_flags, t->sc_stack, 0);
 	return GO_ON;
 }
 
@@ -278,5 +284,17 @@ void sc_wrapper_done(struct tracer *tr, struct tthread *t, const struct shadow *
 	const struct sc_desc *sc = sc_find(s->nr);
 
 	if (sc && (sc->flags & SC_RECORD))
-		sc_done(tr, t, sc, s->args, raw_result(s->nr, s->args, rax), s->flags, s->stack);
+		sc_done(tr, t->proc, t, t->tid, sc, s->args, raw_result(s->nr, s->args, rax), s->flags,
+			s->stack, 0);
+}
+
+void sc_wrapper_record(struct tracer *tr, struct tproc *p, pid_t tid, uint32_t nr,
+		       const uint64_t args[6], uint64_t rax, uint32_t flags, uint64_t stack,
+		       uint64_t at)
+{
+	const struct sc_desc *sc = sc_find(nr);
+
+	if (sc && (sc->flags & SC_RECORD))
+		sc_done(tr, p, NULL, tid, sc, args, raw_result(nr, args, rax), flags, stack,
+			at ? at : 1);
 }

@@ -18,6 +18,7 @@
 
 #include "../formats/log.h"
 #include "breakpoint.h"
+#include "fast.h"
 #include "stop.h"
 #include "syscalls.h"
 #include "tracer.h"
@@ -60,6 +61,7 @@ struct shadow {
 
 #define MAX_SCRATCH 8
 #define MAX_ALLOCATORS 8	/* modules defining malloc, armed at once */
+#define MAX_HOOKED 128		/* entry points hooked with a jump, per image */
 
 struct tproc {
 	pid_t pid;
@@ -90,6 +92,10 @@ struct tproc {
 	uint64_t trampoline;	/* int3 where hijacked returns land */
 	uint64_t syscall_insn;	/* "syscall" for injections, 0 until a page exists */
 	struct unwinder *unw;
+	struct fastproc *fast;	/* the fast engine's state, NULL for the ptrace engine */
+	uint64_t hooked[MAX_HOOKED];	/* entries it hooked with a jump */
+	size_t nhooked;
+	int fast_pending;	/* a fork child: its area is made at its first stop */
 	size_t nthreads;
 	struct tproc *next;
 };
@@ -170,7 +176,15 @@ struct tracer {
 	char unwind_first_mismatch[256];
 	int exec_status;	/* run: the held exec stop of the launched child */
 	uint64_t record_start;	/* CLOCK_MONOTONIC ns when the log was opened */
-	uint64_t pcs[1025];	/* stack capture buffer */
+	uint64_t pcs[1025];	/* stack capture buffer (UNW_MAX_FRAMES) */
+	uint64_t last_time;	/* of the last event: the log's time never goes back */
+	size_t nfast;		/* processes the fast engine records */
+	int unwind_check;	/* MEMTRACK_UNWIND_CHECK=1 */
+	struct {
+		uint64_t tsc0, ns0;	/* the TSC and CLOCK_MONOTONIC, read together */
+		double ns_per_tick;
+		int ready;
+	} clk;			/* the fast engine's records are stamped with the TSC */
 	struct unw_patch *patches;
 	size_t cappatches;
 };
@@ -191,6 +205,12 @@ int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 int record_close(struct tracer *tr, const char *logpath, struct tracer_result *res);
 uint64_t trace_now(const struct tracer *tr);
 void trace_event(struct tracer *tr, struct mt_event *ev);
+/* The same, for an event that happened at trace time `at` (a ring record). */
+void trace_event_at(struct tracer *tr, struct mt_event *ev, uint64_t at);
+/* MEMTRACK_UNWIND_CHECK: the recorder and the tracer walked a stack
+ * differently. */
+void unwind_check_mismatch(struct tracer *tr, const uint64_t *a, size_t na, const uint64_t *b,
+			   size_t nb);
 void trace_report_error(struct tracer *tr, int err);
 void trace_warn(struct tracer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* PROC_START of p, its cause an enum mt_proc_cause. */
@@ -259,6 +279,10 @@ void heap_give_back(pid_t pid, int memfd, const struct shadow *entries, size_t n
 		    uint64_t trampoline);
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		      uint32_t *flags);
+/* Walks up to max frames of process p's thread tid at regs into tr->pcs,
+ * through the return addresses t (if not NULL) lent us. */
+size_t heap_walk(struct tracer *tr, struct tproc *p, struct tthread *t, pid_t tid,
+		 const struct user_regs_struct *regs, size_t max, int *truncated);
 
 /* syscalls.c: a recorded syscall's way from its entry to the log */
 struct resume sc_on_seccomp(struct tracer *tr, struct stop *s);
@@ -268,6 +292,10 @@ int sc_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 		     struct user_regs_struct *regs);
 /* ... and returned rax through the trampoline */
 void sc_wrapper_done(struct tracer *tr, struct tthread *t, const struct shadow *s, uint64_t rax);
+/* ... or the fast engine's recorder saw it return, at trace time `at` */
+void sc_wrapper_record(struct tracer *tr, struct tproc *p, pid_t tid, uint32_t nr,
+		       const uint64_t args[6], uint64_t rax, uint32_t flags, uint64_t stack,
+		       uint64_t at);
 
 /* signals.c */
 /* The program's own signal, at its delivery stop. */
@@ -291,6 +319,9 @@ int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struc
 	      struct elfinfo *e);
 void marks_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	       const struct user_regs_struct *regs);
+/* A mark the fast engine met: frames pcs[0..n) from its address. */
+void marks_record(struct tracer *tr, struct tproc *p, pid_t tid, uint64_t addr, uint32_t mark,
+		  const uint64_t *pcs, size_t n, int cut, uint64_t at);
 /* Says which --mark was found in no module. */
 void marks_report_missing(struct tracer *tr);
 

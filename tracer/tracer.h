@@ -11,6 +11,11 @@
 
 struct mt_log_header;
 
+enum tracer_engine {
+	TRACER_FAST = 0,	/* a recorder mapped into the target: no stop per call */
+	TRACER_PTRACE,		/* a stop per call: nothing is injected but scratch pages */
+};
+
 struct tracer_opts {
 	char *const *argv;	/* run: the command and its arguments (argv[0] is
 				   looked up in PATH, like execvp) */
@@ -18,6 +23,7 @@ struct tracer_opts {
 	double duration;	/* attach: seconds before detaching; <= 0: until the
 				   process ends or memtrack is interrupted */
 	unsigned depth;		/* frames per stack, 0 = no stacks */
+	int engine;		/* enum tracer_engine */
 	int follow_forks;	/* run: record child processes too */
 	int pin;		/* run: keep tracer and target on one CPU */
 	const char *const *marks; /* --mark LOCATION: FUNCTION or FILE:LINE */

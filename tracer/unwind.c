@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "recorder/shared.h"
 #include "unwind.h"
 
 #define NTRACKED 6
@@ -479,6 +480,46 @@ static const struct rule *lookup_rule(struct unwinder *u, uint64_t pc)
 	build_rule(u, pc, &u->rules[i]);
 	u->rn++;
 	return &u->rules[i];
+}
+
+_Static_assert((int)REG_SAME == (int)MTR_REG_SAME && (int)REG_UNDEF == (int)MTR_REG_UNDEF &&
+		       (int)REG_AT == (int)MTR_REG_AT && (int)REG_VAL == (int)MTR_REG_VAL &&
+		       NTRACKED == MTR_NREGS,
+	       "the recorder walks with the same register rules");
+
+void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
+{
+	const struct rule *r = lookup_rule(u, pc);
+
+	memset(out, 0, sizeof(*out));
+	out->pc = pc;
+	out->status = MTR_RULE_TRACER;
+	if (!r || (r->status != RULE_OK && r->status != RULE_END))
+		return;
+	if (r->status == RULE_END) {
+		out->status = MTR_RULE_END;
+		return;
+	}
+	if (r->cfa_reg == DWARF_RSP) {
+		out->cfa_reg = MTR_CFA_RSP;
+	} else {
+		int idx = -1;
+
+		for (int i = 0; i < NTRACKED; i++)
+			if (tracked_regno[i] == r->cfa_reg)
+				idx = i;
+		if (idx < 0)
+			return;
+		out->cfa_reg = (uint8_t)idx;
+	}
+	/* the same order: rbx rbp r12-r15, and the same kinds */
+	for (int i = 0; i < NTRACKED; i++) {
+		out->kind[i] = r->kind[i];
+		out->off[i] = r->off[i];
+	}
+	out->cfa_off = r->cfa_off;
+	out->ra_off = r->ra_off;
+	out->status = MTR_RULE_OK;
 }
 
 /* --- the walks ------------------------------------------------------------------- */

@@ -56,6 +56,13 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
  * 0, or -ENOENT when addr is outside the copy. */
 int unw_peek(const struct unwinder *u, uint64_t addr, uint64_t *out);
 
+/* The reduced rule of a lookup pc (as unw_capture's pcs give them: frame
+ * 0's exact pc, callers' return address minus one), in the form the
+ * recorder walks with (struct mtr_rule, tracer/recorder/shared.h): OK and
+ * END as the cache holds them; what only libdwfl walks, TRACER. */
+struct mtr_rule;
+void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out);
+
 /* MEMTRACK_UNWIND_CHECK=1: every fast walk is redone by libdwfl.  Returns
  * how many differed, the first described into buf (when buf is not NULL
  * and empty). */

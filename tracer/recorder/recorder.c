@@ -1,0 +1,764 @@
+/*
+ * recorder.c - the code memtrack maps into the traced program (the fast
+ * engine): every hooked allocator entry jumps here, the call is recorded
+ * into a ring the tracer drains on its own CPU, and the program goes on.
+ * No stop, no lock shared with the program's allocator.
+ *
+ * Freestanding and position-independent: no libc, no relocations, no
+ * writable data of its own (everything mutable lives in the shared area,
+ * struct mtr_ctl, which the tracer maps right after this code: its address
+ * is mtr_ctl_area, a symbol of the linker script).  Compiled with
+ * -mgeneral-regs-only: it never touches a vector register, so a mark can
+ * stop anywhere without saving them.
+ *
+ * Stacks are walked here with the unwind rules the tracer reduced from each
+ * module's CFI and shared (struct mtr_rule); a pc with no rule yet (or one
+ * only libdwfl can walk) makes the thread ask the tracer, which walks the
+ * stack where it lies and answers; its rules are shared from then on.
+ *
+ * If the tracer is gone (killed), the shared area stays; a thread that
+ * would wait for it (a full ring, an unanswered walk) finds out, and from
+ * then on every call just goes on to the original.
+ */
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../formats/log.h"
+#include "shared.h"
+
+#define hidden __attribute__((visibility("hidden")))
+
+extern unsigned char mtr_ctl_area[] hidden;
+
+/* The entry's context (entry.S, mtr_entry). */
+struct mtr_ctx {
+	uint64_t rdi, rsi, rdx, rcx, r8, r9;
+	uint64_t rbx, rbp, r12, r13, r14, r15;
+	uint64_t rsp;		/* -> the caller's return address */
+	uint64_t site;
+	uint64_t orig;
+};
+
+/* A mark's context (entry.S, mtr_mark_entry), lowest address first. */
+struct mtr_mark_ctx {
+	uint64_t r15, r14, r13, r12, r11, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax, eflags;
+	uint64_t ret;		/* into the stub */
+	uint64_t r10;		/* saved by the stub */
+	/* then the 128 bytes of the red zone, then the program's stack */
+};
+
+uint64_t mtr_call(struct mtr_ctx *c) hidden;
+void mtr_mark(struct mtr_mark_ctx *c, uint64_t site) hidden;
+
+typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t, uint64_t);
+
+#define STACK_MAX (64ull << 20)	/* as the tracer's unwinder: no walk reads further */
+#define NEST_FRAMES 32		/* how far the nesting test walks */
+
+/* --- the kernel ------------------------------------------------------------------ */
+
+#define SYS_read	 0
+#define SYS_open	 2
+#define SYS_close	 3
+#define SYS_sched_yield	 24
+#define SYS_getpid	 39
+#define SYS_kill	 62
+#define SYS_gettid	 186
+#define SYS_futex	 202
+#define FUTEX_WAIT	 0
+#define FUTEX_WAKE	 1
+
+static long sys3(long nr, long a, long b, long c)
+{
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+static long sys4(long nr, long a, long b, long c, long d)
+{
+	register long r10 __asm__("r10") = d;
+	long ret;
+
+	__asm__ volatile("syscall"
+			 : "=a"(ret)
+			 : "a"(nr), "D"(a), "S"(b), "d"(c), "r"(r10)
+			 : "rcx", "r11", "memory");
+	return ret;
+}
+
+struct kts {
+	long sec, nsec;
+};
+
+static void futex_wake(uint32_t *word)
+{
+	sys3(SYS_futex, (long)word, FUTEX_WAKE, 1 << 30);
+}
+
+static void futex_wait(uint32_t *word, uint32_t val, long ms)
+{
+	struct kts ts = {ms / 1000, (ms % 1000) * 1000000};
+
+	sys4(SYS_futex, (long)word, FUTEX_WAIT, val, (long)&ts);
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/* The thread pointer, without touching TLS (there may be none yet). */
+static uint64_t thread_pointer(void)
+{
+	uint64_t fs;
+
+	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+	return fs;
+}
+
+static void cpu_relax(void)
+{
+	__asm__ volatile("pause" ::: "memory");
+}
+
+/* --- the shared area ------------------------------------------------------------- */
+
+static struct mtr_ctl *ctl(void)
+{
+	return (struct mtr_ctl *)mtr_ctl_area;
+}
+
+static void *area(uint64_t off)
+{
+	return mtr_ctl_area + off;
+}
+
+static int in_range(const struct mtr_range *r, uint64_t a)
+{
+	return a >= r->start && a < r->end;
+}
+
+static int in_ranges(const struct mtr_range *r, uint32_t n, uint64_t a)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (a >= r[i].start && a < r[i].end)
+			return 1;
+	return 0;
+}
+
+/*
+ * Is the tracer still there?  Asked only when waiting for it took long: a
+ * thread's tracer is the kernel's answer (/proc/thread-self/status), and
+ * without /proc, whether its pid lives.
+ */
+static int tracer_alive(struct mtr_ctl *k)
+{
+	char buf[1024];
+	static const char key[] = "TracerPid:";
+	long fd = sys3(SYS_open, (long)"/proc/thread-self/status", 0, 0), n;
+
+	if (fd < 0)
+		return sys3(SYS_kill, k->tracer_pid, 0, 0) == 0;
+	n = sys3(SYS_read, fd, (long)buf, sizeof(buf) - 1);
+	sys3(SYS_close, fd, 0, 0);
+	if (n <= 0)
+		return 1;
+	buf[n] = 0;
+	for (long i = 0; i + (long)sizeof(key) - 1 < n; i++) {
+		long j = 0;
+		uint32_t pid = 0;
+
+		while (key[j] && buf[i + j] == key[j])
+			j++;
+		if (key[j])
+			continue;
+		for (i += j; buf[i] == ' ' || buf[i] == '\t'; i++)
+			;
+		for (; buf[i] >= '0' && buf[i] <= '9'; i++)
+			pid = pid * 10 + (uint32_t)(buf[i] - '0');
+		return pid == k->tracer_pid;
+	}
+	return 1;
+}
+
+/* Wakes the tracer if it sleeps (or is about to: it sleeps only while the
+ * doorbell holds the value it read). */
+static void ring_bell(struct mtr_ctl *k)
+{
+	__atomic_fetch_add(&k->doorbell, 1, __ATOMIC_RELEASE);
+	if (__atomic_load_n(&k->sleeping, __ATOMIC_ACQUIRE))
+		futex_wake(&k->doorbell);
+}
+
+/* The tracer is gone: from now on calls only go on to the original. */
+static void give_up(struct mtr_ctl *k)
+{
+	__atomic_store_n(&k->disabled, 1, __ATOMIC_RELEASE);
+}
+
+/* Waits a little; every 200 rounds (roughly 20 ms) asks whether the tracer
+ * is still there.  0 when it is not. */
+static int wait_a_little(struct mtr_ctl *k, uint32_t *round)
+{
+	if (++*round < 64) {
+		cpu_relax();
+		return 1;
+	}
+	ring_bell(k);
+	if (*round % 200 == 0 && !tracer_alive(k)) {
+		give_up(k);
+		return 0;
+	}
+	sys3(SYS_sched_yield, 0, 0, 0);
+	return 1;
+}
+
+/* --- threads --------------------------------------------------------------------- */
+
+static uint32_t hash64(uint64_t v)
+{
+	return (uint32_t)((v * 0x9e3779b97f4a7c15ull) >> 32);
+}
+
+/* This thread's slot, found or taken; NULL when the table is full. */
+static struct mtr_thread *thread_self(struct mtr_ctl *k)
+{
+	struct mtr_thread *tab = area(k->threads_off);
+	uint64_t key = thread_pointer() + 1;
+	uint32_t i = hash64(key) & (MTR_THREADS - 1);
+
+	for (uint32_t probe = 0; probe < MTR_THREADS; probe++, i = (i + 1) & (MTR_THREADS - 1)) {
+		uint64_t k0 = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);
+
+		if (!k0) {
+			if (!__atomic_compare_exchange_n(&tab[i].key, &k0, key, 0, __ATOMIC_ACQ_REL,
+							 __ATOMIC_ACQUIRE)) {
+				if (k0 != key)
+					continue;	/* taken by another thread's key */
+			} else {
+				tab[i].nactive = 0;
+				__atomic_store_n(&tab[i].tid, 0, __ATOMIC_RELEASE);
+			}
+		} else if (k0 != key) {
+			continue;
+		}
+		if (!__atomic_load_n(&tab[i].tid, __ATOMIC_ACQUIRE))
+			__atomic_store_n(&tab[i].tid, (uint32_t)sys3(SYS_gettid, 0, 0, 0),
+					 __ATOMIC_RELEASE);
+		return &tab[i];
+	}
+	return NULL;
+}
+
+static uint32_t thread_tid(const struct mtr_thread *th)
+{
+	return th ? th->tid : (uint32_t)sys3(SYS_gettid, 0, 0, 0);
+}
+
+/* A wrapper call of this thread is running above sp (deeper calls abandoned
+ * by longjmp are forgotten on the way). */
+static int call_active(struct mtr_thread *th, uint64_t sp)
+{
+	if (!th)
+		return 0;
+	while (th->nactive && th->active_sp[th->nactive - 1] <= sp)
+		th->nactive--;
+	return th->nactive > 0;
+}
+
+/* --- the ring -------------------------------------------------------------------- */
+
+/*
+ * Reserves `words` words; returns where to write them, NULL when the tracer
+ * is gone.  A full ring is waited out: records are never dropped while the
+ * tracer lives.  The reservation is marked at once (type 0), so that the
+ * tracer can step over one whose thread never came back to it.
+ */
+static uint64_t *ring_reserve(struct mtr_ctl *k, uint32_t words, uint64_t *pos)
+{
+	uint64_t len = (uint64_t)words * 8, size = k->ring_size;
+	uint64_t p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
+	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
+	uint32_t round = 0;
+
+	while (p + len - __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE) > size) {
+		if (k->disabled || !wait_a_little(k, &round)) {
+			__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
+			return NULL;
+		}
+	}
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(p), 0, words), __ATOMIC_RELEASE);
+	*pos = p;
+	return rec;
+}
+
+static void ring_commit(uint64_t *rec, uint64_t pos, uint32_t type, uint32_t words)
+{
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
+}
+
+/* --- unwinding ------------------------------------------------------------------- */
+
+/* The shared rule of pc, copied out whole; 0 when there is none (yet). */
+static int rule_get(struct mtr_ctl *k, uint64_t pc, struct mtr_rule *out)
+{
+	struct mtr_rule *tab = area(k->rules_off);
+	uint32_t mask = k->rules_mask, i = hash64(pc) & mask;
+
+	for (uint32_t probe = 0; probe <= mask && probe < 64; probe++, i = (i + 1) & mask) {
+		struct mtr_rule *r = &tab[i];
+		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
+		uint64_t key = __atomic_load_n(&r->pc, __ATOMIC_RELAXED);
+
+		if (!key && !(s1 & 1))
+			return 0;
+		if (key != pc)
+			continue;
+		*out = *r;
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		if ((s1 & 1) || __atomic_load_n(&r->seq, __ATOMIC_RELAXED) != s1 || out->pc != pc)
+			return 0;	/* being rewritten: ask the tracer */
+		return 1;
+	}
+	return 0;
+}
+
+enum walk_end {
+	WALK_DONE,		/* the outermost frame, or max frames */
+	WALK_BLOB,		/* a return into the recorder: a wrapper's call */
+	WALK_TRACER,		/* a pc only the tracer can walk past */
+};
+
+struct walk_regs {
+	uint64_t rip, rsp;
+	uint64_t val[MTR_NREGS];	/* rbx rbp r12 r13 r14 r15 */
+};
+
+/*
+ * The tracer's fast walk (tracer/unwind.c, walk_fast), step for step, over
+ * the live stack: frames of the state in w into pcs, at most max.  Memory
+ * is read only between the first stack pointer and STACK_MAX above it, as
+ * the tracer's copy would be; anything else is the tracer's to walk.
+ */
+static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
+			  uint32_t max, uint32_t *nout)
+{
+	uint64_t val[MTR_NREGS], lo = w->rsp, hi = w->rsp + STACK_MAX;
+	uint64_t sp = w->rsp, lookup = w->rip;
+	unsigned valid = (1u << MTR_NREGS) - 1;
+	enum walk_end end = WALK_DONE;
+	uint32_t n = 0;
+
+	for (int i = 0; i < MTR_NREGS; i++)
+		val[i] = w->val[i];
+	while (n < max) {
+		struct mtr_rule r;
+		uint64_t cfa, base, ra, nval[MTR_NREGS], at;
+		unsigned nvalid = 0;
+
+		if (n && in_range(&k->blob, lookup + 1)) {
+			end = WALK_BLOB;
+			break;
+		}
+		pcs[n++] = lookup;
+		if (!rule_get(k, lookup, &r) || (r.status != MTR_RULE_OK && r.status != MTR_RULE_END)) {
+			end = WALK_TRACER;
+			break;
+		}
+		if (r.status == MTR_RULE_END)
+			break;
+		if (r.cfa_reg == MTR_CFA_RSP) {
+			base = sp;
+		} else if (r.cfa_reg < MTR_NREGS && (valid & (1u << r.cfa_reg))) {
+			base = val[r.cfa_reg];
+		} else {
+			end = WALK_TRACER;
+			break;
+		}
+		cfa = base + (int64_t)r.cfa_off;
+		at = cfa + (int64_t)r.ra_off;
+		if (at < lo || at + 8 > hi) {
+			end = WALK_TRACER;
+			break;
+		}
+		ra = *(const uint64_t *)at;
+		for (int i = 0; i < MTR_NREGS; i++) {
+			switch (r.kind[i]) {
+			case MTR_REG_SAME:
+				nval[i] = val[i];
+				nvalid |= valid & (1u << i);
+				break;
+			case MTR_REG_UNDEF:
+				break;
+			case MTR_REG_AT:
+				at = cfa + (int64_t)r.off[i];
+				if (at < lo || at + 8 > hi) {
+					end = WALK_TRACER;
+					goto out;
+				}
+				nval[i] = *(const uint64_t *)at;
+				nvalid |= 1u << i;
+				break;
+			case MTR_REG_VAL:
+				nval[i] = cfa + (int64_t)r.off[i];
+				nvalid |= 1u << i;
+				break;
+			}
+		}
+		for (int i = 0; i < MTR_NREGS; i++)
+			val[i] = nval[i];
+		valid = nvalid;
+		if (!ra)
+			break;
+		sp = cfa;
+		lookup = ra - 1;
+	}
+out:
+	*nout = n;
+	return end;
+}
+
+/* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
+ * and waits for its answer in pcs; 1 when answered, 0 when the tracer is
+ * gone.  *flags gets MTR_REPLY_*. */
+static int ask_tracer(struct mtr_ctl *k, uint32_t tid, uint32_t why, uint32_t site,
+		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
+		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
+{
+	struct mtr_reply *slots = area(k->replies_off), *slot = NULL;
+	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round = 0, idx = 0;
+	struct mtr_rec_walk *rec;
+	uint64_t pos;
+
+	while (!slot) {
+		for (idx = 0; idx < MTR_REPLIES; idx++) {
+			uint32_t free_ = MTR_REPLY_FREE;
+
+			if (__atomic_compare_exchange_n(&slots[idx].state, &free_, MTR_REPLY_WAITING,
+							0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				slot = &slots[idx];
+				break;
+			}
+		}
+		if (!slot && (k->disabled || !wait_a_little(k, &round)))
+			return 0;
+	}
+	rec = (struct mtr_rec_walk *)ring_reserve(k, words, &pos);
+	if (!rec) {
+		__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
+		return 0;
+	}
+	rec->tsc = rdtsc();
+	rec->tid = tid;
+	rec->why = why;
+	rec->reply = idx;
+	rec->max = max;
+	rec->site = site;
+	rec->nframes = nmine;
+	rec->regs = *regs;
+	for (uint32_t i = 0; i < nmine; i++)
+		rec->pcs[i] = mine[i];
+	ring_commit(&rec->hdr, pos, MTR_REC_WALK, words);
+	ring_bell(k);
+
+	round = 0;
+	while (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != MTR_REPLY_DONE) {
+		futex_wait(&slot->state, MTR_REPLY_WAITING, 100);
+		if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) == MTR_REPLY_DONE)
+			break;
+		if (++round % 4 == 0 && !tracer_alive(k)) {
+			give_up(k);
+			return 0;	/* the slot stays taken: nobody will answer it */
+		}
+	}
+	*n = slot->n < max ? slot->n : max;
+	*flags = slot->flags;
+	for (uint32_t i = 0; pcs && i < *n; i++)
+		pcs[i] = slot->pcs[i];
+	__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
+	return 1;
+}
+
+static void ctx_regs(const struct mtr_ctx *c, const struct mtr_site *s, struct mtr_regs *r)
+{
+	*r = (struct mtr_regs){.rip = s->addr, .rsp = c->rsp, .rbx = c->rbx, .rbp = c->rbp,
+			       .r12 = c->r12, .r13 = c->r13, .r14 = c->r14, .r15 = c->r15,
+			       .rdi = c->rdi, .rsi = c->rsi, .rdx = c->rdx, .rcx = c->rcx,
+			       .r8 = c->r8, .r9 = c->r9};
+}
+
+/*
+ * The stack of a call entering site s, frame 0 the entry itself: walked
+ * here, or by the tracer when a pc needs it (or, checking, by both).  Up to
+ * max frames; *cut when more remained.  `raw`: frames in the recorder are
+ * kept (the caller drops them); else a walk that meets one is the tracer's,
+ * who leaves them out.  0 when the tracer is gone.
+ */
+static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx *c,
+			  const struct mtr_site *s, int raw, uint64_t *pcs, uint32_t max,
+			  uint32_t *n, int *cut)
+{
+	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
+			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
+	enum walk_end end = walk(k, &w, pcs, max + 1, n);
+	struct mtr_regs regs;
+	uint32_t flags = 0, ignored;
+
+	ctx_regs(c, s, &regs);
+	if (end != WALK_DONE) {
+		if (!ask_tracer(k, tid, raw ? MTR_WALK_RAW : MTR_WALK_STACK, (uint32_t)c->site,
+				&regs, max + 1, NULL, 0, pcs, n, &flags))
+			return 0;
+	} else if (k->flags & MTR_F_CHECK) {
+		if (!ask_tracer(k, tid, MTR_WALK_CHECK, (uint32_t)c->site, &regs, max + 1, pcs, *n,
+				NULL, &ignored, &flags))
+			return 0;
+	}
+	*cut = *n > max || (flags & MTR_REPLY_TRUNCATED);
+	if (*n > max)
+		*n = max;
+	return 1;
+}
+
+/* A return into the recorder (a wrapper below) drops out of a stack: the
+ * program called the allocator, not us. */
+static uint32_t without_blob(const struct mtr_ctl *k, uint64_t *pcs, uint32_t n)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		if (!in_range(&k->blob, pcs[i] + 1) && !in_range(&k->blob, pcs[i]))
+			pcs[m++] = pcs[i];
+	return m;
+}
+
+/*
+ * Whether an allocator call is the allocator calling itself, to be recorded
+ * once as the outer call (the rule of tracer/heap.c, is_nested): it returns
+ * into the recorder (a tail call from a wrapper's original), into an
+ * allocator entry function, or into the allocator's module while a wrapper
+ * call of this thread runs, and then its stack reaches an entry function or
+ * a wrapper before it leaves the module.
+ */
+static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid,
+		     const struct mtr_ctx *c, const struct mtr_site *s, uint64_t ret)
+{
+	uint64_t pcs[NEST_FRAMES];
+	uint32_t n = 0, flags;
+	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
+			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
+	enum walk_end end;
+
+	if (in_range(&k->blob, ret) || in_ranges(k->afns, k->nafns, ret))
+		return 1;
+	if (!in_ranges(k->allocmods, k->nallocmods, ret) || !call_active(th, c->rsp))
+		return 0;
+	end = walk(k, &w, pcs, NEST_FRAMES, &n);
+	if (end == WALK_TRACER) {
+		struct mtr_regs regs;
+
+		ctx_regs(c, s, &regs);
+		if (!ask_tracer(k, tid, MTR_WALK_RAW, (uint32_t)c->site, &regs, NEST_FRAMES, NULL,
+				0, pcs, &n, &flags))
+			return 1;	/* the tracer is gone: nothing is recorded anyway */
+	} else if (end == WALK_BLOB) {
+		return 1;
+	}
+	for (uint32_t i = 1; i < n; i++) {
+		if (in_ranges(k->afns, k->nafns, pcs[i]) || in_range(&k->blob, pcs[i] + 1))
+			return 1;
+		if (!in_ranges(k->allocmods, k->nallocmods, pcs[i]))
+			return 0;
+	}
+	return 1;
+}
+
+/* --- the calls ---------------------------------------------------------------------- */
+
+static uint64_t call_original(const struct mtr_ctx *c)
+{
+	return ((original_fn)c->orig)(c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9);
+}
+
+static void record_call(struct mtr_ctl *k, uint32_t type, uint32_t tid, uint32_t fn,
+			uint32_t flags, const uint64_t args[6], uint64_t ret, const uint64_t *pcs,
+			uint32_t n)
+{
+	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_call) / 8) + n;
+	uint64_t pos;
+	struct mtr_rec_call *rec = (struct mtr_rec_call *)ring_reserve(k, words, &pos);
+
+	if (!rec)
+		return;
+	rec->tsc = rdtsc();
+	rec->tid = tid;
+	rec->fn = fn;
+	rec->flags = flags;
+	rec->nframes = n;
+	for (int i = 0; i < 6; i++)
+		rec->args[i] = args[i];
+	rec->ret = ret;
+	for (uint32_t i = 0; i < n; i++)
+		rec->pcs[i] = pcs[i];
+	ring_commit(&rec->hdr, pos, type, words);
+}
+
+static void record_free(struct mtr_ctl *k, uint32_t tid, uint64_t addr)
+{
+	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_free) / 8);
+	uint64_t pos;
+	struct mtr_rec_free *rec = (struct mtr_rec_free *)ring_reserve(k, words, &pos);
+
+	if (!rec)
+		return;
+	rec->tsc = rdtsc();
+	rec->tid = tid;
+	rec->fn = MT_FN_FREE;
+	rec->addr = addr;
+	ring_commit(&rec->hdr, pos, MTR_REC_FREE, words);
+}
+
+static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+{
+	struct mtr_thread *th = thread_self(k);
+	uint32_t tid = thread_tid(th), depth = k->depth, n = 0, flags = 0;
+	uint64_t ret = *(const uint64_t *)c->rsp, r;
+	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
+	uint64_t pcs[depth + 2];
+	int pushed = 0, cut = 0;
+
+	if (is_nested(k, th, tid, c, s, ret) || k->disabled)
+		return call_original(c);
+	if (s->fn == MT_FN_FREE) {
+		/* before the block can be anyone else's */
+		if (c->rdi)
+			record_free(k, tid, c->rdi);
+		return call_original(c);
+	}
+	/* The first frame is the entry point itself: the stack starts at its
+	 * caller. */
+	if (depth && stack_at_entry(k, tid, c, s, 0, pcs, depth + 1, &n, &cut)) {
+		n = n ? n - 1 : 0;
+		if (cut)
+			flags |= MTR_CALL_TRUNCATED;
+	}
+	if (th && th->nactive < MTR_ACTIVE) {
+		th->active_sp[th->nactive] = c->rsp;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		th->nactive++;
+		pushed = 1;
+	}
+	r = call_original(c);
+	if (pushed && th->nactive)
+		th->nactive--;
+	ret = r;
+	if (s->fn == MT_FN_POSIX_MEMALIGN)
+		ret = (uint32_t)r == 0 ? *(const uint64_t *)c->rdi : 0;
+	record_call(k, MTR_REC_ALLOC, tid, s->fn, flags, args, ret, pcs + 1, n);
+	return r;
+}
+
+/* attach: a libc syscall wrapper (mmap64, munmap, mremap, brk). */
+static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+{
+	struct mtr_thread *th = thread_self(k);
+	uint32_t tid = thread_tid(th), depth = k->depth, want, n = 0, flags = 0;
+	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9}, r;
+	uint64_t pcs[(depth > 8 ? depth : 8) + 2];
+	int cut = 0;
+
+	/* a few frames even without stacks: whether an allocator made this
+	 * call is read off them */
+	want = depth > 8 ? depth : 8;
+	if (stack_at_entry(k, tid, c, s, 1, pcs, want, &n, &cut)) {
+		if (call_active(th, c->rsp))
+			flags |= MTR_CALL_IN_ALLOC;
+		for (uint32_t i = 1; i < n; i++)
+			if (in_ranges(k->afns, k->nafns, pcs[i]) || in_range(&k->blob, pcs[i] + 1))
+				flags |= MTR_CALL_IN_ALLOC;
+		n = without_blob(k, pcs, n);
+		if (cut || n > depth)
+			flags |= MTR_CALL_TRUNCATED;
+		if (n > depth)
+			n = depth;
+	}
+	r = call_original(c);
+	record_call(k, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
+	return r;
+}
+
+uint64_t mtr_call(struct mtr_ctx *c)
+{
+	struct mtr_ctl *k = ctl();
+	const struct mtr_site *s;
+
+	if (k->magic != MTR_MAGIC || __atomic_load_n(&k->disabled, __ATOMIC_ACQUIRE) ||
+	    (k->flags & MTR_F_QUIET) || c->site >= k->nsites)
+		return call_original(c);
+	s = (const struct mtr_site *)area(k->sites_off) + c->site;
+	switch (s->kind) {
+	case MTR_SITE_ALLOC:
+		return on_alloc(k, s, c);
+	case MTR_SITE_SYSCALL:
+		return on_syscall(k, s, c);
+	default:
+		return call_original(c);
+	}
+}
+
+/*
+ * A --mark, or the loader's debugger hook: the tracer records it (a mark's
+ * stack is walked from exactly here, and the resident size sampled while
+ * the thread waits), then the program goes on.
+ */
+void mtr_mark(struct mtr_mark_ctx *c, uint64_t site)
+{
+	struct mtr_ctl *k = ctl();
+	const struct mtr_site *s;
+	struct mtr_regs regs;
+	uint32_t n, flags;
+
+	if (k->magic != MTR_MAGIC || __atomic_load_n(&k->disabled, __ATOMIC_ACQUIRE) ||
+	    (k->flags & MTR_F_QUIET) || site >= k->nsites)
+		return;
+	s = (const struct mtr_site *)area(k->sites_off) + site;
+	regs = (struct mtr_regs){.rip = s->addr,
+				 .rsp = (uint64_t)c + sizeof(*c) + 128,
+				 .rbx = c->rbx, .rbp = c->rbp, .r12 = c->r12, .r13 = c->r13,
+				 .r14 = c->r14, .r15 = c->r15, .rax = c->rax, .rcx = c->rcx,
+				 .rdx = c->rdx, .rsi = c->rsi, .rdi = c->rdi, .r8 = c->r8,
+				 .r9 = c->r9, .r10 = c->r10, .r11 = c->r11, .eflags = c->eflags};
+	ask_tracer(k, thread_tid(thread_self(k)), MTR_WALK_MARK, (uint32_t)site, &regs,
+		   k->depth, NULL, 0, NULL, &n, &flags);
+}
+
+/* The compiler may call these for struct copies, even freestanding. */
+void *memcpy(void *dst, const void *src, size_t n) hidden;
+void *memset(void *dst, int c, size_t n) hidden;
+
+void *memcpy(void *dst, const void *src, size_t n)
+{
+	char *d = dst;
+	const char *s = src;
+
+	while (n--)
+		*d++ = *s++;
+	return dst;
+}
+
+void *memset(void *dst, int c, size_t n)
+{
+	char *d = dst;
+
+	while (n--)
+		*d++ = (char)c;
+	return dst;
+}
