@@ -18,8 +18,9 @@
  * into; and it walks the whole unit for every pc.)
  *
  * Without DWARF for the pc: one frame named by the ELF symbol tables
- * (dwfl_module_addrinfo reads .symtab, .dynsym and the MiniDebugInfo
- * .gnu_debugdata), with no file and line 0.
+ * (.symtab, .dynsym and the MiniDebugInfo .gnu_debugdata, through
+ * symtab.c's index: the name dwfl_module_addrinfo gives), with no file and
+ * line 0.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -118,18 +119,15 @@ static const char *die_function(Dwarf_Die *die, struct strpool *pool, int *err)
 }
 
 /* The ELF symbol holding pc, demangled, or NULL. */
-static const char *elf_function(Dwfl_Module *mod, uint64_t pc, struct strpool *pool, int *err)
+static const char *elf_function(struct image *img, uint64_t pc, struct strpool *pool, int *err)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	uint64_t off = 0, size = 0;
+	const char *name = image_symbol(img, pc, &off, &size, err);
 
 	if (!name || !*name)
 		return NULL;
-	/* libdwfl answers with the nearest symbol below pc even when pc lies
-	 * past its end (a stripped binary keeps only its exported symbols):
-	 * a sized symbol that does not contain pc does not name it. */
-	if (sym.st_size && off >= sym.st_size)
+	/* A sized symbol that does not contain pc does not name it. */
+	if (size && off >= size)
 		return NULL;
 
 	char *readable = demangle_symbol(name);
@@ -285,7 +283,7 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 	struct mt_symframe *f = out->frames;
 
 	if (nchain == 0) {
-		f[0].function = elf_function(mod, pc, pool, &err);
+		f[0].function = elf_function(img, pc, pool, &err);
 		f[0].file = full_path(file, comp_dir, pool, &err);
 		f[0].line = line > 0 ? (uint32_t)line : 0;
 		if (f[0].function || f[0].file)
@@ -307,7 +305,7 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 			}
 		}
 		if (!f[n - 1].function)
-			f[n - 1].function = elf_function(mod, pc, pool, &err);
+			f[n - 1].function = elf_function(img, pc, pool, &err);
 		out->nframes = n;
 	}
 	free(chain);

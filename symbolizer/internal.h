@@ -24,6 +24,20 @@ int strpool_open(struct strpool **out);
 const char *strpool_intern(struct strpool *p, const char *s, int *err);
 void strpool_close(struct strpool *p);
 
+/* --- symtab.c: ELF symbol tables, by address --------------------------- */
+
+struct symtab;
+
+/* Every symbol libdwfl searches for mod, for lookups by address.  Names are
+ * borrowed from libdwfl (valid until dwfl_end). */
+int symtab_from_dwfl(struct symtab **out, Dwfl_Module *mod);
+/* The symbol dwfl_module_addrinfo names for addr (a module address), with
+ * its value and size, or NULL (*err = -ENOMEM when the index could not be
+ * built on this first lookup). */
+const char *symtab_by_addr(struct symtab *t, uint64_t addr, uint64_t *value, uint64_t *size,
+			   int *err);
+void symtab_free(struct symtab *t);
+
 /* --- demangle.c: C++ and Rust symbol names ------------------------------ */
 
 /* Returns a malloc'd readable form of a mangled name (the caller frees it),
@@ -55,6 +69,7 @@ struct image {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	struct fnindex *functions; /* built as pcs arrive, NULL at first */
+	struct symtab *symbols;	   /* ELF symbols by address, on first use */
 	struct image *next;	   /* in the image set */
 };
 
@@ -67,6 +82,11 @@ struct image_set {
 struct image *image_get(struct image_set *set, const struct mt_module *m);
 /* Opens the file on first call; returns non-zero when img->mod is usable. */
 int image_ready(struct image *img);
+/* The ELF symbol holding pc (a runtime address in the open image), as
+ * dwfl_module_addrinfo names it, or NULL; *off is pc's distance from its
+ * start, *size its size.  The name is libdwfl's.  Returns NULL with *err
+ * set when memory ran out. */
+const char *image_symbol(struct image *img, uint64_t pc, uint64_t *off, uint64_t *size, int *err);
 /* Non-zero when DWARF line information was found for the image. */
 int image_has_lines(struct image *img);
 void image_set_free(struct image_set *set);
