@@ -170,7 +170,7 @@ $(BUILD)/tests/test_symbolizer_%: tests/unit/test_symbolizer_%.c $(call objs_of,
 	$(Q)$(UNIT_LINK)
 $(BUILD)/tests/test_analyzer_%: tests/unit/test_analyzer_%.c $(call objs_of,analyzer symbolizer formats) | $(TEST_DEPS_STAMP)
 	$(Q)$(UNIT_LINK)
-$(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer formats) | $(TEST_DEPS_STAMP)
+$(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer symbolizer formats) | $(TEST_DEPS_STAMP)
 	$(Q)$(UNIT_LINK)
 
 unit-tests: $(UNIT_BINS)

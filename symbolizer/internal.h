@@ -24,13 +24,21 @@ int strpool_open(struct strpool **out);
 const char *strpool_intern(struct strpool *p, const char *s, int *err);
 void strpool_close(struct strpool *p);
 
-/* --- symtab.c: ELF symbol tables, by address --------------------------- */
+/* --- symtab.c: ELF symbol tables, by name and by address --------------- */
 
 struct symtab;
 
+/* The function symbols of one file's own .symtab and .dynsym, for lookups
+ * by name.  Names are borrowed from elf, which must outlive the table. */
+int symtab_from_elf(struct symtab **out, Elf *elf);
 /* Every symbol libdwfl searches for mod, for lookups by address.  Names are
  * borrowed from libdwfl (valid until dwfl_end). */
 int symtab_from_dwfl(struct symtab **out, Dwfl_Module *mod);
+/* Non-zero when symtab_from_elf found a .symtab. */
+int symtab_has_symtab(const struct symtab *t);
+/* A defined function by exact name (locals only when asked): 0 or -ENOENT. */
+int symtab_by_name(const struct symtab *t, const char *name, int locals, uint64_t *value,
+		   uint64_t *size);
 /* The symbol dwfl_module_addrinfo names for addr (a module address), with
  * its value and size, or NULL (*err = -ENOMEM when the index could not be
  * built on this first lookup). */

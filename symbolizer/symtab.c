@@ -1,10 +1,14 @@
 /*
  * symbolizer/symtab.c - ELF symbol tables, read once per file and looked up
- * by address (the symbolizer: which function holds this pc).
+ * by name (the tracer: where is malloc, where is the --mark function) or by
+ * address (the symbolizer: which function holds this pc).
  *
- * symtab_from_dwfl reads every symbol libdwfl searches for a module
- * (dwfl_module_getsym_info covers the file's .symtab, or else its debug
- * file's, its .dynsym, and the MiniDebugInfo table in .gnu_debugdata).
+ * Two readers fill the same table:
+ * - symtab_from_elf: one file's own .symtab and .dynsym through libelf,
+ *   its function symbols only (what the tracer can hook);
+ * - symtab_from_dwfl: every symbol libdwfl searches for a module
+ *   (dwfl_module_getsym_info covers the file's .symtab, or else its debug
+ *   file's, its .dynsym, and the MiniDebugInfo table in .gnu_debugdata).
  *
  * By address, the answer is dwfl_module_addrinfo's, found by binary search
  * instead of its scan of the whole table for every pc (cc1's 28,902 .dynsym
@@ -51,6 +55,8 @@ struct pass {
 struct symtab {
 	struct symbol *syms;
 	size_t n, cap;
+	uint32_t *by_name; /* sorted by (name, sized first, order) */
+	int has_symtab;
 	Dwfl_Module *mod; /* by-address tables: where sections are looked up */
 	int by_addr_built;
 	struct pass passes[2]; /* global, then local */
@@ -71,9 +77,136 @@ static int add(struct symtab *t, const struct symbol *s)
 	return 0;
 }
 
-/* --- by address ---------------------------------------------------------- */
+/* --- by name ------------------------------------------------------------- */
 
 static const struct symtab *sort_table; /* qsort has no context argument */
+
+static int name_cmp(const void *a, const void *b)
+{
+	const struct symbol *x = &sort_table->syms[*(const uint32_t *)a];
+	const struct symbol *y = &sort_table->syms[*(const uint32_t *)b];
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	/* sized entries first, so that lookups see them */
+	if ((x->size > 0) != (y->size > 0))
+		return x->size > 0 ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static int build_by_name(struct symtab *t)
+{
+	t->by_name = malloc((t->n ? t->n : 1) * sizeof(*t->by_name));
+	if (!t->by_name)
+		return -ENOMEM;
+	for (size_t i = 0; i < t->n; i++)
+		t->by_name[i] = (uint32_t)i;
+	sort_table = t;
+	qsort(t->by_name, t->n, sizeof(*t->by_name), name_cmp);
+	sort_table = NULL;
+	return 0;
+}
+
+static int read_elf_table(struct symtab *t, Elf *elf, Elf_Scn *scn, const GElf_Shdr *sh)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+
+	if (!data || !sh->sh_entsize)
+		return 0;
+
+	size_t n = sh->sh_size / sh->sh_entsize;
+
+	for (size_t i = 1; i < n; i++) {
+		GElf_Sym sym;
+
+		if (!gelf_getsym(data, (int)i, &sym))
+			continue;
+
+		int type = GELF_ST_TYPE(sym.st_info);
+
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || sym.st_shndx == SHN_UNDEF ||
+		    !sym.st_value)
+			continue;
+
+		const char *name = elf_strptr(elf, sh->sh_link, sym.st_name);
+
+		if (!name || !*name)
+			continue;
+
+		struct symbol s = {.name = name,
+				   .value = sym.st_value,
+				   .size = sym.st_size,
+				   .order = (uint32_t)t->n,
+				   .bind = GELF_ST_BIND(sym.st_info),
+				   .local = GELF_ST_BIND(sym.st_info) == STB_LOCAL};
+		int err = add(t, &s);
+
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int symtab_from_elf(struct symtab **out, Elf *elf)
+{
+	struct symtab *t = calloc(1, sizeof(*t));
+	Elf_Scn *scn = NULL;
+	int err = 0;
+
+	if (!t)
+		return -ENOMEM;
+	while (err == 0 && (scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+
+		if (!gelf_getshdr(scn, &sh) ||
+		    (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM))
+			continue;
+		if (sh.sh_type == SHT_SYMTAB)
+			t->has_symtab = 1;
+		err = read_elf_table(t, elf, scn, &sh);
+	}
+	if (err == 0)
+		err = build_by_name(t);
+	if (err < 0) {
+		symtab_free(t);
+		return err;
+	}
+	*out = t;
+	return 0;
+}
+
+int symtab_has_symtab(const struct symtab *t)
+{
+	return t->has_symtab;
+}
+
+int symtab_by_name(const struct symtab *t, const char *name, int locals, uint64_t *value,
+		   uint64_t *size)
+{
+	size_t lo = 0, hi = t->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(t->syms[t->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < t->n && strcmp(t->syms[t->by_name[lo]].name, name) == 0; lo++) {
+		const struct symbol *s = &t->syms[t->by_name[lo]];
+
+		if (s->local && !locals)
+			continue;
+		*value = s->value;
+		*size = s->size;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+/* --- by address ---------------------------------------------------------- */
 
 /* The section libdwfl places addr in (its own lookup, which counts a
  * section's end as inside it unless the next one starts there), or 0. */
@@ -303,6 +436,7 @@ void symtab_free(struct symtab *t)
 	if (!t)
 		return;
 	free(t->syms);
+	free(t->by_name);
 	for (int p = 0; p < 2; p++) {
 		free(t->passes[p].v);
 		free(t->passes[p].reach);

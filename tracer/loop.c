@@ -32,7 +32,7 @@
 #include <unistd.h>
 
 #include "../formats/log_writer.h"
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "memory.h"
 #include "trace.h"
 #include "unwind.h"

@@ -1,17 +1,22 @@
 /*
- * elfinfo.h - the facts the tracer needs from an ELF file on disk: its
- * type, load segments (to compute a load bias from a mapping), build-id,
- * and function symbols by name (.symtab and .dynsym).
+ * symbolizer/elf.h - the facts the tracer needs from an ELF file on disk:
+ * its type, load segments (to compute a load bias from a mapping),
+ * build-id, and function symbols by name (.symtab and .dynsym).
+ *
+ * The one ELF reader of memtrack: the symbolizer reads the same symbol
+ * tables by address (symtab.c, behind symbolizer/internal.h).  This header
+ * hides libelf: the tracer includes it alone.
  */
-#ifndef MEMTRACK_TRACER_ELFINFO_H
-#define MEMTRACK_TRACER_ELFINFO_H
+#ifndef MEMTRACK_SYMBOLIZER_ELF_H
+#define MEMTRACK_SYMBOLIZER_ELF_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 struct elfinfo;
 
-/* Opens path; 0 or a negative errno (-ENOEXEC: not a usable ELF file). */
+/* Opens path; 0 or a negative errno (-ENOEXEC: not a usable ELF file).
+ * The caller owns *out and closes it with elfinfo_close(). */
 int elfinfo_open(struct elfinfo **out, const char *path);
 void elfinfo_close(struct elfinfo *e);
 
