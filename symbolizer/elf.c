@@ -136,20 +136,29 @@ int elfinfo_has_symtab(const struct elfinfo *e)
 
 int elfinfo_bias(const struct elfinfo *e, uint64_t start, uint64_t offset, uint64_t *bias)
 {
+	const GElf_Phdr *found = NULL;
+
 	for (size_t i = 0; i < e->nloads; i++) {
 		const GElf_Phdr *ph = &e->loads[i];
 		uint64_t align = ph->p_align > 1 ? ph->p_align : 1;
 		uint64_t seg_off = ph->p_offset & ~(align - 1);
 
 		/* A mapping of offset `offset` maps the segment's page-aligned
-		 * start when offset falls inside the segment's file range. */
+		 * start when offset falls inside the segment's file range.
+		 * lld starts each segment in the file page where the last
+		 * one ended, at the next page of addresses: its read-only
+		 * segment and its code then share the page at offset 0, mapped
+		 * twice, 0x1000 apart.  Only the segment's flags tell which
+		 * one a mapping is, and the tracer asks about its code. */
 		if (offset >= seg_off &&
-		    offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1)) {
-			*bias = start - (ph->p_vaddr - (ph->p_offset - offset));
-			return 0;
-		}
+		    offset < ph->p_offset + (ph->p_filesz ? ph->p_filesz : 1) &&
+		    (!found || (!(found->p_flags & PF_X) && (ph->p_flags & PF_X))))
+			found = ph;
 	}
-	return -ENOENT;
+	if (!found)
+		return -ENOENT;
+	*bias = start - (found->p_vaddr - (found->p_offset - offset));
+	return 0;
 }
 
 size_t elfinfo_build_id(const struct elfinfo *e, uint8_t *out, size_t max)

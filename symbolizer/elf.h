@@ -29,8 +29,10 @@ uint64_t elfinfo_entry(const struct elfinfo *e);
 /* Non-zero when the file has a PT_INTERP (a dynamically linked program). */
 int elfinfo_has_interp(const struct elfinfo *e);
 
-/* The load bias implied by a mapping of file offset `offset` at `start`;
- * 0 or -ENOENT if no PT_LOAD covers that offset. */
+/* The load bias implied by an executable mapping of file offset `offset`
+ * at `start` (where several segments share that file page, the executable
+ * one is meant); 0 or -ENOENT if no PT_LOAD covers that offset.  Module
+ * offsets are then ELF addresses: pc - bias is what addr2line takes. */
 int elfinfo_bias(const struct elfinfo *e, uint64_t start, uint64_t offset, uint64_t *bias);
 
 /* Build-id note; returns its length (0 if none), copying at most max bytes. */
