@@ -88,5 +88,14 @@ same(r.stdout, statistic_lines(want.get(1, [])), "lld marks: --mark FILE:LINE, t
 for variant in ("rust", "rust-O2", "rust-v0"):
     comment = run(["readelf", "-p", ".comment", rust(variant)]).stdout
     label = variant + (" (lld)" if "LLD" in comment else " (GNU ld)")
-    check_sample(label, rust(variant), unfiltered=False)
+    log = check_sample(label, rust(variant), unfiltered=False)
+    if not log:
+        continue
+    # Rust's own library is v0-mangled whatever the program chose.
+    by_fn = memtrack("top", log, "--by", "function", "-n", "0").stdout
+    tb = memtrack("top", log, "--by", "traceback", "-n", "0").stdout
+    raw = sorted(set(re.findall(r"_R[A-Za-z0-9_]{6,}", by_fn + tb)))
+    ok(by_fn and not raw, label + ": every v0 name is demangled", raw[:5])
+    # The DWARF name is "alloc"; its v0 linkage name gives the whole path.
+    ok("alloc::alloc::alloc (" in by_fn, label + ": functions by their whole path", by_fn)
 done()
