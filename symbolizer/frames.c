@@ -22,6 +22,7 @@
  * symtab.c's index: the name dwfl_module_addrinfo gives), with no file and
  * line 0.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,6 +199,27 @@ static const char *full_path(const char *file, const char *comp_dir, struct strp
 	return s;
 }
 
+/* Whether comp_dir is where rustc remaps the sources of Rust's own
+ * library ("/rustc/<commit hash>") or of the crates it depends on
+ * ("/rust/deps/<crate>-<version>").  Such a unit's files are named
+ * relative to that root ("library/alloc/src/alloc.rs"), while a program's
+ * units name the same file whole, for the generic code they instantiate
+ * from it: reports, which show a file relative to its comp_dir, would
+ * split one file in two.  Its comp_dir is not reported, so the file has
+ * one name, the whole one, as Rust's own panic messages print it (and
+ * "src/lib.rs" of a dependency is not taken for the program's own). */
+static int rust_library_root(const char *comp_dir)
+{
+	if (strncmp(comp_dir, "/rust/deps/", 11) == 0)
+		return 1;
+	if (strncmp(comp_dir, "/rustc/", 7) != 0)
+		return 0;
+	for (int i = 7; i < 7 + 40; i++)
+		if (!isxdigit((unsigned char)comp_dir[i]))
+			return 0;
+	return comp_dir[47] == '\0' || comp_dir[47] == '/';
+}
+
 /* Where the inlined instance inl was called from, in its caller. */
 static void call_site(Dwarf_Die *inl, const char *comp_dir, struct strpool *pool, int *err,
 		      struct mt_symframe *f)
@@ -310,7 +332,7 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 	}
 	free(chain);
 
-	if (out->nframes > 0 && comp_dir) {
+	if (out->nframes > 0 && comp_dir && !rust_library_root(comp_dir)) {
 		/* Tidied like the file names, so that they still start with it. */
 		char *dir = strdup(comp_dir);
 

@@ -96,6 +96,14 @@ for variant in ("rust", "rust-O2", "rust-v0"):
     tb = memtrack("top", log, "--by", "traceback", "-n", "0").stdout
     raw = sorted(set(re.findall(r"_R[A-Za-z0-9_]{6,}", by_fn + tb)))
     ok(by_fn and not raw, label + ": every v0 name is demangled", raw[:5])
+    # A file of Rust's library is named whole by the program's units (the
+    # generic code they instantiate) and relative to /rustc/<hash> by the
+    # library's own: one file, one name.
+    files = set(re.findall(r'File "([^"]+)", line', tb))
+    files |= set(re.findall(r"^\S.* \((\S+)\): size=", by_fn, re.M))
+    split = sorted(f for f in files if not f.startswith("/")
+                   and any(g.endswith("/" + f) for g in files))
+    ok(files and not split, label + ": one file, one name", split)
     # The DWARF name is "alloc"; its v0 linkage name gives the whole path.
     ok("alloc::alloc::alloc (" in by_fn, label + ": functions by their whole path", by_fn)
 done()
