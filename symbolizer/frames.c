@@ -30,13 +30,6 @@
 
 #include "internal.h"
 
-/* DIEs inside a function that may hold inlined code. */
-static int is_block(int tag)
-{
-	return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
-	       tag == DW_TAG_try_block || tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt;
-}
-
 /* The chain of function DIEs holding addr (a DWARF address in cudie's
  * unit), innermost first, malloc'd into *chain.  Returns its length, 0
  * when no function holds addr, -ENOMEM. */
@@ -57,16 +50,16 @@ static int function_chain(struct image *img, Dwarf_Die *cudie, Dwarf_Addr addr, 
 
 	/* Down through the blocks that hold addr, keeping the inlined
 	 * instances: the depth bound only guards against malformed DWARF. */
-	for (Dwarf_Die cur = fn; n < 1024 && dwarf_child(&cur, &child) == 0; cur = child) {
-		int tag = 0, inside = 0;
+	for (Dwarf_Die cur = fn; n < 1024; cur = child) {
+		int inside = fnindex_block(&img->functions, &cur, addr, &child);
 
-		do {
-			tag = dwarf_tag(&child);
-			inside = is_block(tag) && dwarf_haspc(&child, addr) > 0;
-		} while (!inside && dwarf_siblingof(&child, &child) == 0);
+		if (inside < 0) {
+			free(v);
+			return inside;
+		}
 		if (!inside)
 			break;
-		if (tag != DW_TAG_inlined_subroutine)
+		if (dwarf_tag(&child) != DW_TAG_inlined_subroutine)
 			continue;
 		if (n == cap) {
 			Dwarf_Die *nv = realloc(v, 2 * cap * sizeof(*v));
@@ -254,21 +247,6 @@ static void set_flags(struct mt_symbol *out)
 	}
 }
 
-/* Whether the unit's address ranges hold addr.  libdw may answer a lookup
- * with a unit that does not (code without DWARF, such as crt1.o's _start,
- * placed after an optimized unit's .text.startup), and its line table's
- * nearest row would then name a line of some other function. */
-static int cu_holds(Dwarf_Die *cudie, Dwarf_Addr addr)
-{
-	Dwarf_Addr base, start, end;
-	ptrdiff_t off = 0;
-
-	while ((off = dwarf_ranges(cudie, off, &base, &start, &end)) > 0)
-		if (addr >= start && addr < end)
-			return 1;
-	return 0;
-}
-
 int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct mt_symbol *out)
 {
 	Dwfl_Module *mod = img->mod;
@@ -277,8 +255,18 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 	Dwarf_Die *cudie = dwfl_module_addrdie(mod, pc, &bias);
 	const char *comp_dir = NULL;
 
-	if (cudie && !cu_holds(cudie, pc - bias))
-		cudie = NULL;
+	/* libdw may answer with a unit whose ranges do not hold pc (code
+	 * without DWARF, such as crt1.o's _start, placed after an optimized
+	 * unit's .text.startup), and its line table's nearest row would then
+	 * name a line of some other function. */
+	if (cudie) {
+		int holds = fnindex_cu_holds(&img->functions, cudie, pc - bias);
+
+		if (holds < 0)
+			return holds;
+		if (!holds)
+			cudie = NULL;
+	}
 	Dwarf_Die *chain = NULL;
 	int nchain = 0;
 	const char *file = NULL;

@@ -99,7 +99,7 @@ const char *image_symbol(struct image *img, uint64_t pc, uint64_t *off, uint64_t
 int image_has_lines(struct image *img);
 void image_set_free(struct image_set *set);
 
-/* --- fnindex.c: which function DIE holds an address -------------------- */
+/* --- fnindex.c: which function and block DIEs hold an address ---------- */
 
 struct fnindex;
 
@@ -107,6 +107,12 @@ struct fnindex;
  * the unit cudie), creating *idx and indexing the unit on first use.
  * Returns 1 and fills *out when found, 0 when not, -ENOMEM. */
 int fnindex_find(struct fnindex **idx, Dwarf_Die *cudie, Dwarf_Addr addr, Dwarf_Die *out);
+/* Whether the unit's own ranges hold addr: 1, 0, -ENOMEM. */
+int fnindex_cu_holds(struct fnindex **idx, Dwarf_Die *cudie, Dwarf_Addr addr);
+/* The first child of parent that is a block (inlined subroutine, lexical,
+ * try, catch or with block) whose ranges hold addr: 1 and *out, 0 when
+ * none, -ENOMEM. */
+int fnindex_block(struct fnindex **idx, Dwarf_Die *parent, Dwarf_Addr addr, Dwarf_Die *out);
 void fnindex_free(struct fnindex *idx);
 
 /* --- modules.c: which module holds a pc in an address space ------------- */
