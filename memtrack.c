@@ -18,8 +18,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyzer.h"
-#include "formats/log_writer.h"
-#include "symbolizer/symbolizer.h"
+#include "formats/log.h"
 #include "tracer/tracer.h"
 
 #define MEMTRACK_VERSION "0.1"
@@ -407,46 +406,6 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 
 /* --- run ----------------------------------------------------------------- */
 
-struct symtab_ctx {
-	struct symbolizer *sym;
-	struct log_writer *w;
-	int err;
-};
-
-static int add_symbol(void *arg, uint32_t space, uint64_t pc)
-{
-	struct symtab_ctx *ctx = arg;
-	struct mt_symbol s;
-	int err = sym_resolve(ctx->sym, space, pc, &s);
-
-	if (err < 0)
-		return 0;	/* unresolvable pcs simply get no symbol */
-	err = log_writer_symbol(ctx->w, &s);
-	if (err < 0) {
-		ctx->err = err;
-		return 1;
-	}
-	return 0;
-}
-
-/* Resolves every distinct pc once and appends the symbol table. */
-static int write_symbols(struct log_writer *w)
-{
-	struct symtab_ctx ctx = {.w = w};
-	const struct mt_module *mods;
-	size_t nmods;
-	int err = sym_open(&ctx.sym);
-
-	if (err < 0)
-		return err;
-	mods = log_writer_modules(w, &nmods);
-	for (size_t i = 0; i < nmods; i++)
-		sym_add_module(ctx.sym, &mods[i]);
-	log_writer_foreach_pc(w, add_symbol, &ctx);
-	sym_close(ctx.sym);
-	return ctx.err;
-}
-
 static int exit_code_of(int64_t status)
 {
 	int code = mt_exit_code(status);
@@ -474,51 +433,21 @@ static int check_trace_opts(struct args *a, struct tracer_opts *to)
 
 /*
  * Traces t (launched or seized) into a new log at logpath with header h,
- * appends the symbol table and the trailer.  Returns 0, or an exit code
- * after a message.
+ * and closes it.  Returns 0, or an exit code after a message.
  */
 static int trace_into_log(struct tracer *t, const char *logpath, struct mt_log_header *h,
 			  struct tracer_result *res)
 {
-	struct log_writer *w = NULL;
-	struct timespec now, start, end;
-	int err;
+	int err = tracer_trace(t, logpath, h, res);
 
-	clock_gettime(CLOCK_REALTIME, &now);
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	h->start_realtime_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
-	err = log_writer_open(&w, logpath, h);
-	if (err < 0) {
-		fprintf(stderr, "%s: cannot write %s: %s\n", progname, logpath, strerror(-err));
-		tracer_close(t);
-		return EXIT_FATAL;
-	}
-
-	err = tracer_trace(t, w, res);
 	tracer_close(t);
-	if (err < 0)
+	if (res->error[0])
 		fprintf(stderr, "%s: %s\n", progname, res->error);
-
-	int serr = write_symbols(w);
-	struct mt_log_trailer tr = {
-		.exit_status = res->exit_status,
-		.events = log_writer_events(w),
-		.flags = (res->tracer_signal ? MT_TRAILER_ABORTED : 0) |
-			 (res->detached ? MT_TRAILER_DETACHED : 0),
-	};
-
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	tr.duration_ns = (uint64_t)((end.tv_sec - start.tv_sec) * 1000000000ll +
-				    (end.tv_nsec - start.tv_nsec));
-	int cerr = log_writer_close(w, &tr);
-
-	if (serr < 0 || cerr < 0) {
-		fprintf(stderr, "%s: writing %s failed: %s\n", progname, logpath,
-			strerror(-(serr < 0 ? serr : cerr)));
-		return EXIT_FATAL;
-	}
-	fprintf(stderr, "%s: %llu events written to %s\n", progname,
-		(unsigned long long)tr.events, logpath);
+	if (res->log_error[0])
+		fprintf(stderr, "%s: %s\n", progname, res->log_error);
+	if (res->logged)
+		fprintf(stderr, "%s: %llu events written to %s\n", progname,
+			(unsigned long long)res->events, logpath);
 	return err < 0 ? EXIT_FATAL : 0;
 }
 

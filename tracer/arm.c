@@ -17,16 +17,11 @@
 #include <string.h>
 
 #include "../symbolizer/elf.h"
-#include "locate.h"
 #include "memory.h"
 #include "trace.h"
 
-#define MAX_MARK_ADDRS 64
-
-/* A breakpoint at addr whose displaced instruction runs from a slot in a
- * scratch page near it; *bp is filled but for kind-specific fields. */
-static int place(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
-		 const char *what, const struct tmodule *m)
+int arm_place(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
+	      const char *what, const struct tmodule *m)
 {
 	uint8_t code[16], slot[BP_SLOT_SIZE];
 	uint64_t slot_addr;
@@ -83,7 +78,7 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 		nb.addr = m->bias + value;
 		if (bpt_find(&p->bps, nb.addr))
 			continue;	/* an alias of an earlier row */
-		if ((err = place(tr, p, t, &nb, ae->name, m)) < 0)
+		if ((err = arm_place(tr, p, t, &nb, ae->name, m)) < 0)
 			return err;
 		if (p->nafns < sizeof(p->afns) / sizeof(p->afns[0]))
 			p->afns[p->nafns++] =
@@ -101,31 +96,6 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 	return 0;
 }
 
-/* Hooks the --mark locations that lie in module m. */
-static int arm_marks(struct tracer *tr, struct tproc *p, struct tthread *t,
-		     const struct tmodule *m, struct elfinfo *e)
-{
-	for (size_t i = 0; i < tr->opts.nmarks; i++) {
-		uint64_t addrs[MAX_MARK_ADDRS];
-		int n = locate(e, m->path, tr->opts.marks[i], addrs, MAX_MARK_ADDRS);
-
-		for (int k = 0; k < n; k++) {
-			struct bp nb = {.kind = BP_MARK, .fn = (uint32_t)i + 1,
-					.addr = m->bias + addrs[k]};
-			int err;
-
-			if (nb.addr < m->start || nb.addr >= m->end || bpt_find(&p->bps, nb.addr))
-				continue;
-			if ((err = place(tr, p, t, &nb, tr->opts.marks[i], m)) < 0)
-				return err;
-			p->nmarks++;
-			if (tr->mark_found)
-				tr->mark_found[i] = 1;
-		}
-	}
-	return 0;
-}
-
 /* attach: libc's syscall wrappers stand in for the seccomp filter, and the
  * loader's debugger hook tells of dlopen. */
 static int arm_wrappers(struct tracer *tr, struct tproc *p, struct tthread *t,
@@ -140,17 +110,18 @@ static int arm_wrappers(struct tracer *tr, struct tproc *p, struct tthread *t,
 	for (size_t i = 0; i < n; i++) {
 		struct bp nb = {.kind = BP_SYSCALL, .fn = (uint32_t)rows[i].nr};
 
-		if (elfinfo_symbol(e, rows[i].wrapper, &value, &size) < 0)
+		if (!(rows[i].flags & SC_RECORD) || !rows[i].wrapper ||
+		    elfinfo_symbol(e, rows[i].wrapper, &value, &size) < 0)
 			continue;
 		nb.addr = m->bias + value;
-		if (!bpt_find(&p->bps, nb.addr) && (err = place(tr, p, t, &nb, rows[i].wrapper, m)) < 0)
+		if (!bpt_find(&p->bps, nb.addr) && (err = arm_place(tr, p, t, &nb, rows[i].wrapper, m)) < 0)
 			return err;
 	}
 	if (elfinfo_symbol(e, "_dl_debug_state", &value, &size) == 0) {
 		struct bp nb = {.kind = BP_DLSTATE, .addr = m->bias + value};
 
 		if (!bpt_find(&p->bps, nb.addr) &&
-		    (err = place(tr, p, t, &nb, "_dl_debug_state", m)) < 0)
+		    (err = arm_place(tr, p, t, &nb, "_dl_debug_state", m)) < 0)
 			return err;
 	}
 	return 0;
@@ -168,7 +139,7 @@ static int arm_module(struct tracer *tr, struct tproc *p, struct tthread *t, str
 	if (err == 0 && tr->attached)
 		err = arm_wrappers(tr, p, t, m, e);
 	if (err == 0 && tr->opts.nmarks)
-		err = arm_marks(tr, p, t, m, e);
+		err = marks_arm(tr, p, t, m, e);
 	elfinfo_close(e);
 	return err;
 }

@@ -36,14 +36,6 @@
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |                \
 	 PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACEVFORKDONE)
 
-static int wait_tid(pid_t tid, int *status)
-{
-	while (waitpid(tid, status, __WALL) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return 0;
-}
-
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching);
 
 /* Is sig queued for the thread, not yet taken?  (A thread that ran into
@@ -76,7 +68,7 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 	uint64_t flags = proc_clone_flags(t->tid, event);
 	unsigned long msg = 0;
 	struct tthread *nt;
-	int status;
+	struct stop s;
 
 	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
 		return;
@@ -101,7 +93,7 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 		nt->held = 1;
 	if (flags & (CLONE_THREAD | CLONE_VM))
 		return;	/* held with the others */
-	if (nt->held || (wait_tid(nt->tid, &status) == 0 && WIFSTOPPED(status))) {
+	if (nt->held || (stop_wait(tr, nt->tid, 0, &s) == 0 && s.kind != STOP_EXITED)) {
 		int memfd = tmem_open(nt->tid);
 
 		for (size_t i = 0; memfd >= 0 && i < p->bps.cap; i++) {
@@ -114,7 +106,7 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 			heap_give_back(nt->tid, memfd, t->shadow, t->nshadow, p->trampoline);
 			close(memfd);
 		}
-		ptrace(PTRACE_DETACH, nt->tid, 0, 0);
+		stop_resume(nt, RESUME(GO_DETACH, 0));
 	}
 	thread_free(tr, nt);
 }
@@ -136,55 +128,59 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 	if (t->vfork_child)
 		return 1;	/* blocked in vfork: it stops once its child is done */
 	for (;;) {
-		struct user_regs_struct regs;
-		const struct bp *bp;
-		int status, event, sig;
+		struct stop s;
 
-		if (wait_tid(t->tid, &status) < 0 || WIFEXITED(status) || WIFSIGNALED(status))
+		if (stop_wait(tr, t->tid, 0, &s) < 0 || s.kind == STOP_EXITED)
 			return -ESRCH;
-		event = (unsigned)status >> 16;
-		sig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_STOP && !queued_for(t->tid, SIGTRAP)) {
-			/* the process is stopped (SIGSTOP and the like) */
-			t->group_stopped = is_stop_signal(sig);
-			break;
-		}
-		if (event == PTRACE_EVENT_STOP) {
-			/* go on to the trap's own stop: settled below, or kept
-			 * for the program if the trap is not ours */
-			if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+		switch (s.kind) {
+		case STOP_INTERRUPT:
+		case STOP_GROUP:
+		case STOP_ATTACHED:
+			if (!queued_for(t->tid, SIGTRAP)) {
+				/* held; or the process is stopped (SIGSTOP and the like) */
+				t->group_stopped = s.kind == STOP_GROUP;
+				goto held;
+			}
+			/* go on to the trap's own stop: settled below, or kept for
+			 * the program if the trap is not ours */
+			if (stop_resume(t, GO_ON) < 0)
 				return -ESRCH;
 			continue;
-		}
-		if (event == PTRACE_EVENT_CLONE || event == PTRACE_EVENT_FORK ||
-		    event == PTRACE_EVENT_VFORK) {
-			adopt(tr, t, event);
+		case STOP_NEWTASK:
+			adopt(tr, t, s.event);
 			if (t->vfork_child) {
 				/* it blocks until its child is done: not now */
 				ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-				return ptrace(PTRACE_CONT, t->tid, 0, 0) < 0 ? -ESRCH : 1;
+				return stop_resume(t, GO_ON) < 0 ? -ESRCH : 1;
 			}
-		} else if (event == PTRACE_EVENT_VFORK_DONE) {
+			break;
+		case STOP_VFORK_DONE:
 			t->vfork_child = 0;
-		} else if (event == PTRACE_EVENT_EXEC) {
+			break;
+		case STOP_EXEC:
 			/* a new image: nothing of ours is left in it */
 			proc_reset_image(p);
 			t->nshadow = 0;
-			break;
-		} else if (!event && sig == SIGTRAP && detaching &&
-			   ptrace(PTRACE_GETREGS, t->tid, 0, &regs) == 0 &&
-			   (bp = bpt_find(&p->bps, regs.rip - 1))) {
-			if (bp->kind == BP_TRAMPOLINE) {
-				if (heap_return(tr, t, &regs) < 0)
-					return -EPROTO;
-			} else {
-				regs.rip = bp->addr;
+			goto held;
+		case STOP_BREAKPOINT:
+			if (detaching) {
+				if (s.bp->kind == BP_TRAMPOLINE) {
+					if (heap_return(tr, t, &s.regs) < 0)
+						return -EPROTO;
+				} else {
+					s.regs.rip = s.bp->addr;
+				}
+				if (ptrace(PTRACE_SETREGS, t->tid, 0, &s.regs) < 0)
+					return -ESRCH;
+				goto held;
 			}
-			if (ptrace(PTRACE_SETREGS, t->tid, 0, &regs) < 0)
-				return -ESRCH;
-			break;
-		} else if (!event && sig != (SIGTRAP | 0x80)) {
-			t->pending_signal = sig;	/* the program's own, SIGTRAP too */
+			/* before arming, no int3 is ours: the program's SIGTRAP */
+			/* fall through */
+		case STOP_SIGTRAP:
+		case STOP_SIGNAL:
+			t->pending_signal = s.sig;	/* the program's own, SIGTRAP too */
+			goto held;
+		default:
 			break;
 		}
 		/* A stop we do not hold a thread in: an event stop is inside its
@@ -193,9 +189,10 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 		 * by this stop, is sent again: it stops the thread once the
 		 * call returned. */
 		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-		if (ptrace(PTRACE_CONT, t->tid, 0, 0) < 0)
+		if (stop_resume(t, GO_ON) < 0)
 			return -ESRCH;
 	}
+held:
 	t->held = 1;
 	return 0;
 }
@@ -207,18 +204,16 @@ static void hold_all(struct tracer *tr, int detaching)
 
 	do {
 		again = 0;
-		for (size_t i = 0; i < THREAD_BUCKETS; i++)
-			for (struct tthread *t = tr->threads[i], *next; t; t = next) {
-				next = t->next;
-				if (t->held || t->vfork_child)
-					continue;
-				again = 1;
-				if (await_stop(tr, t, detaching) < 0) {
-					thread_free(tr, t);
-					if (!tr->procs)
-						return;
-				}
+		for_each_thread(tr, t) {
+			if (t->held || t->vfork_child)
+				continue;
+			again = 1;
+			if (await_stop(tr, t, detaching) < 0) {
+				thread_free(tr, t);
+				if (!tr->procs)
+					return;
 			}
+		}
 	} while (again);
 }
 
@@ -298,53 +293,28 @@ static int seize_all(struct tracer *tr, struct tproc *p, struct tracer_result *r
 	return 0;
 }
 
-int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
+int attach_seize(struct tracer *tr, struct tracer_result *res)
 {
-	struct tracer *tr = calloc(1, sizeof(*tr));
-	struct tproc *p;
+	struct tproc *p = proc_new(tr, tr->root, 1);
 	int err;
 
-	if (!tr) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		return -ENOMEM;
-	}
-	tr->opts = *o;
-	tr->root = o->pid;
-	tr->root_status = -1;
-	tr->errpipe = -1;
-	tr->attached = 1;
-	if (o->pid == getpid()) {
-		snprintf(res->error, sizeof(res->error), "cannot trace process %d: it is memtrack",
-			 (int)o->pid);
-		free(tr);
-		return -EINVAL;
-	}
-	if (kill(o->pid, 0) < 0 && errno == ESRCH) {
-		snprintf(res->error, sizeof(res->error), "no process %d", (int)o->pid);
-		free(tr);
-		return -ESRCH;
-	}
-	p = proc_new(tr, o->pid, 1);
 	if (!p) {
-		free(tr);
+		snprintf(res->error, sizeof(res->error), "out of memory");
 		return -ENOMEM;
 	}
 	p->exec_seen = 1;
 	if ((err = seize_all(tr, p, res)) < 0 || !tr->ntasks) {
 		if (!err) {
 			snprintf(res->error, sizeof(res->error), "process %d has no threads left",
-				 (int)o->pid);
+				 (int)tr->root);
 			err = -ESRCH;
 		}
 		/* let go of what was seized: each thread must be in a stop first */
 		hold_all(tr, 0);
-		for (size_t i = 0; i < THREAD_BUCKETS; i++)
-			for (struct tthread *t = tr->threads[i]; t; t = t->next)
-				ptrace(PTRACE_DETACH, t->tid, 0, t->pending_signal);
-		tracer_close(tr);
+		for_each_thread(tr, t)
+			stop_resume(t, RESUME(GO_DETACH, 0));
 		return err;
 	}
-	*out = tr;
 	return 0;
 }
 
@@ -355,15 +325,14 @@ static struct tthread *held_thread(struct tracer *tr, struct tproc *p)
 
 	if (t && t->held && t->proc == p)
 		return t;
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
-			if (!u->held)
-				continue;
-			if (u->proc == p)
-				return u;
-			if (u->proc->vm_owner == p && !other)
-				other = u;
-		}
+	for_each_thread(tr, u) {
+		if (!u->held)
+			continue;
+		if (u->proc == p)
+			return u;
+		if (u->proc->vm_owner == p && !other)
+			other = u;
+	}
 	return other;
 }
 
@@ -377,16 +346,6 @@ static struct tproc *target(struct tracer *tr)
 	return tr->procs;
 }
 
-/* At the delivery stop of sig: if it is a signal an injection held back
- * and raised again, it goes in with the siginfo it came with. */
-static void give_back_info(struct tthread *t, int sig)
-{
-	if (sig && t->info_saved && t->pending_info.si_signo == sig) {
-		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
-		t->info_saved = 0;
-	}
-}
-
 int attach_arm(struct tracer *tr)
 {
 	struct tproc *p = target(tr);
@@ -398,42 +357,32 @@ int attach_arm(struct tracer *tr)
 	p->space = p->symspace = ++tr->next_space;
 	ev.space = p->space;
 	trace_event(tr, &ev);
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
-			struct mt_event te = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
-					      .tid = (uint32_t)u->tid};
+	for_each_thread(tr, u) {
+		struct mt_event te = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
+				      .tid = (uint32_t)u->tid};
 
-			if (u->tid != p->pid && u->proc == p)
-				trace_event(tr, &te);
-		}
+		if (u->tid != p->pid && u->proc == p)
+			trace_event(tr, &te);
+	}
 	err = t ? modules_scan(tr, p, t) : -ESRCH;
 	trace_report_error(tr, err);
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *u = tr->threads[i]; u; u = u->next) {
-			int sig = u->pending_signal;
+	for_each_thread(tr, u) {
+		int stopped = u->group_stopped;
 
-			u->held = 0;
-			if (u->group_stopped) {
-				/* a stopped process stays stopped: an injection took
-				 * the thread out of its group-stop, the interrupt
-				 * puts it back before it runs an instruction */
-				u->group_stopped = 0;
-				if (at_syscall_exit(u->tid)) {
-					ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
-					ptrace(PTRACE_CONT, u->tid, 0, 0);
-				} else {
-					ptrace(PTRACE_LISTEN, u->tid, 0, 0);
-				}
-			} else if (u->reraise) {
-				/* its siginfo is given back at the new delivery stop */
-				ptrace(PTRACE_CONT, u->tid, 0, 0);
-				syscall(SYS_tgkill, p->pid, u->tid, sig);
-			} else {
-				give_back_info(u, sig);
-				ptrace(PTRACE_CONT, u->tid, 0, sig);
-			}
-			u->pending_signal = u->reraise = 0;
+		u->held = u->group_stopped = 0;
+		if (!stopped) {
+			/* with the signal it was held with, as it came */
+			stop_resume(u, GO_ON);
+		} else if (at_syscall_exit(u->tid)) {
+			/* a stopped process stays stopped: an injection took the
+			 * thread out of its group-stop, the interrupt puts it
+			 * back before it runs an instruction */
+			ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
+			stop_resume(u, GO_ON);
+		} else {
+			stop_resume(u, RESUME(GO_LISTEN, 0));
 		}
+	}
 	return err;
 }
 
@@ -443,23 +392,24 @@ int attach_arm(struct tracer *tr)
  * ran in sits at a syscall exit, so its signal is raised again and let in,
  * with its siginfo, from the stop that brings.
  */
-static void let_go_of(struct tthread *t)
+static void let_go_of(struct tracer *tr, struct tthread *t)
 {
-	int sig = t->pending_signal, status;
+	int sig = t->pending_signal;
 	/* raised again and still queued: its delivery stop is the next one */
 	int queued = t->reraise ||
 		     (t->info_saved && !sig && queued_for(t->tid, t->pending_info.si_signo));
+	struct stop s;
 
 	if (t->reraise && syscall(SYS_tgkill, t->proc->pid, t->tid, sig) < 0)
 		queued = 0;
-	if (queued && ptrace(PTRACE_CONT, t->tid, 0, 0) == 0 && wait_tid(t->tid, &status) == 0) {
-		if (!WIFSTOPPED(status))
+	t->pending_signal = t->reraise = 0;
+	if (queued && stop_resume(t, GO_ON) == 0 && stop_wait(tr, t->tid, 0, &s) == 0) {
+		if (s.kind == STOP_EXITED)
 			return;
 		/* another stop first: ours stays queued, delivered after */
-		sig = status >> 16 ? 0 : WSTOPSIG(status);
+		sig = s.kind == STOP_SIGNAL || s.kind == STOP_SIGTRAP ? s.sig : 0;
 	}
-	give_back_info(t, sig);
-	ptrace(PTRACE_DETACH, t->tid, 0, sig);
+	stop_resume(t, RESUME(GO_DETACH, sig));
 }
 
 /* Puts a thread caught inside an out-of-line slot back into the code. */
@@ -502,15 +452,14 @@ static int clean(struct tracer *tr, struct tproc *p)
 	struct tthread *inj = held_thread(tr, p);
 	int err = 0;
 
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
-			if (t->proc != p && t->proc->vm_owner != p)
-				continue;
-			heap_give_back(t->tid, p->memfd, t->shadow, t->nshadow, p->trampoline);
-			t->nshadow = 0;
-			if (t->held)
-				leave_scratch(p, t);
-		}
+	for_each_thread(tr, t) {
+		if (t->proc != p && t->proc->vm_owner != p)
+			continue;
+		heap_give_back(t->tid, p->memfd, t->shadow, t->nshadow, p->trampoline);
+		t->nshadow = 0;
+		if (t->held)
+			leave_scratch(p, t);
+	}
 	for (size_t i = 0; i < p->bps.cap; i++) {
 		const struct bp *bp = &p->bps.slots[i];
 
@@ -528,11 +477,10 @@ int attach_detach(struct tracer *tr)
 
 	if (!tr->procs)
 		return 0;
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
-			t->held = 0;
-			ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
-		}
+	for_each_thread(tr, t) {
+		t->held = 0;
+		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	}
 	hold_all(tr, 1);
 	if (!tr->procs)
 		return 0;	/* the process ended meanwhile */
@@ -541,25 +489,37 @@ int attach_detach(struct tracer *tr)
 	for (struct tproc *p = tr->procs; p; p = p->next)
 		if (!p->vm_owner && clean(tr, p) < 0)
 			err = -EIO;
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next)
-			if (t->held) {
-				let_go_of(t);
-				t->held = 0;
-				t->state = TS_GONE;
-			}
-	/* a vfork parent goes on once its child, let go just now, is done */
-	for (size_t i = 0; i < THREAD_BUCKETS; i++)
-		for (struct tthread *t = tr->threads[i]; t; t = t->next) {
-			if (t->state == TS_GONE)
-				continue;
-			t->vfork_child = 0;
-			if (await_stop(tr, t, 1) < 0)
-				continue;
-			if (!t->proc->vm_owner && t->proc->nscratch &&
-			    unmap_scratch(tr, t->proc, t) < 0)
-				err = -EIO;
-			let_go_of(t);
+	for_each_thread(tr, t)
+		if (t->held) {
+			let_go_of(tr, t);
+			t->held = 0;
+			t->state = TS_GONE;
 		}
+	/* a vfork parent goes on once its child, let go just now, is done */
+	for_each_thread(tr, t) {
+		if (t->state == TS_GONE)
+			continue;
+		t->vfork_child = 0;
+		if (await_stop(tr, t, 1) < 0)
+			continue;
+		if (!t->proc->vm_owner && t->proc->nscratch && unmap_scratch(tr, t->proc, t) < 0)
+			err = -EIO;
+		let_go_of(tr, t);
+	}
 	return err;
+}
+
+int attach_let_go(struct tracer *tr, struct tthread *t)
+{
+	/*
+	 * A process we do not record needs no tracer (there is no seccomp
+	 * filter to serve).  Once its memory holds none of our patches (a fork
+	 * child's copy is cleaned when it is created; a vfork child shares ours
+	 * until it execs), it is let go.
+	 */
+	if (!tr->attached || t->proc->followed || t->proc->vm_owner)
+		return 0;
+	stop_resume(t, RESUME(GO_DETACH, 0));
+	thread_free(tr, t);
+	return 1;
 }

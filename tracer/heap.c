@@ -17,7 +17,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 
 #include "../formats/log_writer.h"
 #include "memory.h"
@@ -127,7 +126,7 @@ static int is_nested(struct tracer *tr, struct tthread *t, const struct user_reg
 	return 1;
 }
 
-int heap_in_allocator(const struct tracer *tr, const struct tthread *t, size_t nframes)
+static int in_allocator_frames(const struct tracer *tr, const struct tthread *t, size_t nframes)
 {
 	/* frame 0 is the syscall itself; an allocator frame above it means the
 	 * allocator made this call (free unmapping a large block) */
@@ -197,7 +196,7 @@ uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_re
 	 * syscall (free unmapping a large block) is read off them */
 	uint64_t stack = capture(tr, t, regs, flags, 0, 8, &n);
 
-	if (call_active(t, regs->rsp) || heap_in_allocator(tr, t, n))
+	if (call_active(t, regs->rsp) || in_allocator_frames(tr, t, n))
 		*flags |= MT_EVF_IN_ALLOC;
 	return stack;
 }
@@ -287,31 +286,9 @@ resume:
 	return bp_resume(bp, t->tid, p->memfd, regs);
 }
 
-int heap_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
-		       struct user_regs_struct *regs)
+int heap_hijack(struct tracer *tr, struct tthread *t, struct shadow *s)
 {
-	struct tproc *p = t->proc;
-	struct user_regs_struct at = *regs;
-	/* a wrapper is a function: its fourth argument is in rcx, not r10 */
-	struct shadow s = {.slot = regs->rsp, .nr = bp->fn,
-			   .args = {regs->rdi, regs->rsi, regs->rdx, regs->rcx, regs->r8, regs->r9}};
-
-	if (p->followed) {
-		at.rip = bp->addr;
-		s.stack = heap_capture(tr, t, &at, &s.flags);
-		hijack(tr, t, &s, 0, 0);
-	}
-	return bp_resume(bp, t->tid, p->memfd, regs);
-}
-
-/* A wrapper's C result as the raw syscall result the table expects. */
-static int64_t raw_result(uint32_t nr, const uint64_t args[6], uint64_t rax)
-{
-	if ((int64_t)rax == -1)
-		return -1;		/* the errno is in the thread's TLS: unknown */
-	if (nr == SYS_brk)
-		return (int64_t)args[0];	/* brk(addr) returned 0: the break is addr */
-	return (int64_t)rax;
+	return hijack(tr, t, s, 0, 0);
 }
 
 int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *regs)
@@ -335,11 +312,7 @@ int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *r
 	regs->rip = s.ret;
 	result = regs->rax;
 	if (s.nr) {
-		const struct sc_desc *sc = sc_find(s.nr);
-
-		if (sc)
-			trace_syscall_done(tr, t, sc, s.args, raw_result(s.nr, s.args, result),
-					   s.flags, s.stack);
+		sc_wrapper_done(tr, t, &s, result);
 		return 0;
 	}
 

@@ -15,7 +15,6 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
-#include <sys/wait.h>
 
 #include "memory.h"
 #include "procmaps.h"
@@ -28,46 +27,38 @@
 static const uint8_t syscall_bytes[2] = {0x0f, 0x05};
 
 /* Waits for the injected syscall's exit; 0, or a negative errno. */
-static int run_to_exit(struct tthread *t, int64_t *ret)
+static int run_to_exit(struct tracer *tr, struct tthread *t, int64_t *ret)
 {
 	for (;;) {
 		struct __ptrace_syscall_info info = {0};	/* valgrind does not know the kernel fills it */
-		int status;
+		struct stop s;
 
-		if (ptrace(PTRACE_SYSCALL, t->tid, 0, 0) < 0)
-			return -errno;
-		while (waitpid(t->tid, &status, __WALL) < 0)
-			if (errno != EINTR)	/* the RSS timer */
-				return -errno;
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (stop_restart(t->tid, RESUME(GO_SYSCALL, 0)) < 0)
+			return -ESRCH;
+		if (stop_wait(tr, t->tid, 0, &s) < 0 || s.kind == STOP_EXITED) {
 			t->state = TS_GONE;
 			return -ESRCH;
 		}
-		if (!WIFSTOPPED(status))
-			continue;
-		int sig = WSTOPSIG(status);
-		int event = status >> 16;
-
-		if (sig == (SIGTRAP | 0x80) || event == PTRACE_EVENT_SECCOMP) {
-			long n = ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info);
-
-			if (n > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT) {
+		switch (s.kind) {
+		case STOP_SYSCALL:
+		case STOP_SECCOMP:
+			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) > 0 &&
+			    info.op == PTRACE_SYSCALL_INFO_EXIT) {
 				*ret = info.exit.rval;
 				return 0;
 			}
-			continue;	/* entry or seccomp stop: go on to the exit */
-		}
-		if (event == PTRACE_EVENT_EXIT) {
-			t->state = TS_GONE;
-			return -ESRCH;
-		}
-		/* A signal arrived first: keep it and its siginfo for later,
-		 * run the syscall.  (Syscall stops are SIGTRAP|0x80 here, and
-		 * the thread runs no code of ours, so even a plain SIGTRAP is
-		 * the program's.) */
-		if (!event) {
-			t->pending_signal = sig;
+			break;	/* entry or seccomp stop: go on to the exit */
+		case STOP_SIGNAL:
+		case STOP_SIGTRAP:
+		case STOP_BREAKPOINT:
+			/* A signal arrived first: keep it and its siginfo for
+			 * later, run the syscall.  (The thread runs no code of
+			 * ours, so even a SIGTRAP is the program's.) */
+			t->pending_signal = s.sig;
 			t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+			break;
+		default:
+			break;
 		}
 	}
 }
@@ -110,6 +101,7 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 	uint64_t insn;
 	int patched = 0, err, exit_stop = at_syscall_exit(t->tid);
 
+	*ret = -ENOSYS;	/* until the kernel says otherwise */
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
 		return -errno;
 	/* held at a signal's delivery stop (attach): the injection leaves
@@ -142,7 +134,7 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		err = -errno;
 		goto out;
 	}
-	err = run_to_exit(t, ret);
+	err = run_to_exit(tr, t, ret);
 	if (!exit_stop)
 		restarted(&saved);
 	/* the thread now sits at a syscall-exit-stop: going on from there is

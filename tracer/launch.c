@@ -32,26 +32,6 @@ struct launch_failure {
 	int err;
 };
 
-static void pin(struct tracer *tr)
-{
-	cpu_set_t one;
-	int cpu = sched_getcpu();
-
-	if (cpu < 0 || sched_getaffinity(0, sizeof(tr->orig_affinity), &tr->orig_affinity) < 0)
-		return;
-	CPU_ZERO(&one);
-	CPU_SET(cpu, &one);
-	if (sched_setaffinity(0, sizeof(one), &one) == 0)
-		tr->pinned = 1;
-}
-
-static void unpin(struct tracer *tr)
-{
-	if (tr->pinned)
-		sched_setaffinity(0, sizeof(tr->orig_affinity), &tr->orig_affinity);
-	tr->pinned = 0;
-}
-
 static void child(const struct tracer *tr, int fd)
 {
 	struct launch_failure f = {0};
@@ -62,7 +42,7 @@ static void child(const struct tracer *tr, int fd)
 		f.err = -err;
 		goto fail;
 	}
-	raise(SIGSTOP);
+	kill(getpid(), SIGSTOP);	/* the tracer seizes it here */
 	execv(tr->path, tr->opts.argv);
 	f.step = 2;
 	f.err = errno;
@@ -117,39 +97,28 @@ static int resolve(const char *cmd, char *path, size_t size, struct tracer_resul
 	return err;
 }
 
-int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
+int launch_start(struct tracer *tr, struct tracer_result *res)
 {
-	struct tracer *tr;
+	const struct tracer_opts *o = &tr->opts;
 	char path[PATH_MAX];
 	int fds[2], status, err;
 	pid_t pid;
 
 	if ((err = resolve(o->argv[0], path, sizeof(path), res)) < 0)
 		return err;
-	tr = calloc(1, sizeof(*tr));
-	if (!tr) {
-		snprintf(res->error, sizeof(res->error), "out of memory");
-		return -ENOMEM;
-	}
-	tr->opts = *o;
-	tr->root_status = -1;
-	tr->errpipe = -1;
 	snprintf(tr->path, sizeof(tr->path), "%s", path);
 	if (pipe2(fds, O_CLOEXEC) < 0) {
 		snprintf(res->error, sizeof(res->error), "pipe: %s", strerror(errno));
-		free(tr);
 		return -errno;
 	}
 	if (o->pin)
-		pin(tr);
+		cpumask_pin(tr);
 	pid = fork();
 	if (pid < 0) {
 		err = errno;
 		snprintf(res->error, sizeof(res->error), "fork: %s", strerror(err));
 		close(fds[0]);
 		close(fds[1]);
-		unpin(tr);
-		free(tr);
 		return -err;
 	}
 	if (pid == 0) {
@@ -160,7 +129,8 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 	tr->errpipe = fds[0];
 	tr->root = pid;
 
-	/* The child stops itself before exec; seize it there. */
+	/* The child stops itself before exec (a job-control stop of a child
+	 * not traced yet, not a ptrace stop); seize it there. */
 	while (waitpid(pid, &status, WSTOPPED) < 0 && errno == EINTR)
 		;
 	if (!WIFSTOPPED(status)) {
@@ -171,7 +141,7 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 				 "cannot install the seccomp filter: %s", strerror(f.err));
 		else
 			snprintf(res->error, sizeof(res->error), "the child died before exec");
-		tracer_close(tr);
+		tr->root = 0;
 		return -ECHILD;
 	}
 	if (ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTIONS) < 0) {
@@ -181,7 +151,6 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
 		tr->root = 0;
-		tracer_close(tr);
 		return -err;
 	}
 
@@ -189,12 +158,9 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 	 * all is known before anything (the log) is written. */
 	kill(pid, SIGCONT);
 	for (;;) {
-		int event, sig;
+		struct stop s;
 
-		while (waitpid(pid, &status, __WALL) < 0)
-			if (errno != EINTR)
-				break;
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		if (stop_wait(tr, pid, 0, &s) < 0 || s.kind == STOP_EXITED) {
 			struct launch_failure f = {0};
 
 			err = -ECHILD;
@@ -206,67 +172,15 @@ int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct trace
 				snprintf(res->error, sizeof(res->error), "the child died before exec");
 			}
 			tr->root = 0;
-			tracer_close(tr);
 			return err;
 		}
-		event = (unsigned)status >> 16;
-		sig = WSTOPSIG(status);
-		if (event == PTRACE_EVENT_EXEC)
-			break;
+		if (s.kind == STOP_EXEC) {
+			tr->exec_status = s.status;
+			return 0;
+		}
 		/* the stops of lifting its own SIGSTOP (the group-stop seen by
-		 * the seize, the wake-up, SIGCONT itself): go on */
-		ptrace(PTRACE_CONT, pid, 0, event ? 0 : sig);
+		 * the seize, the wake-up, SIGCONT itself): go on, a signal as it
+		 * came */
+		stop_restart(pid, RESUME(GO_CONT, s.event ? 0 : s.sig));
 	}
-	tr->exec_status = status;
-	*out = tr;
-	return 0;
-}
-
-pid_t tracer_pid(const struct tracer *tr)
-{
-	return tr->root;
-}
-
-void launch_unpin(struct tracer *tr)
-{
-	unpin(tr);
-}
-
-void tracer_close(struct tracer *tr)
-{
-	if (!tr)
-		return;
-	if (tr->root && !tr->attached && !tr->traced) {
-		/* launched, never traced: do not leave it stopped forever */
-		int status;
-
-		kill(tr->root, SIGKILL);
-		while (waitpid(tr->root, &status, __WALL) < 0 && errno == EINTR)
-			;
-	}
-	while (tr->procs) {
-		struct tproc *p = tr->procs;
-
-		for (size_t i = 0; i < THREAD_BUCKETS; i++)
-			for (struct tthread *t = tr->threads[i], *next; t; t = next) {
-				next = t->next;
-				if (t->proc == p)
-					thread_free(tr, t);	/* frees p after its last */
-			}
-		if (tr->procs == p)
-			proc_free(tr, p);
-	}
-	while (proc_take_early_stop(tr, tr->early_stops ? tr->early_stops->tid : 0))
-		;
-	if (tr->errpipe >= 0)
-		close(tr->errpipe);
-	free(tr->mark_found);
-	free(tr->patches);
-	unpin(tr);
-	free(tr);
-}
-
-uint32_t tracer_log_flags(const struct tracer_opts *o)
-{
-	return o->pid ? MT_LOG_SYSCALLS_WRAPPERS : MT_LOG_SYSCALLS_SECCOMP;
 }

@@ -69,7 +69,7 @@ static int add_addr(uint64_t *addrs, size_t *n, size_t max, uint64_t *inst, uint
 
 static int line_addrs(Dwarf *dw, const char *file, int line, uint64_t *addrs, size_t max)
 {
-	uint64_t inst[max ? max : 1];
+	uint64_t inst[LOCATE_MAX];
 	Dwarf_Off off = 0, next;
 	size_t hsize, n = 0;
 
@@ -147,6 +147,8 @@ int locate(struct elfinfo *e, const char *path, const char *location, uint64_t *
 
 	if (!max)
 		return 0;
+	if (max > LOCATE_MAX)
+		max = LOCATE_MAX;
 	if (colon && colon[1] && (line = strtol(colon + 1, &endp, 10)) > 0 && !*endp) {
 		char file[4096];
 		int fd, n;

@@ -11,9 +11,11 @@
 
 struct elfinfo;
 
+#define LOCATE_MAX 64	/* the most addresses one location has */
+
 /* ELF addresses (before the load bias) of location in the file at path
  * (whose elfinfo is e), at most max of them.  Returns how many (0: not in
- * this file), or a negative errno. */
+ * this file), or a negative errno.  max is at most LOCATE_MAX. */
 int locate(struct elfinfo *e, const char *path, const char *location, uint64_t *addrs,
 	   size_t max);
 

@@ -264,3 +264,114 @@ uint64_t proc_clone_flags(pid_t parent, int event)
 		return 0;	/* fork */
 	}
 }
+
+/* --- the stops that make and end tasks and images ---------------------------- */
+
+struct resume proc_on_exec(struct tracer *tr, struct stop *s)
+{
+	struct tthread *t = s->t;
+	struct tproc *p = t->proc;
+	unsigned long former = 0;
+
+	/* exec from a thread other than the leader: that thread now carries
+	 * the leader's tid, and its old tid will never report anything */
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &former) == 0 && (pid_t)former != t->tid) {
+		struct tthread *old = thread_find(tr, (pid_t)former);
+
+		if (old && old != t)
+			thread_free(tr, old);
+	}
+	proc_hand_over(tr, p);	/* a CLONE_VM child stays in the old memory */
+	proc_reset_image(p);
+	p->vm_owner = NULL;
+	p->quiet = 0;
+	p->exec_seen = 1;
+	if (p->memfd >= 0)
+		close(p->memfd);
+	p->memfd = tmem_open(p->pid);	/* the old fd still points at the old image */
+	t->nshadow = 0;
+	if (p->followed) {
+		unw_close(p->unw);
+		p->unw = NULL;
+		unw_open(&p->unw, p->pid);
+		p->space = p->symspace = ++tr->next_space;
+		trace_proc_start(tr, p, p->pid == tr->root ? getpid() : 0, MT_PROC_EXEC);
+		/* the executable and the dynamic loader are mapped now; they are
+		 * armed at the first syscall exit, or at the entry of a static
+		 * binary */
+		modules_scan(tr, p, NULL);
+		static_break_at_entry(p);
+	}
+	return attach_let_go(tr, t) ? RESUME(GO_NONE, 0) : GO_ON;
+}
+
+struct resume proc_on_new_task(struct tracer *tr, struct stop *s)
+{
+	struct tthread *t = s->t, *nt;
+	struct tproc *p = t->proc;
+	unsigned long msg = 0;
+	uint64_t flags = proc_clone_flags(s->tid, s->event);
+	pid_t tid;
+
+	if (ptrace(PTRACE_GETEVENTMSG, t->tid, 0, &msg) < 0)
+		return GO_ON;
+	tid = (pid_t)msg;
+	if (flags & CLONE_THREAD) {
+		nt = thread_new(tr, p, tid, TS_NEW);
+		if (nt && p->followed) {
+			struct mt_event ev = {.type = MT_EV_THREAD_START, .pid = (uint32_t)p->pid,
+					      .tid = (uint32_t)tid};
+
+			trace_event(tr, &ev);
+		}
+	} else {
+		/*
+		 * A new process.  It inherited the seccomp filter, so it stays
+		 * traced even when it is not followed: untraced, its mmap calls
+		 * would fail.
+		 */
+		struct tproc *np = proc_new(tr, tid, p->followed && tr->opts.follow_forks);
+
+		if (!np)
+			return GO_ON;
+		nt = thread_new(tr, np, tid, TS_NEW);
+		if (nt)
+			trace_report_error(tr, proc_inherit(tr, p, t, np, nt, !!(flags & CLONE_VM)));
+	}
+	if (!nt)
+		return GO_ON;
+	nt->own_affinity = t->own_affinity;	/* a new task has its creator's mask */
+	if (tr->attached && s->event == PTRACE_EVENT_VFORK)
+		t->vfork_child = tid;	/* until its PTRACE_EVENT_VFORK_DONE */
+	if (proc_take_early_stop(tr, tid)) {
+		/* its first stop came before this event: it waits for us */
+		nt->state = TS_RUNNING;
+		if (!attach_let_go(tr, nt))
+			stop_resume(nt, GO_ON);
+	}
+	return GO_ON;
+}
+
+struct resume proc_on_exited(struct tracer *tr, struct stop *s)
+{
+	struct tthread *t = s->t;
+	struct tproc *p = t->proc;
+
+	if (p->followed) {
+		struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid,
+				      .status = s->status};
+
+		ev.type = t->tid == p->pid ? MT_EV_PROC_EXIT : MT_EV_THREAD_EXIT;
+		trace_event(tr, &ev);
+	}
+	if (t->tid == tr->root)
+		tr->root_status = s->status;
+	thread_free(tr, t);
+	return RESUME(GO_NONE, 0);
+}
+
+struct resume proc_on_attached(struct tracer *tr, struct stop *s)
+{
+	s->t->state = TS_RUNNING;
+	return attach_let_go(tr, s->t) ? RESUME(GO_NONE, 0) : GO_ON;
+}

@@ -18,6 +18,7 @@
 
 #include "../formats/log.h"
 #include "breakpoint.h"
+#include "stop.h"
 #include "syscalls.h"
 #include "tracer.h"
 
@@ -133,6 +134,12 @@ struct tthread {
 
 #define THREAD_BUCKETS 256
 
+/* Every traced thread of tr, as t; t may be freed in the body. */
+#define for_each_thread(tr, t)                                                             \
+	for (size_t b_ = 0; b_ < THREAD_BUCKETS; b_++)                                     \
+		for (struct tthread *t = (tr)->threads[b_], *n_ = t ? t->next : NULL; t;  \
+		     t = n_, n_ = t ? t->next : NULL)
+
 /* A new task whose first stop came before its creator's event. */
 struct early_stop {
 	pid_t tid;
@@ -162,7 +169,7 @@ struct tracer {
 	uint64_t unwind_mismatches;	/* of processes gone: MEMTRACK_UNWIND_CHECK */
 	char unwind_first_mismatch[256];
 	int exec_status;	/* run: the held exec stop of the launched child */
-	int detach_requested;
+	uint64_t record_start;	/* CLOCK_MONOTONIC ns when the log was opened */
 	uint64_t pcs[1025];	/* stack capture buffer */
 	struct unw_patch *patches;
 	size_t cappatches;
@@ -171,24 +178,40 @@ struct tracer {
 /* A ptrace failure the tracer cannot recover from for that thread. */
 #define TRACE_ERR(tr, ...) snprintf((tr)->error, sizeof((tr)->error), __VA_ARGS__)
 
-/* launch.c */
-void launch_unpin(struct tracer *tr);
-
-/* loop.c */
-uint64_t trace_now(const struct tracer *tr);
-void trace_event(struct tracer *tr, struct mt_event *ev);
-/* A recorded syscall completed in t with result ret (raw, -errno on
- * failure): log it, and follow what it did to the module map. */
-void trace_syscall_done(struct tracer *tr, struct tthread *t, const struct sc_desc *sc,
-			const uint64_t args[6], int64_t ret, uint32_t flags, uint64_t stack);
-void trace_report_error(struct tracer *tr, int err);
-void trace_warn(struct tracer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* A group-stop's signals: the process is stopped, not signalled. */
 static inline int is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
 }
+
+/* record.c: the log side of the tracer */
+int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
+		struct tracer_result *res);
+/* The symbol table, the trailer (from res), close. */
+int record_close(struct tracer *tr, const char *logpath, struct tracer_result *res);
+uint64_t trace_now(const struct tracer *tr);
+void trace_event(struct tracer *tr, struct mt_event *ev);
+void trace_report_error(struct tracer *tr, int err);
+void trace_warn(struct tracer *tr, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* PROC_START of p, its cause an enum mt_proc_cause. */
+void trace_proc_start(struct tracer *tr, struct tproc *p, pid_t ppid, unsigned cause);
+
+/* loop.c */
+/* Waits for stops and dispatches them until no traced task is left, or
+ * (attach) it is time to detach. */
+void loop_run(struct tracer *tr, struct tracer_result *res);
+
+/* launch.c */
+/* Starts tr->opts.argv under ptrace, held at its exec (tr->exec_status). */
+int launch_start(struct tracer *tr, struct tracer_result *res);
+
+/* cpumask.c: tracer and target on one CPU, and what the target is told */
+void cpumask_pin(struct tracer *tr);
+void cpumask_unpin(struct tracer *tr);
+/* The exit of sched_getaffinity / sched_setaffinity (rows of the syscall
+ * table, stopped only while pinned). */
+void cpumask_getaffinity_done(struct tracer *tr, struct tthread *t);
+void cpumask_setaffinity_done(struct tracer *tr, struct tthread *t);
 
 /* process.c */
 struct tthread *thread_find(struct tracer *tr, pid_t tid);
@@ -209,6 +232,11 @@ int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker
 uint64_t proc_clone_flags(pid_t parent, int event);
 void proc_add_early_stop(struct tracer *tr, pid_t tid);
 int proc_take_early_stop(struct tracer *tr, pid_t tid);
+/* The stops that make and end tasks and images. */
+struct resume proc_on_exec(struct tracer *tr, struct stop *s);
+struct resume proc_on_new_task(struct tracer *tr, struct stop *s);
+struct resume proc_on_exited(struct tracer *tr, struct stop *s);
+struct resume proc_on_attached(struct tracer *tr, struct stop *s);
 
 /* modules.c */
 /* Records modules newly mapped; arms them now if t can run an injected
@@ -221,16 +249,57 @@ void modules_free(struct tproc *p);
 /* heap.c */
 int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	       struct user_regs_struct *regs);
-int heap_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
-		       struct user_regs_struct *regs);
 int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *regs);
+/* Pushes a hijacked call: s carries the arguments, stack and flags; the
+ * return address at s->slot is swapped for the trampoline. */
+int heap_hijack(struct tracer *tr, struct tthread *t, struct shadow *s);
 /* Writes the real return addresses back into the slots of entries whose
  * calls are still in progress in process pid (memfd its memory). */
 void heap_give_back(pid_t pid, int memfd, const struct shadow *entries, size_t n,
 		    uint64_t trampoline);
 uint64_t heap_capture(struct tracer *tr, struct tthread *t, const struct user_regs_struct *regs,
 		      uint32_t *flags);
-int heap_in_allocator(const struct tracer *tr, const struct tthread *t, size_t nframes);
+
+/* syscalls.c: a recorded syscall's way from its entry to the log */
+struct resume sc_on_seccomp(struct tracer *tr, struct stop *s);
+struct resume sc_on_exit(struct tracer *tr, struct stop *s);
+/* attach: a libc syscall wrapper was entered (its return is hijacked) */
+int sc_wrapper_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
+		     struct user_regs_struct *regs);
+/* ... and returned rax through the trampoline */
+void sc_wrapper_done(struct tracer *tr, struct tthread *t, const struct shadow *s, uint64_t rax);
+
+/* signals.c */
+/* The program's own signal, at its delivery stop. */
+struct resume signal_on_delivery(struct tracer *tr, struct stop *s);
+/* Is this hit a call sent back to its breakpoint by a signal?  Then it is
+ * forgotten, with any left by handlers that never returned. */
+int signal_replayed(struct tthread *t, uint64_t addr, uint64_t sp);
+
+/* static.c: a statically linked program */
+/* After exec: a one-shot breakpoint at its entry, where it is armed. */
+void static_break_at_entry(struct tproc *p);
+/* The one-shot breakpoints of the entry and the first initializer. */
+int static_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
+	       struct user_regs_struct *regs);
+
+/* marks.c */
+struct elfinfo;
+struct tmodule;
+/* Hooks the --mark locations that lie in module m. */
+int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struct tmodule *m,
+	      struct elfinfo *e);
+void marks_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
+	       const struct user_regs_struct *regs);
+/* Says which --mark was found in no module. */
+void marks_report_missing(struct tracer *tr);
+
+/* rss.c: resident size sampled every 10 ms, and at marks */
+void rss_start(struct tracer *tr);
+void rss_stop(struct tracer *tr);
+/* Samples every followed process if the interval has passed. */
+void rss_poll(struct tracer *tr);
+void rss_sample(struct tracer *tr, struct tproc *p);
 
 /* inject.c */
 /* Is the thread at a syscall-exit-stop?  (The kernel says.) */
@@ -244,10 +313,18 @@ int scratch_alloc(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_
 /* Arms every module of p not armed yet (allocators, marks; attach: syscall
  * wrappers), through t, which must be able to run an injected syscall. */
 int modules_arm(struct tracer *tr, struct tproc *p, struct tthread *t);
+/* A breakpoint at nb->addr whose displaced instruction runs from a slot in
+ * a scratch page near it; nb is filled but for its kind-specific fields. */
+int arm_place(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
+	      const char *what, const struct tmodule *m);
 
 /* attach.c */
+int attach_seize(struct tracer *tr, struct tracer_result *res);
 int attach_arm(struct tracer *tr);
 int attach_detach(struct tracer *tr);
+/* attach: a task memtrack does not record is let go at once (1), when its
+ * memory holds nothing of ours. */
+int attach_let_go(struct tracer *tr, struct tthread *t);
 
 /* allocators.c */
 struct alloc_entry {

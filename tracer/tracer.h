@@ -1,7 +1,7 @@
 /*
  * tracer.h - the public face of the tracer: launch a command under ptrace
  * (or seize a running process), record every allocator call and mmap-family
- * syscall with its stack into a log writer, and report how the target ended.
+ * syscall with its stack into a log, and report how the target ended.
  */
 #ifndef MEMTRACK_TRACER_H
 #define MEMTRACK_TRACER_H
@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-struct log_writer;
+struct mt_log_header;
 
 struct tracer_opts {
 	char *const *argv;	/* run: the command and its arguments (argv[0] is
@@ -32,7 +32,10 @@ struct tracer_result {
 	int64_t exit_status;	/* wait(2) status of the first process, -1 unknown */
 	int tracer_signal;	/* a signal that stopped the tracer early, 0 if none */
 	int detached;		/* attach: the process was left running */
+	int logged;		/* the log was finished */
+	uint64_t events;	/* how many events it holds */
 	char error[256];	/* why tracing failed, when a call returns < 0 */
+	char log_error[256];	/* why the log could not be finished, if it could not */
 };
 
 struct tracer;
@@ -52,12 +55,20 @@ int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct trace
 /* The launched or attached process. */
 pid_t tracer_pid(const struct tracer *t);
 
-/* run: lets the child exec and traces it until every traced process has
+/*
+ * run: lets the child exec and traces it until every traced process has
  * ended.  attach: arms the seized process and traces it until the duration
  * ends, memtrack is interrupted or the process ends, then detaches.
- * Appends to w (which the caller owns and closes).  Returns 0, or a
- * negative errno with res->error set. */
-int tracer_trace(struct tracer *t, struct log_writer *w, struct tracer_result *res);
+ *
+ * The log is written at logpath: header h (its start time is filled in
+ * here), the events as they come, then the symbol table (every distinct pc
+ * resolved once, when the traced processes are gone) and the trailer.
+ * Returns 0, or a negative errno with res->error set (the log could not be
+ * created, or tracing failed: the log is still finished), and/or with
+ * res->log_error set (the log could not be finished).
+ */
+int tracer_trace(struct tracer *t, const char *logpath, struct mt_log_header *h,
+		 struct tracer_result *res);
 
 /* Frees t; a child that was launched but never traced is killed. */
 void tracer_close(struct tracer *t);

@@ -77,6 +77,8 @@ struct unwinder {
 	const struct user_regs_struct *regs;
 	const struct unw_patch *patches;
 	size_t npatches;
+	uint64_t *walk, *other;	/* frames of a walk (one more than asked) and of
+				   its check, UNW_MAX_FRAMES + 1 each */
 	uint8_t *stack;		/* copy of [stack_lo, stack_lo + stack_len) */
 	size_t stack_cap, stack_len;
 	uint64_t stack_lo;
@@ -101,7 +103,13 @@ int unw_open(struct unwinder **out, pid_t pid)
 	u->pid = pid;
 	u->check = check && *check == '1';
 	u->dwfl = dwfl_begin(&offline_callbacks);
-	if (!u->dwfl) {
+	u->walk = malloc((UNW_MAX_FRAMES + 1) * sizeof(*u->walk));
+	u->other = malloc((UNW_MAX_FRAMES + 1) * sizeof(*u->other));
+	if (!u->dwfl || !u->walk || !u->other) {
+		if (u->dwfl)
+			dwfl_end(u->dwfl);
+		free(u->walk);
+		free(u->other);
 		free(u);
 		return -ENOMEM;
 	}
@@ -119,6 +127,8 @@ void unw_close(struct unwinder *u)
 	free(u->mods);
 	free(u->rules);
 	free(u->stack);
+	free(u->walk);
+	free(u->other);
 	free(u);
 }
 
@@ -479,7 +489,7 @@ static long walk_fast(struct unwinder *u, uint64_t *pcs, size_t max)
 	const struct user_regs_struct *regs = u->regs;
 	uint64_t val[NTRACKED];
 	unsigned valid = (1u << NTRACKED) - 1;
-	uint64_t sp = regs->rsp, pc = regs->rip, lookup = regs->rip;
+	uint64_t sp = regs->rsp, lookup = regs->rip;
 	size_t n = 0;
 
 	val[0] = regs->rbx;
@@ -543,10 +553,8 @@ static long walk_fast(struct unwinder *u, uint64_t *pcs, size_t max)
 		if (!ra)
 			break;
 		sp = cfa;
-		pc = ra;
-		lookup = pc - 1;
+		lookup = ra - 1;
 	}
-	(void)pc;
 	return (long)n;
 }
 
@@ -628,7 +636,7 @@ frame0:
 
 static void check_walk(struct unwinder *u, const uint64_t *pcs, size_t n, size_t max)
 {
-	uint64_t other[max];
+	uint64_t *other = u->other;
 	size_t m = walk_dwfl(u, other, max);
 
 	if (m == n && !memcmp(pcs, other, n * sizeof(*pcs)))
@@ -648,10 +656,12 @@ size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct 
 		   const struct unw_patch *patches, size_t npatches, uint64_t *pcs, size_t max,
 		   int *truncated)
 {
-	uint64_t buf[max + 1];
+	uint64_t *buf = u->walk;
 	long n;
 
 	*truncated = 0;
+	if (max > UNW_MAX_FRAMES)
+		max = UNW_MAX_FRAMES;
 	/* the copy of an earlier walk says nothing about this stack: unw_peek
 	 * must not find it */
 	u->stack_len = 0;

@@ -28,6 +28,9 @@ struct unw_patch {
 	uint64_t expect;
 };
 
+/* The most frames one capture walks. */
+#define UNW_MAX_FRAMES 1025
+
 int unw_open(struct unwinder **out, pid_t pid);
 void unw_close(struct unwinder *u);
 
@@ -43,7 +46,7 @@ void unw_remove_module(struct unwinder *u, uint64_t start);
  * regs->rip; pcs[i > 0] are return addresses minus one (the call
  * instruction), so every pc symbolizes to the line that was executing.
  * Returns the number of frames; *truncated is set when frames remained
- * beyond max.
+ * beyond max (at most UNW_MAX_FRAMES).
  */
 size_t unw_capture(struct unwinder *u, pid_t tid, const struct user_regs_struct *regs,
 		   const struct unw_patch *patches, size_t npatches, uint64_t *pcs, size_t max,

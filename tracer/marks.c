@@ -1,0 +1,64 @@
+/*
+ * marks.c - --mark LOCATION: a breakpoint at a function or at a source
+ * line, placed in every module that has it, recording a MARK event with
+ * its stack (and a resident-size sample) each time the program gets there.
+ * A location found in no module is said at the end of the run.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../formats/log_writer.h"
+#include "../symbolizer/elf.h"
+#include "locate.h"
+#include "trace.h"
+
+int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struct tmodule *m,
+	      struct elfinfo *e)
+{
+	for (size_t i = 0; i < tr->opts.nmarks; i++) {
+		uint64_t addrs[LOCATE_MAX];
+		int n = locate(e, m->path, tr->opts.marks[i], addrs, LOCATE_MAX);
+
+		for (int k = 0; k < n; k++) {
+			struct bp nb = {.kind = BP_MARK, .fn = (uint32_t)i + 1,
+					.addr = m->bias + addrs[k]};
+			int err;
+
+			if (nb.addr < m->start || nb.addr >= m->end || bpt_find(&p->bps, nb.addr))
+				continue;
+			if ((err = arm_place(tr, p, t, &nb, tr->opts.marks[i], m)) < 0)
+				return err;
+			p->nmarks++;
+			if (tr->mark_found)
+				tr->mark_found[i] = 1;
+		}
+	}
+	return 0;
+}
+
+void marks_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
+	       const struct user_regs_struct *regs)
+{
+	struct tproc *p = t->proc;
+	struct user_regs_struct at = *regs;
+	struct mt_event ev = {.type = MT_EV_MARK, .pid = (uint32_t)p->pid,
+			      .tid = (uint32_t)t->tid, .arg = bp->fn};
+
+	if (!p->followed)
+		return;
+	at.rip = bp->addr;
+	ev.stack = heap_capture(tr, t, &at, &ev.flags);
+	ev.flags &= ~MT_EVF_IN_ALLOC;
+	ev.path = log_writer_string(tr->w, tr->opts.marks[bp->fn - 1]);
+	trace_event(tr, &ev);
+	rss_sample(tr, p);
+}
+
+void marks_report_missing(struct tracer *tr)
+{
+	for (size_t i = 0; tr->mark_found && i < tr->opts.nmarks; i++)
+		if (!tr->mark_found[i])
+			trace_warn(tr, "--mark %s: no function or line of that name in the traced "
+				       "code (a typo, or no debug information there?): no mark "
+				       "recorded", tr->opts.marks[i]);
+}

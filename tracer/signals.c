@@ -1,0 +1,77 @@
+/*
+ * signals.c - the program's own signals.
+ *
+ * A signal goes in as it came (its siginfo too, when an injection held it
+ * back: stop_resume gives that back).  The one thing to mend first: a
+ * thread that sits in our scratch code, at an out-of-line slot (its
+ * instruction run or not) or at the trampoline (its call just returned).
+ * The handler's frame would keep that address, and the handler would
+ * return there, perhaps after memtrack detached and unmapped the page.  The
+ * thread is moved back into the program's own code first: after the
+ * displaced instruction, or to the breakpoint to run it again (the call is
+ * not recorded twice: signal_replayed), or, from the trampoline, to its
+ * caller.
+ */
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include "trace.h"
+
+int signal_replayed(struct tthread *t, uint64_t addr, uint64_t sp)
+{
+	for (size_t i = t->nreplay; i-- > 0;)
+		if (t->replay[i].addr == addr && t->replay[i].sp == sp) {
+			t->nreplay = i;
+			return 1;
+		}
+	return 0;
+}
+
+static void push_replay(struct tthread *t, uint64_t addr, uint64_t sp)
+{
+	if (t->nreplay == TTHREAD_REPLAYS) {
+		/* the oldest goes: a handler that never returned */
+		memmove(t->replay, t->replay + 1, sizeof(t->replay[0]) * (TTHREAD_REPLAYS - 1));
+		t->nreplay--;
+	}
+	t->replay[t->nreplay].addr = addr;
+	t->replay[t->nreplay].sp = sp;
+	t->nreplay++;
+}
+
+static void out_of_scratch(struct tracer *tr, struct tthread *t)
+{
+	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
+	struct user_regs_struct regs;
+	int inside = 0;
+
+	if (!own->nscratch || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+		return;
+	for (size_t i = 0; i < own->nscratch; i++)
+		inside |= regs.rip >= own->scratch[i] && regs.rip < own->scratch[i] + 4096;
+	if (!inside)
+		return;
+	if (regs.rip == own->trampoline) {
+		if (heap_return(tr, t, &regs) < 0)
+			return;
+	} else {
+		int ran;
+		const struct bp *bp = bpt_find_slot(&own->bps, regs.rip, &ran);
+
+		if (!bp)
+			return;
+		if (ran) {
+			regs.rip = bp->addr + bp->len;
+		} else {
+			regs.rip = bp->addr;
+			push_replay(t, bp->addr, regs.rsp);
+		}
+	}
+	ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
+}
+
+struct resume signal_on_delivery(struct tracer *tr, struct stop *s)
+{
+	out_of_scratch(tr, s->t);
+	return RESUME(GO_CONT, s->sig);
+}

@@ -1,0 +1,182 @@
+/*
+ * stop.c - reading a wait status into a stop kind, and restarting a
+ * stopped thread: the two halves of every conversation with a tracee.
+ *
+ * Classification needs the tracer's state in one place only: an int3 of
+ * ours is told from the program's own SIGTRAP by the breakpoint table of
+ * the memory the thread runs in (a CLONE_VM child runs in its owner's).
+ */
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "stop.h"
+#include "trace.h"
+
+static const char *const names[STOP_KINDS] = {
+	[STOP_EXITED] = "exited",	  [STOP_BREAKPOINT] = "breakpoint",
+	[STOP_SIGTRAP] = "sigtrap",	  [STOP_SIGNAL] = "signal",
+	[STOP_SECCOMP] = "seccomp",	  [STOP_SYSCALL] = "syscall",
+	[STOP_EXEC] = "exec",		  [STOP_NEWTASK] = "newtask",
+	[STOP_VFORK_DONE] = "vfork-done", [STOP_ATTACHED] = "attached",
+	[STOP_INTERRUPT] = "interrupt",	  [STOP_GROUP] = "group-stop",
+	[STOP_OTHER] = "other",
+};
+
+const char *stop_name(enum stop_kind kind)
+{
+	return kind < STOP_KINDS ? names[kind] : "?";
+}
+
+/* Tells our int3 from a SIGTRAP of the program's own. */
+static void classify_sigtrap(struct stop *s)
+{
+	const struct tproc *p = s->t ? s->t->proc : NULL;
+	const struct bp_table *bps;
+	const struct bp *bp;
+
+	s->kind = STOP_SIGTRAP;
+	if (!p)
+		return;
+	bps = p->vm_owner ? &p->vm_owner->bps : &p->bps;
+	if (!bps->n || ptrace(PTRACE_GETREGS, s->tid, 0, &s->regs) < 0)
+		return;
+	bp = bpt_find(bps, s->regs.rip - 1);
+	if (!bp)
+		return;
+	if (bp->one_byte) {
+		/* rip - 1 could be a real instruction boundary: ask the kernel */
+		siginfo_t si;
+
+		if (ptrace(PTRACE_GETSIGINFO, s->tid, 0, &si) < 0 || si.si_code != SI_KERNEL)
+			return;
+	}
+	s->bp = bp;
+	s->kind = STOP_BREAKPOINT;
+}
+
+void stop_classify(struct tracer *tr, struct stop *s)
+{
+	int st = s->status;
+
+	(void)tr;
+	s->bp = NULL;
+	if (WIFEXITED(st) || WIFSIGNALED(st)) {
+		s->kind = STOP_EXITED;
+		s->sig = s->event = 0;
+		return;
+	}
+	s->sig = WSTOPSIG(st);
+	s->event = (unsigned)st >> 16;
+	switch (s->event) {
+	case 0:
+		if (s->sig == (SIGTRAP | 0x80))
+			s->kind = STOP_SYSCALL;
+		else if (s->sig == SIGTRAP)
+			classify_sigtrap(s);
+		else
+			s->kind = STOP_SIGNAL;
+		return;
+	case PTRACE_EVENT_SECCOMP:
+		s->kind = STOP_SECCOMP;
+		return;
+	case PTRACE_EVENT_EXEC:
+		s->kind = STOP_EXEC;
+		return;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		s->kind = STOP_NEWTASK;
+		return;
+	case PTRACE_EVENT_VFORK_DONE:
+		s->kind = STOP_VFORK_DONE;
+		return;
+	case PTRACE_EVENT_STOP:
+		if (!s->t || s->t->state == TS_NEW)
+			s->kind = STOP_ATTACHED;
+		else if (is_stop_signal(s->sig))
+			s->kind = STOP_GROUP;
+		else
+			s->kind = STOP_INTERRUPT;
+		return;
+	default:
+		s->kind = STOP_OTHER;
+		return;
+	}
+}
+
+int stop_wait(struct tracer *tr, pid_t tid, int eintr, struct stop *s)
+{
+	pid_t got;
+
+	while ((got = waitpid(tid, &s->status, __WALL)) < 0)
+		if (errno != EINTR || eintr)
+			return -errno;
+	s->tid = got;
+	s->t = thread_find(tr, got);
+	stop_classify(tr, s);
+	return 0;
+}
+
+/* At the delivery stop of sig: if it is a signal an injection held back
+ * and raised again, it goes in with the siginfo it came with. */
+static void give_back_info(struct tthread *t, int sig)
+{
+	if (sig && t->info_saved && t->pending_info.si_signo == sig) {
+		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
+		t->info_saved = 0;
+	}
+}
+
+static long request(enum go how)
+{
+	switch (how) {
+	case GO_CONT:
+		return PTRACE_CONT;
+	case GO_SYSCALL:
+		return PTRACE_SYSCALL;
+	case GO_LISTEN:
+		return PTRACE_LISTEN;
+	case GO_DETACH:
+		return PTRACE_DETACH;
+	default:
+		return -1;	/* held, or gone */
+	}
+}
+
+int stop_restart(pid_t tid, struct resume r)
+{
+	long req = request(r.how);
+
+	if (req < 0)
+		return 0;
+	return ptrace(req, tid, 0, r.sig) < 0 ? -ESRCH : 0;
+}
+
+int stop_resume(struct tthread *t, struct resume r)
+{
+	int sig = r.sig, raise_again = 0;
+
+	if (request(r.how) < 0)
+		return 0;
+	if (t->pending_signal && r.how != GO_LISTEN) {
+		if (!t->reraise && !sig)
+			sig = t->pending_signal;	/* held at its own delivery stop */
+		else if (t->reraise || sig != t->pending_signal)
+			/* it left its delivery stop for an injection: the signal
+			 * comes again, and its siginfo with it at that stop */
+			raise_again = t->pending_signal;
+	}
+	give_back_info(t, sig);
+	if (stop_restart(t->tid, RESUME(r.how, sig)) < 0)
+		return -ESRCH;
+	if (raise_again)
+		syscall(SYS_tgkill, t->proc->pid, t->tid, raise_again);
+	t->pending_signal = 0;
+	t->reraise = 0;
+	return 0;
+}
