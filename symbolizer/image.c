@@ -160,8 +160,14 @@ const char *image_symbol(struct image *img, uint64_t pc, uint64_t *off, uint64_t
 	uint64_t value;
 	const char *name;
 
-	if (!img->symbols && (*err = symtab_from_dwfl(&img->symbols, img->mod)) < 0)
-		return NULL;
+	if (!img->symbols) {
+		int ret = symtab_from_dwfl(&img->symbols, img->mod);
+
+		if (ret < 0) {
+			*err = ret;
+			return NULL;
+		}
+	}
 	name = symtab_by_addr(img->symbols, pc, &value, size, err);
 	if (name)
 		*off = pc - value;

@@ -79,12 +79,11 @@ static int add(struct symtab *t, const struct symbol *s)
 
 /* --- by name ------------------------------------------------------------- */
 
-static const struct symtab *sort_table; /* qsort has no context argument */
-
-static int name_cmp(const void *a, const void *b)
+static int name_cmp(const void *a, const void *b, void *table)
 {
-	const struct symbol *x = &sort_table->syms[*(const uint32_t *)a];
-	const struct symbol *y = &sort_table->syms[*(const uint32_t *)b];
+	const struct symtab *t = table;
+	const struct symbol *x = &t->syms[*(const uint32_t *)a];
+	const struct symbol *y = &t->syms[*(const uint32_t *)b];
 	int c = strcmp(x->name, y->name);
 
 	if (c)
@@ -102,9 +101,7 @@ static int build_by_name(struct symtab *t)
 		return -ENOMEM;
 	for (size_t i = 0; i < t->n; i++)
 		t->by_name[i] = (uint32_t)i;
-	sort_table = t;
-	qsort(t->by_name, t->n, sizeof(*t->by_name), name_cmp);
-	sort_table = NULL;
+	qsort_r(t->by_name, t->n, sizeof(*t->by_name), name_cmp, t);
 	return 0;
 }
 
@@ -263,14 +260,24 @@ int symtab_from_dwfl(struct symtab **out, Dwfl_Module *mod)
 	return 0;
 }
 
-static int addr_cmp(const void *a, const void *b)
+static int addr_cmp(const void *a, const void *b, void *table)
 {
-	const struct symbol *x = &sort_table->syms[*(const uint32_t *)a];
-	const struct symbol *y = &sort_table->syms[*(const uint32_t *)b];
+	const struct symtab *t = table;
+	const struct symbol *x = &t->syms[*(const uint32_t *)a];
+	const struct symbol *y = &t->syms[*(const uint32_t *)b];
 
 	if (x->value != y->value)
 		return x->value < y->value ? -1 : 1;
 	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void free_passes(struct symtab *t)
+{
+	for (int p = 0; p < 2; p++) {
+		free(t->passes[p].v);
+		free(t->passes[p].reach);
+		t->passes[p] = (struct pass){0};
+	}
 }
 
 static int build_by_addr(struct symtab *t)
@@ -281,14 +288,14 @@ static int build_by_addr(struct symtab *t)
 
 		ps->v = malloc((t->n ? t->n : 1) * sizeof(*ps->v));
 		ps->reach = malloc((t->n ? t->n : 1) * sizeof(*ps->reach));
-		if (!ps->v || !ps->reach)
+		if (!ps->v || !ps->reach) {
+			free_passes(t);
 			return -ENOMEM;
+		}
 		for (size_t i = 0; i < t->n; i++)
 			if (t->syms[i].local == p)
 				ps->v[n++] = (uint32_t)i;
-		sort_table = t;
-		qsort(ps->v, n, sizeof(*ps->v), addr_cmp);
-		sort_table = NULL;
+		qsort_r(ps->v, n, sizeof(*ps->v), addr_cmp, t);
 		for (size_t i = 0; i < n; i++) {
 			const struct symbol *s = &t->syms[ps->v[i]];
 
@@ -401,8 +408,14 @@ static const struct symbol *label_at(const struct symtab *t, const struct pass *
 const char *symtab_by_addr(struct symtab *t, uint64_t addr, uint64_t *value, uint64_t *size,
 			   int *err)
 {
-	if (!t->by_addr_built && (*err = build_by_addr(t)) < 0)
-		return NULL;
+	if (!t->by_addr_built) {
+		int ret = build_by_addr(t);
+
+		if (ret < 0) {
+			*err = ret;
+			return NULL;
+		}
+	}
 
 	const struct pass *globals = &t->passes[0], *locals = &t->passes[1];
 	uint64_t reach, local_reach;
@@ -437,9 +450,6 @@ void symtab_free(struct symtab *t)
 		return;
 	free(t->syms);
 	free(t->by_name);
-	for (int p = 0; p < 2; p++) {
-		free(t->passes[p].v);
-		free(t->passes[p].reach);
-	}
+	free_passes(t);
 	free(t);
 }
