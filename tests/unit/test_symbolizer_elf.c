@@ -13,7 +13,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <setjmp.h>
-#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -47,22 +46,6 @@ static const char subject_src[] =
 	"	return grow(argc) == 0;\n"
 	"}\n";
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-
-	int status = system(cmd);
-
-	if (status != 0)
-		fprintf(stderr, "failed (%d): %s\n", status, cmd);
-	return status;
-}
-
 static int setup(void **state)
 {
 	snprintf(dir, sizeof(dir), "/tmp/mt-elf-XXXXXX");
@@ -79,19 +62,26 @@ static int setup(void **state)
 		return -1;
 	fputs(subject_src, f);
 	fclose(f);
-	return sh("cd %s && cc -g -O0 -o subject-bfd subject.c && "
-		  "cc -g -O0 -fuse-ld=lld -o subject-lld subject.c && "
-		  "cc -g -O0 -no-pie -o subject-bfd-nopie subject.c && "
-		  "cc -g -O0 -no-pie -fuse-ld=lld -o subject-lld-nopie subject.c && "
-		  "strip -o subject-stripped subject-lld",
-		  dir) == 0
-		       ? 0
-		       : -1;
+
+	/* the same program from both linkers, as a PIE and at fixed addresses */
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && cc -g -O0 -o subject-bfd subject.c && "
+		 "cc -g -O0 -fuse-ld=lld -o subject-lld subject.c && "
+		 "cc -g -O0 -no-pie -o subject-bfd-nopie subject.c && "
+		 "cc -g -O0 -no-pie -fuse-ld=lld -o subject-lld-nopie subject.c && "
+		 "strip -o subject-stripped subject-lld",
+		 dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-	return sh("rm -rf %s", dir) == 0 ? 0 : -1;
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
 }
 
 struct seen {
