@@ -9,6 +9,9 @@
 #   V=1             show full compiler command lines
 
 CC	?= cc
+# rustup's rustc when there is one (current rustc links with its own lld),
+# else Debian's.
+RUSTC	?= $(firstword $(shell command -v rustc 2>/dev/null) $(wildcard $(HOME)/.cargo/bin/rustc) rustc)
 PREFIX	?= /usr/local
 BUILD	:= build
 
@@ -17,7 +20,7 @@ PKGS		:= libdw libelf capstone libzstd
 DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev
 # What the tests and benchmarks run beside memtrack.
 DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace librsvg2-bin libc6-dbg \
-		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0
+		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 lld rustc rustfilt
 TEST_PKGS	:= cmocka
 
 ifeq ($(V),1)
@@ -70,6 +73,9 @@ $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	command -v ltrace >/dev/null || missing="$$missing ltrace"; \
 	command -v strace >/dev/null || missing="$$missing strace"; \
 	command -v rsvg-convert >/dev/null || missing="$$missing librsvg2-bin"; \
+	command -v ld.lld >/dev/null || missing="$$missing lld"; \
+	command -v $(RUSTC) >/dev/null || missing="$$missing rustc"; \
+	command -v rustfilt >/dev/null || missing="$$missing rustfilt"; \
 	dpkg -s libc6-dbg >/dev/null 2>&1 || missing="$$missing libc6-dbg"; \
 	for lib in libjemalloc.so.2:libjemalloc2 libtcmalloc_minimal.so.4:libtcmalloc-minimal4 \
 		   libmimalloc.so.2:libmimalloc2.0; do \
@@ -182,7 +188,36 @@ $(BUILD)/samples/static/%-stripped: $(BUILD)/samples/static/%
 	@echo "  STRIP   $@"
 	$(Q)strip -o $@ $<
 
-samples: $(SAMPLES_O0) $(SAMPLES_O2) $(STATIC_SAMPLES)
+# Linked by lld, which leaves a gap between file offsets and addresses that
+# GNU ld does not: module offsets must still be ELF addresses.
+LLD_SAMPLES := $(BUILD)/samples/lld/arrays $(BUILD)/samples/lld/kinds $(BUILD)/samples/lld/marks
+
+$(BUILD)/samples/lld/%: samples/%.c
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (-O2 -fuse-ld=lld)"
+	$(Q)$(CC) -O2 -g -fuse-ld=lld -Wall -o $@ $< -lm -lpthread
+
+# Rust, built with -g as cargo's dev profile does and optimized, and with
+# v0 symbol names (the default of Rust's own library already).
+RUST_SAMPLES := $(BUILD)/samples/rust/rust_alloc $(BUILD)/samples/rust-O2/rust_alloc \
+		$(BUILD)/samples/rust-v0/rust_alloc
+
+$(BUILD)/samples/rust/%: samples/%.rs | $(TEST_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  RUSTC   $<"
+	$(Q)$(RUSTC) -g -o $@ $<
+
+$(BUILD)/samples/rust-O2/%: samples/%.rs | $(TEST_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  RUSTC   $< (-O2)"
+	$(Q)$(RUSTC) -g -C opt-level=2 -o $@ $<
+
+$(BUILD)/samples/rust-v0/%: samples/%.rs | $(TEST_DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  RUSTC   $< (v0 names)"
+	$(Q)$(RUSTC) -g -C symbol-mangling-version=v0 -o $@ $<
+
+samples: $(SAMPLES_O0) $(SAMPLES_O2) $(STATIC_SAMPLES) $(LLD_SAMPLES) $(RUST_SAMPLES)
 
 # The benchmark workload doubles as a test subject.
 BENCH_BINS := $(BUILD)/bench/churn $(BUILD)/bench/floor
@@ -203,7 +238,7 @@ $(BUILD)/tests/test_symbolizer_%: tests/unit/test_symbolizer_%.c $(call objs_of,
 	$(Q)$(UNIT_LINK)
 $(BUILD)/tests/test_analyzer_%: tests/unit/test_analyzer_%.c $(call objs_of,analyzer symbolizer formats) | $(TEST_DEPS_STAMP)
 	$(Q)$(UNIT_LINK)
-$(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer formats) | $(TEST_DEPS_STAMP)
+$(BUILD)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call objs_of,tracer symbolizer formats) | $(TEST_DEPS_STAMP)
 	$(Q)$(UNIT_LINK)
 
 unit-tests: $(UNIT_BINS)

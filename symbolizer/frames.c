@@ -18,22 +18,17 @@
  * into; and it walks the whole unit for every pc.)
  *
  * Without DWARF for the pc: one frame named by the ELF symbol tables
- * (dwfl_module_addrinfo reads .symtab, .dynsym and the MiniDebugInfo
- * .gnu_debugdata), with no file and line 0.
+ * (.symtab, .dynsym and the MiniDebugInfo .gnu_debugdata, through
+ * symtab.c's index: the name dwfl_module_addrinfo gives), with no file and
+ * line 0.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <dwarf.h>
 
 #include "internal.h"
-
-/* DIEs inside a function that may hold inlined code. */
-static int is_block(int tag)
-{
-	return tag == DW_TAG_inlined_subroutine || tag == DW_TAG_lexical_block ||
-	       tag == DW_TAG_try_block || tag == DW_TAG_catch_block || tag == DW_TAG_with_stmt;
-}
 
 /* The chain of function DIEs holding addr (a DWARF address in cudie's
  * unit), innermost first, malloc'd into *chain.  Returns its length, 0
@@ -55,16 +50,16 @@ static int function_chain(struct image *img, Dwarf_Die *cudie, Dwarf_Addr addr, 
 
 	/* Down through the blocks that hold addr, keeping the inlined
 	 * instances: the depth bound only guards against malformed DWARF. */
-	for (Dwarf_Die cur = fn; n < 1024 && dwarf_child(&cur, &child) == 0; cur = child) {
-		int tag = 0, inside = 0;
+	for (Dwarf_Die cur = fn; n < 1024; cur = child) {
+		int inside = fnindex_block(&img->functions, &cur, addr, &child);
 
-		do {
-			tag = dwarf_tag(&child);
-			inside = is_block(tag) && dwarf_haspc(&child, addr) > 0;
-		} while (!inside && dwarf_siblingof(&child, &child) == 0);
+		if (inside < 0) {
+			free(v);
+			return inside;
+		}
 		if (!inside)
 			break;
-		if (tag != DW_TAG_inlined_subroutine)
+		if (dwarf_tag(&child) != DW_TAG_inlined_subroutine)
 			continue;
 		if (n == cap) {
 			Dwarf_Die *nv = realloc(v, 2 * cap * sizeof(*v));
@@ -118,18 +113,15 @@ static const char *die_function(Dwarf_Die *die, struct strpool *pool, int *err)
 }
 
 /* The ELF symbol holding pc, demangled, or NULL. */
-static const char *elf_function(Dwfl_Module *mod, uint64_t pc, struct strpool *pool, int *err)
+static const char *elf_function(struct image *img, uint64_t pc, struct strpool *pool, int *err)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *name = dwfl_module_addrinfo(mod, pc, &off, &sym, NULL, NULL, NULL);
+	uint64_t off = 0, size = 0;
+	const char *name = image_symbol(img, pc, &off, &size, err);
 
 	if (!name || !*name)
 		return NULL;
-	/* libdwfl answers with the nearest symbol below pc even when pc lies
-	 * past its end (a stripped binary keeps only its exported symbols):
-	 * a sized symbol that does not contain pc does not name it. */
-	if (sym.st_size && off >= sym.st_size)
+	/* A sized symbol that does not contain pc does not name it. */
+	if (size && off >= size)
 		return NULL;
 
 	char *readable = demangle_symbol(name);
@@ -200,6 +192,27 @@ static const char *full_path(const char *file, const char *comp_dir, struct strp
 	return s;
 }
 
+/* Whether comp_dir is where rustc remaps the sources of Rust's own
+ * library ("/rustc/<commit hash>") or of the crates it depends on
+ * ("/rust/deps/<crate>-<version>").  Such a unit's files are named
+ * relative to that root ("library/alloc/src/alloc.rs"), while a program's
+ * units name the same file whole, for the generic code they instantiate
+ * from it: reports, which show a file relative to its comp_dir, would
+ * split one file in two.  Its comp_dir is not reported, so the file has
+ * one name, the whole one, as Rust's own panic messages print it (and
+ * "src/lib.rs" of a dependency is not taken for the program's own). */
+static int rust_library_root(const char *comp_dir)
+{
+	if (strncmp(comp_dir, "/rust/deps/", 11) == 0)
+		return 1;
+	if (strncmp(comp_dir, "/rustc/", 7) != 0)
+		return 0;
+	for (int i = 7; i < 7 + 40; i++)
+		if (!isxdigit((unsigned char)comp_dir[i]))
+			return 0;
+	return comp_dir[47] == '\0' || comp_dir[47] == '/';
+}
+
 /* Where the inlined instance inl was called from, in its caller. */
 static void call_site(Dwarf_Die *inl, const char *comp_dir, struct strpool *pool, int *err,
 		      struct mt_symframe *f)
@@ -234,21 +247,6 @@ static void set_flags(struct mt_symbol *out)
 	}
 }
 
-/* Whether the unit's address ranges hold addr.  libdw may answer a lookup
- * with a unit that does not (code without DWARF, such as crt1.o's _start,
- * placed after an optimized unit's .text.startup), and its line table's
- * nearest row would then name a line of some other function. */
-static int cu_holds(Dwarf_Die *cudie, Dwarf_Addr addr)
-{
-	Dwarf_Addr base, start, end;
-	ptrdiff_t off = 0;
-
-	while ((off = dwarf_ranges(cudie, off, &base, &start, &end)) > 0)
-		if (addr >= start && addr < end)
-			return 1;
-	return 0;
-}
-
 int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct mt_symbol *out)
 {
 	Dwfl_Module *mod = img->mod;
@@ -257,8 +255,18 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 	Dwarf_Die *cudie = dwfl_module_addrdie(mod, pc, &bias);
 	const char *comp_dir = NULL;
 
-	if (cudie && !cu_holds(cudie, pc - bias))
-		cudie = NULL;
+	/* libdw may answer with a unit whose ranges do not hold pc (code
+	 * without DWARF, such as crt1.o's _start, placed after an optimized
+	 * unit's .text.startup), and its line table's nearest row would then
+	 * name a line of some other function. */
+	if (cudie) {
+		int holds = fnindex_cu_holds(&img->functions, cudie, pc - bias);
+
+		if (holds < 0)
+			return holds;
+		if (!holds)
+			cudie = NULL;
+	}
 	Dwarf_Die *chain = NULL;
 	int nchain = 0;
 	const char *file = NULL;
@@ -285,7 +293,7 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 	struct mt_symframe *f = out->frames;
 
 	if (nchain == 0) {
-		f[0].function = elf_function(mod, pc, pool, &err);
+		f[0].function = elf_function(img, pc, pool, &err);
 		f[0].file = full_path(file, comp_dir, pool, &err);
 		f[0].line = line > 0 ? (uint32_t)line : 0;
 		if (f[0].function || f[0].file)
@@ -307,12 +315,12 @@ int frames_resolve(struct image *img, uint64_t pc, struct strpool *pool, struct 
 			}
 		}
 		if (!f[n - 1].function)
-			f[n - 1].function = elf_function(mod, pc, pool, &err);
+			f[n - 1].function = elf_function(img, pc, pool, &err);
 		out->nframes = n;
 	}
 	free(chain);
 
-	if (out->nframes > 0 && comp_dir) {
+	if (out->nframes > 0 && comp_dir && !rust_library_root(comp_dir)) {
 		/* Tidied like the file names, so that they still start with it. */
 		char *dir = strdup(comp_dir);
 

@@ -155,6 +155,25 @@ int image_ready(struct image *img)
 	return 0;
 }
 
+const char *image_symbol(struct image *img, uint64_t pc, uint64_t *off, uint64_t *size, int *err)
+{
+	uint64_t value;
+	const char *name;
+
+	if (!img->symbols) {
+		int ret = symtab_from_dwfl(&img->symbols, img->mod);
+
+		if (ret < 0) {
+			*err = ret;
+			return NULL;
+		}
+	}
+	name = symtab_by_addr(img->symbols, pc, &value, size, err);
+	if (name)
+		*off = pc - value;
+	return name;
+}
+
 int image_has_lines(struct image *img)
 {
 	if (img->has_lines >= 0)
@@ -186,6 +205,7 @@ void image_set_free(struct image_set *set)
 
 		set->head = img->next;
 		fnindex_free(img->functions);
+		symtab_free(img->symbols);
 		if (img->dwfl)
 			dwfl_end(img->dwfl);
 		free(img->path);

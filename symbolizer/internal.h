@@ -24,6 +24,28 @@ int strpool_open(struct strpool **out);
 const char *strpool_intern(struct strpool *p, const char *s, int *err);
 void strpool_close(struct strpool *p);
 
+/* --- symtab.c: ELF symbol tables, by name and by address --------------- */
+
+struct symtab;
+
+/* The function symbols of one file's own .symtab and .dynsym, for lookups
+ * by name.  Names are borrowed from elf, which must outlive the table. */
+int symtab_from_elf(struct symtab **out, Elf *elf);
+/* Every symbol libdwfl searches for mod, for lookups by address.  Names are
+ * borrowed from libdwfl (valid until dwfl_end). */
+int symtab_from_dwfl(struct symtab **out, Dwfl_Module *mod);
+/* Non-zero when symtab_from_elf found a .symtab. */
+int symtab_has_symtab(const struct symtab *t);
+/* A defined function by exact name (locals only when asked): 0 or -ENOENT. */
+int symtab_by_name(const struct symtab *t, const char *name, int locals, uint64_t *value,
+		   uint64_t *size);
+/* The symbol dwfl_module_addrinfo names for addr (a module address), with
+ * its value and size, or NULL (*err = -ENOMEM when the index could not be
+ * built on this first lookup). */
+const char *symtab_by_addr(struct symtab *t, uint64_t addr, uint64_t *value, uint64_t *size,
+			   int *err);
+void symtab_free(struct symtab *t);
+
 /* --- demangle.c: C++ and Rust symbol names ------------------------------ */
 
 /* Returns a malloc'd readable form of a mangled name (the caller frees it),
@@ -55,6 +77,7 @@ struct image {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	struct fnindex *functions; /* built as pcs arrive, NULL at first */
+	struct symtab *symbols;	   /* ELF symbols by address, on first use */
 	struct image *next;	   /* in the image set */
 };
 
@@ -67,11 +90,16 @@ struct image_set {
 struct image *image_get(struct image_set *set, const struct mt_module *m);
 /* Opens the file on first call; returns non-zero when img->mod is usable. */
 int image_ready(struct image *img);
+/* The ELF symbol holding pc (a runtime address in the open image), as
+ * dwfl_module_addrinfo names it, or NULL; *off is pc's distance from its
+ * start, *size its size.  The name is libdwfl's.  Returns NULL with *err
+ * set when memory ran out. */
+const char *image_symbol(struct image *img, uint64_t pc, uint64_t *off, uint64_t *size, int *err);
 /* Non-zero when DWARF line information was found for the image. */
 int image_has_lines(struct image *img);
 void image_set_free(struct image_set *set);
 
-/* --- fnindex.c: which function DIE holds an address -------------------- */
+/* --- fnindex.c: which function and block DIEs hold an address ---------- */
 
 struct fnindex;
 
@@ -79,6 +107,12 @@ struct fnindex;
  * the unit cudie), creating *idx and indexing the unit on first use.
  * Returns 1 and fills *out when found, 0 when not, -ENOMEM. */
 int fnindex_find(struct fnindex **idx, Dwarf_Die *cudie, Dwarf_Addr addr, Dwarf_Die *out);
+/* Whether the unit's own ranges hold addr: 1, 0, -ENOMEM. */
+int fnindex_cu_holds(struct fnindex **idx, Dwarf_Die *cudie, Dwarf_Addr addr);
+/* The first child of parent that is a block (inlined subroutine, lexical,
+ * try, catch or with block) whose ranges hold addr: 1 and *out, 0 when
+ * none, -ENOMEM. */
+int fnindex_block(struct fnindex **idx, Dwarf_Die *parent, Dwarf_Addr addr, Dwarf_Die *out);
 void fnindex_free(struct fnindex *idx);
 
 /* --- modules.c: which module holds a pc in an address space ------------- */

@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "memory.h"
 #include "recorder/shared.h"
 #include "trace.h"

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "locate.h"
 
 /* Does the line table's full path name the file the user wrote? */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "../formats/log_writer.h"
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "locate.h"
 #include "recorder/shared.h"
 #include "trace.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "../formats/log_writer.h"
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "memory.h"
 #include "procmaps.h"
 #include "trace.h"

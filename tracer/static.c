@@ -15,7 +15,7 @@
 #include <sys/ptrace.h>
 #include <unistd.h>
 
-#include "elfinfo.h"
+#include "../symbolizer/elf.h"
 #include "memory.h"
 #include "trace.h"
 

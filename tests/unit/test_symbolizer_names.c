@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_symbolizer_names.c - function names: C++ and Rust
- * demangling, the allocator table, and the allocator flag on the real
+ * tests/unit/test_symbolizer_names.c - function names: C++ and Rust (legacy
+ * and v0, against rustfilt) demangling, the allocator table, and the allocator flag on the real
  * allocator functions of this process's libc and libstdc++.
  *
  * The demangler and the table are internal to the symbolizer, so this test
@@ -11,8 +11,10 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "symbolizer/symbolizer.h"
@@ -61,8 +63,114 @@ static void test_demangle_rust(void **state)
 			 "std::rt::{{closure}}");
 	/* a suffix added by LLVM's ThinLTO */
 	expect_demangled("_ZN1r4grow17h8b2ddc53a4a9e097E.llvm.1234567", "r::grow");
-	/* v0 mangling is not decoded */
-	expect_demangled("_RNvCs1234_1r4grow", NULL);
+}
+
+/* Rust v0: the expected text is what rustfilt (Debian's) prints for each. */
+static void test_demangle_rust_v0(void **state)
+{
+	expect_demangled("_RNvCs1234_1r4grow", "r::grow");
+	expect_demangled("_RNvNvCs1234_1r4main4grow", "r::main::grow");
+	/* const generic arguments */
+	expect_demangled("_RINvCs1234_1r3fooKj5_E", "r::foo::<5>");
+	expect_demangled("_RINvCs1234_1r3fooKanb_E", "r::foo::<-11>");
+	expect_demangled("_RINvCs1234_1r3fooKb1_E", "r::foo::<true>");
+	expect_demangled("_RINvCs1234_1r3fooKc61_E", "r::foo::<'a'>");
+	expect_demangled("_RINvCs1234_1r3fooKRe616263_E", "r::foo::<\"abc\">");
+	expect_demangled("_RINvCs1234_1r3fooKAj1_j2_EE", "r::foo::<{[1, 2]}>");
+	expect_demangled("_RINvCs1234_1r3fooKTj1_b0_EE", "r::foo::<{(1, false)}>");
+	/* ThinLTO's suffix goes, a static's ".0" stays */
+	expect_demangled("_RNvNtCs1234_1r1m4grow.llvm.123", "r::m::grow");
+	expect_demangled("_RNvNtNtCsjrHSEGnQ3l9_3std6thread11main_thread4MAIN.0",
+			 "std::thread::main_thread::MAIN.0");
+	/* from Rust 1.95's own library: inherent and trait impls, closures,
+	 * shims, back-references, slices, arrays, fn pointers, dyn, for<'a> */
+	expect_demangled("_RNvMs4_NtCslNYArtu3iFV_5alloc7raw_vecNtB5_11RawVecInner15try_allocate_in"
+			 "CsduwmD7cSIQq_5gimli",
+			 "<alloc::raw_vec::RawVecInner>::try_allocate_in");
+	expect_demangled("_RNvYjNtNtCsgEmfK2I1SDS_4core3cmp3Ord3maxB7_",
+			 "<usize as core::cmp::Ord>::max");
+	expect_demangled("_RNCNvNtNtCsgEmfK2I1SDS_4core5slice6memchr7memrchrs_0B7_",
+			 "core::slice::memchr::memrchr::{closure#1}");
+	expect_demangled("_RNSINvNtCsjrHSEGnQ3l9_3std9panicking11begin_panicReE5reifyB6_",
+			 "std::panicking::begin_panic::<&str>::{shim:reify#0}");
+	expect_demangled("_RINvMNtCsgEmfK2I1SDS_4core5sliceSh8align_toTjjEEB5_",
+			 "<[u8]>::align_to::<(usize, usize)>");
+	expect_demangled("_RINvNtCsgEmfK2I1SDS_4core3ptr4readAhj2_EB4_",
+			 "core::ptr::read::<[u8; 2]>");
+	expect_demangled("_RINvNtCsgEmfK2I1SDS_4core3ptr4readTOhFUKCBx_EuEECsjrHSEGnQ3l9_3std",
+			 "core::ptr::read::<(*mut u8, unsafe extern \"C\" fn(*mut u8))>");
+	expect_demangled("_RNvXs1g_NtCsgEmfK2I1SDS_4core3fmtRDNtB6_5DebugEL_Bx_3fmtB8_",
+			 "<&dyn core::fmt::Debug as core::fmt::Debug>::fmt");
+	expect_demangled(
+		"_RNvXs1_NtNtNtCsgEmfK2I1SDS_4core3ops8function5implsQDG_INtB7_5FnMutTRL0_"
+		"NtNtNtCsjrHSEGnQ3l9_3std12backtrace_rs9backtrace5FrameEEp6OutputbEL_IBS_TRB18_"
+		"EE8call_mutB1e_",
+		"<&mut dyn for<'a> core::ops::function::FnMut<(&'a "
+		"std::backtrace_rs::backtrace::Frame,), Output = bool> as "
+		"core::ops::function::FnMut<(&std::backtrace_rs::backtrace::Frame,)>>::call_mut");
+	/* not v0, or not whole: left mangled */
+	expect_demangled("_RNvCs1234_1ru3caf_", NULL); /* Punycode, not decoded */
+	expect_demangled("_RNvCs1234_1r", NULL);
+	expect_demangled("_R0NvC1r1f", NULL);
+	expect_demangled("_RNvB_1a", NULL); /* a back-reference to itself */
+	expect_demangled("_RNvCs1234_1r4grow$x", NULL);
+	expect_demangled("_RINvCs1234_1r3fooKb2_E", NULL);
+	expect_demangled("_R", NULL);
+}
+
+/* Every v0 name in a Rust program, its symbol table and its DWARF linkage
+ * names (built by the Makefile, with Rust's own library in it), reads as
+ * rustfilt reads it. */
+static void test_demangle_rust_v0_rustfilt(void **state)
+{
+	const char *bin = "build/samples/rust-v0/rust_alloc";
+	char cmd[512], name[8192], want[8192];
+	size_t n = 0, wrong = 0;
+
+	if (access(bin, R_OK) != 0)
+		fail_msg("%s is missing: make samples", bin);
+
+	char tmp[] = "/tmp/mt-v0-XXXXXX";
+
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd),
+		 "strings -a %s | grep -E '^_R[A-Za-z0-9_]+(\\.[A-Za-z0-9.]+)?$' | sort -u > "
+		 "%s/names"
+		 " && rustfilt < %s/names > %s/rustfilt",
+		 bin, tmp, tmp, tmp);
+	assert_int_equal(system(cmd), 0);
+	snprintf(cmd, sizeof(cmd), "%s/names", tmp);
+
+	FILE *names = fopen(cmd, "r");
+
+	snprintf(cmd, sizeof(cmd), "%s/rustfilt", tmp);
+
+	FILE *wants = fopen(cmd, "r");
+
+	assert_non_null(names);
+	assert_non_null(wants);
+	while (fgets(name, sizeof(name), names)) {
+		assert_non_null(fgets(want, sizeof(want), wants));
+		name[strcspn(name, "\n")] = '\0';
+		want[strcspn(want, "\n")] = '\0';
+
+		char *got = demangle_symbol(name);
+
+		if (!got || strcmp(got, want) != 0) {
+			if (wrong++ < 5)
+				fprintf(stderr, "%s\n  rustfilt: %s\n  memtrack: %s\n", name, want,
+					got ? got : "(not demangled)");
+		}
+		free(got);
+		n++;
+	}
+	fclose(names);
+	fclose(wants);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+	fprintf(stderr, "# %zu v0 names, %zu differ from rustfilt\n", n, wrong);
+	assert_true(n > 1000);
+	assert_int_equal(wrong, 0);
 }
 
 static void test_allocator_table(void **state)
@@ -286,9 +394,13 @@ static void test_cxx_operators(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demangle_cxx),	cmocka_unit_test(test_demangle_rust),
-		cmocka_unit_test(test_allocator_table), cmocka_unit_test(test_libc_malloc),
+		cmocka_unit_test(test_demangle_cxx),
+		cmocka_unit_test(test_demangle_rust),
+		cmocka_unit_test(test_allocator_table),
+		cmocka_unit_test(test_libc_malloc),
 		cmocka_unit_test(test_cxx_operators),
+		cmocka_unit_test(test_demangle_rust_v0),
+		cmocka_unit_test(test_demangle_rust_v0_rustfilt),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -30,7 +30,7 @@
 #include "symbolizer/symbolizer.h"
 
 #define DATA_DIR  "tests/unit/data"
-#define MAX_SITES 8
+#define MAX_SITES 64
 #define MAX_DEPTH 4
 
 struct site {
@@ -250,6 +250,34 @@ static void test_c_O0(void **state)
 static void test_c_O2(void **state)
 {
 	check_c("c2");
+}
+
+/* One function with forty inlined children: the first pc inside it walks
+ * them, the others go through the index of them built then. */
+static void check_wide(const char *name)
+{
+	struct symbolizer *s;
+	struct run r;
+	char file[PATH_MAX], cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "%s wide", name);
+	run_subject(cmd, &r);
+	assert_int_equal(r.nsites, 40);
+	path_in(file, "src/subject.c");
+	assert_int_equal(sym_open(&s), 0);
+	add_run(s, 1, name, &r, 1);
+	expect_sites(s, 1, &r, file);
+	sym_close(s);
+}
+
+static void test_wide_O0(void **state)
+{
+	check_wide("c0");
+}
+
+static void test_wide_O2(void **state)
+{
+	check_wide("c2");
 }
 
 static void check_cxx(const char *name)
@@ -598,6 +626,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_O0),	   cmocka_unit_test(test_c_O2),
+		cmocka_unit_test(test_wide_O0),	   cmocka_unit_test(test_wide_O2),
 		cmocka_unit_test(test_cxx_O0),	   cmocka_unit_test(test_cxx_O2),
 		cmocka_unit_test(test_debuglink),  cmocka_unit_test(test_no_dwarf),
 		cmocka_unit_test(test_build_id),   cmocka_unit_test(test_bad_files),

@@ -8,6 +8,8 @@
  *   module START END BIAS BUILD-ID
  *   site PC FUNCTION LINE [CALLER CALL-LINE]...
  *
+ * With the argument "wide", the sites of wide() alone.
+ *
  * PC is a return address minus one, as memtrack records callers' pcs.
  */
 #define _GNU_SOURCE
@@ -68,6 +70,53 @@ __attribute__((noinline)) void outer2(void)
 	middle(__func__, __LINE__);
 }
 
+/* Forty inlined calls in one function: a DIE with that many children is
+ * indexed by the symbolizer after its first walk, as a huge function's
+ * blocks and call sites are.  Printed only when asked ("wide"). */
+__attribute__((noinline)) void wide(void)
+{
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+	inlined(__func__, __LINE__);
+}
+
 static int print_module(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	unsigned long start = ~0ul, end = 0;
@@ -104,9 +153,13 @@ static int print_module(struct dl_phdr_info *info, size_t size, void *arg)
 	return 1; /* the first object is the program itself */
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	dl_iterate_phdr(print_module, NULL);
+	if (argc > 1 && strcmp(argv[1], "wide") == 0) {
+		wide();
+		return 0;
+	}
 	plain();
 	outer();
 	outer2();
