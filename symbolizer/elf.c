@@ -181,15 +181,7 @@ int elfinfo_symbol_any(struct elfinfo *e, const char *name, uint64_t *value, uin
 
 int elfinfo_function_at(const struct elfinfo *e, uint64_t addr, uint64_t *value, uint64_t *size)
 {
-	/* asked once per --mark address: a scan of the sorted-by-name table */
-	for (size_t i = 0; i < e->nsyms; i++) {
-		const struct esym *s = &e->syms[i];
+	int err = 0;
 
-		if (s->size && addr >= s->value && addr < s->value + s->size) {
-			*value = s->value;
-			*size = s->size;
-			return 0;
-		}
-	}
-	return -ENOENT;
+	return e->syms && symtab_by_addr(e->syms, addr, value, size, &err) && *size ? 0 : -ENOENT;
 }
