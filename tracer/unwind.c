@@ -6,9 +6,10 @@
  * that pc (eh_frame first, then debug_frame, the order libdwfl uses) is
  * reduced to "CFA = reg + off; return address at CFA + n; rbx, rbp, r12-r15
  * same / undefined / saved at CFA + n / equal to CFA + n".  Nearly all
- * compiled code is described completely by that; a pc whose CFI says more
- * (an expression, a signal frame) or has none at all is marked, and any walk
- * that meets it is redone by libdwfl (which also knows frame-pointer
+ * compiled code is described completely by that; so is a signal frame,
+ * whose CFI puts every register in the saved context at sp + n.  A pc whose
+ * CFI says more (other expressions) or has none at all is marked, and any
+ * walk that meets it is redone by libdwfl (which also knows frame-pointer
  * heuristics).  With MEMTRACK_UNWIND_CHECK=1 every fast walk is redone by
  * libdwfl and compared, which is how the tests keep the two honest.
  */
@@ -36,6 +37,10 @@ enum rule_status {
 	RULE_END,		/* return address undefined: outermost frame */
 	RULE_FALLBACK,		/* let libdwfl walk this stack */
 	RULE_NOMOD,		/* pc in no known module */
+	RULE_SIGNAL,		/* a signal frame (glibc's __restore_rt): CFA is the
+				   word at sp + cfa_off, the return address (the
+				   interrupted pc, exact) and the registers are
+				   saved at sp + n */
 };
 
 enum reg_kind {
@@ -398,6 +403,50 @@ static int cfa_rule(Dwarf_Frame *f, struct rule *r)
 	return 0;
 }
 
+/* [DW_OP_call_frame_cfa,] DW_OP_breg7 n: the address sp + n. */
+static int sp_address(const Dwarf_Op *ops, size_t nops, int32_t *off)
+{
+	size_t i = nops == 2 && ops[0].atom == DW_OP_call_frame_cfa;
+
+	if (nops != i + 1 || ops[i].atom != DW_OP_breg0 + DWARF_RSP)
+		return -1;
+	if ((int64_t)ops[i].number < INT32_MIN || (int64_t)ops[i].number > INT32_MAX)
+		return -1;
+	*off = (int32_t)(int64_t)ops[i].number;
+	return 0;
+}
+
+/* A signal frame's CFI as glibc writes it: CFA = *(sp + n), each register
+ * saved at sp + n.  0, or -1 for anything else (libdwfl walks it). */
+static int signal_rule(Dwarf_Frame *f, struct rule *r)
+{
+	Dwarf_Op mem[3], *ops;
+	size_t nops;
+
+	if (dwarf_frame_cfa(f, &ops, &nops) != 0 || nops != 2 ||
+	    ops[0].atom != DW_OP_breg0 + DWARF_RSP || ops[1].atom != DW_OP_deref ||
+	    (int64_t)ops[0].number < INT32_MIN || (int64_t)ops[0].number > INT32_MAX)
+		return -1;
+	r->cfa_reg = DWARF_RSP;
+	r->cfa_off = (int32_t)(int64_t)ops[0].number;
+	if (dwarf_frame_register(f, DWARF_RIP, mem, &ops, &nops) != 0 ||
+	    sp_address(ops, nops, &r->ra_off) < 0)
+		return -1;
+	for (int i = 0; i < NTRACKED; i++) {
+		if (dwarf_frame_register(f, tracked_regno[i], mem, &ops, &nops) != 0)
+			return -1;
+		if (nops == 0) {
+			r->kind[i] = ops == NULL ? REG_SAME : REG_UNDEF;
+			continue;
+		}
+		if (sp_address(ops, nops, &r->off[i]) < 0)
+			return -1;
+		r->kind[i] = REG_AT;
+	}
+	r->status = RULE_SIGNAL;
+	return 0;
+}
+
 static void build_rule(struct unwinder *u, uint64_t pc, struct rule *r)
 {
 	struct umod *m = find_mod(u, pc);
@@ -423,8 +472,12 @@ static void build_rule(struct unwinder *u, uint64_t pc, struct rule *r)
 		if (!m->dw || dwarf_cfi_addrframe(m->dw, pc - m->dw_bias, &f) != 0)
 			return;
 	}
-	if (dwarf_frame_info(f, NULL, NULL, &signal) != DWARF_RIP || signal)
+	if (dwarf_frame_info(f, NULL, NULL, &signal) != DWARF_RIP)
 		goto out;
+	if (signal) {
+		signal_rule(f, r);
+		goto out;
+	}
 	if (cfa_rule(f, r) < 0)
 		goto out;
 	if (dwarf_frame_register(f, DWARF_RIP, mem, &ops, &nops) != 0 ||
@@ -494,7 +547,7 @@ void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
 	memset(out, 0, sizeof(*out));
 	out->pc = pc;
 	out->status = MTR_RULE_TRACER;
-	if (!r || (r->status != RULE_OK && r->status != RULE_END))
+	if (!r || (r->status != RULE_OK && r->status != RULE_END && r->status != RULE_SIGNAL))
 		return;
 	if (r->status == RULE_END) {
 		out->status = MTR_RULE_END;
@@ -519,7 +572,7 @@ void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
 	}
 	out->cfa_off = r->cfa_off;
 	out->ra_off = r->ra_off;
-	out->status = MTR_RULE_OK;
+	out->status = r->status == RULE_SIGNAL ? MTR_RULE_SIGNAL : MTR_RULE_OK;
 }
 
 /* --- the walks ------------------------------------------------------------------- */
@@ -556,6 +609,27 @@ static long walk_fast(struct unwinder *u, uint64_t *pcs, size_t max)
 			return -1;
 		if (r->status == RULE_END)
 			break;
+		if (r->status == RULE_SIGNAL) {
+			/* the interrupted frame: its pc is exact, not a return */
+			if (read_word(u, sp + (int64_t)r->cfa_off, &cfa) < 0 ||
+			    read_word(u, sp + (int64_t)r->ra_off, &ra) < 0)
+				break;
+			for (int i = 0; i < NTRACKED; i++) {
+				if (r->kind[i] != REG_AT) {
+					nval[i] = val[i];
+					nvalid |= r->kind[i] == REG_SAME ? valid & (1u << i) : 0;
+				} else if (read_word(u, sp + (int64_t)r->off[i], &nval[i]) == 0) {
+					nvalid |= 1u << i;
+				}
+			}
+			memcpy(val, nval, sizeof(val));
+			valid = nvalid;
+			if (!ra)
+				break;
+			sp = cfa;
+			lookup = ra;
+			continue;
+		}
 		if (r->cfa_reg == DWARF_RSP) {
 			base = sp;
 		} else {

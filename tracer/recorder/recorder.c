@@ -369,12 +369,43 @@ static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t
 			break;
 		}
 		pcs[n++] = lookup;
-		if (!rule_get(k, lookup, &r) || (r.status != MTR_RULE_OK && r.status != MTR_RULE_END)) {
+		if (!rule_get(k, lookup, &r) || (r.status != MTR_RULE_OK && r.status != MTR_RULE_END &&
+						 r.status != MTR_RULE_SIGNAL)) {
 			end = WALK_TRACER;
 			break;
 		}
 		if (r.status == MTR_RULE_END)
 			break;
+		if (r.status == MTR_RULE_SIGNAL) {
+			/* the saved context; the interrupted pc is exact */
+			for (int i = -2; i < MTR_NREGS; i++) {
+				int32_t off = i == -2 ? r.cfa_off : i == -1 ? r.ra_off : r.off[i];
+
+				at = sp + (int64_t)off;
+				if ((i < 0 || r.kind[i] == MTR_REG_AT) && (at < lo || at + 8 > hi)) {
+					end = WALK_TRACER;
+					goto out;
+				}
+			}
+			cfa = *(const uint64_t *)(sp + (int64_t)r.cfa_off);
+			ra = *(const uint64_t *)(sp + (int64_t)r.ra_off);
+			for (int i = 0; i < MTR_NREGS; i++) {
+				if (r.kind[i] == MTR_REG_AT) {
+					val[i] = *(const uint64_t *)(sp + (int64_t)r.off[i]);
+					valid |= 1u << i;
+				} else if (r.kind[i] == MTR_REG_UNDEF) {
+					valid &= ~(1u << i);
+				}
+			}
+			if (!ra)
+				break;
+			/* the interrupted frame's stack may be another (sigaltstack) */
+			lo = cfa < lo ? cfa : lo;
+			hi = cfa + STACK_MAX > hi ? cfa + STACK_MAX : hi;
+			sp = cfa;
+			lookup = ra;
+			continue;
+		}
 		if (r.cfa_reg == MTR_CFA_RSP) {
 			base = sp;
 		} else if (r.cfa_reg < MTR_NREGS && (valid & (1u << r.cfa_reg))) {

@@ -78,6 +78,9 @@ enum mtr_rule_status {
 	MTR_RULE_OK,
 	MTR_RULE_END,		/* return address undefined: the outermost frame */
 	MTR_RULE_TRACER,	/* only the tracer's libdwfl walk can go on here */
+	MTR_RULE_SIGNAL,	/* a signal frame: CFA = *(sp + cfa_off); the
+				   interrupted pc (exact) at sp + ra_off, the
+				   registers at sp + off */
 };
 
 enum mtr_reg_kind {
