@@ -92,9 +92,9 @@ static struct ex_record site(const struct ex_frame *frames, size_t n, uint64_t s
 static void test_folded(void **state)
 {
 	/* innermost first in the records, outermost first in the lines */
-	static const struct ex_frame a[] = {f_main, f_start};
-	static const struct ex_frame b[] = {f_odd, f_main, f_start};
-	static const struct ex_frame c[] = {f_nofn, f_main, f_start};
+	const struct ex_frame a[] = {f_main, f_start};
+	const struct ex_frame b[] = {f_odd, f_main, f_start};
+	const struct ex_frame c[] = {f_nofn, f_main, f_start};
 	struct ex_record recs[] = {site(b, 3, 10, 1, 100), site(a, 2, 20, 2, 20),
 				   site(c, 3, 0, 0, 5), site(a, 2, 5, 1, 5)};
 	struct ex_info live = {.metric = "live"}, allocated = {.metric = "allocated"};
@@ -147,9 +147,9 @@ static void test_csv_json_quoting(void **state)
 
 static void test_massif_tree(void **state)
 {
-	static const struct ex_frame s1[] = {f_main, f_start};
-	static const struct ex_frame s2[] = {f_odd, f_main, f_start};
-	static const struct ex_frame s3[] = {f_nofn, f_start};
+	const struct ex_frame s1[] = {f_main, f_start};
+	const struct ex_frame s2[] = {f_odd, f_main, f_start};
+	const struct ex_frame s3[] = {f_nofn, f_start};
 	struct ex_record recs[7] = {{.type = EX_SAMPLE}};
 	struct ex_info info = {.command = "prog", .kind = "heap"};
 	char *out;
