@@ -126,14 +126,24 @@ static void test_csv_json_quoting(void **state)
 
 	r.u.site.key = "a,b.c:7";
 	out = export("csv", &info, &r, 1);
-	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0\n"));
+	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0,0\n"));
 	free(out);
 	out = export("json", &info, &r, 1);
 	assert_non_null(strstr(out, "{\"command\": \"prog \\\"x\\\"\\n\", \"log\": \"l\", "
 				    "\"at\": \"mark:2\""));
 	assert_non_null(strstr(out, "\"function\": \"f\\\"g\", \"file\": \"a,b.c\", \"line\": 7}"));
 	assert_non_null(strstr(out, "\"size\": 3, \"count\": 1}\n"));
+	assert_non_null(strstr(out, "\"temporaries\": 0, \"truncated\": false, "));
 	free(out);
+	/* a site whose stack was cut at --depth says so */
+	r.u.site.truncated = 1;
+	out = export("csv", &info, &r, 1);
+	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0,1\n"));
+	free(out);
+	out = export("json", &info, &r, 1);
+	assert_non_null(strstr(out, "\"temporaries\": 0, \"truncated\": true, "));
+	free(out);
+	r.u.site.truncated = 0;
 	/* an empty export is still a whole document */
 	out = export("json", &info, NULL, 0);
 	assert_non_null(strstr(out, "\"statistics\": [],\n \"size\": 0, \"count\": 0}\n"));
