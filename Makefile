@@ -190,23 +190,15 @@ check-real: memtrack samples $(TEST_DEPS_STAMP)
 # Objects there carry libFuzzer's coverage counters too, so the harness is
 # guided through the reader and the analyzer, and one set of objects serves
 # all three.
-DEB_TEST_MORE	:= clang libclang-rt-14-dev git gcc cmake perl tcl sqlite3
 TEST_MORE_STAMP := $(BUILD)/.test-deps-more
 $(TEST_MORE_STAMP): $(TEST_DEPS_STAMP)
-	$(Q)missing=""; \
-	for cmd in clang:clang git:git gcc:gcc cmake:cmake perl:perl tclsh:tcl sqlite3:sqlite3; do \
-		command -v $${cmd%%:*} >/dev/null || missing="$$missing $${cmd#*:}"; \
-	done; \
-	dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || missing="$$missing libclang-rt-14-dev"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ]; then \
-			echo "  APT    $$missing"; \
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || \
-			{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; } || exit 1; \
-		else \
-			echo "memtrack's tests need: sudo apt-get install$$missing" >&2; exit 1; \
-		fi; \
-	fi
+	$(Q)missing=$$(for c in clang:clang git:git gcc:gcc cmake:cmake perl:perl tclsh:tcl \
+			sqlite3:sqlite3; do command -v $${c%%:*} >/dev/null || echo $${c#*:}; done; \
+		dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || echo libclang-rt-14-dev); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || \
+		{ echo "memtrack's tests need: sudo apt-get install" $$missing >&2; exit 1; }; \
+		echo "  APT    " $$missing; apt-get update -qq >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
 	$(Q)touch $@
 
 SAN		:= $(BUILD)/asan
