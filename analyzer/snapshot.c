@@ -153,7 +153,8 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 		struct an_when e = {AN_WHEN_TIME, run_end(r, pt)};
 
 		status_add(st, "%s: no moment %s: the log ends at %s", path,
-			   when_format(&target, want, sizeof(want)), when_format(&e, end, sizeof(end)));
+			   when_format(&target, want, sizeof(want)),
+			   when_format(&e, end, sizeof(end)));
 		return -ENOENT;
 	}
 	if (o->pid && !pid_seen) {

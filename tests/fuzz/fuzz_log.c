@@ -23,8 +23,8 @@
 #include "analyzer/analyzer.h"
 #include "formats/crc32c.h"
 
-#define HEAD 16		/* magic, version, block_len */
-#define CHUNK_HEAD 20	/* stored_len, raw_len, codec, data_crc, head_crc */
+#define HEAD	   16 /* magic, version, block_len */
+#define CHUNK_HEAD 20 /* stored_len, raw_len, codec, data_crc, head_crc */
 #define MAX_CHUNKS 4096
 
 /* libFuzzer's entry points and its own mutator. */
@@ -100,8 +100,7 @@ static void fix_checksums(uint8_t *d, size_t n)
 
 static FILE *devnull;
 
-static void report(int (*fn)(const struct an_opts *, FILE *, struct an_status *),
-		   struct an_opts o)
+static void report(int (*fn)(const struct an_opts *, FILE *, struct an_status *), struct an_opts o)
 {
 	struct an_status st = {{0}};
 
@@ -112,7 +111,7 @@ static void report(int (*fn)(const struct an_opts *, FILE *, struct an_status *)
 static void reports(const char *path, const uint8_t *d, size_t n)
 {
 	static const struct an_when whens[] = {
-		{AN_WHEN_END, 0}, {AN_WHEN_PEAK, 0}, {AN_WHEN_TIME, 1000000},
+		{AN_WHEN_END, 0},    {AN_WHEN_PEAK, 0}, {AN_WHEN_TIME, 1000000},
 		{AN_WHEN_EVENT, 20}, {AN_WHEN_MARK, 1},
 	};
 	struct an_opts o = {.log = path, .kind = AN_KIND_ALL, .limit = 10};

@@ -56,7 +56,8 @@ int main(int argc, char **argv)
 		return fail("the header runs past the end");
 	fwrite(d, 1, pos, out);
 	while (pos + 20 <= (size_t)n) {
-		uint32_t stored = get32(d + pos), raw = get32(d + pos + 4), codec = get32(d + pos + 8);
+		uint32_t stored = get32(d + pos), raw = get32(d + pos + 4),
+			 codec = get32(d + pos + 8);
 		uint8_t *data = d + pos + 20, *plain = NULL;
 
 		if (pos + 20 + stored > (size_t)n)
