@@ -61,7 +61,9 @@ for f in files:
 shutil.copytree(BUILD, os.path.join(copy, "build"), symlinks=True,
                 ignore=shutil.ignore_patterns("asan", "demo", "tests"))
 shutil.copy2(MEMTRACK, os.path.join(copy, "memtrack"))
-r = subprocess.run(["make", "demo"], cwd=copy, stdin=subprocess.DEVNULL,
+# a make of its own, not a part of the make test that may be running this
+env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
+r = subprocess.run(["make", "demo"], cwd=copy, stdin=subprocess.DEVNULL, env=env,
                    capture_output=True, text=True, timeout=600)
 ok(r.returncode == 0 and "  CC " not in r.stdout and "LINK" not in r.stdout,
    "make demo in the copy (nothing rebuilt)", r.stdout[-3000:] + r.stderr[-3000:])
