@@ -251,6 +251,75 @@ test: memtrack samples $(UNIT_BINS) $(BENCH_BINS) $(TEST_DEPS_STAMP)
 check-real: memtrack samples $(TEST_DEPS_STAMP)
 	$(Q)python3 tests/e2e/test_valgrind.py
 
+# --- issue 10: sanitizers, fuzzing, the programs the tests need -----------------
+# `make test` also builds memtrack, its unit tests and a libFuzzer harness of
+# the log reader with ASan and UBSan (clang, in build/asan), and
+# tests/e2e/test_sanitizers.py runs them: any sanitizer report fails it.
+# Objects there carry libFuzzer's coverage counters too, so the harness is
+# guided through the reader and the analyzer, and one set of objects serves
+# all three.
+TEST_MORE_STAMP := $(BUILD)/.test-deps-more
+$(TEST_MORE_STAMP): $(TEST_DEPS_STAMP)
+	$(Q)missing=$$(for c in clang:clang git:git gcc:gcc cmake:cmake perl:perl tclsh:tcl \
+			sqlite3:sqlite3; do command -v $${c%%:*} >/dev/null || echo $${c#*:}; done; \
+		dpkg -s libclang-rt-14-dev >/dev/null 2>&1 || echo libclang-rt-14-dev); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || \
+		{ echo "memtrack's tests need: sudo apt-get install" $$missing >&2; exit 1; }; \
+		echo "  APT    " $$missing; apt-get update -qq >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
+	$(Q)touch $@
+
+SAN		:= $(BUILD)/asan
+SAN_CC		:= clang
+SAN_FLAGS	:= -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+		   -fno-sanitize-recover=all
+SAN_CFLAGS	= $(SAN_FLAGS) -fsanitize=fuzzer-no-link $(WARN) -std=gnu11 \
+		  $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+SAN_OBJS	:= $(SRCS:%.c=$(SAN)/%.o)
+san_objs_of	= $(patsubst %.c,$(SAN)/%.o,$(foreach d,$(1),$(wildcard $(d)/*.c)))
+SAN_UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=$(SAN)/tests/%)
+SAN_BINS	:= $(SAN)/memtrack $(SAN_UNIT_BINS) $(SAN)/fuzz_log $(SAN)/log_unpack
+SAN_UNIT_LINK	= mkdir -p $(dir $@); echo "  CC      $< (asan)"; \
+	$(SAN_CC) $(CPPFLAGS) $(SAN_CFLAGS) $(shell pkg-config --cflags cmocka 2>/dev/null) -o $@ $^ \
+		$(LIBS) $(shell pkg-config --libs cmocka 2>/dev/null)
+
+$(SAN)/%.o: %.c $(DEPS_STAMP) | $(TEST_MORE_STAMP)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (asan)"
+	$(Q)$(SAN_CC) $(CPPFLAGS) $(SAN_CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(SAN_OBJS:.o=.d)
+
+$(SAN)/memtrack: $(SAN_OBJS)
+	@echo "  LINK    $@"
+	$(Q)$(SAN_CC) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -o $@ $^ $(LIBS)
+
+$(SAN)/tests/test_formats_%: tests/unit/test_formats_%.c $(call san_objs_of,formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(SAN_UNIT_LINK)
+$(SAN)/tests/test_symbolizer_%: tests/unit/test_symbolizer_%.c $(call san_objs_of,symbolizer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(SAN_UNIT_LINK)
+$(SAN)/tests/test_analyzer_%: tests/unit/test_analyzer_%.c $(call san_objs_of,analyzer symbolizer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(SAN_UNIT_LINK)
+$(SAN)/tests/test_tracer_%: tests/unit/test_tracer_%.c $(call san_objs_of,tracer formats) | $(TEST_DEPS_STAMP)
+	$(Q)$(SAN_UNIT_LINK)
+
+# The fuzz target: libFuzzer's main, the reader and every report.
+$(SAN)/fuzz_log: tests/fuzz/fuzz_log.c $(call san_objs_of,analyzer symbolizer formats)
+	@echo "  CC      $< (libFuzzer)"
+	$(Q)$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) -fsanitize=fuzzer $(WARN) -std=gnu11 -o $@ $^ $(LIBS)
+
+# Rewrites a log with every chunk stored raw, so the fuzzer's seeds are bytes
+# it can mutate meaningfully (a mutated zstd frame only fails to decompress).
+$(SAN)/log_unpack: tests/fuzz/log_unpack.c $(SAN)/formats/crc32c.o
+	@echo "  CC      $< (asan)"
+	$(Q)$(SAN_CC) $(CPPFLAGS) $(SAN_FLAGS) $(WARN) -std=gnu11 -o $@ $^ -lzstd
+
+sanitize: $(SAN_BINS)
+
+test: $(TEST_MORE_STAMP) $(SAN_BINS)
+.PHONY: sanitize
+# --- end of issue 10's block --------------------------------------------------
+
 # --- demo, bench ----------------------------------------------------------------
 demo: memtrack samples
 	$(Q)samples/demo.sh $(BUILD)

@@ -87,6 +87,7 @@ static struct ex_site site_of(const struct stat_values *v)
 		.allocs = v->alloc_count,
 		.temp_bytes = v->temp_size,
 		.temps = v->temp_count,
+		.truncated = v->cut_stacks > 0,
 	};
 
 	return s;
@@ -143,6 +144,8 @@ static int export_sites(struct series_out *so, const struct table *values, struc
 	for (size_t k = 0; ret == 0 && k < stats.n; k++) {
 		const struct stat *s = &stats.v[k];
 		struct ex_record rec = {.type = EX_SITE, .u.site = site_of(&s->v)};
+		/* the cut pseudo-frame is a field of its own here */
+		size_t kept = s->nframes - (s->frames[s->nframes - 1]->cut != 0);
 		char key[4096];
 
 		if (s->nframes > cap) {
@@ -155,7 +158,7 @@ static int export_sites(struct series_out *so, const struct table *values, struc
 			frames = nf;
 			cap = s->nframes;
 		}
-		for (size_t f = 0; f < s->nframes; f++) {
+		for (size_t f = 0; f < kept; f++) {
 			const struct an_frame *a = s->frames[f];
 
 			frames[f] = (struct ex_frame){.function = a->function,
@@ -167,7 +170,7 @@ static int export_sites(struct series_out *so, const struct table *values, struc
 		}
 		rec.u.site.key = stats_trace(&stats, s, key, sizeof(key));
 		rec.u.site.frames = frames;
-		rec.u.site.nframes = s->nframes;
+		rec.u.site.nframes = kept;
 		ret = so->exp->event(&so->w, &rec);
 		*emitted += 1;
 	}

@@ -48,7 +48,7 @@ long filter_site(const struct an_filter *f, const struct an_frame *const *frames
 	while (i + 1 < n && (frames[i]->flags & MT_SYMF_ALLOCATOR))
 		i++;
 	for (; i < n; i++)
-		if (filter_frame(f, frames[i]))
+		if (!frames[i]->cut && filter_frame(f, frames[i]))
 			return (long)i;
 	return -1;
 }

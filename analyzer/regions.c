@@ -118,6 +118,17 @@ static int insert_at(struct regions *r, size_t i, const struct region *g)
 	return 0;
 }
 
+/* Removes intervals [i, j).  Nothing to move is no call: with no interval
+ * ever added, r->v is NULL, and memmove must not be handed it even for 0
+ * bytes. */
+static void close_gap(struct regions *r, size_t i, size_t j)
+{
+	if (j == i)
+		return;
+	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(*r->v));
+	r->n -= j - i;
+}
+
 /* Unmaps [s, e) of `space`; block `keep` survives reaching 0 bytes. */
 static int remove_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, uint64_t keep)
 {
@@ -145,8 +156,7 @@ static int remove_range(struct regions *r, uint32_t space, uint64_t s, uint64_t 
 	/* Intervals wholly inside go. */
 	for (j = i; in_space(r, j, space) && r->v[j].end <= e; j++)
 		shrink_block(r, r->v[j].block, r->v[j].end - r->v[j].start, keep);
-	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(*r->v));
-	r->n -= j - i;
+	close_gap(r, i, j);
 	/* One sticking out on the right keeps its tail. */
 	if (in_space(r, i, space) && r->v[i].start < e) {
 		shrink_block(r, r->v[i].block, e - r->v[i].start, keep);
@@ -317,8 +327,7 @@ void regions_drop_space(struct regions *r, uint32_t space)
 
 	for (j = i; in_space(r, j, space); j++)
 		shrink_block(r, r->v[j].block, r->v[j].end - r->v[j].start, 0);
-	memmove(&r->v[i], &r->v[j], (r->n - j) * sizeof(*r->v));
-	r->n -= j - i;
+	close_gap(r, i, j);
 	table_del(&r->brk, space, 0);
 	table_del(&r->spaces, space, 0);
 }

@@ -8,6 +8,7 @@
 
 #include "analyzer.h"
 #include "replay.h"
+#include "resolve.h"
 
 #define PAGE_SIZE_X86_64      4096ull
 #define MREMAP_DONTUNMAP_FLAG 0x4u  /* <linux/mman.h>, as logged */
@@ -607,6 +608,14 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	struct replay_memory use;
 	uint64_t live;
 	int ret = 0;
+	struct mt_event cut;
+
+	/* what a stack cut at --depth holds is told apart from then on */
+	if (ev->stack && (ev->flags & MT_EVF_TRUNCATED)) {
+		cut = *ev;
+		cut.stack |= AN_STACK_CUT;
+		ev = &cut;
+	}
 
 	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
 		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);

@@ -27,7 +27,7 @@ static int passing(struct grouping *g, const struct an_frame *const *frames, siz
 	}
 	*npass = 0;
 	for (size_t i = 0; i < n; i++)
-		if (filter_frame(g->filter, frames[i]))
+		if (!frames[i]->cut && filter_frame(g->filter, frames[i]))
 			g->pass[(*npass)++] = frames[i];
 	return 0;
 }
@@ -36,6 +36,7 @@ int group_stack(struct grouping *g, struct resolver *res, struct stats *stats, u
 		const struct stat_values *v)
 {
 	const struct an_frame *const *frames;
+	struct stat_values cut;
 	size_t n, npass;
 	long site;
 	int ret;
@@ -43,6 +44,11 @@ int group_stack(struct grouping *g, struct resolver *res, struct stats *stats, u
 	frames = resolver_stack(res, stack, &n);
 	if (!frames)
 		return -ENOMEM;
+	if (frames[n - 1]->cut) {
+		cut = *v;
+		cut.cut_stacks = 1;
+		v = &cut;
+	}
 	site = filter_site(g->filter, frames, n);
 	if (site < 0) {
 		g->left_out += v->count + v->old_count;
@@ -115,6 +121,11 @@ int report_print(FILE *out, const struct stats *stats, long limit, struct source
 			const char *line = NULL;
 			char path[TRACE_MAX];
 
+			if (f->cut) {
+				/* where the older frames would be */
+				fprintf(out, "  ... (stack cut at --depth %u)\n", f->cut);
+				continue;
+			}
 			if (f->file)
 				line = sources_line(src, source_path(f, path, sizeof(path)),
 						    f->line);

@@ -34,6 +34,7 @@ struct resolver {
 	const struct an_frame **vec; /* resolver_stack()'s answer */
 	size_t cap;
 	struct an_frame unknown;
+	struct an_frame cut;
 };
 
 int resolver_open(struct resolver **out, struct log_reader *r)
@@ -46,6 +47,8 @@ int resolver_open(struct resolver **out, struct log_reader *r)
 	res->mods = log_reader_modules(r, &res->nmods);
 	table_init(&res->pcs, sizeof(struct pc_frames));
 	res->unknown.display = "<unknown>";
+	res->cut.display = "[truncated]";
+	res->cut.cut = log_reader_header(r)->depth;
 	*out = res;
 	return 0;
 }
@@ -213,7 +216,7 @@ static int push(struct resolver *res, size_t *n, const struct an_frame *f)
 
 const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stack, size_t *n)
 {
-	uint64_t id = stack, parent, pc;
+	uint64_t id = stack & ~AN_STACK_CUT, parent, pc;
 	uint32_t space;
 	size_t nodes = 0;
 
@@ -234,6 +237,8 @@ const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stac
 		id = parent;
 	}
 	if (!*n && push(res, n, &res->unknown) < 0)
+		return NULL;
+	if ((stack & AN_STACK_CUT) && res->vec[0] != &res->unknown && push(res, n, &res->cut) < 0)
 		return NULL;
 	return res->vec;
 }

@@ -28,7 +28,16 @@ struct an_frame {
 	uint64_t pc;		/* the address it was resolved from (0: none) */
 	uint32_t line;		/* 0 if unknown */
 	uint32_t flags;		/* MT_SYMF_* */
+	/* Not 0 only on the pseudo-frame that ends a stack cut at --depth
+	 * (display "[truncated]"): that depth.  It is never a site, never
+	 * passes a filter, and a traceback prints it as a line of its own. */
+	uint32_t cut;
 };
+
+/* A stack id with this bit set is the stack without it, cut at --depth (its
+ * event carried MT_EVF_TRUNCATED): resolver_stack() ends it with the cut
+ * pseudo-frame.  Trie ids never reach it. */
+#define AN_STACK_CUT (UINT64_C(1) << 63)
 
 struct resolver;
 
@@ -39,7 +48,8 @@ void resolver_close(struct resolver *res);
 
 /*
  * The frames of a stack, innermost first, never empty (a stack the log
- * does not hold is one "<unknown>" frame).  The array is valid until the
+ * does not hold is one "<unknown>" frame); with AN_STACK_CUT, the last is
+ * the cut pseudo-frame.  The array is valid until the
  * next call; the frames until resolver_close().  NULL when memory ran out.
  */
 const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stack, size_t *n);

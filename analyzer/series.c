@@ -47,6 +47,8 @@ long series_frames(struct resolver *res, const struct an_filter *f, uint64_t sta
 			.display = fr[i]->display,
 			.pc = fr[i]->pc,
 		};
+	/* a stack cut at --depth: "[truncated]" at its root end (the cut
+	 * pseudo-frame has no function, and that display) */
 	return (long)n;
 }
 

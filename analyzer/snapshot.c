@@ -8,6 +8,7 @@
 
 #include "input.h"
 #include "snapshot.h"
+#include "when.h"
 
 static int nomem(struct an_status *st)
 {
@@ -81,6 +82,15 @@ static void no_such(const struct an_when *at, const char *path, const struct rep
 			   at->value, rp->c.marks, rp->c.marks == 1 ? "" : "s");
 }
 
+/* When the run ended: the trailer says, or else (a log cut short) its last
+ * event. */
+static uint64_t run_end(struct log_reader *r, const struct snapshot_point *pt)
+{
+	const struct mt_log_trailer *t = log_reader_trailer(r);
+
+	return t && t->duration_ns > pt->end_ns ? t->duration_ns : pt->end_ns;
+}
+
 int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 		    const struct an_when *at, const struct snapshot_opts *o,
 		    struct snapshot_point *pt, struct an_status *st)
@@ -135,6 +145,16 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 	if ((target.kind == AN_WHEN_EVENT || target.kind == AN_WHEN_MARK) && stopped != 2 &&
 	    !empty_start) {
 		no_such(&target, path, rp, pt, st);
+		return -ENOENT;
+	}
+	if (target.kind == AN_WHEN_TIME && target.value > run_end(r, pt)) {
+		/* the end is not what was asked for: say so, as for #N and mark:N */
+		char want[48], end[48];
+		struct an_when e = {AN_WHEN_TIME, run_end(r, pt)};
+
+		status_add(st, "%s: no moment %s: the log ends at %s", path,
+			   when_format(&target, want, sizeof(want)),
+			   when_format(&e, end, sizeof(end)));
 		return -ENOENT;
 	}
 	if (o->pid && !pid_seen) {

@@ -84,7 +84,10 @@ static int frame_cmp(const struct an_frame *a, const struct an_frame *b)
 
 	if (c)
 		return c;
-	return a->line < b->line ? -1 : a->line > b->line;
+	if (a->line != b->line)
+		return a->line < b->line ? -1 : 1;
+	/* stacks cut at different depths are different tracebacks */
+	return a->cut < b->cut ? -1 : a->cut > b->cut;
 }
 
 /* Ascending key order; 0 for equal keys. */
@@ -123,6 +126,7 @@ static void add_values(struct stat_values *to, const struct stat_values *v)
 	to->alloc_count += v->alloc_count;
 	to->temp_size += v->temp_size;
 	to->temp_count += v->temp_count;
+	to->cut_stacks += v->cut_stacks;
 }
 
 int stats_add(struct stats *s, const struct an_frame *const *frames, size_t n, uint64_t size,

@@ -31,6 +31,7 @@ struct stat_values {
 	uint64_t old_size, old_count;	/* diff: the old snapshot */
 	uint64_t alloc_size, alloc_count; /* allocated up to the moment */
 	uint64_t temp_size, temp_count;	/* temporary allocations */
+	uint64_t cut_stacks;		/* stacks in it cut at --depth */
 };
 
 struct stat {

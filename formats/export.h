@@ -47,6 +47,8 @@ struct ex_site {
 	uint64_t size, count;		/* live at the moment */
 	uint64_t allocated, allocs;	/* allocated up to the moment */
 	uint64_t temp_bytes, temps;	/* temporary allocations up to the moment */
+	int truncated;			/* a stack of it was cut at --depth: its
+					   oldest frames are not in the log */
 };
 
 struct ex_sample {

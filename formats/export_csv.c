@@ -2,21 +2,22 @@
  * export_csv.c - one row per allocation site (per statistic of --by) at one
  * moment, for spreadsheets and scripts:
  *
- *   site,function,file,line,live_bytes,live_count,allocated_bytes,allocations,temporary_bytes,temporaries
- *   samples/arrays.c:21,random_array,samples/arrays.c,21,36000360,10,36000360,10,0,0
+ *   site,function,file,line,live_bytes,live_count,allocated_bytes,allocations,temporary_bytes,temporaries,truncated
+ *   samples/arrays.c:21,random_array,samples/arrays.c,21,36000360,10,36000360,10,0,0,0
  *
  * `site` is what tracemalloc's statistic line starts with; function, file
  * and line are the site's own frame (empty when unknown).  live_* is what
  * is live at the moment, the rest counts from the start of the log up to
- * it.  Rows come biggest first: live bytes, then live blocks, then bytes
- * allocated.
+ * it.  truncated is 1 when a stack of the site was cut at --depth (its
+ * oldest frames are not in the log), else 0.  Rows come biggest first: live
+ * bytes, then live blocks, then bytes allocated.
  */
 #include "export.h"
 
 static int csv_begin(struct ex_writer *w)
 {
 	fputs("site,function,file,line,live_bytes,live_count,allocated_bytes,allocations,"
-	      "temporary_bytes,temporaries\n",
+	      "temporary_bytes,temporaries,truncated\n",
 	      w->out);
 	return ex_status(w->out);
 }
@@ -36,10 +37,10 @@ static int csv_event(struct ex_writer *w, const struct ex_record *rec)
 	fputc(',', w->out);
 	if (f && f->file)
 		fprintf(w->out, "%u", f->line);
-	fprintf(w->out, ",%llu,%llu,%llu,%llu,%llu,%llu\n", (unsigned long long)s->size,
+	fprintf(w->out, ",%llu,%llu,%llu,%llu,%llu,%llu,%d\n", (unsigned long long)s->size,
 		(unsigned long long)s->count, (unsigned long long)s->allocated,
 		(unsigned long long)s->allocs, (unsigned long long)s->temp_bytes,
-		(unsigned long long)s->temps);
+		(unsigned long long)s->temps, s->truncated ? 1 : 0);
 	return ex_status(w->out);
 }
 

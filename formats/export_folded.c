@@ -6,7 +6,8 @@
  *   _start;__libc_start_call_main;main;load 8000008
  *
  * A frame is named by its function (inlined functions are frames of their
- * own), or, without one, as reports show it.  The value is the metric the
+ * own), or, without one, as reports show it.  A stack cut at --depth starts
+ * with the frame "[truncated]", where its older frames would be.  The value is the metric the
  * export asks for (bytes live, bytes allocated, allocations).  Stacks that
  * fold into the same line are summed; lines are sorted, so the output of a
  * log is always the same.

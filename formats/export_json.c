@@ -6,7 +6,7 @@
  *    "statistics": [
  *     {"trace": "samples/arrays.c:21", "size": 36000360, "count": 10,
  *      "allocated": 36000360, "allocations": 10, "temporary_bytes": 0,
- *      "temporaries": 0, "function": "random_array",
+ *      "temporaries": 0, "truncated": false, "function": "random_array",
  *      "file": "samples/arrays.c", "line": 21,
  *      "traceback": [{"function": "main", "file": "samples/arrays.c", "line": 42}, ...]}],
  *    "size": 36000360, "count": 10}
@@ -14,9 +14,10 @@
  * Statistics come in tracemalloc's order; `trace` is the text its line
  * starts with; size and count are live at the moment (their sums are the
  * object's size and count, unless --cumulative counts a block at several
- * frames); the rest counts up to it.  `traceback`, with --by traceback
- * only, lists the frames oldest first as Traceback does; a frame without a
- * file has "file": null and a "name".
+ * frames); the rest counts up to it.  `truncated` is true when a stack of
+ * the statistic was cut at --depth: its oldest frames are not in the log.
+ * `traceback`, with --by traceback only, lists the frames oldest first as
+ * Traceback does; a frame without a file has "file": null and a "name".
  */
 #include <string.h>
 
@@ -76,10 +77,11 @@ static int json_event(struct ex_writer *w, const struct ex_record *rec)
 	ex_json_string(out, s->key);
 	fprintf(out,
 		", \"size\": %llu, \"count\": %llu, \"allocated\": %llu, \"allocations\": %llu, "
-		"\"temporary_bytes\": %llu, \"temporaries\": %llu",
+		"\"temporary_bytes\": %llu, \"temporaries\": %llu, \"truncated\": %s",
 		(unsigned long long)s->size, (unsigned long long)s->count,
 		(unsigned long long)s->allocated, (unsigned long long)s->allocs,
-		(unsigned long long)s->temp_bytes, (unsigned long long)s->temps);
+		(unsigned long long)s->temp_bytes, (unsigned long long)s->temps,
+		s->truncated ? "true" : "false");
 	js->size += s->size;
 	js->count += s->count;
 	if (s->nframes) {

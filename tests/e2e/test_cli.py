@@ -116,6 +116,29 @@ one_line(memtrack("top", "/nonexistent.log"), 2, r"/nonexistent\.log: No such fi
          "top: missing log")
 one_line(memtrack("top", "/tmp"), 2, r"/tmp: ", "top: a directory as log")
 
+# A moment the log does not have is an error, not the end: exit 2, one line
+# that says what the log has (its end in ns, its number of events, its marks).
+s = summary(log)
+for cmd in (["top"], ["leaks"], ["summary"], ["export", "--format", "csv"]):
+    r = memtrack(cmd[0], log, "--at", "99s", *cmd[1:])
+    m = re.fullmatch(r"memtrack: %s: no moment 99s: the log ends at (\d+\.\d{1,9})s\n"
+                     % re.escape(log), r.stderr)
+    ok(r.returncode == 2 and r.stdout == "" and m
+       and abs(float(m.group(1)) - s["duration_s"]) < 1e-6,
+       "%s --at 99s past the end of a %.3f s log" % (cmd[0], s["duration_s"]),
+       "exit %d, stderr %r" % (r.returncode, r.stderr))
+r = memtrack("diff", log, "--from", "0s", "--to", "99s")
+ok(r.returncode == 2 and re.fullmatch(r"memtrack: .*: no moment 99s: the log ends at [\d.]+s\n",
+                                      r.stderr), "diff --to 99s", r.stderr)
+r = memtrack("top", log, "--at", "#%d" % s["events"])
+ok(r.returncode == 2 and r.stderr == "memtrack: %s: no event #%d: the log has %d events\n"
+   % (log, s["events"], s["events"]), "top --at #N just past the last event", r.stderr)
+r = memtrack("top", log, "--at", "#%d" % (s["events"] - 1), "-n", "1")
+ok(r.returncode == 0 and r.stdout, "top --at #N at the last event", r.stderr)
+r = memtrack("top", log, "--at", "mark:9")
+ok(r.returncode == 2 and r.stderr == "memtrack: %s: no mark:9: the log has 0 marks\n" % log,
+   "top --at mark:9 in a log without marks", r.stderr)
+
 # A log from a newer memtrack: refused by its version, before anything else.
 write(good[:8] + (2).to_bytes(4, "little") + good[12:])
 one_line(memtrack("top", bad), 2, r"bad\.log: log format version 2 is newer than this memtrack "

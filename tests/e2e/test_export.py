@@ -45,8 +45,9 @@ for opt in OPTS:
     rows = list(csv.DictReader(io.StringIO(text)))
     ok(r.returncode == 0 and r.stdout == "" and text.startswith(
         "site,function,file,line,live_bytes,live_count,allocated_bytes,allocations,"
-        "temporary_bytes,temporaries\n"), "arrays %s: csv -o FILE, its header" % opt, text[:200])
-    same(text.splitlines()[1], "%s,random_array,%s,%s,%d,%d,%d,%d,0,0" %
+        "temporary_bytes,temporaries,truncated\n"), "arrays %s: csv -o FILE, its header" % opt,
+       text[:200])
+    same(text.splitlines()[1], "%s,random_array,%s,%s,%d,%d,%d,%d,0,0,0" %
          (site, filename, line, size, count, size, count), "arrays %s: csv, the site's row" % opt)
     ok(all(int(a["live_bytes"]) >= int(b["live_bytes"]) for a, b in zip(rows, rows[1:])),
        "arrays %s: csv rows come biggest first" % opt, text)

@@ -3,9 +3,8 @@ each time the sample's checkpoint() runs, as tracemalloc.take_snapshot()
 would be called there.  The sample prints what is live at each one, so
 top --at mark:N and diff --from mark:N --to mark:M must print exactly
 tracemalloc's text for it; summary lists the marks, replay shows them, the
-timeline names them and (with RSS samples, taken at every mark) charts RSS.
-
-Skipped while the tracer does not record marks."""
+timeline names them and charts RSS (sampled at every mark).  Every check
+runs: a tracer that loses --mark, the marks or the RSS samples fails them."""
 import csv
 import io
 import os
@@ -14,11 +13,6 @@ import xml.etree.ElementTree as ET
 from e2e import *
 
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-def skip(why):
-    ok(True, "marks # SKIP " + why)
-    done()
 
 
 def at_marks(stdout):
@@ -54,18 +48,12 @@ def diff_lines(old, new):
 
 
 MINE = ("--include", "samples/*", "-n", "0")
-log = log_path("marks-probe")
-probe = trace([sample("marks")], log, extra=["--mark", "checkpoint"])
-if probe.returncode == 64 and "unknown option" in probe.stderr:
-    skip("tracer has no --mark yet")
-if probe.returncode != 0 or summary(log)["mark_hits"] == 0:
-    skip("tracer records no marks yet (%s)" % probe.stderr.strip()[-200:])
-
 for opt in OPTS:
     label = "marks " + opt
     log = log_path("marks-" + opt)
     t = trace([sample("marks", opt)], log, extra=["--mark", "checkpoint"])
-    ok(t.returncode == 0, label + ": traced with --mark checkpoint", t.stderr)
+    if not ok(t.returncode == 0, label + ": traced with --mark checkpoint", t.stderr):
+        continue
     want = at_marks(t.stdout)
     s = summary(log)
     marks = s["marks"]
@@ -103,14 +91,12 @@ for opt in OPTS:
     labels = [t.text for t in root.iter(SVG + "text") if t.get("class") == "mark-label"]
     ok(len(lines) == 4 and labels == ["mark:%d checkpoint" % n for n in range(1, 5)],
        label + ": the chart draws the marks as labelled lines", labels)
-    if s["rss_samples"]:
-        rss = [int(row["rss_bytes"]) for row in rows if "mark:" in row["note"]]
-        ok(len(rss) == 4 and rss[0] >= 4 << 20 and rss[2] > rss[1],
-           label + ": RSS at each mark follows what the sample touched", rss)
-        series = [g.get("data-name") for g in root.iter(SVG + "g") if g.get("class") == "series"]
-        ok("RSS" in series, label + ": the chart has the RSS line", series)
-    else:
-        ok(True, label + ": RSS # SKIP tracer records no RSS samples yet")
+    ok(s["rss_samples"] >= 4, label + ": RSS sampled at least at each mark", s["rss_samples"])
+    rss = [int(row["rss_bytes"] or 0) for row in rows if "mark:" in row["note"]]
+    ok(len(rss) == 4 and rss[0] >= 4 << 20 and rss[2] > rss[1],
+       label + ": RSS at each mark follows what the sample touched", rss)
+    series = [g.get("data-name") for g in root.iter(SVG + "g") if g.get("class") == "series"]
+    ok("RSS" in series, label + ": the chart has the RSS line", series)
 
 # A mark at a line: the location as given
 log = log_path("marks-line")

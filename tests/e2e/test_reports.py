@@ -3,7 +3,12 @@ samples whose stacks and calls are known.  Frames outside the samples
 (libc's start-up code, _start) differ between machines and are stripped
 before comparing; the sample's own frames and source lines must be exact,
 at -O0 and at -O2 (where random_array is inlined into main: the inline
-chain must give the same two frames)."""
+chain must give the same two frames).  A stack cut at --depth says so in
+every report and export that shows stacks."""
+import csv
+import io
+import json
+
 from e2e import *
 
 TRACEBACK = """\
@@ -79,4 +84,57 @@ for opt in OPTS:
     sites = [s for _, s in calls if s]
     ok(all(site in sites for site, _ in kept),
        "kinds %s: replay names each call's line" % opt, "\n".join(sites))
+# Stacks cut at --depth: arrays' allocation is 5 calls deep (random_array,
+# main, two of libc's, _start).  --depth 1 keeps the innermost pc: at -O0
+# random_array's, at -O2 main's, with random_array inlined in it.
+CUT = '  ... (stack cut at --depth 1)'
+for opt in OPTS:
+    log = log_path("arrays-depth1-" + opt)
+    direct = trace([sample("arrays", opt)], log, extra=["--depth", "1"])
+    [(_, site, size, count)] = expectations(direct.stdout)
+    own = [] if opt == "O0" else ['  File "samples/arrays.c", line 42',
+                                  "    arrays[i] = random_array(length, &seed);"]
+    want = [statistic(site, size, count), CUT] + own + [
+        '  File "samples/arrays.c", line 21',
+        "    double *a = malloc(length * sizeof(*a)); alloc_line = __LINE__;"]
+    r = memtrack("top", log, "--by", "traceback")
+    same(r.stdout, want, "arrays %s --depth 1: top --by traceback marks the cut where the "
+         "older frames would be" % opt)
+    r = memtrack("leaks", log)
+    same(r.stdout, want, "arrays %s --depth 1: leaks marks the cut" % opt)
+    r = memtrack("top", log)
+    same(r.stdout, [statistic(site, size, count)],
+         "arrays %s --depth 1: top by line is the same as uncut" % opt)
+    r = memtrack("top", log, "--cumulative")
+    same(r.stdout, statistic_lines([("heap", site, size, count)] +
+                                   ([("heap", "samples/arrays.c:42", size, count)] if own else [])),
+         "arrays %s --depth 1: --cumulative counts no cut frame" % opt)
+    r = memtrack("export", log, "--format", "folded")
+    same(r.stdout, "[truncated];%srandom_array %d\n" % ("main;" if own else "", size),
+         "arrays %s --depth 1: folded starts the stack with [truncated]" % opt)
+    r = memtrack("export", log, "--format", "csv")
+    rows = list(csv.DictReader(io.StringIO(r.stdout)))
+    ok(r.stdout.splitlines()[0].endswith(",temporaries,truncated") and len(rows) == 1
+       and rows[0]["site"] == site and rows[0]["truncated"] == "1",
+       "arrays %s --depth 1: csv says truncated=1" % opt, r.stdout)
+    j = json.loads(memtrack("export", log, "--format", "json", "--by", "traceback").stdout)
+    stat = j["statistics"][0]
+    ok(len(j["statistics"]) == 1 and stat["truncated"] is True
+       and [(f["file"], f["line"]) for f in stat["traceback"]]
+       == ([("samples/arrays.c", 42)] if own else []) + [("samples/arrays.c", 21)],
+       "arrays %s --depth 1: json says truncated, its traceback has only real frames" % opt,
+       stat)
+
+    # the whole stack: nothing is cut, nothing says so
+    log = log_path("arrays-" + opt)
+    r = memtrack("top", log, "--by", "traceback")
+    ok(r.returncode == 0 and "stack cut" not in r.stdout, "arrays %s: a whole stack is not "
+       "marked cut" % opt, r.stdout)
+    r = memtrack("export", log, "--format", "folded")
+    ok(r.stdout.startswith("_start;"), "arrays %s: folded from _start" % opt, r.stdout)
+    j = json.loads(memtrack("export", log, "--format", "json").stdout)
+    rows = list(csv.DictReader(io.StringIO(memtrack("export", log, "--format", "csv").stdout)))
+    ok([s["truncated"] for s in j["statistics"]] == [False] * len(j["statistics"])
+       and [row["truncated"] for row in rows] == ["0"] * len(rows),
+       "arrays %s: json and csv say truncated false" % opt, (j, rows))
 done()

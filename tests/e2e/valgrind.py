@@ -9,6 +9,13 @@ environment a program copies (setenv, perl's %ENV) is byte for byte as
 large.  valgrind runs with --run-libc-freeres=no and --run-cxx-freeres=no:
 otherwise it calls glibc's and libstdc++'s exit-time cleanup, frees the
 program never made, which memtrack (observing, not altering) does not.
+
+Both runs also see the same pids, in width: each starts in a new pid
+namespace (unshare, with its own /proc), where the program is pid 1 under
+valgrind (its parent 0) and pid 2 under memtrack (its parent, memtrack, 1).
+Programs keep pids as text (bash's $PPID, a temporary file's name): with
+the machine's pids, the two runs' could differ in digits (9999, 10000) and
+their bytes by one.
 """
 import os
 import re
@@ -33,6 +40,9 @@ def _valgrind_additions():
 
 _ADDED = None
 
+# A pid namespace of its own for each run (see above).
+NS = ["unshare", "--pid", "--fork", "--mount-proc"]
+
 
 def memtrack_env(cwd):
     global _ADDED
@@ -46,7 +56,7 @@ def memtrack_env(cwd):
 
 
 def valgrind_totals(args, cwd):
-    r = run(["valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", *args],
+    r = run([*NS, "valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", *args],
             env=dict(BASE_ENV))
     m = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes", r.stderr)
     if not m:
@@ -56,7 +66,7 @@ def valgrind_totals(args, cwd):
 
 def memtrack_totals(args, cwd, name):
     log = os.path.join(TMP, "vg-%s.log" % name)
-    run([MEMTRACK, "run", "-o", log, "--", *args], env=memtrack_env(cwd))
+    run([*NS, MEMTRACK, "run", "-o", log, "--", *args], env=memtrack_env(cwd))
     s = summary(log)
     return (s["allocs"], s["frees"], s["bytes_allocated"])
 
@@ -68,7 +78,7 @@ def compare(args, name):
 
 def valgrind_per_process(args):
     """valgrind --trace-children=yes: {command's program name: totals}."""
-    r = run(["valgrind", "--trace-children=yes", "--run-libc-freeres=no",
+    r = run([*NS, "valgrind", "--trace-children=yes", "--run-libc-freeres=no",
              "--run-cxx-freeres=no", *args], env=dict(BASE_ENV))
     out, command = {}, {}
     for line in r.stderr.splitlines():
@@ -86,7 +96,7 @@ def memtrack_per_process(args, name):
     """memtrack run --follow-forks: {program name: totals} from summary."""
     import json
     log = os.path.join(TMP, "vgp-%s.log" % name)
-    run([MEMTRACK, "run", "--follow-forks", "-o", log, "--", *args],
+    run([*NS, MEMTRACK, "run", "--follow-forks", "-o", log, "--", *args],
         env=memtrack_env(os.getcwd()))
     s = json.loads(run([MEMTRACK, "summary", log, "--json"]).stdout)
     return {os.path.basename(p["command"].split()[0]): (p["allocs"], p["frees"],

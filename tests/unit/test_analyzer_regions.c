@@ -277,6 +277,27 @@ static void test_copy_and_drop(void **state)
 	regions_free(&r);
 }
 
+/* Before anything is mapped (the array not yet allocated), unmapping,
+ * remapping, shrinking the break and dropping a space change nothing and
+ * touch no memory: UBSan reported memmove(NULL, NULL, 0) here. */
+static void test_empty(void **state)
+{
+	struct regions r;
+
+	regions_init(&r);
+	assert_int_equal(regions_unmap(&r, 1, 0x1000, 0x1000), 0);
+	regions_drop_space(&r, 1);
+	assert_int_equal(regions_brk(&r, 1, 0x5000, 1, 0), 0);
+	regions_free(&r);
+	regions_init(&r);
+	assert_int_equal(regions_copy_space(&r, 1, 2), 0);
+	regions_drop_space(&r, 2);
+	assert_int_equal(r.n, 0);
+	assert_int_equal(r.live, 0);
+	assert_int_equal(regions_blocks(&r), 0);
+	regions_free(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -288,6 +309,7 @@ int main(void)
 		cmocka_unit_test(test_spaces_apart),
 		cmocka_unit_test(test_files_and_spaces),
 		cmocka_unit_test(test_copy_and_drop),
+		cmocka_unit_test(test_empty),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -540,12 +540,17 @@ static void test_top_bad_when(void **state)
 	expect_top(o, -ENOENT, "", DIR_LOG ": no event #16: the log has 16 events");
 	o.at = (struct an_when){AN_WHEN_MARK, 2};
 	expect_top(o, -ENOENT, "", DIR_LOG ": no mark:2: the log has 1 mark");
-	/* past the end of the log: the end */
-	o.at = (struct an_when){AN_WHEN_TIME, 100000000000ull};
+	/* the run's end (its trailer: 2 s, after the last event) is the end... */
+	o.at = (struct an_when){AN_WHEN_TIME, 2000000000ull};
 	expect_top(o, 0,
 		   "samples/arrays.h:8: size=156 KiB, count=1, average=156 KiB\n" LIBC
 		   "+0x9f00a(strdup):0: size=80 B, count=1, average=80 B\n",
 		   "");
+	/* ...and past it there is nothing to report: not the end, silently */
+	o.at = (struct an_when){AN_WHEN_TIME, 2000000001ull};
+	expect_top(o, -ENOENT, "", DIR_LOG ": no moment 2.000000001s: the log ends at 2s");
+	o.at = (struct an_when){AN_WHEN_TIME, 99000000000ull};
+	expect_top(o, -ENOENT, "", DIR_LOG ": no moment 99s: the log ends at 2s");
 }
 
 static void test_top_without_symbols(void **state)
@@ -572,6 +577,10 @@ static void test_cut_log(void **state)
 	assert_int_equal(r.ret, 1);
 	assert_non_null(strstr(r.out, "\"truncated\": true,\n"));
 	free(r.out);
+	/* without a trailer the log ends at its last event */
+	o.at = (struct an_when){AN_WHEN_TIME, 2000000000ull};
+	o.json = 0;
+	expect_top(o, -ENOENT, "", DIR_LOG ": no moment 2s: the log ends at 1.999999999s");
 }
 
 static void test_bad_logs(void **state)

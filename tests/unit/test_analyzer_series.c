@@ -396,9 +396,9 @@ static void test_export(void **state)
 	o.format = "csv";
 	expect(an_export, o, 0,
 	       "site,function,file,line,live_bytes,live_count,allocated_bytes,allocations,"
-	       "temporary_bytes,temporaries\n"
-	       "prog.c:5,helper,prog.c,5,3000,1,3000,1,0,0\n"
-	       "prog.c:10,main,prog.c,10,0,0,1500,2,500,1\n",
+	       "temporary_bytes,temporaries,truncated\n"
+	       "prog.c:5,helper,prog.c,5,3000,1,3000,1,0,0,0\n"
+	       "prog.c:10,main,prog.c,10,0,0,1500,2,500,1,0\n",
 	       "");
 	o.format = "json";
 	o.by = AN_BY_TRACEBACK;
@@ -414,21 +414,21 @@ static void test_export(void **state)
 			" \"statistics\": [\n"
 			"  {\"trace\": \"prog.c:30\", \"size\": 8192, \"count\": 1, \"allocated\": "
 			"8192, \"allocations\": 1, \"temporary_bytes\": 0, \"temporaries\": 0, "
-			"\"function\": \"main\", \"file\": \"prog.c\", \"line\": 30, "
+			"\"truncated\": false, \"function\": \"main\", \"file\": \"prog.c\", \"line\": 30, "
 			"\"traceback\": "
 			"[{\"function\": \"_start\", \"file\": null, \"name\": \"" EXE_PATH
 			"+0x1400(_start)\"}, {\"function\": \"main\", \"file\": \"prog.c\", "
 			"\"line\": 30}]},\n"
 			"  {\"trace\": \"prog.c:5\", \"size\": 3000, \"count\": 1, \"allocated\": "
 			"3000, \"allocations\": 1, \"temporary_bytes\": 0, \"temporaries\": 0, "
-			"\"function\": \"helper\", \"file\": \"prog.c\", \"line\": 5, "
+			"\"truncated\": false, \"function\": \"helper\", \"file\": \"prog.c\", \"line\": 5, "
 			"\"traceback\": [{\"function\": \"_start\", \"file\": null, \"name\": "
 			"\"" EXE_PATH "+0x1400(_start)\"}, {\"function\": \"main\", \"file\": "
 			"\"prog.c\", \"line\": 20}, {\"function\": \"helper\", \"file\": "
 			"\"prog.c\", \"line\": 5}]},\n"
 			"  {\"trace\": \"prog.c:10\", \"size\": 0, \"count\": 0, \"allocated\": "
 			"1500, \"allocations\": 2, \"temporary_bytes\": 500, \"temporaries\": 1, "
-			"\"function\": \"main\", \"file\": \"prog.c\", \"line\": 10, "
+			"\"truncated\": false, \"function\": \"main\", \"file\": \"prog.c\", \"line\": 10, "
 			"\"traceback\": [{\"function\": \"_start\", \"file\": null, \"name\": "
 			"\"" EXE_PATH "+0x1400(_start)\"}, {\"function\": \"main\", \"file\": "
 			"\"prog.c\", \"line\": 10}]}\n"

@@ -92,9 +92,9 @@ static struct ex_record site(const struct ex_frame *frames, size_t n, uint64_t s
 static void test_folded(void **state)
 {
 	/* innermost first in the records, outermost first in the lines */
-	static const struct ex_frame a[] = {f_main, f_start};
-	static const struct ex_frame b[] = {f_odd, f_main, f_start};
-	static const struct ex_frame c[] = {f_nofn, f_main, f_start};
+	const struct ex_frame a[] = {f_main, f_start};
+	const struct ex_frame b[] = {f_odd, f_main, f_start};
+	const struct ex_frame c[] = {f_nofn, f_main, f_start};
 	struct ex_record recs[] = {site(b, 3, 10, 1, 100), site(a, 2, 20, 2, 20),
 				   site(c, 3, 0, 0, 5), site(a, 2, 5, 1, 5)};
 	struct ex_info live = {.metric = "live"}, allocated = {.metric = "allocated"};
@@ -126,14 +126,24 @@ static void test_csv_json_quoting(void **state)
 
 	r.u.site.key = "a,b.c:7";
 	out = export("csv", &info, &r, 1);
-	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0\n"));
+	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0,0\n"));
 	free(out);
 	out = export("json", &info, &r, 1);
 	assert_non_null(strstr(out, "{\"command\": \"prog \\\"x\\\"\\n\", \"log\": \"l\", "
 				    "\"at\": \"mark:2\""));
 	assert_non_null(strstr(out, "\"function\": \"f\\\"g\", \"file\": \"a,b.c\", \"line\": 7}"));
 	assert_non_null(strstr(out, "\"size\": 3, \"count\": 1}\n"));
+	assert_non_null(strstr(out, "\"temporaries\": 0, \"truncated\": false, "));
 	free(out);
+	/* a site whose stack was cut at --depth says so */
+	r.u.site.truncated = 1;
+	out = export("csv", &info, &r, 1);
+	assert_non_null(strstr(out, "\n\"a,b.c:7\",\"f\"\"g\",\"a,b.c\",7,3,1,3,1,0,0,1\n"));
+	free(out);
+	out = export("json", &info, &r, 1);
+	assert_non_null(strstr(out, "\"temporaries\": 0, \"truncated\": true, "));
+	free(out);
+	r.u.site.truncated = 0;
 	/* an empty export is still a whole document */
 	out = export("json", &info, NULL, 0);
 	assert_non_null(strstr(out, "\"statistics\": [],\n \"size\": 0, \"count\": 0}\n"));
@@ -147,9 +157,9 @@ static void test_csv_json_quoting(void **state)
 
 static void test_massif_tree(void **state)
 {
-	static const struct ex_frame s1[] = {f_main, f_start};
-	static const struct ex_frame s2[] = {f_odd, f_main, f_start};
-	static const struct ex_frame s3[] = {f_nofn, f_start};
+	const struct ex_frame s1[] = {f_main, f_start};
+	const struct ex_frame s2[] = {f_odd, f_main, f_start};
+	const struct ex_frame s3[] = {f_nofn, f_start};
 	struct ex_record recs[7] = {{.type = EX_SAMPLE}};
 	struct ex_info info = {.command = "prog", .kind = "heap"};
 	char *out;
