@@ -34,7 +34,7 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wundef
 CPPFLAGS += -D_GNU_SOURCE -I.
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++
+LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread
 
 SRCS	:= memtrack.c $(wildcard tracer/*.c symbolizer/*.c formats/*.c analyzer/*.c)
 LIB_SRCS := $(filter-out memtrack.c,$(SRCS))

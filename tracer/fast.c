@@ -25,6 +25,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <libelf.h>
 #include <gelf.h>
 #include <linux/futex.h>
@@ -652,7 +654,7 @@ static void rule_put(struct fastproc *fp, const struct mtr_rule *r)
 }
 
 /* The rules of every pc of a walk the tracer made, for the recorder's
- * next walks; the recorder's own code only the tracer walks through. */
+ * next walks (through its own code too: a handler that interrupted it). */
 static void share_rules(struct tproc *p, const uint64_t *pcs, size_t n)
 {
 	struct fastproc *fp = p->fast;
@@ -661,8 +663,6 @@ static void share_rules(struct tproc *p, const uint64_t *pcs, size_t n)
 		struct mtr_rule r;
 
 		unw_rule_export(p->unw, pcs[i], &r);
-		if (pcs[i] >= fp->base && pcs[i] < fp->base + fp->img_len)
-			r.status = MTR_RULE_TRACER;
 		rule_put(fp, &r);
 	}
 }
@@ -840,73 +840,122 @@ uint32_t fast_site_fn(const struct tproc *p, uint32_t site)
 	return ((const struct mtr_site *)(fp->area + fp->ctl->sites_off))[site].fn;
 }
 
+/* At most this many records per call from the drainer: a stop waits for
+ * the lock no longer than that takes. */
+#define DRAIN_BATCH 4096
+
+static int valid_header(uint64_t h, uint64_t pos, uint64_t size)
+{
+	uint32_t words = MTR_HDR_WORDS(h);
+
+	return MTR_HDR_TAG(h) == MTR_TAG_OF(pos) && words >= 2 && (uint64_t)words * 8 <= size;
+}
+
+static void log_record(struct tracer *tr, struct tproc *p, const uint64_t *r, uint32_t type)
+{
+	switch (type) {
+	case MTR_REC_ALLOC: {
+		const struct mtr_rec_call *c = (const void *)r;
+
+		log_call(tr, p, c, tsc_time(tr, c->tsc));
+		break;
+	}
+	case MTR_REC_FREE: {
+		const struct mtr_rec_free *f = (const void *)r;
+
+		log_free(tr, p, f, tsc_time(tr, f->tsc));
+		break;
+	}
+	case MTR_REC_SYSCALL: {
+		const struct mtr_rec_call *c = (const void *)r;
+
+		log_syscall(tr, p, c, tsc_time(tr, c->tsc));
+		break;
+	}
+	case MTR_REC_WALK: {
+		const struct mtr_rec_walk *w = (const void *)r;
+
+		walk_for(tr, p, w, tsc_time(tr, w->tsc));
+		break;
+	}
+	}
+}
+
+/*
+ * Logs the whole records from the tail on.  One that is not whole yet is
+ * stepped over (its length is in its first header; a reservation that has
+ * not even that yet, the next header is found by its tag), and the tail
+ * stays there; those logged past it are marked DONE.  An unfinished one
+ * whose thread never comes back (it left a signal handler by longjmp) is
+ * given up after STALL_NS, and counted.
+ */
 int fast_drain(struct tracer *tr, struct tproc *p)
 {
 	struct tproc *own = p->vm_owner ? p->vm_owner : p;
 	struct fastproc *fp = own->fast;
-	uint64_t tail, head, size;
-	int done = 0;
+	uint64_t tail, head, size, pos;
+	int done = 0, whole = 1;
 
 	if (!fp)
 		return 0;
 	p = own;
 	size = fp->ctl->ring_size;
-	tail = fp->ctl->tail;
+	tail = pos = fp->ctl->tail;
 	head = __atomic_load_n(&fp->ctl->head, __ATOMIC_ACQUIRE);
-	while (tail < head) {
-		uint64_t *r = (uint64_t *)(fp->ring + (tail & (size - 1)));
+	while (pos < head && (done < DRAIN_BATCH || !tr->in_drainer)) {
+		uint64_t *r = (uint64_t *)(fp->ring + (pos & (size - 1)));
 		uint64_t h = __atomic_load_n(r, __ATOMIC_ACQUIRE);
-		uint32_t words = MTR_HDR_WORDS(h), type = MTR_HDR_TYPE(h);
+		uint32_t type = MTR_HDR_TYPE(h);
+		uint64_t len = (uint64_t)MTR_HDR_WORDS(h) * 8;
 
-		if (MTR_HDR_TAG(h) != MTR_TAG_OF(tail) || !type) {
-			/* not filled in yet; one whose thread never came back
-			 * (it longjmp'd out of a signal handler) is stepped over */
-			uint64_t now = trace_now(tr);
+		if (!valid_header(h, pos, size) || !type) {
+			int known = valid_header(h, pos, size);
+			int give_up = 0;
 
-			if (fp->stall_tail != tail) {
-				fp->stall_tail = tail;
-				fp->stall_since = now;
-			} else if (now - fp->stall_since > STALL_NS && MTR_HDR_TAG(h) == MTR_TAG_OF(tail) &&
-				   words >= 2) {
-				fp->skipped++;
-				tail += (uint64_t)words * 8;
-				continue;
+			if (whole) {
+				/* the first unfinished one: how long has it been? */
+				uint64_t now = trace_now(tr);
+
+				if (fp->stall_tail != pos) {
+					fp->stall_tail = pos;
+					fp->stall_since = now;
+				} else if (now - fp->stall_since > STALL_NS) {
+					fp->skipped++;
+					give_up = 1;
+				}
 			}
-			break;
+			if (known) {
+				pos += len;
+			} else {
+				/* no header yet: the next record starts where a
+				 * header carries its own position's tag */
+				do
+					pos += 8;
+				while (pos < head &&
+				       !valid_header(__atomic_load_n((uint64_t *)(fp->ring + (pos & (size - 1))),
+								     __ATOMIC_ACQUIRE),
+						     pos, size));
+			}
+			if (give_up)
+				tail = pos;
+			else
+				whole = 0;
+			continue;
 		}
-		if (words < 2 || (uint64_t)words * 8 > size)
-			break;	/* cannot be: the recorder writes no such thing */
-		switch (type) {
-		case MTR_REC_ALLOC: {
-			const struct mtr_rec_call *c = (const void *)r;
-
-			log_call(tr, p, c, tsc_time(tr, c->tsc));
-			break;
+		if (type != MTR_REC_DONE) {
+			log_record(tr, p, r, type);
+			done++;
+			if (!whole)
+				__atomic_store_n(r, MTR_HDR(MTR_TAG_OF(pos), MTR_REC_DONE,
+							    MTR_HDR_WORDS(h)), __ATOMIC_RELEASE);
 		}
-		case MTR_REC_FREE: {
-			const struct mtr_rec_free *f = (const void *)r;
-
-			log_free(tr, p, f, tsc_time(tr, f->tsc));
-			break;
+		pos += len;
+		if (whole) {
+			tail = pos;
+			/* let producers have the space as soon as it is free */
+			if (done % 256 == 0)
+				__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
 		}
-		case MTR_REC_SYSCALL: {
-			const struct mtr_rec_call *c = (const void *)r;
-
-			log_syscall(tr, p, c, tsc_time(tr, c->tsc));
-			break;
-		}
-		case MTR_REC_WALK: {
-			const struct mtr_rec_walk *w = (const void *)r;
-
-			walk_for(tr, p, w, tsc_time(tr, w->tsc));
-			break;
-		}
-		}
-		tail += (uint64_t)words * 8;
-		done++;
-		/* let producers have the space as soon as it is free */
-		if (done % 256 == 0)
-			__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
 	return done;
@@ -925,11 +974,16 @@ int fast_drain_all(struct tracer *tr)
 	return n;
 }
 
-void fast_idle(struct tracer *tr)
+static void drainer_lock(struct tracer *tr);
+
+/* Nothing to drain: waits for the doorbell of the one fast process (it
+ * rings when a thread waits for us), at most a ms; with several, 200 us. */
+static void idle(struct tracer *tr)
 {
 	struct fastproc *only = NULL;
 	int nfast = 0;
 
+	drainer_lock(tr);
 	for (struct tproc *p = tr->procs; p; p = p->next)
 		if (p->fast) {
 			only = p->fast;
@@ -938,17 +992,105 @@ void fast_idle(struct tracer *tr)
 	if (nfast == 1) {
 		uint32_t bell = __atomic_load_n(&only->ctl->doorbell, __ATOMIC_ACQUIRE);
 		struct timespec ts = {0, 1000000};
+		uint32_t *word = &only->ctl->doorbell;
 
-		__atomic_store_n(&only->ctl->sleeping, 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&only->ctl->sleeping, 1, __ATOMIC_SEQ_CST);
 		/* anything since the last drain rang already: bell changed */
-		if (__atomic_load_n(&only->ctl->head, __ATOMIC_ACQUIRE) == only->ctl->tail)
-			syscall(SYS_futex, &only->ctl->doorbell, FUTEX_WAIT, bell, &ts, NULL, 0);
-		__atomic_store_n(&only->ctl->sleeping, 0, __ATOMIC_RELEASE);
+		if (__atomic_load_n(&only->ctl->head, __ATOMIC_SEQ_CST) == only->ctl->tail) {
+			/* the area stays while the lock is not held: its process
+			 * is freed under the lock, after the drainer is told */
+			tr->drainer_waits_on = only;
+			pthread_mutex_unlock(&tr->lock);
+			syscall(SYS_futex, word, FUTEX_WAIT, bell, &ts, NULL, 0);
+			drainer_lock(tr);
+			tr->drainer_waits_on = NULL;
+		}
+		if (tr->nfast)
+			for (struct tproc *p = tr->procs; p; p = p->next)
+				if (p->fast == only)
+					__atomic_store_n(&only->ctl->sleeping, 0, __ATOMIC_RELEASE);
+		pthread_mutex_unlock(&tr->lock);
 	} else {
 		struct timespec ts = {0, 200000};
 
+		pthread_mutex_unlock(&tr->lock);
 		nanosleep(&ts, NULL);
 	}
+}
+
+static void *drainer(void *arg)
+{
+	struct tracer *tr = arg;
+
+	while (!__atomic_load_n(&tr->drainer_quit, __ATOMIC_ACQUIRE)) {
+		int n;
+
+		drainer_lock(tr);
+		tr->in_drainer = 1;
+		n = fast_drain_all(tr);
+		tr->in_drainer = 0;
+		pthread_mutex_unlock(&tr->lock);
+		if (!n)
+			idle(tr);
+	}
+	return NULL;
+}
+
+/* The ptrace thread's lock: a stop is waiting to be handled, the drainer
+ * lets it in at its next batch (a mutex is not fair: the drainer would
+ * take it again and again). */
+void fast_lock(struct tracer *tr)
+{
+	if (!tr->drainer_on)
+		return;
+	__atomic_add_fetch(&tr->lock_wanted, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&tr->lock);
+	__atomic_sub_fetch(&tr->lock_wanted, 1, __ATOMIC_SEQ_CST);
+}
+
+static void drainer_lock(struct tracer *tr)
+{
+	while (__atomic_load_n(&tr->lock_wanted, __ATOMIC_SEQ_CST))
+		sched_yield();
+	pthread_mutex_lock(&tr->lock);
+}
+
+void fast_unlock(struct tracer *tr)
+{
+	if (tr->drainer_on)
+		pthread_mutex_unlock(&tr->lock);
+}
+
+int fast_drainer_start(struct tracer *tr)
+{
+	sigset_t all, old;
+	int err;
+
+	if (tr->drainer_on)
+		return 0;
+	pthread_mutex_init(&tr->lock, NULL);
+	/* signals are the ptrace thread's: memtrack's own (^C, the RSS timer)
+	 * must interrupt its wait */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&tr->drainer_thread, NULL, drainer, tr);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err)
+		return -err;
+	tr->drainer_on = 1;
+	return 0;
+}
+
+void fast_drainer_stop(struct tracer *tr)
+{
+	if (!tr->drainer_on)
+		return;
+	__atomic_store_n(&tr->drainer_quit, 1, __ATOMIC_RELEASE);
+	fast_unlock(tr);
+	pthread_join(tr->drainer_thread, NULL);
+	tr->drainer_on = 0;
+	pthread_mutex_destroy(&tr->lock);
+	fast_drain_all(tr);
 }
 
 /* --- fork, exec, the end ------------------------------------------------------------ */
@@ -1030,6 +1172,16 @@ void fast_free(struct tracer *tr, struct tproc *p)
 	if (!fp)
 		return;
 	fast_drain(tr, p);
+	if (tr->drainer_waits_on == fp) {
+		/* the drainer sleeps on this area's doorbell: not after it goes */
+		fp->ctl->doorbell++;
+		syscall(SYS_futex, &fp->ctl->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
+		while (tr->drainer_waits_on == fp) {
+			fast_unlock(tr);
+			sched_yield();
+			fast_lock(tr);
+		}
+	}
 	if (fp->skipped)
 		trace_warn(tr, "process %d: %llu calls were lost (a thread never came back to "
 			       "finish recording them)", (int)p->pid, (unsigned long long)fp->skipped);

@@ -50,8 +50,13 @@ int fast_in_recorder(const struct tproc *p, uint64_t pc);
 int fast_drain(struct tracer *tr, struct tproc *p);
 int fast_drain_all(struct tracer *tr);
 
-/* Nothing to drain, no stop: waits for the doorbell, at most a ms. */
-void fast_idle(struct tracer *tr);
+/* The drainer: a thread of the tracer that drains every fast process's
+ * ring, taking the tracer's lock (fast_lock) while it does.  The ptrace
+ * thread holds the lock but while it waits for a stop. */
+int fast_drainer_start(struct tracer *tr);
+void fast_drainer_stop(struct tracer *tr);
+void fast_lock(struct tracer *tr);
+void fast_unlock(struct tracer *tr);
 
 /* A fork child at its first stop: recorded, it gets an area of its own
  * (its copy of the code writes to where the parent's would); not

@@ -10,6 +10,10 @@
  * handlers live with what they are about: processes and threads
  * (process.c), recorded syscalls (syscalls.c), the program's signals
  * (signals.c), and the breakpoints below, by kind.
+ *
+ * With the fast engine a second thread drains the processes' rings
+ * (fast.c); both hold the tracer's lock while they touch it, this one for
+ * all but its wait.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,10 +31,6 @@ static void on_stop_signal(int sig)
 	stop_signal = sig;
 }
 
-/* The fast engine's wait for its doorbell ends with any stop. */
-static void on_child(int sig)
-{
-}
 
 /* An int3 of ours, by what it is for.  Each handler leaves in s->regs
  * where the thread goes on. */
@@ -130,6 +130,7 @@ static void dispatch(struct tracer *tr, struct stop *s)
 
 	if (r.how != GO_NONE)	/* GO_NONE: s->t may be freed */
 		stop_resume(s->t, r);
+
 }
 
 static void kill_all(struct tracer *tr)
@@ -148,8 +149,7 @@ static int detach_due(struct tracer *tr)
 void loop_run(struct tracer *tr, struct tracer_result *res)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_stop_signal};
-	struct sigaction child = {.sa_handler = on_child};
-	struct sigaction old_int, old_quit, old_term, old_hup, old_chld;
+	struct sigaction old_int, old_quit, old_term, old_hup;
 	uint64_t last_flush = 0;
 	int killed = 0;
 
@@ -160,10 +160,13 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 	sigaction(SIGQUIT, &ign, &old_quit);
 	sigaction(SIGTERM, &stop, &old_term);
 	sigaction(SIGHUP, &stop, &old_hup);
-	/* the fast engine's idle wait ends with a child's stop */
-	sigaction(SIGCHLD, tr->opts.engine == TRACER_FAST ? &child : NULL, &old_chld);
 	rss_start(tr);
 
+	/* the fast engine's rings are drained by a thread of their own, under
+	 * the tracer's lock; this one waits for stops */
+	if (tr->opts.engine == TRACER_FAST)
+		fast_drainer_start(tr);
+	fast_lock(tr);
 	if (tr->attached) {
 		attach_arm(tr);
 	} else {
@@ -208,19 +211,10 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 			kill_all(tr);
 			killed = 1;
 		}
-		if (tr->nfast) {
-			/* rings to drain, stops to handle: whichever comes */
-			int busy = fast_drain_all(tr);
-
-			err = stop_wait(tr, -1, STOP_EINTR | STOP_NOHANG, &s);
-			if (err == -EAGAIN) {
-				if (!busy)
-					fast_idle(tr);
-				continue;
-			}
-		} else {
-			err = stop_wait(tr, -1, STOP_EINTR, &s);
-		}
+		/* the drainer has the tracer while this thread waits */
+		fast_unlock(tr);
+		err = stop_wait(tr, -1, STOP_EINTR, &s);
+		fast_lock(tr);
 		if (err == -EINTR)
 			continue;
 		if (err < 0)
@@ -233,11 +227,12 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 		}
 		dispatch(tr, &s);
 	}
+	fast_drainer_stop(tr);
 
+	fast_unlock(tr);
 	rss_stop(tr);
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
 	sigaction(SIGHUP, &old_hup, NULL);
-	sigaction(SIGCHLD, &old_chld, NULL);
 }

@@ -9,6 +9,7 @@
 #ifndef MEMTRACK_TRACER_TRACE_H
 #define MEMTRACK_TRACER_TRACE_H
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdio.h>
 #include <signal.h>
@@ -179,6 +180,13 @@ struct tracer {
 	uint64_t pcs[1025];	/* stack capture buffer (UNW_MAX_FRAMES) */
 	uint64_t last_time;	/* of the last event: the log's time never goes back */
 	size_t nfast;		/* processes the fast engine records */
+	/* the drainer thread (fast.c) and the lock it shares with this one */
+	pthread_t drainer_thread;
+	pthread_mutex_t lock;
+	int drainer_on, drainer_quit;
+	int lock_wanted;	/* the ptrace thread waits for the lock */
+	int in_drainer;		/* the drainer holds it: drains in batches */
+	struct fastproc *drainer_waits_on;	/* its doorbell, while it sleeps */
 	int unwind_check;	/* MEMTRACK_UNWIND_CHECK=1 */
 	struct {
 		uint64_t tsc0, ns0;	/* the TSC and CLOCK_MONOTONIC, read together */

@@ -54,6 +54,8 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 
 #define STACK_MAX (64ull << 20)	/* as the tracer's unwinder: no walk reads further */
 #define NEST_FRAMES 32		/* how far the nesting test walks */
+#define OWN_FRAMES  16		/* room for the recorder's own frames in a walk (a
+				   handler that interrupted a wrapper) */
 
 /* --- the kernel ------------------------------------------------------------------ */
 
@@ -346,10 +348,12 @@ struct walk_regs {
  * The tracer's fast walk (tracer/unwind.c, walk_fast), step for step, over
  * the live stack: frames of the state in w into pcs, at most max.  Memory
  * is read only between the first stack pointer and STACK_MAX above it, as
- * the tracer's copy would be; anything else is the tracer's to walk.
+ * the tracer's copy would be; anything else is the tracer's to walk.  With
+ * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
+ * the recorder's frames are walked and kept, for the caller to drop.
  */
 static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
-			  uint32_t max, uint32_t *nout)
+			  uint32_t max, uint32_t *nout, int stop_at_blob)
 {
 	uint64_t val[MTR_NREGS], lo = w->rsp, hi = w->rsp + STACK_MAX;
 	uint64_t sp = w->rsp, lookup = w->rip;
@@ -364,7 +368,7 @@ static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t
 		uint64_t cfa, base, ra, nval[MTR_NREGS], at;
 		unsigned nvalid = 0;
 
-		if (n && in_range(&k->blob, lookup + 1)) {
+		if (n && stop_at_blob && in_range(&k->blob, lookup + 1)) {
 			end = WALK_BLOB;
 			break;
 		}
@@ -526,39 +530,6 @@ static void ctx_regs(const struct mtr_ctx *c, const struct mtr_site *s, struct m
 			       .r8 = c->r8, .r9 = c->r9};
 }
 
-/*
- * The stack of a call entering site s, frame 0 the entry itself: walked
- * here, or by the tracer when a pc needs it (or, checking, by both).  Up to
- * max frames; *cut when more remained.  `raw`: frames in the recorder are
- * kept (the caller drops them); else a walk that meets one is the tracer's,
- * who leaves them out.  0 when the tracer is gone.
- */
-static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx *c,
-			  const struct mtr_site *s, int raw, uint64_t *pcs, uint32_t max,
-			  uint32_t *n, int *cut)
-{
-	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
-			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
-	enum walk_end end = walk(k, &w, pcs, max + 1, n);
-	struct mtr_regs regs;
-	uint32_t flags = 0, ignored;
-
-	ctx_regs(c, s, &regs);
-	if (end != WALK_DONE) {
-		if (!ask_tracer(k, tid, raw ? MTR_WALK_RAW : MTR_WALK_STACK, (uint32_t)c->site,
-				&regs, max + 1, NULL, 0, pcs, n, &flags))
-			return 0;
-	} else if (k->flags & MTR_F_CHECK) {
-		if (!ask_tracer(k, tid, MTR_WALK_CHECK, (uint32_t)c->site, &regs, max + 1, pcs, *n,
-				NULL, &ignored, &flags))
-			return 0;
-	}
-	*cut = *n > max || (flags & MTR_REPLY_TRUNCATED);
-	if (*n > max)
-		*n = max;
-	return 1;
-}
-
 /* A return into the recorder (a wrapper below) drops out of a stack: the
  * program called the allocator, not us. */
 static uint32_t without_blob(const struct mtr_ctl *k, uint64_t *pcs, uint32_t n)
@@ -569,6 +540,39 @@ static uint32_t without_blob(const struct mtr_ctl *k, uint64_t *pcs, uint32_t n)
 		if (!in_range(&k->blob, pcs[i] + 1) && !in_range(&k->blob, pcs[i]))
 			pcs[m++] = pcs[i];
 	return m;
+}
+
+/*
+ * The stack of a call entering site s, frame 0 the entry itself: walked
+ * here, or by the tracer when a pc needs it (or, checking, by both), the
+ * recorder's own frames dropped.  Up to max frames into pcs, which has room
+ * for max + 1 + OWN_FRAMES; *cut when more remained.  0 when the tracer is
+ * gone.
+ */
+static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx *c,
+			  const struct mtr_site *s, uint64_t *pcs, uint32_t max, uint32_t *n,
+			  int *cut)
+{
+	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
+			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
+	uint32_t limit = max + 1 + OWN_FRAMES, flags = 0, ignored, m;
+	enum walk_end end = walk(k, &w, pcs, limit, n, 0);
+	struct mtr_regs regs;
+
+	ctx_regs(c, s, &regs);
+	if (end != WALK_DONE) {
+		if (!ask_tracer(k, tid, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL, 0, pcs, n,
+				&flags))
+			return 0;
+	} else if (k->flags & MTR_F_CHECK) {
+		if (!ask_tracer(k, tid, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs, *n, NULL,
+				&ignored, &ignored))
+			return 0;
+	}
+	m = without_blob(k, pcs, *n);
+	*cut = m > max || (flags & MTR_REPLY_TRUNCATED);
+	*n = m > max ? max : m;
+	return 1;
 }
 
 /*
@@ -592,7 +596,7 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid,
 		return 1;
 	if (!in_ranges(k->allocmods, k->nallocmods, ret) || !call_active(th, c->rsp))
 		return 0;
-	end = walk(k, &w, pcs, NEST_FRAMES, &n);
+	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1);
 	if (end == WALK_TRACER) {
 		struct mtr_regs regs;
 
@@ -663,7 +667,7 @@ static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr
 	uint32_t tid = thread_tid(th), depth = k->depth, n = 0, flags = 0;
 	uint64_t ret = *(const uint64_t *)c->rsp, r;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
-	uint64_t pcs[depth + 2];
+	uint64_t pcs[depth + 2 + OWN_FRAMES];
 	int pushed = 0, cut = 0;
 
 	if (is_nested(k, th, tid, c, s, ret) || k->disabled)
@@ -676,7 +680,7 @@ static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr
 	}
 	/* The first frame is the entry point itself: the stack starts at its
 	 * caller. */
-	if (depth && stack_at_entry(k, tid, c, s, 0, pcs, depth + 1, &n, &cut)) {
+	if (depth && stack_at_entry(k, tid, c, s, pcs, depth + 1, &n, &cut)) {
 		n = n ? n - 1 : 0;
 		if (cut)
 			flags |= MTR_CALL_TRUNCATED;
@@ -703,19 +707,19 @@ static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	struct mtr_thread *th = thread_self(k);
 	uint32_t tid = thread_tid(th), depth = k->depth, want, n = 0, flags = 0;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9}, r;
-	uint64_t pcs[(depth > 8 ? depth : 8) + 2];
+	uint64_t pcs[(depth > 8 ? depth : 8) + 2 + OWN_FRAMES];
 	int cut = 0;
 
 	/* a few frames even without stacks: whether an allocator made this
-	 * call is read off them */
+	 * call is read off them; an allocator call of this thread running, or
+	 * a wrapper below, says it too */
 	want = depth > 8 ? depth : 8;
-	if (stack_at_entry(k, tid, c, s, 1, pcs, want, &n, &cut)) {
-		if (call_active(th, c->rsp))
-			flags |= MTR_CALL_IN_ALLOC;
+	if (call_active(th, c->rsp))
+		flags |= MTR_CALL_IN_ALLOC;
+	if (stack_at_entry(k, tid, c, s, pcs, want, &n, &cut)) {
 		for (uint32_t i = 1; i < n; i++)
-			if (in_ranges(k->afns, k->nafns, pcs[i]) || in_range(&k->blob, pcs[i] + 1))
+			if (in_ranges(k->afns, k->nafns, pcs[i]))
 				flags |= MTR_CALL_IN_ALLOC;
-		n = without_blob(k, pcs, n);
 		if (cut || n > depth)
 			flags |= MTR_CALL_TRUNCATED;
 		if (n > depth)

@@ -131,9 +131,16 @@ struct mtr_reply {
 /*
  * Every record starts with a header word: the low 16 bits are its length
  * in 8-byte words, the next 8 its type, the high 40 a tag, (position / 8)
- * mod 2^40, which tells a committed record from what an earlier lap left
- * there.  The header is stored last, with release ordering: a record is
- * whole once its header carries its own position's tag.
+ * mod 2^40, which tells a header from what an earlier lap left there.  The
+ * recorder stores it twice: at once with type 0 (reserved: its length is
+ * known), and last, with its type and release ordering: a record is whole
+ * once its header carries its position's tag and a type.
+ *
+ * A record another depends on is always whole before that one is reserved
+ * (a block is freed after the call that returned it was recorded), so the
+ * tracer may log whole records past one that is not (a thread preempted,
+ * or in a signal handler, between the two stores) and come back for it:
+ * it marks those it took DONE, and its tail waits at the first unfinished.
  */
 #define MTR_HDR(tag, type, words)                                                          \
 	(((uint64_t)(tag) << 24) | ((uint64_t)(type) << 16) | (uint64_t)(words))
@@ -147,6 +154,7 @@ enum mtr_rec_type {
 	MTR_REC_FREE,		/* struct mtr_rec_free */
 	MTR_REC_SYSCALL,	/* attach: a syscall wrapper returned: mtr_rec_call */
 	MTR_REC_WALK,		/* a thread waits for its stack: struct mtr_rec_walk */
+	MTR_REC_DONE = 0xff,	/* logged out of order, past an unfinished one */
 };
 
 /* Flags of a call record. */
