@@ -290,7 +290,8 @@ $(SAN)/%.o: %.c $(DEPS_STAMP) | $(TEST_MORE_STAMP)
 
 -include $(SAN_OBJS:.o=.d)
 
-$(SAN)/memtrack: $(SAN_OBJS)
+# The recorder runs in the traced program, freestanding: the plain build's.
+$(SAN)/memtrack: $(SAN_OBJS) $(BUILD)/tracer/recorder/blob.o
 	@echo "  LINK    $@"
 	$(Q)$(SAN_CC) $(SAN_FLAGS) -fsanitize=fuzzer-no-link -o $@ $^ $(LIBS)
 

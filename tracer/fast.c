@@ -338,6 +338,7 @@ static int new_area(struct tracer *tr, struct tproc *p, struct tthread *t, struc
 	fp->ctl->depth = tr->opts.depth;
 	fp->ctl->flags = tr->unwind_check ? MTR_F_CHECK : 0;
 	fp->ctl->blob = (struct mtr_range){fp->base, fp->base + fp->img_len};
+	fp->ctl->tsc_per_sec = (uint64_t)(1e9 / tr->clk.ns_per_tick);
 	err = 0;
 out:
 	if (myfd >= 0)
@@ -698,11 +699,24 @@ int fast_in_recorder(const struct tproc *p, uint64_t pc)
 
 /* --- draining --------------------------------------------------------------------- */
 
+/* The process a record's thread belongs to: the ring's, or a CLONE_VM
+ * child's that runs in its memory. */
+static struct tproc *caller(struct tracer *tr, struct tproc *p, uint32_t tid)
+{
+	struct tthread *t;
+
+	if (!p->fast->ctl->vmshare || !(t = thread_find(tr, (pid_t)tid)) || t->proc->vm_owner != p)
+		return p;
+	return t->proc;
+}
+
 static void log_call(struct tracer *tr, struct tproc *p, const struct mtr_rec_call *r,
 		     uint64_t at)
 {
-	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = r->tid};
+	struct mt_event ev = {.tid = r->tid};
 
+	p = caller(tr, p, r->tid);
+	ev.pid = (uint32_t)p->pid;
 	alloc_fill(r->fn, r->args, r->ret, &ev);
 	if (r->flags & MTR_CALL_TRUNCATED)
 		ev.flags |= MT_EVF_TRUNCATED;
@@ -714,9 +728,10 @@ static void log_call(struct tracer *tr, struct tproc *p, const struct mtr_rec_ca
 
 static void log_free(struct tracer *tr, struct tproc *p, const struct mtr_rec_free *r, uint64_t at)
 {
-	struct mt_event ev = {.type = MT_EV_FREE, .fn = MT_FN_FREE, .pid = (uint32_t)p->pid,
-			      .tid = r->tid, .addr = r->addr};
+	struct mt_event ev = {.type = MT_EV_FREE, .fn = MT_FN_FREE, .tid = r->tid, .addr = r->addr};
 
+	p = caller(tr, p, r->tid);
+	ev.pid = (uint32_t)p->pid;
 	if (p->followed)
 		trace_event_at(tr, &ev, at);
 }
@@ -749,6 +764,7 @@ static void answer(struct fastproc *fp, uint32_t slot, const uint64_t *pcs, size
 	memcpy(rp->pcs, pcs, n * sizeof(*pcs));
 	rp->n = (uint32_t)n;
 	rp->flags = flags;
+	rp->done_tsc = __rdtsc();
 	__atomic_store_n(&rp->state, MTR_REPLY_DONE, __ATOMIC_RELEASE);
 	syscall(SYS_futex, &rp->state, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
@@ -840,9 +856,9 @@ uint32_t fast_site_fn(const struct tproc *p, uint32_t site)
 	return ((const struct mtr_site *)(fp->area + fp->ctl->sites_off))[site].fn;
 }
 
-/* At most this many records per call from the drainer: a stop waits for
- * the lock no longer than that takes. */
-#define DRAIN_BATCH 4096
+/* At most this many records per call: a stop waits for the drainer's lock
+ * no longer than that takes. */
+#define DRAIN_BATCH 512
 
 static int valid_header(uint64_t h, uint64_t pos, uint64_t size)
 {
@@ -902,7 +918,7 @@ int fast_drain(struct tracer *tr, struct tproc *p)
 	size = fp->ctl->ring_size;
 	tail = pos = fp->ctl->tail;
 	head = __atomic_load_n(&fp->ctl->head, __ATOMIC_ACQUIRE);
-	while (pos < head && (done < DRAIN_BATCH || !tr->in_drainer)) {
+	while (pos < head && done < DRAIN_BATCH) {
 		uint64_t *r = (uint64_t *)(fp->ring + (pos & (size - 1)));
 		uint64_t h = __atomic_load_n(r, __ATOMIC_ACQUIRE);
 		uint32_t type = MTR_HDR_TYPE(h);
@@ -1165,6 +1181,16 @@ int fast_fork_child(struct tracer *tr, struct tproc *parent, struct tproc *child
 	return 0;
 }
 
+void fast_vmshare(struct tproc *child, int delta)
+{
+	struct tproc *own = child->vm_owner;
+
+	if (!own || !own->fast || child->vmshare_counted == (delta > 0))
+		return;
+	child->vmshare_counted = delta > 0;
+	__atomic_add_fetch(&own->fast->ctl->vmshare, (uint32_t)delta, __ATOMIC_SEQ_CST);
+}
+
 void fast_free(struct tracer *tr, struct tproc *p)
 {
 	struct fastproc *fp = p->fast;
@@ -1237,6 +1263,46 @@ int fast_inside(const struct tproc *p, const uint64_t *pcs, size_t n)
 				return 1;
 	}
 	return 0;
+}
+
+/* The slot of thread tid, or NULL. */
+static struct mtr_thread *slot_of_tid(struct fastproc *fp, pid_t tid)
+{
+	struct mtr_thread *tab = threads(fp);
+
+	for (uint32_t i = 0; i < MTR_THREADS; i++)
+		if (tab[i].key && tab[i].tid == (uint32_t)tid)
+			return &tab[i];
+	return NULL;
+}
+
+int fast_step_out(struct tracer *tr, struct tthread *t, int sig)
+{
+	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
+	struct mtr_thread *slot;
+	int stepped = 0;
+
+	if (!own->fast || !(slot = slot_of_tid(own->fast, t->tid)) ||
+	    !__atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE))
+		return 0;
+	/* the signal goes in again once the record is whole */
+	t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+	t->pending_signal = sig;
+	t->reraise = 1;
+	/* a full ring makes it wait for the drainer: let it drain */
+	fast_unlock(tr);
+	for (int n = 0; n < 100000 && __atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE); n++) {
+		struct stop s;
+
+		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0 || stop_wait(tr, t->tid, 0, &s) < 0 ||
+		    s.kind == STOP_EXITED) {
+			stepped = -ESRCH;
+			break;
+		}
+		stepped = 1;
+	}
+	fast_lock(tr);
+	return stepped;
 }
 
 /* A thread found inside the displaced bytes of a site moves to the same

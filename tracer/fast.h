@@ -64,6 +64,10 @@ void fast_unlock(struct tracer *tr);
 int fast_fork_child(struct tracer *tr, struct tproc *parent, struct tproc *child,
 		    struct tthread *ct);
 
+/* A CLONE_VM child starts (+1) or stops (-1) running in its owner's
+ * memory: the recorder there asks the kernel who calls, meanwhile. */
+void fast_vmshare(struct tproc *child, int delta);
+
 /* The number of the mark or allocator behind site `site`. */
 uint32_t fast_site_fn(const struct tproc *p, uint32_t site);
 
@@ -76,6 +80,12 @@ void fast_free(struct tracer *tr, struct tproc *p);
 int fast_unhook(struct tproc *p);
 int fast_inside(const struct tproc *p, const uint64_t *pcs, size_t n);
 int fast_detach(struct tracer *tr, struct tproc *p, struct tthread *t);
+
+/* At the delivery stop of sig: a thread between reserving a record and
+ * making it whole is stepped out first (a handler that leaves by longjmp
+ * would lose it), the signal held back to be raised again (t->reraise).
+ * 1 when it was, 0 when it was not there, -ESRCH when it died. */
+int fast_step_out(struct tracer *tr, struct tthread *t, int sig);
 
 /* attach, arming: a held thread in the middle of a site's displaced bytes
  * moves to the same instruction in their copy. */

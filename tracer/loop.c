@@ -118,14 +118,23 @@ static const stop_handler handlers[STOP_KINDS] = {
 	[STOP_OTHER] = go_on,
 };
 
+/* The stops whose handlers may log an event. */
+static const int logs_events[STOP_KINDS] = {
+	[STOP_EXITED] = 1,  [STOP_BREAKPOINT] = 1, [STOP_SECCOMP] = 1, [STOP_SYSCALL] = 1,
+	[STOP_EXEC] = 1,    [STOP_NEWTASK] = 1,    [STOP_ATTACHED] = 1,
+};
+
 static void dispatch(struct tracer *tr, struct stop *s)
 {
 	struct resume r;
 
 	/* the fast engine: a thread's earlier calls are in its ring; they go
-	 * into the log before anything this stop brings */
-	if (tr->nfast && s->t)
-		fast_drain(tr, s->t->proc);
+	 * into the log before anything this stop brings.  A stop that logs
+	 * nothing (a signal on its way in, a group-stop) has nothing to be
+	 * ordered after, and waits for no drain: a timer storm is not slowed */
+	if (tr->nfast && s->t && logs_events[s->kind])
+		while (fast_drain(tr, s->t->proc) > 0)
+			;
 	r = handlers[s->kind](tr, s);
 
 	if (r.how != GO_NONE)	/* GO_NONE: s->t may be freed */

@@ -105,6 +105,7 @@ void proc_free(struct tracer *tr, struct tproc *p)
 			break;
 		}
 	proc_hand_over(tr, p);
+	fast_vmshare(p, -1);
 	fast_free(tr, p);
 	proc_reset_image(p);
 	if (p->unw)
@@ -163,6 +164,7 @@ void proc_hand_over(struct tracer *tr, struct tproc *p)
 			continue;
 		}
 		heir = q;
+		fast_vmshare(q, -1);	/* no guest of it any more: its owner */
 		q->vm_owner = NULL;
 		copy_image(q, p);
 		bpt_free(&q->bps);
@@ -186,6 +188,7 @@ int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker
 		child->vm_owner = owner;
 		child->space = parent->space;
 		child->symspace = parent->symspace;
+		fast_vmshare(child, 1);
 	} else {
 		if (child->followed) {
 			err = copy_bps(&child->bps, &owner->bps);
@@ -293,6 +296,7 @@ struct resume proc_on_exec(struct tracer *tr, struct stop *s)
 			thread_free(tr, old);
 	}
 	proc_hand_over(tr, p);	/* a CLONE_VM child stays in the old memory */
+	fast_vmshare(p, -1);	/* it leaves its owner's memory */
 	fast_free(tr, p);	/* drained before this stop; the image is gone */
 	proc_reset_image(p);
 	p->vm_owner = NULL;

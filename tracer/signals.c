@@ -11,6 +11,10 @@
  * displaced instruction, or to the breakpoint to run it again (the call is
  * not recorded twice: signal_replayed), or, from the trampoline, to its
  * caller.
+ *
+ * The fast engine's recorder runs in the program: a thread caught between
+ * reserving a record and making it whole is stepped out of that first
+ * (fast_step_out).
  */
 #include <string.h>
 #include <sys/ptrace.h>
@@ -72,6 +76,12 @@ static void out_of_scratch(struct tracer *tr, struct tthread *t)
 
 struct resume signal_on_delivery(struct tracer *tr, struct stop *s)
 {
+	int stepped = fast_step_out(tr, s->t, s->sig);
+
+	if (stepped < 0)
+		return RESUME(GO_NONE, 0);	/* its exit is on its way */
+	if (stepped)
+		return GO_ON;	/* the signal is raised again, as it came */
 	out_of_scratch(tr, s->t);
 	return RESUME(GO_CONT, s->sig);
 }

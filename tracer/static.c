@@ -89,6 +89,7 @@ static void break_at_init(struct tproc *p)
 		if (elfinfo_symbol_any(e, names[i], &value, &size) == 0 &&
 		    one_shot(p, m->bias + value, BP_INIT) == 0) {
 			p->quiet = 1;
+			fast_set_quiet(p, 1);
 			break;
 		}
 	}
@@ -120,6 +121,7 @@ int static_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	regs->rip = addr;
 	if (kind == BP_INIT) {
 		p->quiet = 0;
+		fast_set_quiet(p, 0);
 		return 0;
 	}
 	/* regs must be in place before an injection borrows the thread */

@@ -97,6 +97,7 @@ struct tproc {
 	uint64_t hooked[MAX_HOOKED];	/* entries it hooked with a jump */
 	size_t nhooked;
 	int fast_pending;	/* a fork child: its area is made at its first stop */
+	int vmshare_counted;	/* a CLONE_VM child counted in its owner's area */
 	size_t nthreads;
 	struct tproc *next;
 };

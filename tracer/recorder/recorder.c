@@ -260,9 +260,11 @@ static struct mtr_thread *thread_self(struct mtr_ctl *k)
 	return NULL;
 }
 
-static uint32_t thread_tid(const struct mtr_thread *th)
+static uint32_t thread_tid(const struct mtr_ctl *k, const struct mtr_thread *th)
 {
-	return th ? th->tid : (uint32_t)sys3(SYS_gettid, 0, 0, 0);
+	if (th && !__atomic_load_n(&k->vmshare, __ATOMIC_ACQUIRE))
+		return th->tid;
+	return (uint32_t)sys3(SYS_gettid, 0, 0, 0);
 }
 
 /* A wrapper call of this thread is running above sp (deeper calls abandoned
@@ -284,16 +286,24 @@ static int call_active(struct mtr_thread *th, uint64_t sp)
  * tracer lives.  The reservation is marked at once (type 0), so that the
  * tracer can step over one whose thread never came back to it.
  */
-static uint64_t *ring_reserve(struct mtr_ctl *k, uint32_t words, uint64_t *pos)
+static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t words,
+			      uint64_t *pos)
 {
-	uint64_t len = (uint64_t)words * 8, size = k->ring_size;
-	uint64_t p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
+	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p;
+
+	if (th) {
+		th->in_record = 1;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	}
+	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
 	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
 	uint32_t round = 0;
 
 	while (p + len - __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE) > size) {
 		if (k->disabled || !wait_a_little(k, &round)) {
 			__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
+			if (th)
+				th->in_record = 0;
 			return NULL;
 		}
 	}
@@ -302,9 +312,14 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, uint32_t words, uint64_t *pos)
 	return rec;
 }
 
-static void ring_commit(uint64_t *rec, uint64_t pos, uint32_t type, uint32_t words)
+static void ring_commit(struct mtr_thread *th, uint64_t *rec, uint64_t pos, uint32_t type,
+			uint32_t words)
 {
 	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
+	if (th) {
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		th->in_record = 0;
+	}
 }
 
 /* --- unwinding ------------------------------------------------------------------- */
@@ -464,21 +479,30 @@ out:
 /* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
  * and waits for its answer in pcs; 1 when answered, 0 when the tracer is
  * gone.  *flags gets MTR_REPLY_*. */
-static int ask_tracer(struct mtr_ctl *k, uint32_t tid, uint32_t why, uint32_t site,
+static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
 		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
 		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
 {
 	struct mtr_reply *slots = area(k->replies_off), *slot = NULL;
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round = 0, idx = 0;
+	uint32_t tid = thread_tid(k, th);
 	struct mtr_rec_walk *rec;
 	uint64_t pos;
 
 	while (!slot) {
 		for (idx = 0; idx < MTR_REPLIES; idx++) {
-			uint32_t free_ = MTR_REPLY_FREE;
+			uint32_t old = MTR_REPLY_FREE;
 
-			if (__atomic_compare_exchange_n(&slots[idx].state, &free_, MTR_REPLY_WAITING,
-							0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			if (__atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+				slot = &slots[idx];
+				break;
+			}
+			/* answered long ago and never taken back: abandoned */
+			old = MTR_REPLY_DONE;
+			if (rdtsc() - slots[idx].done_tsc > k->tsc_per_sec &&
+			    __atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
+							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
 				slot = &slots[idx];
 				break;
 			}
@@ -486,7 +510,7 @@ static int ask_tracer(struct mtr_ctl *k, uint32_t tid, uint32_t why, uint32_t si
 		if (!slot && (k->disabled || !wait_a_little(k, &round)))
 			return 0;
 	}
-	rec = (struct mtr_rec_walk *)ring_reserve(k, words, &pos);
+	rec = (struct mtr_rec_walk *)ring_reserve(k, th, words, &pos);
 	if (!rec) {
 		__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
 		return 0;
@@ -501,7 +525,7 @@ static int ask_tracer(struct mtr_ctl *k, uint32_t tid, uint32_t why, uint32_t si
 	rec->regs = *regs;
 	for (uint32_t i = 0; i < nmine; i++)
 		rec->pcs[i] = mine[i];
-	ring_commit(&rec->hdr, pos, MTR_REC_WALK, words);
+	ring_commit(th, &rec->hdr, pos, MTR_REC_WALK, words);
 	ring_bell(k);
 
 	round = 0;
@@ -549,7 +573,7 @@ static uint32_t without_blob(const struct mtr_ctl *k, uint64_t *pcs, uint32_t n)
  * for max + 1 + OWN_FRAMES; *cut when more remained.  0 when the tracer is
  * gone.
  */
-static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx *c,
+static int stack_at_entry(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_ctx *c,
 			  const struct mtr_site *s, uint64_t *pcs, uint32_t max, uint32_t *n,
 			  int *cut)
 {
@@ -561,11 +585,11 @@ static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx 
 
 	ctx_regs(c, s, &regs);
 	if (end != WALK_DONE) {
-		if (!ask_tracer(k, tid, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL, 0, pcs, n,
+		if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL, 0, pcs, n,
 				&flags))
 			return 0;
 	} else if (k->flags & MTR_F_CHECK) {
-		if (!ask_tracer(k, tid, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs, *n, NULL,
+		if (!ask_tracer(k, th, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs, *n, NULL,
 				&ignored, &ignored))
 			return 0;
 	}
@@ -583,8 +607,8 @@ static int stack_at_entry(struct mtr_ctl *k, uint32_t tid, const struct mtr_ctx 
  * call of this thread runs, and then its stack reaches an entry function or
  * a wrapper before it leaves the module.
  */
-static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid,
-		     const struct mtr_ctx *c, const struct mtr_site *s, uint64_t ret)
+static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_ctx *c,
+		     const struct mtr_site *s, uint64_t ret)
 {
 	uint64_t pcs[NEST_FRAMES];
 	uint32_t n = 0, flags;
@@ -601,7 +625,7 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid,
 		struct mtr_regs regs;
 
 		ctx_regs(c, s, &regs);
-		if (!ask_tracer(k, tid, MTR_WALK_RAW, (uint32_t)c->site, &regs, NEST_FRAMES, NULL,
+		if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, NEST_FRAMES, NULL,
 				0, pcs, &n, &flags))
 			return 1;	/* the tracer is gone: nothing is recorded anyway */
 	} else if (end == WALK_BLOB) {
@@ -623,13 +647,13 @@ static uint64_t call_original(const struct mtr_ctx *c)
 	return ((original_fn)c->orig)(c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9);
 }
 
-static void record_call(struct mtr_ctl *k, uint32_t type, uint32_t tid, uint32_t fn,
-			uint32_t flags, const uint64_t args[6], uint64_t ret, const uint64_t *pcs,
-			uint32_t n)
+static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t type, uint32_t tid,
+			uint32_t fn, uint32_t flags, const uint64_t args[6], uint64_t ret,
+			const uint64_t *pcs, uint32_t n)
 {
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_call) / 8) + n;
 	uint64_t pos;
-	struct mtr_rec_call *rec = (struct mtr_rec_call *)ring_reserve(k, words, &pos);
+	struct mtr_rec_call *rec = (struct mtr_rec_call *)ring_reserve(k, th, words, &pos);
 
 	if (!rec)
 		return;
@@ -643,14 +667,14 @@ static void record_call(struct mtr_ctl *k, uint32_t type, uint32_t tid, uint32_t
 	rec->ret = ret;
 	for (uint32_t i = 0; i < n; i++)
 		rec->pcs[i] = pcs[i];
-	ring_commit(&rec->hdr, pos, type, words);
+	ring_commit(th, &rec->hdr, pos, type, words);
 }
 
-static void record_free(struct mtr_ctl *k, uint32_t tid, uint64_t addr)
+static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint64_t addr)
 {
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_free) / 8);
 	uint64_t pos;
-	struct mtr_rec_free *rec = (struct mtr_rec_free *)ring_reserve(k, words, &pos);
+	struct mtr_rec_free *rec = (struct mtr_rec_free *)ring_reserve(k, th, words, &pos);
 
 	if (!rec)
 		return;
@@ -658,29 +682,29 @@ static void record_free(struct mtr_ctl *k, uint32_t tid, uint64_t addr)
 	rec->tid = tid;
 	rec->fn = MT_FN_FREE;
 	rec->addr = addr;
-	ring_commit(&rec->hdr, pos, MTR_REC_FREE, words);
+	ring_commit(th, &rec->hdr, pos, MTR_REC_FREE, words);
 }
 
 static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
 {
 	struct mtr_thread *th = thread_self(k);
-	uint32_t tid = thread_tid(th), depth = k->depth, n = 0, flags = 0;
+	uint32_t tid = thread_tid(k, th), depth = k->depth, n = 0, flags = 0;
 	uint64_t ret = *(const uint64_t *)c->rsp, r;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
 	uint64_t pcs[depth + 2 + OWN_FRAMES];
 	int pushed = 0, cut = 0;
 
-	if (is_nested(k, th, tid, c, s, ret) || k->disabled)
+	if (is_nested(k, th, c, s, ret) || k->disabled)
 		return call_original(c);
 	if (s->fn == MT_FN_FREE) {
 		/* before the block can be anyone else's */
 		if (c->rdi)
-			record_free(k, tid, c->rdi);
+			record_free(k, th, tid, c->rdi);
 		return call_original(c);
 	}
 	/* The first frame is the entry point itself: the stack starts at its
 	 * caller. */
-	if (depth && stack_at_entry(k, tid, c, s, pcs, depth + 1, &n, &cut)) {
+	if (depth && stack_at_entry(k, th, c, s, pcs, depth + 1, &n, &cut)) {
 		n = n ? n - 1 : 0;
 		if (cut)
 			flags |= MTR_CALL_TRUNCATED;
@@ -697,7 +721,7 @@ static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr
 	ret = r;
 	if (s->fn == MT_FN_POSIX_MEMALIGN)
 		ret = (uint32_t)r == 0 ? *(const uint64_t *)c->rdi : 0;
-	record_call(k, MTR_REC_ALLOC, tid, s->fn, flags, args, ret, pcs + 1, n);
+	record_call(k, th, MTR_REC_ALLOC, tid, s->fn, flags, args, ret, pcs + 1, n);
 	return r;
 }
 
@@ -705,7 +729,7 @@ static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr
 static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
 {
 	struct mtr_thread *th = thread_self(k);
-	uint32_t tid = thread_tid(th), depth = k->depth, want, n = 0, flags = 0;
+	uint32_t tid = thread_tid(k, th), depth = k->depth, want, n = 0, flags = 0;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9}, r;
 	uint64_t pcs[(depth > 8 ? depth : 8) + 2 + OWN_FRAMES];
 	int cut = 0;
@@ -716,7 +740,7 @@ static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	want = depth > 8 ? depth : 8;
 	if (call_active(th, c->rsp))
 		flags |= MTR_CALL_IN_ALLOC;
-	if (stack_at_entry(k, tid, c, s, pcs, want, &n, &cut)) {
+	if (stack_at_entry(k, th, c, s, pcs, want, &n, &cut)) {
 		for (uint32_t i = 1; i < n; i++)
 			if (in_ranges(k->afns, k->nafns, pcs[i]))
 				flags |= MTR_CALL_IN_ALLOC;
@@ -726,7 +750,7 @@ static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct m
 			n = depth;
 	}
 	r = call_original(c);
-	record_call(k, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
+	record_call(k, th, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
 	return r;
 }
 
@@ -771,7 +795,7 @@ void mtr_mark(struct mtr_mark_ctx *c, uint64_t site)
 				 .r14 = c->r14, .r15 = c->r15, .rax = c->rax, .rcx = c->rcx,
 				 .rdx = c->rdx, .rsi = c->rsi, .rdi = c->rdi, .r8 = c->r8,
 				 .r9 = c->r9, .r10 = c->r10, .r11 = c->r11, .eflags = c->eflags};
-	ask_tracer(k, thread_tid(thread_self(k)), MTR_WALK_MARK, (uint32_t)site, &regs,
+	ask_tracer(k, thread_self(k), MTR_WALK_MARK, (uint32_t)site, &regs,
 		   k->depth, NULL, 0, NULL, &n, &flags);
 }
 

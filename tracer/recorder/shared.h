@@ -65,6 +65,12 @@ struct mtr_thread {
 	uint32_t tid;		/* T, R */
 	uint32_t nactive;	/* R, that thread only: calls of a wrapper running */
 	uint64_t active_sp[MTR_ACTIVE];	/* R: their stack pointers at entry */
+	/* R: between reserving a record and making it whole.  A signal that
+	 * finds the thread there waits (the tracer steps it out first): a
+	 * handler that leaves by longjmp would lose the record, and hold up
+	 * the ring's tail until it is given up. */
+	uint32_t in_record;
+	uint32_t pad;
 };
 
 /* --- unwind rules ------------------------------------------------------------ */
@@ -123,6 +129,9 @@ struct mtr_reply {
 	uint32_t n;		/* T: frames in pcs */
 	uint32_t flags;		/* T: MTR_REPLY_* */
 	uint32_t pad;
+	uint64_t done_tsc;	/* T: when it was answered: a slot DONE for over a
+				   second was abandoned (its thread left the wait
+				   by longjmp) and is taken again */
 	uint64_t pcs[MTR_MAX_FRAMES];	/* T */
 };
 
@@ -234,6 +243,12 @@ struct mtr_ctl {
 	uint32_t rules_mask;	/* T: rules - 1, a power of two minus one */
 	uint32_t nafns, nallocmods;	/* T */
 	uint32_t pad0;
+	uint64_t tsc_per_sec;	/* T: how fast the TSC counts */
+	uint32_t vmshare;	/* T: tasks of other processes run in this memory
+				   (vfork, posix_spawn), with the thread pointer of
+				   the one that made them: who calls is asked of the
+				   kernel while there are */
+	uint32_t pad1;
 	struct mtr_range blob;	/* T: the recorder's code: a return into it is
 				   a wrapper's call of the original */
 	struct mtr_range afns[MTR_MAX_AFNS];		/* T: allocator entry functions */
