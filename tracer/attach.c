@@ -31,6 +31,7 @@
 
 #include "memory.h"
 #include "trace.h"
+#include "unwind.h"
 
 #define ATTACH_OPTIONS                                                                     \
 	(PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEEXEC | PTRACE_O_TRACECLONE |                \
@@ -177,6 +178,9 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			/* before arming, no int3 is ours: the program's SIGTRAP */
 			/* fall through */
 		case STOP_SIGTRAP:
+			if (s.kind == STOP_SIGTRAP && fast_commit_trap(t))
+				goto held;	/* a record signals waited for is whole */
+			/* fall through */
 		case STOP_SIGNAL:
 			t->pending_signal = s.sig;	/* the program's own, SIGTRAP too */
 			goto held;
@@ -346,6 +350,26 @@ static struct tproc *target(struct tracer *tr)
 	return tr->procs;
 }
 
+/* A held thread goes on as it was: with the signal it was held with, or
+ * stopped still if its process was. */
+static void release(struct tthread *u)
+{
+	int stopped = u->group_stopped;
+
+	u->held = u->group_stopped = 0;
+	if (!stopped) {
+		stop_resume(u, GO_ON);
+	} else if (at_syscall_exit(u->tid)) {
+		/* a stopped process stays stopped: an injection took the
+		 * thread out of its group-stop, the interrupt puts it back
+		 * before it runs an instruction */
+		ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
+		stop_resume(u, GO_ON);
+	} else {
+		stop_resume(u, RESUME(GO_LISTEN, 0));
+	}
+}
+
 int attach_arm(struct tracer *tr)
 {
 	struct tproc *p = target(tr);
@@ -367,21 +391,11 @@ int attach_arm(struct tracer *tr)
 	err = t ? modules_scan(tr, p, t) : -ESRCH;
 	trace_report_error(tr, err);
 	for_each_thread(tr, u) {
-		int stopped = u->group_stopped;
-
-		u->held = u->group_stopped = 0;
-		if (!stopped) {
-			/* with the signal it was held with, as it came */
-			stop_resume(u, GO_ON);
-		} else if (at_syscall_exit(u->tid)) {
-			/* a stopped process stays stopped: an injection took the
-			 * thread out of its group-stop, the interrupt puts it
-			 * back before it runs an instruction */
-			ptrace(PTRACE_INTERRUPT, u->tid, 0, 0);
-			stop_resume(u, GO_ON);
-		} else {
-			stop_resume(u, RESUME(GO_LISTEN, 0));
-		}
+		/* the fast engine: not in the middle of a jump, and known by
+		 * its thread pointer */
+		fast_move_out_of_sites(u->proc->vm_owner ? u->proc->vm_owner : u->proc, u);
+		fast_thread_started(tr, u);
+		release(u);
 	}
 	return err;
 }
@@ -471,19 +485,97 @@ static int clean(struct tracer *tr, struct tproc *p)
 	return err;
 }
 
-int attach_detach(struct tracer *tr)
+/* Stops every thread and holds it; 0, or 1 when no process is left. */
+static int stop_all(struct tracer *tr)
 {
-	int err = 0;
-
-	if (!tr->procs)
-		return 0;
 	for_each_thread(tr, t) {
 		t->held = 0;
 		ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
 	}
 	hold_all(tr, 1);
+	return !tr->procs;
+}
+
+/* The fast engine: is any held thread of p's memory inside the recorder or
+ * a stub (its pc, or a return address on its stack)? */
+static int inside_recorder(struct tracer *tr, struct tproc *p)
+{
+	for_each_thread(tr, t) {
+		struct user_regs_struct regs;
+		size_t n;
+		int cut;
+
+		if (!t->held || (t->proc != p && t->proc->vm_owner != p) ||
+		    ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+			continue;
+		tr->pcs[0] = regs.rip;
+		n = heap_walk(tr, p, t, t->tid, &regs, UNW_MAX_FRAMES - 1, &cut);
+		if (fast_inside(p, tr->pcs, n ? n : 1))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * The fast engine: the jumps go back to the original bytes (every thread
+ * is held), then the threads run until none is inside the recorder or a
+ * stub any more (a call in progress, a wait for its stack), for up to two
+ * seconds.  -EBUSY when one stayed: the recorder stays mapped, recording
+ * nothing, and so do the stubs.
+ */
+static int leave_recorder(struct tracer *tr)
+{
+	int any = 0;
+
+	for (struct tproc *p = tr->procs; p; p = p->next)
+		if (!p->vm_owner && p->fast) {
+			fast_unhook(p);
+			any = 1;
+		}
+	for (int round = 0; any && round < 2000; round++) {
+		int inside = 0;
+
+		for (struct tproc *p = tr->procs; p && !inside; p = p->next)
+			inside = !p->vm_owner && p->fast && inside_recorder(tr, p);
+		if (!inside)
+			return 0;
+		for_each_thread(tr, t)
+			if (t->held)
+				release(t);
+		/* a millisecond of running: signals keep coming, and go in */
+		loop_run_for(tr, 1000000);
+		if (stop_all(tr))
+			return 0;
+	}
+	return any ? -EBUSY : 0;
+}
+
+int attach_detach(struct tracer *tr)
+{
+	int err = 0, busy;
+
 	if (!tr->procs)
+		return 0;
+	if (stop_all(tr))
 		return 0;	/* the process ended meanwhile */
+	busy = leave_recorder(tr);
+	if (!tr->procs)
+		return 0;
+	for (struct tproc *p = tr->procs; p; p = p->next) {
+		struct tthread *inj = held_thread(tr, p);
+
+		if (p->vm_owner || !p->fast)
+			continue;
+		if (busy) {
+			trace_warn(tr, "process %d: a thread stayed inside memtrack's recorder: it "
+				       "stays mapped there, recording nothing", (int)p->pid);
+			fast_free(tr, p);
+			p->nscratch = 0;	/* its stubs stay too */
+		} else if (inj && inj->proc == p && fast_detach(tr, p, inj) < 0) {
+			err = -EIO;
+		}
+		/* else by its own thread, after a vfork, as the scratch pages */
+	}
 	/* every memory that holds breakpoints: the target's, or, when it
 	 * exited or exec'd, that of a child still sharing the old one */
 	for (struct tproc *p = tr->procs; p; p = p->next)
@@ -502,6 +594,8 @@ int attach_detach(struct tracer *tr)
 		t->vfork_child = 0;
 		if (await_stop(tr, t, 1) < 0)
 			continue;
+		if (!t->proc->vm_owner && t->proc->fast && fast_detach(tr, t->proc, t) < 0)
+			err = -EIO;
 		if (!t->proc->vm_owner && t->proc->nscratch && unmap_scratch(tr, t->proc, t) < 0)
 			err = -EIO;
 		let_go_of(tr, t);

@@ -84,7 +84,7 @@ static struct {
 	int ready;
 	uint8_t *image;
 	size_t len;		/* page-rounded: the shared area follows */
-	uint64_t entry, mark_entry;
+	uint64_t entry, mark_entry, commit_trap;
 	char path[64];		/* the ELF, for libdwfl: /proc/self/fd/N */
 } rec;
 
@@ -139,9 +139,11 @@ static int load_recorder(void)
 				rec.entry = sym.st_value;
 			else if (!strcmp(name, "mtr_mark_entry"))
 				rec.mark_entry = sym.st_value;
+			else if (!strcmp(name, "mtr_commit_trap"))
+				rec.commit_trap = sym.st_value;
 		}
 	}
-	if (!rec.image || !rec.mark_entry)
+	if (!rec.image || !rec.mark_entry || !rec.commit_trap)
 		goto out;
 	/* libdwfl reads the recorder's CFI from a file: one only we see */
 	fd = memfd_create("memtrack-recorder", MFD_CLOEXEC);
@@ -1276,33 +1278,48 @@ static struct mtr_thread *slot_of_tid(struct fastproc *fp, pid_t tid)
 	return NULL;
 }
 
-int fast_step_out(struct tracer *tr, struct tthread *t, int sig)
+int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 {
 	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
+	uint64_t all = ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
 	struct mtr_thread *slot;
-	int stepped = 0;
+	siginfo_t si;
 
-	if (!own->fast || !(slot = slot_of_tid(own->fast, t->tid)) ||
-	    !__atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE))
+	(void)tr;
+	if (!own->fast || t->mask_held || !(slot = slot_of_tid(own->fast, t->tid)) ||
+	    !__atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE) ||
+	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0 ||
+	    ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(t->saved_mask), &t->saved_mask) < 0)
 		return 0;
-	/* the signal goes in again once the record is whole */
-	t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
-	t->pending_signal = sig;
-	t->reraise = 1;
-	/* a full ring makes it wait for the drainer: let it drain */
-	fast_unlock(tr);
-	for (int n = 0; n < 100000 && __atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE); n++) {
-		struct stop s;
-
-		if (ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0 || stop_wait(tr, t->tid, 0, &s) < 0 ||
-		    s.kind == STOP_EXITED) {
-			stepped = -ESRCH;
-			break;
-		}
-		stepped = 1;
+	/* every signal waits, this one queued again as it came (the kernel
+	 * keeps its siginfo: timers', sigqueue's; a plain kill's is re-sent) */
+	slot->saved_mask = t->saved_mask;
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
+		return 0;
+	if (syscall(SYS_rt_tgsigqueueinfo, t->proc->pid, t->tid, sig, &si) < 0) {
+		/* a kernel's siginfo (SI_KERNEL: setitimer) cannot be queued
+		 * by us: sent plain, and given back at its delivery stop */
+		syscall(SYS_tgkill, t->proc->pid, t->tid, sig);
+		t->pending_info = si;
+		t->info_saved = 1;
 	}
-	fast_lock(tr);
-	return stepped;
+	t->mask_held = 1;
+	__atomic_store_n(&slot->trap_after, 1, __ATOMIC_RELEASE);
+	return 1;
+}
+
+int fast_commit_trap(struct tthread *t)
+{
+	const struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
+	struct user_regs_struct regs;
+
+	if (!own->fast || !t->mask_held || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 ||
+	    regs.rip != own->fast->base + rec.commit_trap + 1)
+		return 0;
+	/* the record is whole: the signals that waited go in */
+	ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->saved_mask), &t->saved_mask);
+	t->mask_held = 0;
+	return 1;
 }
 
 /* A thread found inside the displaced bytes of a site moves to the same

@@ -142,6 +142,32 @@ static void dispatch(struct tracer *tr, struct stop *s)
 
 }
 
+void loop_run_for(struct tracer *tr, uint64_t ns)
+{
+	uint64_t until = trace_now(tr) + ns;
+
+	while (tr->ntasks && trace_now(tr) < until) {
+		struct stop s;
+		int err = stop_wait(tr, -1, STOP_EINTR | STOP_NOHANG, &s);
+
+		if (err == -EAGAIN) {
+			/* the drainer answers walks meanwhile */
+			fast_unlock(tr);
+			usleep(50);
+			fast_lock(tr);
+			continue;
+		}
+		if (err < 0)
+			break;
+		if (!s.t) {
+			if (WIFSTOPPED(s.status))
+				proc_add_early_stop(tr, s.tid);
+			continue;
+		}
+		dispatch(tr, &s);
+	}
+}
+
 static void kill_all(struct tracer *tr)
 {
 	for (struct tproc *p = tr->procs; p; p = p->next)

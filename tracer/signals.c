@@ -13,8 +13,8 @@
  * caller.
  *
  * The fast engine's recorder runs in the program: a thread caught between
- * reserving a record and making it whole is stepped out of that first
- * (fast_step_out).
+ * reserving a record and making it whole gets its signal once the record
+ * is (fast_hold_signal).
  */
 #include <string.h>
 #include <sys/ptrace.h>
@@ -76,12 +76,13 @@ static void out_of_scratch(struct tracer *tr, struct tthread *t)
 
 struct resume signal_on_delivery(struct tracer *tr, struct stop *s)
 {
-	int stepped = fast_step_out(tr, s->t, s->sig);
-
-	if (stepped < 0)
-		return RESUME(GO_NONE, 0);	/* its exit is on its way */
-	if (stepped)
-		return GO_ON;	/* the signal is raised again, as it came */
+	/* the fast engine: a signal waits for the record the thread is in
+	 * the middle of; the recorder's trap after it is ours, and the held
+	 * signal goes in from there */
+	if (s->kind == STOP_SIGTRAP && fast_commit_trap(s->t))
+		return GO_ON;	/* the signals that waited come now */
+	if (fast_hold_signal(tr, s->t, s->sig))
+		return GO_ON;
 	out_of_scratch(tr, s->t);
 	return RESUME(GO_CONT, s->sig);
 }

@@ -126,6 +126,9 @@ struct tthread {
 	size_t nreplay;
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	int reraise;		/* an injection took it off its delivery stop */
+	int mask_held;		/* the fast engine: its signals wait for the
+				   recorder's trap after the record it is in */
+	uint64_t saved_mask;	/* ... and its mask before */
 	int info_saved;		/* pending_info is that signal's: given back on delivery */
 	siginfo_t pending_info;
 	struct shadow *shadow;
@@ -229,6 +232,9 @@ void trace_proc_start(struct tracer *tr, struct tproc *p, pid_t ppid, unsigned c
 /* Waits for stops and dispatches them until no traced task is left, or
  * (attach) it is time to detach. */
 void loop_run(struct tracer *tr, struct tracer_result *res);
+/* Handles stops as they come for ns (attach, detaching: threads run on
+ * until none is inside the fast engine's recorder). */
+void loop_run_for(struct tracer *tr, uint64_t ns);
 
 /* launch.c */
 /* Starts tr->opts.argv under ptrace, held at its exec (tr->exec_status). */

@@ -65,6 +65,7 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 #define SYS_sched_yield	 24
 #define SYS_getpid	 39
 #define SYS_kill	 62
+#define SYS_rt_sigprocmask 14
 #define SYS_gettid	 186
 #define SYS_futex	 202
 #define FUTEX_WAIT	 0
@@ -292,7 +293,7 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t
 	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p;
 
 	if (th) {
-		th->in_record = 1;
+		th->in_record++;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	}
 	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
@@ -303,7 +304,7 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t
 		if (k->disabled || !wait_a_little(k, &round)) {
 			__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
 			if (th)
-				th->in_record = 0;
+				th->in_record--;
 			return NULL;
 		}
 	}
@@ -312,13 +313,31 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t
 	return rec;
 }
 
-static void ring_commit(struct mtr_thread *th, uint64_t *rec, uint64_t pos, uint32_t type,
-			uint32_t words)
+/* The one trap the recorder has: the tracer asked for it (trap_after), so
+ * that a signal it held back goes in now that the record is whole. */
+static void __attribute__((noinline)) commit_trap(void)
+{
+	__asm__ volatile(".globl mtr_commit_trap\n\t.hidden mtr_commit_trap\n"
+			 "mtr_commit_trap:\n\tint3" ::: "memory");
+}
+
+static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec, uint64_t pos,
+			uint32_t type, uint32_t words)
 {
 	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
-	if (th) {
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-		th->in_record = 0;
+	if (!th)
+		return;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	th->in_record--;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (!th->in_record && th->trap_after) {
+		/* signals wait for this record: the tracer gives them back at
+		 * the trap; gone, it cannot, and the mask is put back here */
+		th->trap_after = 0;
+		if (sys3(SYS_kill, k->tracer_pid, 0, 0) == 0)
+			commit_trap();
+		else
+			sys4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&th->saved_mask, 0, 8);
 	}
 }
 
@@ -525,7 +544,7 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	rec->regs = *regs;
 	for (uint32_t i = 0; i < nmine; i++)
 		rec->pcs[i] = mine[i];
-	ring_commit(th, &rec->hdr, pos, MTR_REC_WALK, words);
+	ring_commit(k, th, &rec->hdr, pos, MTR_REC_WALK, words);
 	ring_bell(k);
 
 	round = 0;
@@ -667,7 +686,7 @@ static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t type,
 	rec->ret = ret;
 	for (uint32_t i = 0; i < n; i++)
 		rec->pcs[i] = pcs[i];
-	ring_commit(th, &rec->hdr, pos, type, words);
+	ring_commit(k, th, &rec->hdr, pos, type, words);
 }
 
 static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint64_t addr)
@@ -682,7 +701,7 @@ static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, 
 	rec->tid = tid;
 	rec->fn = MT_FN_FREE;
 	rec->addr = addr;
-	ring_commit(th, &rec->hdr, pos, MTR_REC_FREE, words);
+	ring_commit(k, th, &rec->hdr, pos, MTR_REC_FREE, words);
 }
 
 static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)

@@ -65,12 +65,16 @@ struct mtr_thread {
 	uint32_t tid;		/* T, R */
 	uint32_t nactive;	/* R, that thread only: calls of a wrapper running */
 	uint64_t active_sp[MTR_ACTIVE];	/* R: their stack pointers at entry */
-	/* R: between reserving a record and making it whole.  A signal that
-	 * finds the thread there waits (the tracer steps it out first): a
-	 * handler that leaves by longjmp would lose the record, and hold up
-	 * the ring's tail until it is given up. */
+	/* R: between reserving a record and making it whole (nested: a
+	 * count).  A signal that finds the thread there waits: the tracer
+	 * blocks the thread's signals (saving its mask here) and asks for
+	 * trap_after; the recorder traps once the record is whole, and the
+	 * tracer gives the mask back.  A handler that left by longjmp would
+	 * lose the record, and hold up the ring's tail until it is given up. */
 	uint32_t in_record;
-	uint32_t pad;
+	uint32_t trap_after;	/* T sets, R clears */
+	uint64_t saved_mask;	/* T: the thread's mask before; R puts it back
+				   itself if the tracer is gone */
 };
 
 /* --- unwind rules ------------------------------------------------------------ */
