@@ -39,20 +39,6 @@
 
 static int await_stop(struct tracer *tr, struct tthread *t, int detaching);
 
-/* Is sig queued for the thread, not yet taken?  (A thread that ran into
- * an int3 just as the interrupt came reports the interrupt first.) */
-static int queued_for(pid_t tid, int sig)
-{
-	struct __ptrace_peeksiginfo_args args = {.off = 0, .flags = 0, .nr = 32};
-	siginfo_t si[32];
-	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, si);
-
-	for (long i = 0; i < n; i++)
-		if (si[i].si_signo == sig)
-			return 1;
-	return 0;
-}
-
 /*
  * A task born while memtrack attaches or detaches (the event stop of its
  * parent t reports it).  A thread joins the table: it is held, restored
@@ -137,7 +123,7 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 		case STOP_INTERRUPT:
 		case STOP_GROUP:
 		case STOP_ATTACHED:
-			if (!queued_for(t->tid, SIGTRAP)) {
+			if (!stop_queued(t->tid, SIGTRAP)) {
 				/* held; or the process is stopped (SIGSTOP and the like) */
 				t->group_stopped = s.kind == STOP_GROUP;
 				goto held;
@@ -409,18 +395,20 @@ int attach_arm(struct tracer *tr)
 static void let_go_of(struct tracer *tr, struct tthread *t)
 {
 	int sig = t->pending_signal;
-	/* raised again and still queued: its delivery stop is the next one */
-	int queued = t->reraise ||
-		     (t->info_saved && !sig && queued_for(t->tid, t->pending_info.si_signo));
 	struct stop s;
 
-	if (t->reraise && syscall(SYS_tgkill, t->proc->pid, t->tid, sig) < 0)
-		queued = 0;
+	if (t->reraise) {
+		stop_raise_again(t, sig);
+		sig = 0;
+	}
 	t->pending_signal = t->reraise = 0;
-	if (queued && stop_resume(t, GO_ON) == 0 && stop_wait(tr, t->tid, 0, &s) == 0) {
-		if (s.kind == STOP_EXITED)
+	/* a signal sent again goes in from its own delivery stop, with its
+	 * siginfo: the thread runs until none is left queued (those that
+	 * come first go in as they are) */
+	for (int n = 0; n < 16 && stop_kept_queued(t); n++) {
+		if (stop_resume(t, RESUME(GO_CONT, sig)) < 0 || stop_wait(tr, t->tid, 0, &s) < 0 ||
+		    s.kind == STOP_EXITED)
 			return;
-		/* another stop first: ours stays queued, delivered after */
 		sig = s.kind == STOP_SIGNAL || s.kind == STOP_SIGTRAP ? s.sig : 0;
 	}
 	stop_resume(t, RESUME(GO_DETACH, sig));

@@ -1296,13 +1296,8 @@ int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 	slot->saved_mask = t->saved_mask;
 	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
 		return 0;
-	if (syscall(SYS_rt_tgsigqueueinfo, t->proc->pid, t->tid, sig, &si) < 0) {
-		/* a kernel's siginfo (SI_KERNEL: setitimer) cannot be queued
-		 * by us: sent plain, and given back at its delivery stop */
-		syscall(SYS_tgkill, t->proc->pid, t->tid, sig);
-		t->pending_info = si;
-		t->info_saved = 1;
-	}
+	stop_keep_info(t, &si);
+	stop_raise_again(t, sig);
 	t->mask_held = 1;
 	__atomic_store_n(&slot->trap_after, 1, __ATOMIC_RELEASE);
 	return 1;

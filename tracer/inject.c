@@ -55,7 +55,7 @@ static int run_to_exit(struct tracer *tr, struct tthread *t, int64_t *ret)
 			 * later, run the syscall.  (The thread runs no code of
 			 * ours, so even a SIGTRAP is the program's.) */
 			t->pending_signal = s.sig;
-			t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+			stop_keep_info(t, NULL);
 			break;
 		default:
 			break;
@@ -107,7 +107,7 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 	/* held at a signal's delivery stop (attach): the injection leaves
 	 * that stop, so the signal must be raised again, as it came */
 	if (t->pending_signal && !t->reraise)
-		t->info_saved = ptrace(PTRACE_GETSIGINFO, t->tid, 0, &t->pending_info) == 0;
+		stop_keep_info(t, NULL);
 	if (exit_stop && tmem_read_all(t->tid, saved.rip - 2, orig, 2) == 0 &&
 	    !memcmp(orig, syscall_bytes, 2)) {
 		insn = saved.rip - 2;

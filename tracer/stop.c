@@ -124,14 +124,71 @@ int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s)
 	return 0;
 }
 
-/* At the delivery stop of sig: if it is a signal an injection held back
- * and raised again, it goes in with the siginfo it came with. */
+int stop_keep_info(struct tthread *t, const siginfo_t *si)
+{
+	siginfo_t now;
+	size_t i;
+
+	if (!si) {
+		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &now) < 0)
+			return -1;
+		si = &now;
+	}
+	for (i = 0; i < t->nkept && t->kept[i].signo != si->si_signo; i++)
+		;
+	if (i == TTHREAD_KEPT)
+		i = 0;	/* the oldest goes */
+	else if (i == t->nkept)
+		t->nkept++;
+	t->kept[i].signo = si->si_signo;
+	t->kept[i].info = *si;
+	return 0;
+}
+
+int stop_queued(pid_t tid, int sig)
+{
+	struct __ptrace_peeksiginfo_args args = {.off = 0, .flags = 0, .nr = 32};
+	siginfo_t si[32];
+	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &args, si);
+
+	for (long i = 0; i < n; i++)
+		if (si[i].si_signo == sig)
+			return 1;
+	return 0;
+}
+
+int stop_kept_queued(struct tthread *t)
+{
+	for (size_t i = 0; i < t->nkept; i++)
+		if (stop_queued(t->tid, t->kept[i].signo))
+			return t->kept[i].signo;
+	return 0;
+}
+
+void stop_raise_again(struct tthread *t, int sig)
+{
+	/* queued again with its own siginfo where the kernel lets us (a
+	 * timer's, sigqueue's); else plain, the siginfo given back at the
+	 * delivery stop */
+	for (size_t i = 0; i < t->nkept; i++)
+		if (t->kept[i].signo == sig &&
+		    syscall(SYS_rt_tgsigqueueinfo, t->proc->pid, t->tid, sig, &t->kept[i].info) == 0) {
+			t->kept[i] = t->kept[--t->nkept];
+			return;
+		}
+	syscall(SYS_tgkill, t->proc->pid, t->tid, sig);
+}
+
+/* At the delivery stop of sig: if it is a signal sent again, it goes in
+ * with the siginfo it came with. */
 static void give_back_info(struct tthread *t, int sig)
 {
-	if (sig && t->info_saved && t->pending_info.si_signo == sig) {
-		ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->pending_info);
-		t->info_saved = 0;
-	}
+	for (size_t i = 0; sig && i < t->nkept; i++)
+		if (t->kept[i].signo == sig) {
+			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->kept[i].info);
+			t->kept[i] = t->kept[--t->nkept];
+			return;
+		}
 }
 
 static long request(enum go how)
@@ -177,7 +234,7 @@ int stop_resume(struct tthread *t, struct resume r)
 	if (stop_restart(t->tid, RESUME(r.how, sig)) < 0)
 		return -ESRCH;
 	if (raise_again)
-		syscall(SYS_tgkill, t->proc->pid, t->tid, raise_again);
+		stop_raise_again(t, raise_again);
 	t->pending_signal = 0;
 	t->reraise = 0;
 	return 0;

@@ -25,6 +25,7 @@
 #ifndef MEMTRACK_TRACER_STOP_H
 #define MEMTRACK_TRACER_STOP_H
 
+#include <signal.h>
 #include <sys/types.h>
 #include <sys/user.h>
 
@@ -102,6 +103,19 @@ void stop_classify(struct tracer *tr, struct stop *s);
  * exit is on its way to a wait).
  */
 int stop_resume(struct tthread *t, struct resume r);
+
+/* Keeps t's siginfo for the signal at its delivery stop now (GETSIGINFO),
+ * or *si, to give back at that signal's next delivery stop: it is sent
+ * again.  0, or -1 when there was no siginfo to keep. */
+int stop_keep_info(struct tthread *t, const siginfo_t *si);
+/* Sends t's signal sig again (a kept siginfo with it when the kernel lets
+ * us queue it as it was). */
+void stop_raise_again(struct tthread *t, int sig);
+/* Is sig queued for tid, not yet taken?  (A thread that ran into an int3
+ * just as an interrupt came reports the interrupt first.) */
+int stop_queued(pid_t tid, int sig);
+/* The signal of a kept siginfo still queued for t, 0 if none. */
+int stop_kept_queued(struct tthread *t);
 
 /* The raw half of stop_resume, for a task that has no thread of the
  * tracer yet (the launched child before its exec). */

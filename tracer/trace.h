@@ -109,6 +109,7 @@ enum thread_state {
 };
 
 #define TTHREAD_REPLAYS 16	/* calls resumed at their breakpoint, nested */
+#define TTHREAD_KEPT 4		/* siginfos kept for signals sent again */
 
 struct tthread {
 	pid_t tid;
@@ -129,8 +130,13 @@ struct tthread {
 	int mask_held;		/* the fast engine: its signals wait for the
 				   recorder's trap after the record it is in */
 	uint64_t saved_mask;	/* ... and its mask before */
-	int info_saved;		/* pending_info is that signal's: given back on delivery */
-	siginfo_t pending_info;
+	/* siginfos of signals sent again (an injection or a record took them
+	 * off their delivery stop): given back at their next delivery stop */
+	struct {
+		int signo;
+		siginfo_t info;
+	} kept[TTHREAD_KEPT];
+	size_t nkept;
 	struct shadow *shadow;
 	size_t nshadow, capshadow;
 	long affinity_call;	/* in sched_get/setaffinity: its number, else 0 */
