@@ -94,7 +94,7 @@ static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
 static const struct opt opt_engine = {"engine", 0, OPT_STR, ARG(engine), "ENGINE",
 				      "fast (default: a recorder mapped into the program, no "
 				      "stop per call) or ptrace (a stop per call, nothing "
-				      "injected)"};
+				      "injected); the default comes from $MEMTRACK_ENGINE"};
 static const struct opt opt_follow = {"follow-forks", 0, OPT_FLAG, ARG(follow_forks), NULL,
 				      "record child processes too, into the same log"};
 static const struct opt opt_mark = {"mark", 0, OPT_LIST, ARG(marks), "LOCATION",
@@ -432,7 +432,9 @@ static int check_trace_opts(struct args *a, struct tracer_opts *to)
 		return -1;
 	}
 	to->depth = a->depth < 0 ? 64 : (unsigned)a->depth;
-	if (!a->engine || !strcmp(a->engine, "fast")) {
+	if (!a->engine)
+		a->engine = getenv("MEMTRACK_ENGINE");
+	if (!a->engine || !*a->engine || !strcmp(a->engine, "fast")) {
 		to->engine = TRACER_FAST;
 		to->pin = 0;	/* the tracer drains on a CPU of its own */
 	} else if (!strcmp(a->engine, "ptrace")) {

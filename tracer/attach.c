@@ -164,9 +164,6 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			/* before arming, no int3 is ours: the program's SIGTRAP */
 			/* fall through */
 		case STOP_SIGTRAP:
-			if (s.kind == STOP_SIGTRAP && fast_commit_trap(t))
-				goto held;	/* a record signals waited for is whole */
-			/* fall through */
 		case STOP_SIGNAL:
 			t->pending_signal = s.sig;	/* the program's own, SIGTRAP too */
 			goto held;

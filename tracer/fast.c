@@ -84,7 +84,7 @@ static struct {
 	int ready;
 	uint8_t *image;
 	size_t len;		/* page-rounded: the shared area follows */
-	uint64_t entry, mark_entry, commit_trap;
+	uint64_t entry, mark_entry;
 	char path[64];		/* the ELF, for libdwfl: /proc/self/fd/N */
 } rec;
 
@@ -139,11 +139,10 @@ static int load_recorder(void)
 				rec.entry = sym.st_value;
 			else if (!strcmp(name, "mtr_mark_entry"))
 				rec.mark_entry = sym.st_value;
-			else if (!strcmp(name, "mtr_commit_trap"))
-				rec.commit_trap = sym.st_value;
+
 		}
 	}
-	if (!rec.image || !rec.mark_entry || !rec.commit_trap)
+	if (!rec.image || !rec.mark_entry)
 		goto out;
 	/* libdwfl reads the recorder's CFI from a file: one only we see */
 	fd = memfd_create("memtrack-recorder", MFD_CLOEXEC);
@@ -197,12 +196,14 @@ static void clock_refine(struct tracer *tr)
 		tr->clk.ns_per_tick = (double)(t - tr->clk.ns0) / (double)(c - tr->clk.tsc0);
 }
 
+/* In microseconds: what the TSC's rate is known to, and the log's deltas
+ * compress to almost nothing (a fifth of cc1's log was nanoseconds). */
 static uint64_t tsc_time(const struct tracer *tr, uint64_t tsc)
 {
 	double ns = (double)(int64_t)(tsc - tr->clk.tsc0) * tr->clk.ns_per_tick;
 	uint64_t at = tr->clk.ns0 + (uint64_t)(ns > 0 ? ns : 0);
 
-	return at > tr->t0 ? at - tr->t0 : 0;
+	return at > tr->t0 ? (at - tr->t0) / 1000 * 1000 : 0;
 }
 
 /* --- the area ------------------------------------------------------------------ */
@@ -1281,39 +1282,23 @@ static struct mtr_thread *slot_of_tid(struct fastproc *fp, pid_t tid)
 int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 {
 	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
-	uint64_t all = ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1)));
+	uint64_t all = ~((1ull << (SIGKILL - 1)) | (1ull << (SIGSTOP - 1))), mask;
 	struct mtr_thread *slot;
 	siginfo_t si;
 
 	(void)tr;
-	if (!own->fast || t->mask_held || !(slot = slot_of_tid(own->fast, t->tid)) ||
+	if (!own->fast || !(slot = slot_of_tid(own->fast, t->tid)) ||
 	    !__atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&slot->held_sig, __ATOMIC_ACQUIRE) ||
 	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0 ||
-	    ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(t->saved_mask), &t->saved_mask) < 0)
+	    ptrace(PTRACE_GETSIGMASK, t->tid, sizeof(mask), &mask) < 0)
 		return 0;
-	/* every signal waits, this one queued again as it came (the kernel
-	 * keeps its siginfo: timers', sigqueue's; a plain kill's is re-sent) */
-	slot->saved_mask = t->saved_mask;
+	_Static_assert(sizeof(si) == sizeof(slot->held_info), "a siginfo_t fits");
+	memcpy(slot->held_info, &si, sizeof(si));
+	slot->saved_mask = mask;
 	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
 		return 0;
-	stop_keep_info(t, &si);
-	stop_raise_again(t, sig);
-	t->mask_held = 1;
-	__atomic_store_n(&slot->trap_after, 1, __ATOMIC_RELEASE);
-	return 1;
-}
-
-int fast_commit_trap(struct tthread *t)
-{
-	const struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
-	struct user_regs_struct regs;
-
-	if (!own->fast || !t->mask_held || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 ||
-	    regs.rip != own->fast->base + rec.commit_trap + 1)
-		return 0;
-	/* the record is whole: the signals that waited go in */
-	ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(t->saved_mask), &t->saved_mask);
-	t->mask_held = 0;
+	__atomic_store_n(&slot->held_sig, (uint32_t)sig, __ATOMIC_RELEASE);
 	return 1;
 }
 

@@ -82,14 +82,12 @@ int fast_inside(const struct tproc *p, const uint64_t *pcs, size_t n);
 int fast_detach(struct tracer *tr, struct tproc *p, struct tthread *t);
 
 /* At the delivery stop of sig: a thread between reserving a record and
- * making it whole must not be sent into a handler (one that leaves by
- * longjmp would lose the record; one that records waits behind it): its
- * signals are blocked, this one queued again with its siginfo, until the
- * recorder traps right after the record, where fast_commit_trap gives the
- * mask back.  1 when it was held back. */
+ * making it whole must not be sent into a handler now (one that leaves by
+ * longjmp would lose the record; one that records waits behind it).  Its
+ * signals are blocked and the signal handed to the recorder, which queues
+ * it again, siginfo and all, and puts the mask back once the record is
+ * whole.  1 when it was handed over (the thread goes on without it). */
 int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig);
-/* Whether t's SIGTRAP is that trap (and the mask is back). */
-int fast_commit_trap(struct tthread *t);
 
 /* attach, arming: a held thread in the middle of a site's displaced bytes
  * moves to the same instruction in their copy. */

@@ -77,10 +77,7 @@ static void out_of_scratch(struct tracer *tr, struct tthread *t)
 struct resume signal_on_delivery(struct tracer *tr, struct stop *s)
 {
 	/* the fast engine: a signal waits for the record the thread is in
-	 * the middle of; the recorder's trap after it is ours, and the held
-	 * signal goes in from there */
-	if (s->kind == STOP_SIGTRAP && fast_commit_trap(s->t))
-		return GO_ON;	/* the signals that waited come now */
+	 * the middle of; the recorder sends it again after */
 	if (fast_hold_signal(tr, s->t, s->sig))
 		return GO_ON;
 	out_of_scratch(tr, s->t);

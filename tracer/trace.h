@@ -127,9 +127,6 @@ struct tthread {
 	size_t nreplay;
 	int pending_signal;	/* swallowed during an injection; re-raised after */
 	int reraise;		/* an injection took it off its delivery stop */
-	int mask_held;		/* the fast engine: its signals wait for the
-				   recorder's trap after the record it is in */
-	uint64_t saved_mask;	/* ... and its mask before */
 	/* siginfos of signals sent again (an injection or a record took them
 	 * off their delivery stop): given back at their next delivery stop */
 	struct {

@@ -66,6 +66,7 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 #define SYS_getpid	 39
 #define SYS_kill	 62
 #define SYS_rt_sigprocmask 14
+#define SYS_rt_tgsigqueueinfo 297
 #define SYS_gettid	 186
 #define SYS_futex	 202
 #define FUTEX_WAIT	 0
@@ -313,14 +314,6 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t
 	return rec;
 }
 
-/* The one trap the recorder has: the tracer asked for it (trap_after), so
- * that a signal it held back goes in now that the record is whole. */
-static void __attribute__((noinline)) commit_trap(void)
-{
-	__asm__ volatile(".globl mtr_commit_trap\n\t.hidden mtr_commit_trap\n"
-			 "mtr_commit_trap:\n\tint3" ::: "memory");
-}
-
 static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec, uint64_t pos,
 			uint32_t type, uint32_t words)
 {
@@ -330,14 +323,14 @@ static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec,
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	th->in_record--;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	if (!th->in_record && th->trap_after) {
-		/* signals wait for this record: the tracer gives them back at
-		 * the trap; gone, it cannot, and the mask is put back here */
-		th->trap_after = 0;
-		if (sys3(SYS_kill, k->tracer_pid, 0, 0) == 0)
-			commit_trap();
-		else
-			sys4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&th->saved_mask, 0, 8);
+	if (!th->in_record && th->held_sig) {
+		/* a signal waited for this record: it comes in now */
+		uint32_t sig = th->held_sig;
+
+		th->held_sig = 0;
+		sys4(SYS_rt_tgsigqueueinfo, sys3(SYS_getpid, 0, 0, 0), sys3(SYS_gettid, 0, 0, 0), sig,
+		     (long)th->held_info);
+		sys4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&th->saved_mask, 0, 8);
 	}
 }
 

@@ -66,15 +66,18 @@ struct mtr_thread {
 	uint32_t nactive;	/* R, that thread only: calls of a wrapper running */
 	uint64_t active_sp[MTR_ACTIVE];	/* R: their stack pointers at entry */
 	/* R: between reserving a record and making it whole (nested: a
-	 * count).  A signal that finds the thread there waits: the tracer
-	 * blocks the thread's signals (saving its mask here) and asks for
-	 * trap_after; the recorder traps once the record is whole, and the
-	 * tracer gives the mask back.  A handler that left by longjmp would
-	 * lose the record, and hold up the ring's tail until it is given up. */
+	 * count).  A signal that finds the thread there must wait: a handler
+	 * that left by longjmp would lose the record, one that records would
+	 * wait behind it.  The tracer takes the signal off its delivery stop,
+	 * blocks the thread's signals, and leaves here the signal and the mask
+	 * it had; once the record is whole the recorder queues the signal to
+	 * its own thread again, siginfo and all (a process may queue itself
+	 * any), and puts the mask back: it comes in then, with or without a
+	 * tracer. */
 	uint32_t in_record;
-	uint32_t trap_after;	/* T sets, R clears */
-	uint64_t saved_mask;	/* T: the thread's mask before; R puts it back
-				   itself if the tracer is gone */
+	uint32_t held_sig;	/* T sets, R clears: a signal waits */
+	uint64_t saved_mask;	/* T: the mask to put back */
+	uint8_t held_info[128];	/* T: its siginfo_t */
 };
 
 /* --- unwind rules ------------------------------------------------------------ */
