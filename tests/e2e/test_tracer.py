@@ -160,6 +160,21 @@ else:
     same(t.stdout.split(), ["1", str(ncpu)],
          "nproc under memtrack: the program's own mask, else the one it had")
 
+# The engine in use is the one asked for: the fast one hooks every entry
+# with a jump and maps its recorder, the ptrace one an int3 each and no
+# recorder (MEMTRACK_ENGINE picks, as tests/run sets it).
+engine = os.environ.get("MEMTRACK_ENGINE") or "fast"
+want = "0xe9" if engine == "fast" else "0xcc"
+for opt in OPTS:
+    t = trace([sample("hooks", opt)], log_path("hooks-" + opt))
+    lines = t.stdout.split("\n")
+    entries = [l.split()[2] for l in lines if l.startswith("entry ")]
+    ok(len(entries) == 6 and set(entries) == {want},
+       "hooks %s: every allocator entry starts with %s under the %s engine" % (opt, want, engine),
+       t.stdout)
+    ok(("recorder yes" if engine == "fast" else "recorder no") in lines,
+       "hooks %s: the recorder is mapped under the fast engine only" % opt, t.stdout)
+
 # Totals equal valgrind's where valgrind sees the program.
 for name, args in [("threads", [sample("threads", "O2")]), ("cxx-O0", [sample("cxx", "O0")]),
                    ("cxx-O2", [sample("cxx", "O2")]), ("signals", [sample("signals", "O2")])]:
