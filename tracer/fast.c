@@ -588,6 +588,24 @@ static struct mtr_thread *thread_slot(struct fastproc *fp, uint64_t tp)
 	return NULL;
 }
 
+/* The slot thread pointer tp holds, or NULL: the thread took none yet. */
+static struct mtr_thread *thread_slot_find(struct fastproc *fp, uint64_t tp)
+{
+	struct mtr_thread *tab = threads(fp);
+	uint64_t key = tp + 1;
+	uint32_t i = hash64(key) & (MTR_THREADS - 1);
+
+	for (uint32_t probe = 0; probe < MTR_THREADS; probe++, i = (i + 1) & (MTR_THREADS - 1)) {
+		uint64_t k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);
+
+		if (k == key)
+			return &tab[i];
+		if (!k)
+			return NULL;
+	}
+	return NULL;
+}
+
 void fast_thread_started(struct tracer *tr, struct tthread *t)
 {
 	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
@@ -603,26 +621,60 @@ void fast_thread_started(struct tracer *tr, struct tthread *t)
 		 * this thread's now, before it runs an instruction */
 		slot->nactive = 0;
 		__atomic_store_n(&slot->tid, (uint32_t)t->tid, __ATOMIC_RELEASE);
+		t->fast_slot = slot;
+		t->fast_area = own->fast;
 	}
+}
+
+/* The slot of thread t in its process's area, or NULL.  Remembered: a
+ * signal storm asks at each delivery, and the table is megabytes. */
+static struct mtr_thread *slot_of(struct fastproc *fp, struct tthread *t)
+{
+	struct user_regs_struct regs;
+	struct mtr_thread *slot = t->fast_slot;
+	uint32_t tid;
+
+	if (slot && t->fast_area == fp &&
+	    __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE) == (uint32_t)t->tid)
+		return slot;
+	t->fast_slot = NULL;
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 ||
+	    !(slot = thread_slot_find(fp, regs.fs_base)))
+		return NULL;
+	/* the recorder took it and has not said whose yet: this thread's */
+	tid = __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE);
+	if (tid && tid != (uint32_t)t->tid)
+		return NULL;
+	if (tid) {
+		t->fast_slot = slot;
+		t->fast_area = fp;
+	}
+	return slot;
 }
 
 void fast_thread_gone(struct tracer *tr, struct tthread *t)
 {
 	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
-	struct mtr_thread *tab;
+	struct mtr_thread *slot;
+	uint32_t tid = (uint32_t)t->tid;
 
 	(void)tr;
 	if (!own->fast)
 		return;
-	tab = threads(own->fast);
-	for (uint32_t i = 0; i < MTR_THREADS; i++) {
-		uint32_t tid = (uint32_t)t->tid;
+	/* whoever has its thread pointer next asks the kernel again */
+	if ((slot = slot_of(own->fast, t))) {
+		__atomic_compare_exchange_n(&slot->tid, &tid, 0, 0, __ATOMIC_ACQ_REL,
+					    __ATOMIC_RELAXED);
+	} else {
+		/* not remembered, and its registers are gone with it */
+		struct mtr_thread *tab = threads(own->fast);
 
-		/* whoever has its thread pointer next asks the kernel again */
-		if (tab[i].key)
-			__atomic_compare_exchange_n(&tab[i].tid, &tid, 0, 0, __ATOMIC_ACQ_REL,
-						    __ATOMIC_RELAXED);
+		for (uint32_t i = 0; i < MTR_THREADS; i++, tid = (uint32_t)t->tid)
+			if (tab[i].key)
+				__atomic_compare_exchange_n(&tab[i].tid, &tid, 0, 0,
+							    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
 	}
+	t->fast_slot = NULL;
 }
 
 /* --- rules ---------------------------------------------------------------------- */
@@ -1268,17 +1320,6 @@ int fast_inside(const struct tproc *p, const uint64_t *pcs, size_t n)
 	return 0;
 }
 
-/* The slot of thread tid, or NULL. */
-static struct mtr_thread *slot_of_tid(struct fastproc *fp, pid_t tid)
-{
-	struct mtr_thread *tab = threads(fp);
-
-	for (uint32_t i = 0; i < MTR_THREADS; i++)
-		if (tab[i].key && tab[i].tid == (uint32_t)tid)
-			return &tab[i];
-	return NULL;
-}
-
 int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 {
 	struct tproc *own = t->proc->vm_owner ? t->proc->vm_owner : t->proc;
@@ -1287,7 +1328,7 @@ int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 	siginfo_t si;
 
 	(void)tr;
-	if (!own->fast || !(slot = slot_of_tid(own->fast, t->tid)) ||
+	if (!own->fast || !(slot = slot_of(own->fast, t)) ||
 	    !__atomic_load_n(&slot->in_record, __ATOMIC_ACQUIRE) ||
 	    __atomic_load_n(&slot->held_sig, __ATOMIC_ACQUIRE) ||
 	    ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0 ||

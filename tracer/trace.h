@@ -143,6 +143,10 @@ struct tthread {
 	uint64_t sc_args[6];
 	uint64_t sc_stack;
 	uint32_t sc_flags;
+	/* the fast engine: its slot in the recorder's thread table, and the
+	 * area that holds it (an exec makes a new one) */
+	struct mtr_thread *fast_slot;
+	const struct fastproc *fast_area;
 	struct tthread *next;	/* hash chain */
 };
 
