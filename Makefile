@@ -31,7 +31,7 @@ endif
 
 CFLAGS	?= -O2 -g
 WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	   -Wno-unused-parameter -Wformat=2 -Wundef
+	   -Wno-unused-parameter -Wformat=2 -Wundef -Wvla
 CPPFLAGS += -D_GNU_SOURCE -I.
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread

@@ -697,13 +697,19 @@ static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, 
 	ring_commit(k, th, &rec->hdr, pos, MTR_REC_FREE, words);
 }
 
-static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+/* A walk's pcs live on the program's stack, sized for the depth asked:
+ * the default's array in one frame, --depth 1024's in another, so that a
+ * thread on a small stack (a sigaltstack handler) is not asked for 8 KiB
+ * it does not need.  pcs holds depth + 2 + OWN_FRAMES. */
+#define SMALL_DEPTH 64
+
+static uint64_t alloc_call(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c,
+			   uint64_t *pcs)
 {
 	struct mtr_thread *th = thread_self(k);
 	uint32_t tid = thread_tid(k, th), depth = k->depth, n = 0, flags = 0;
 	uint64_t ret = *(const uint64_t *)c->rsp, r;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
-	uint64_t pcs[depth + 2 + OWN_FRAMES];
 	int pushed = 0, cut = 0;
 
 	if (is_nested(k, th, c, s, ret) || k->disabled)
@@ -737,13 +743,35 @@ static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr
 	return r;
 }
 
-/* attach: a libc syscall wrapper (mmap64, munmap, mremap, brk). */
-static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+static __attribute__((noinline)) uint64_t alloc_small(struct mtr_ctl *k, const struct mtr_site *s,
+						      struct mtr_ctx *c)
+{
+	uint64_t pcs[SMALL_DEPTH + 2 + OWN_FRAMES];
+
+	return alloc_call(k, s, c, pcs);
+}
+
+static __attribute__((noinline)) uint64_t alloc_deep(struct mtr_ctl *k, const struct mtr_site *s,
+						     struct mtr_ctx *c)
+{
+	uint64_t pcs[MTR_MAX_FRAMES + OWN_FRAMES];
+
+	return alloc_call(k, s, c, pcs);
+}
+
+static uint64_t on_alloc(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+{
+	return k->depth <= SMALL_DEPTH ? alloc_small(k, s, c) : alloc_deep(k, s, c);
+}
+
+/* attach: a libc syscall wrapper (mmap64, munmap, mremap, brk); pcs
+ * holds max(depth, 8) + 2 + OWN_FRAMES. */
+static uint64_t syscall_call(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c,
+			     uint64_t *pcs)
 {
 	struct mtr_thread *th = thread_self(k);
 	uint32_t tid = thread_tid(k, th), depth = k->depth, want, n = 0, flags = 0;
 	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9}, r;
-	uint64_t pcs[(depth > 8 ? depth : 8) + 2 + OWN_FRAMES];
 	int cut = 0;
 
 	/* a few frames even without stacks: whether an allocator made this
@@ -764,6 +792,29 @@ static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	r = call_original(c);
 	record_call(k, th, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
 	return r;
+}
+
+static __attribute__((noinline)) uint64_t syscall_small(struct mtr_ctl *k,
+							const struct mtr_site *s,
+							struct mtr_ctx *c)
+{
+	uint64_t pcs[SMALL_DEPTH + 2 + OWN_FRAMES];
+
+	return syscall_call(k, s, c, pcs);
+}
+
+static __attribute__((noinline)) uint64_t syscall_deep(struct mtr_ctl *k,
+						       const struct mtr_site *s,
+						       struct mtr_ctx *c)
+{
+	uint64_t pcs[MTR_MAX_FRAMES + OWN_FRAMES];
+
+	return syscall_call(k, s, c, pcs);
+}
+
+static uint64_t on_syscall(struct mtr_ctl *k, const struct mtr_site *s, struct mtr_ctx *c)
+{
+	return k->depth <= SMALL_DEPTH ? syscall_small(k, s, c) : syscall_deep(k, s, c);
 }
 
 uint64_t mtr_call(struct mtr_ctx *c)
