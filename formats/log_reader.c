@@ -794,8 +794,9 @@ static int header_cut(struct log_reader *r, size_t have, size_t want)
 
 static int header_corrupt(struct log_reader *r, const uint8_t *at, const char *why)
 {
-	return fail(r, "corrupt log header: %s (offset %zu)", why,
-		    LOG_HEADER_FIXED + (size_t)(at - r->base));
+	fail(r, "corrupt log header: %s (offset %zu)", why,
+	     LOG_HEADER_FIXED + (size_t)(at - r->base));
+	return -EBADMSG; /* a constant, so the analyzers see what is set on 0 */
 }
 
 /* Reads a length-prefixed header string into the arena. */
@@ -834,7 +835,9 @@ static int header_u32(struct log_reader *r, uint32_t *v)
 	uint64_t x;
 	int rc = header_u64(r, &x, UINT32_MAX);
 
-	*v = (uint32_t)x;
+	/* x is unset when the varint was bad: leave *v alone then */
+	if (!rc)
+		*v = (uint32_t)x;
 	return rc;
 }
 
