@@ -17,47 +17,48 @@
 #include "resolve.h"
 #include "table.h"
 
-/* Flag bits and their names: <sys/mman.h> bits as the log stores them. */
+/* Flag bits and their names: the kernel's bits as the log stores them. */
 struct flag_name {
 	uint32_t bit;
 	const char *name;
 };
 
 static const struct flag_name prot_names[] = {
-	{0x1, "PROT_READ"},
-	{0x2, "PROT_WRITE"},
-	{0x4, "PROT_EXEC"},
-	{0x8, "PROT_SEM"},
-	{0x01000000, "PROT_GROWSDOWN"},
-	{0x02000000, "PROT_GROWSUP"},
+	{MT_PROT_READ, "PROT_READ"},
+	{MT_PROT_WRITE, "PROT_WRITE"},
+	{MT_PROT_EXEC, "PROT_EXEC"},
+	{MT_PROT_SEM, "PROT_SEM"},
+	{MT_PROT_GROWSDOWN, "PROT_GROWSDOWN"},
+	{MT_PROT_GROWSUP, "PROT_GROWSUP"},
 };
 
 static const struct flag_name map_names[] = {
-	{0x10, "MAP_FIXED"},
-	{0x20, "MAP_ANONYMOUS"},
-	{0x100, "MAP_GROWSDOWN"},
-	{0x800, "MAP_DENYWRITE"},
-	{0x1000, "MAP_EXECUTABLE"},
-	{0x2000, "MAP_LOCKED"},
-	{0x4000, "MAP_NORESERVE"},
-	{0x8000, "MAP_POPULATE"},
-	{0x10000, "MAP_NONBLOCK"},
-	{0x20000, "MAP_STACK"},
-	{0x40000, "MAP_HUGETLB"},
-	{0x80000, "MAP_SYNC"},
-	{0x100000, "MAP_FIXED_NOREPLACE"},
+	{MT_MAP_FIXED, "MAP_FIXED"},
+	{MT_MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+	{MT_MAP_GROWSDOWN, "MAP_GROWSDOWN"},
+	{MT_MAP_DENYWRITE, "MAP_DENYWRITE"},
+	{MT_MAP_EXECUTABLE, "MAP_EXECUTABLE"},
+	{MT_MAP_LOCKED, "MAP_LOCKED"},
+	{MT_MAP_NORESERVE, "MAP_NORESERVE"},
+	{MT_MAP_POPULATE, "MAP_POPULATE"},
+	{MT_MAP_NONBLOCK, "MAP_NONBLOCK"},
+	{MT_MAP_STACK, "MAP_STACK"},
+	{MT_MAP_HUGETLB, "MAP_HUGETLB"},
+	{MT_MAP_SYNC, "MAP_SYNC"},
+	{MT_MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
 };
 
 static const struct flag_name mremap_names[] = {
-	{0x1, "MREMAP_MAYMOVE"},
-	{0x2, "MREMAP_FIXED"},
-	{0x4, "MREMAP_DONTUNMAP"},
+	{MT_MREMAP_MAYMOVE, "MREMAP_MAYMOVE"},
+	{MT_MREMAP_FIXED, "MREMAP_FIXED"},
+	{MT_MREMAP_DONTUNMAP, "MREMAP_DONTUNMAP"},
 };
 
-static const char *const map_types[] = {NULL, "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
-
-#define MAP_TYPE_MASK 0xfu
-#define MAP_FIXED_BIT 0x10u
+static const char *const map_types[] = {
+	[MT_MAP_SHARED] = "MAP_SHARED",
+	[MT_MAP_PRIVATE] = "MAP_PRIVATE",
+	[MT_MAP_SHARED_VALIDATE] = "MAP_SHARED_VALIDATE",
+};
 
 /* The names of the bits set in v ("A|B|0x40"), `sep` before the first;
  * returns how many were printed. */
@@ -87,7 +88,7 @@ static void print_addr(FILE *out, uint64_t addr)
 /* " = -1 ENOMEM" for a failed syscall, from its raw result. */
 static void print_error(FILE *out, int64_t result)
 {
-	const char *name = result < 0 && result > -4096 ? strerrorname_np((int)-result) : NULL;
+	const char *name = mt_syscall_failed(result) ? strerrorname_np((int)-result) : NULL;
 
 	if (name)
 		fprintf(out, " = -1 %s", name);
@@ -174,11 +175,11 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 {
 	switch (ev->type) {
 	case MT_EV_MMAP: {
-		uint32_t type = ev->mflags & MAP_TYPE_MASK;
+		uint32_t type = ev->mflags & MT_MAP_TYPE;
 		const char *path = log_reader_string(r, ev->path);
 
 		fputs("mmap(", out);
-		print_addr(out, ev->mflags & MAP_FIXED_BIT ? ev->addr : 0);
+		print_addr(out, ev->mflags & MT_MAP_FIXED ? ev->addr : 0);
 		fprintf(out, ", %" PRIu64 ", ", ev->size);
 		if (!print_flags(out, ev->prot, prot_names,
 				 sizeof(prot_names) / sizeof(prot_names[0]), ""))
@@ -188,7 +189,7 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 			fputs(map_types[type], out);
 		else
 			fprintf(out, "%#x", type);
-		print_flags(out, ev->mflags & ~MAP_TYPE_MASK, map_names,
+		print_flags(out, ev->mflags & ~MT_MAP_TYPE, map_names,
 			    sizeof(map_names) / sizeof(map_names[0]), "|");
 		fprintf(out, ", %" PRId64 ", ", ev->fd);
 		if (ev->offset)

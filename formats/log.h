@@ -163,11 +163,51 @@ struct mt_symbol {
 	struct mt_symframe frames[MT_SYM_MAX_INLINE];
 };
 
+/*
+ * The kernel's numbers as the log stores them: mmap's prot and flags and
+ * mremap's flags are the traced call's own arguments, so their values are
+ * the x86_64 Linux ABI's.  They are named here, not taken from
+ * <sys/mman.h>, because the analyzer reads logs and must not depend on the
+ * headers of the machine it happens to be built on.
+ */
+#define MT_PAGE_SIZE UINT64_C(4096) /* what mmap lengths are rounded up to */
+#define MT_MAX_ERRNO 4095	    /* raw results -MT_MAX_ERRNO..-1 are errors */
+
+#define MT_PROT_NONE	  0x0u
+#define MT_PROT_READ	  0x1u
+#define MT_PROT_WRITE	  0x2u
+#define MT_PROT_EXEC	  0x4u
+#define MT_PROT_SEM	  0x8u
+#define MT_PROT_GROWSDOWN 0x01000000u
+#define MT_PROT_GROWSUP	  0x02000000u
+
+#define MT_MAP_TYPE	       0xfu /* the bits holding one of the three types */
+#define MT_MAP_SHARED	       0x1u
+#define MT_MAP_PRIVATE	       0x2u
+#define MT_MAP_SHARED_VALIDATE 0x3u
+#define MT_MAP_FIXED	       0x10u
+#define MT_MAP_ANONYMOUS       0x20u
+#define MT_MAP_GROWSDOWN       0x100u
+#define MT_MAP_DENYWRITE       0x800u
+#define MT_MAP_EXECUTABLE      0x1000u
+#define MT_MAP_LOCKED	       0x2000u
+#define MT_MAP_NORESERVE       0x4000u
+#define MT_MAP_POPULATE	       0x8000u
+#define MT_MAP_NONBLOCK	       0x10000u
+#define MT_MAP_STACK	       0x20000u
+#define MT_MAP_HUGETLB	       0x40000u
+#define MT_MAP_SYNC	       0x80000u
+#define MT_MAP_FIXED_NOREPLACE 0x100000u
+
+#define MT_MREMAP_MAYMOVE   0x1u
+#define MT_MREMAP_FIXED	    0x2u
+#define MT_MREMAP_DONTUNMAP 0x4u
+
 /* A raw syscall result that is an error (-4095..-1, as the kernel returns
  * them); also how MMAP/MREMAP results are judged. */
 static inline int mt_syscall_failed(int64_t ret)
 {
-	return ret < 0 && ret >= -4095;
+	return ret < 0 && ret >= -MT_MAX_ERRNO;
 }
 
 /* A wait(2) status (exit events, the trailer) as a shell reports it: the
