@@ -2,9 +2,11 @@
  * listing.c - `memtrack replay`: a header line describing the log, then
  * every event one a line, symbolized, strace-like:
  *   #12 +0.001234 4242/4242 malloc(24) = 0x55d0c2a2a2a0  samples/arrays.c:21 main
- * then END.  The symbol table sits at the end of a log, so the log is read
- * once to take it in and a second time to print.  --pid keeps the events
- * of one process (numbered as in the whole log).
+ * then END.  An event kind without a printer here is listed by its fields,
+ * as the schema (MT_EVENTS in formats/log.h) names them.  The symbol table
+ * sits at the end of a log, so the log is read once to take it in and a
+ * second time to print.  --pid keeps the events of one process (numbered
+ * as in the whole log).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -235,18 +237,81 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 	}
 }
 
-static void print_other(FILE *out, const struct log_reader *r, const struct mt_event *ev)
+/*
+ * An event kind with no printer of its own: its fields as log.h's
+ * MT_EVENTS lists them, " member=value", by coding.  The stack is left to
+ * print_site().
+ */
+static void print_U64(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+	fprintf(out, " %s=%" PRIu64, member, v);
+}
+
+static void print_U32(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	fprintf(out, " %s=%" PRIu32, member, v);
+}
+
+static void print_I64(FILE *out, const struct log_reader *r, const char *member, int64_t v)
+{
+	fprintf(out, " %s=%" PRId64, member, v);
+}
+
+static void print_FN(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	fprintf(out, " %s=%s", member, fn_or(v, "?"));
+}
+
+static void print_FREED(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+	fprintf(out, " %s=0x%" PRIx64, member, v);
+}
+
+static void print_STRING(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	const char *s = log_reader_string(r, v);
+
+	if (s)
+		fprintf(out, " %s=\"%s\"", member, s);
+	else
+		fprintf(out, " %s=0", member);
+}
+
+static void print_STACK(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+}
+
+#define print_CAUSE print_U32
+
+static void print_fields(FILE *out, const struct log_reader *r, const struct mt_event *ev)
 {
 	switch (ev->type) {
-	case MT_EV_THREAD_START:
-		fputs("thread_start", out);
-		break;
+#define PRINT(member, coding) print_##coding(out, r, #member, ev->member);
+#define CASE(kind, tag, name, fields)                                                              \
+	case MT_EV_##kind:                                                                         \
+		fields break;
+		MT_EVENTS(CASE, PRINT)
+#undef CASE
+#undef PRINT
+	}
+}
+
+/* The events that are not calls: their name, then what they say. */
+static void print_other(FILE *out, const struct log_reader *r, const struct mt_event *ev)
+{
+	const char *name = mt_event_name(ev->type);
+
+	if (!name) {
+		fprintf(out, "event type %" PRIu32, ev->type);
+		return;
+	}
+	fputs(name, out);
+	switch (ev->type) {
 	case MT_EV_THREAD_EXIT:
-		fputs("thread_exit", out);
+	case MT_EV_PROC_EXIT:
 		print_wait_status(out, ev->status);
 		break;
 	case MT_EV_PROC_START:
-		fputs("proc_start", out);
 		switch (ev->mflags) {
 		case MT_PROC_EXEC:
 			fputs(" exec", out);
@@ -260,23 +325,19 @@ static void print_other(FILE *out, const struct log_reader *r, const struct mt_e
 		}
 		fprintf(out, " space %" PRIu32, ev->space);
 		break;
-	case MT_EV_PROC_EXIT:
-		fputs("proc_exit", out);
-		print_wait_status(out, ev->status);
-		break;
 	case MT_EV_MARK: {
 		const char *where = log_reader_string(r, ev->path);
 
-		fprintf(out, "mark %" PRIu64, ev->arg);
+		fprintf(out, " %" PRIu64, ev->arg);
 		if (where)
 			fprintf(out, " \"%s\"", where);
 		break;
 	}
 	case MT_EV_RSS:
-		fprintf(out, "rss %" PRIu64, ev->size);
+		fprintf(out, " %" PRIu64, ev->size);
 		break;
-	default:
-		fprintf(out, "event type %" PRIu32, ev->type);
+	default: /* THREAD_START, and kinds added to the table since */
+		print_fields(out, r, ev);
 		break;
 	}
 }
