@@ -2,9 +2,11 @@
  * listing.c - `memtrack replay`: a header line describing the log, then
  * every event one a line, symbolized, strace-like:
  *   #12 +0.001234 4242/4242 malloc(24) = 0x55d0c2a2a2a0  samples/arrays.c:21 main
- * then END.  The symbol table sits at the end of a log, so the log is read
- * once to take it in and a second time to print.  --pid keeps the events
- * of one process (numbered as in the whole log).
+ * then END.  An event kind without a printer here is listed by its fields,
+ * as the schema (MT_EVENTS in formats/log.h) names them.  The symbol table
+ * sits at the end of a log, so the log is read once to take it in and a
+ * second time to print.  --pid keeps the events of one process (numbered
+ * as in the whole log).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -17,47 +19,48 @@
 #include "resolve.h"
 #include "table.h"
 
-/* Flag bits and their names: <sys/mman.h> bits as the log stores them. */
+/* Flag bits and their names: the kernel's bits as the log stores them. */
 struct flag_name {
 	uint32_t bit;
 	const char *name;
 };
 
 static const struct flag_name prot_names[] = {
-	{0x1, "PROT_READ"},
-	{0x2, "PROT_WRITE"},
-	{0x4, "PROT_EXEC"},
-	{0x8, "PROT_SEM"},
-	{0x01000000, "PROT_GROWSDOWN"},
-	{0x02000000, "PROT_GROWSUP"},
+	{MT_PROT_READ, "PROT_READ"},
+	{MT_PROT_WRITE, "PROT_WRITE"},
+	{MT_PROT_EXEC, "PROT_EXEC"},
+	{MT_PROT_SEM, "PROT_SEM"},
+	{MT_PROT_GROWSDOWN, "PROT_GROWSDOWN"},
+	{MT_PROT_GROWSUP, "PROT_GROWSUP"},
 };
 
 static const struct flag_name map_names[] = {
-	{0x10, "MAP_FIXED"},
-	{0x20, "MAP_ANONYMOUS"},
-	{0x100, "MAP_GROWSDOWN"},
-	{0x800, "MAP_DENYWRITE"},
-	{0x1000, "MAP_EXECUTABLE"},
-	{0x2000, "MAP_LOCKED"},
-	{0x4000, "MAP_NORESERVE"},
-	{0x8000, "MAP_POPULATE"},
-	{0x10000, "MAP_NONBLOCK"},
-	{0x20000, "MAP_STACK"},
-	{0x40000, "MAP_HUGETLB"},
-	{0x80000, "MAP_SYNC"},
-	{0x100000, "MAP_FIXED_NOREPLACE"},
+	{MT_MAP_FIXED, "MAP_FIXED"},
+	{MT_MAP_ANONYMOUS, "MAP_ANONYMOUS"},
+	{MT_MAP_GROWSDOWN, "MAP_GROWSDOWN"},
+	{MT_MAP_DENYWRITE, "MAP_DENYWRITE"},
+	{MT_MAP_EXECUTABLE, "MAP_EXECUTABLE"},
+	{MT_MAP_LOCKED, "MAP_LOCKED"},
+	{MT_MAP_NORESERVE, "MAP_NORESERVE"},
+	{MT_MAP_POPULATE, "MAP_POPULATE"},
+	{MT_MAP_NONBLOCK, "MAP_NONBLOCK"},
+	{MT_MAP_STACK, "MAP_STACK"},
+	{MT_MAP_HUGETLB, "MAP_HUGETLB"},
+	{MT_MAP_SYNC, "MAP_SYNC"},
+	{MT_MAP_FIXED_NOREPLACE, "MAP_FIXED_NOREPLACE"},
 };
 
 static const struct flag_name mremap_names[] = {
-	{0x1, "MREMAP_MAYMOVE"},
-	{0x2, "MREMAP_FIXED"},
-	{0x4, "MREMAP_DONTUNMAP"},
+	{MT_MREMAP_MAYMOVE, "MREMAP_MAYMOVE"},
+	{MT_MREMAP_FIXED, "MREMAP_FIXED"},
+	{MT_MREMAP_DONTUNMAP, "MREMAP_DONTUNMAP"},
 };
 
-static const char *const map_types[] = {NULL, "MAP_SHARED", "MAP_PRIVATE", "MAP_SHARED_VALIDATE"};
-
-#define MAP_TYPE_MASK 0xfu
-#define MAP_FIXED_BIT 0x10u
+static const char *const map_types[] = {
+	[MT_MAP_SHARED] = "MAP_SHARED",
+	[MT_MAP_PRIVATE] = "MAP_PRIVATE",
+	[MT_MAP_SHARED_VALIDATE] = "MAP_SHARED_VALIDATE",
+};
 
 /* The names of the bits set in v ("A|B|0x40"), `sep` before the first;
  * returns how many were printed. */
@@ -87,7 +90,7 @@ static void print_addr(FILE *out, uint64_t addr)
 /* " = -1 ENOMEM" for a failed syscall, from its raw result. */
 static void print_error(FILE *out, int64_t result)
 {
-	const char *name = result < 0 && result > -4096 ? strerrorname_np((int)-result) : NULL;
+	const char *name = mt_syscall_failed(result) ? strerrorname_np((int)-result) : NULL;
 
 	if (name)
 		fprintf(out, " = -1 %s", name);
@@ -174,11 +177,11 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 {
 	switch (ev->type) {
 	case MT_EV_MMAP: {
-		uint32_t type = ev->mflags & MAP_TYPE_MASK;
+		uint32_t type = ev->mflags & MT_MAP_TYPE;
 		const char *path = log_reader_string(r, ev->path);
 
 		fputs("mmap(", out);
-		print_addr(out, ev->mflags & MAP_FIXED_BIT ? ev->addr : 0);
+		print_addr(out, ev->mflags & MT_MAP_FIXED ? ev->addr : 0);
 		fprintf(out, ", %" PRIu64 ", ", ev->size);
 		if (!print_flags(out, ev->prot, prot_names,
 				 sizeof(prot_names) / sizeof(prot_names[0]), ""))
@@ -188,7 +191,7 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 			fputs(map_types[type], out);
 		else
 			fprintf(out, "%#x", type);
-		print_flags(out, ev->mflags & ~MAP_TYPE_MASK, map_names,
+		print_flags(out, ev->mflags & ~MT_MAP_TYPE, map_names,
 			    sizeof(map_names) / sizeof(map_names[0]), "|");
 		fprintf(out, ", %" PRId64 ", ", ev->fd);
 		if (ev->offset)
@@ -234,18 +237,81 @@ static void print_map(FILE *out, const struct log_reader *r, const struct mt_eve
 	}
 }
 
-static void print_other(FILE *out, const struct log_reader *r, const struct mt_event *ev)
+/*
+ * An event kind with no printer of its own: its fields as log.h's
+ * MT_EVENTS lists them, " member=value", by coding.  The stack is left to
+ * print_site().
+ */
+static void print_U64(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+	fprintf(out, " %s=%" PRIu64, member, v);
+}
+
+static void print_U32(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	fprintf(out, " %s=%" PRIu32, member, v);
+}
+
+static void print_I64(FILE *out, const struct log_reader *r, const char *member, int64_t v)
+{
+	fprintf(out, " %s=%" PRId64, member, v);
+}
+
+static void print_FN(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	fprintf(out, " %s=%s", member, fn_or(v, "?"));
+}
+
+static void print_FREED(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+	fprintf(out, " %s=0x%" PRIx64, member, v);
+}
+
+static void print_STRING(FILE *out, const struct log_reader *r, const char *member, uint32_t v)
+{
+	const char *s = log_reader_string(r, v);
+
+	if (s)
+		fprintf(out, " %s=\"%s\"", member, s);
+	else
+		fprintf(out, " %s=0", member);
+}
+
+static void print_STACK(FILE *out, const struct log_reader *r, const char *member, uint64_t v)
+{
+}
+
+#define print_CAUSE print_U32
+
+static void print_fields(FILE *out, const struct log_reader *r, const struct mt_event *ev)
 {
 	switch (ev->type) {
-	case MT_EV_THREAD_START:
-		fputs("thread_start", out);
-		break;
+#define PRINT(member, coding) print_##coding(out, r, #member, ev->member);
+#define CASE(kind, tag, name, fields)                                                              \
+	case MT_EV_##kind:                                                                         \
+		fields break;
+		MT_EVENTS(CASE, PRINT)
+#undef CASE
+#undef PRINT
+	}
+}
+
+/* The events that are not calls: their name, then what they say. */
+static void print_other(FILE *out, const struct log_reader *r, const struct mt_event *ev)
+{
+	const char *name = mt_event_name(ev->type);
+
+	if (!name) {
+		fprintf(out, "event type %" PRIu32, ev->type);
+		return;
+	}
+	fputs(name, out);
+	switch (ev->type) {
 	case MT_EV_THREAD_EXIT:
-		fputs("thread_exit", out);
+	case MT_EV_PROC_EXIT:
 		print_wait_status(out, ev->status);
 		break;
 	case MT_EV_PROC_START:
-		fputs("proc_start", out);
 		switch (ev->mflags) {
 		case MT_PROC_EXEC:
 			fputs(" exec", out);
@@ -259,23 +325,19 @@ static void print_other(FILE *out, const struct log_reader *r, const struct mt_e
 		}
 		fprintf(out, " space %" PRIu32, ev->space);
 		break;
-	case MT_EV_PROC_EXIT:
-		fputs("proc_exit", out);
-		print_wait_status(out, ev->status);
-		break;
 	case MT_EV_MARK: {
 		const char *where = log_reader_string(r, ev->path);
 
-		fprintf(out, "mark %" PRIu64, ev->arg);
+		fprintf(out, " %" PRIu64, ev->arg);
 		if (where)
 			fprintf(out, " \"%s\"", where);
 		break;
 	}
 	case MT_EV_RSS:
-		fprintf(out, "rss %" PRIu64, ev->size);
+		fprintf(out, " %" PRIu64, ev->size);
 		break;
-	default:
-		fprintf(out, "event type %" PRIu32, ev->type);
+	default: /* THREAD_START, and kinds added to the table since */
+		print_fields(out, r, ev);
 		break;
 	}
 }

@@ -10,10 +10,6 @@
 #include "replay.h"
 #include "resolve.h"
 
-#define PAGE_SIZE_X86_64      4096ull
-#define MREMAP_DONTUNMAP_FLAG 0x4u  /* <linux/mman.h>, as logged */
-#define MAP_ANONYMOUS_FLAG    0x20u /* <sys/mman.h>, as logged */
-
 /* A syscall result in the -errno range is a failure even when the tracer
  * did not flag it. */
 
@@ -56,9 +52,9 @@ void replay_free(struct replay *rp)
 
 uint64_t replay_page_up(uint64_t len)
 {
-	if (len > UINT64_MAX - (PAGE_SIZE_X86_64 - 1))
-		return UINT64_MAX & ~(PAGE_SIZE_X86_64 - 1);
-	return (len + PAGE_SIZE_X86_64 - 1) & ~(PAGE_SIZE_X86_64 - 1);
+	if (len > UINT64_MAX - (MT_PAGE_SIZE - 1))
+		return UINT64_MAX & ~(MT_PAGE_SIZE - 1);
+	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
 uint64_t replay_live(const struct replay *rp, unsigned kind)
@@ -368,7 +364,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 			return 0;
 		}
 		ret = regions_map(&rp->maps, space, ev->addr, replay_page_up(ev->size), ev->stack,
-				  !(ev->mflags & MAP_ANONYMOUS_FLAG));
+				  !(ev->mflags & MT_MAP_ANONYMOUS));
 		if (sel && ret == 0) {
 			rp->c.mmap_calls++;
 			ret = count_mapping(rp, ev, replay_page_up(ev->size));
@@ -388,7 +384,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 		rp->c.mremap_calls += sel;
 		ret = regions_remap(&rp->maps, space, ev->old_addr, replay_page_up(ev->old_size),
 				    ev->addr, replay_page_up(ev->size),
-				    (ev->mflags & MREMAP_DONTUNMAP_FLAG) != 0, ev->stack);
+				    (ev->mflags & MT_MREMAP_DONTUNMAP) != 0, ev->stack);
 		if (sel && (rp->kind & AN_KIND_MMAP))
 			rp->moved += before > rp->maps.live ? before - rp->maps.live
 							    : rp->maps.live - before;

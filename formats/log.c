@@ -1,6 +1,7 @@
 /*
  * log.c - names of the log's enumerations, as replay and the reports print
- * them.  Indexed by the enum values, which the format fixes.
+ * them.  Indexed by the enum values, which the format fixes; the event
+ * names come from the schema table, MT_EVENTS in log.h.
  */
 #include <sys/wait.h>
 
@@ -19,21 +20,20 @@ static const char *const fn_names[MT_FN_COUNT] = {
 	[MT_FN_PVALLOC] = "pvalloc",
 };
 
-static const char *const event_names[MT_EV_TYPE_COUNT] = {
-	[MT_EV_ALLOC] = "alloc",
-	[MT_EV_FREE] = "free",
-	[MT_EV_REALLOC] = "realloc",
-	[MT_EV_MMAP] = "mmap",
-	[MT_EV_MUNMAP] = "munmap",
-	[MT_EV_MREMAP] = "mremap",
-	[MT_EV_BRK] = "brk",
-	[MT_EV_THREAD_START] = "thread_start",
-	[MT_EV_THREAD_EXIT] = "thread_exit",
-	[MT_EV_PROC_START] = "proc_start",
-	[MT_EV_PROC_EXIT] = "proc_exit",
-	[MT_EV_MARK] = "mark",
-	[MT_EV_RSS] = "rss",
-};
+#define EVENT_NAME(kind, tag, name, fields) [MT_EV_##kind] = name,
+static const char *const event_names[MT_EV_TYPE_COUNT] = {MT_EVENTS(EVENT_NAME, MT_EV_NO_FIELDS)};
+#undef EVENT_NAME
+
+/* A row's tag is its number in MT_EVENTS, so the tags are 1 to
+ * MT_EV_TYPE_COUNT - 1 without a gap: the reader takes every tag in that
+ * range for an event, and the tables above are indexed by it. */
+#define ROW(kind, tag, name, fields) ROW_##kind,
+enum { ROW_NONE, MT_EVENTS(ROW, MT_EV_NO_FIELDS) };
+#undef ROW
+#define TAG_IS_ROW(kind, tag, name, fields)                                                        \
+	_Static_assert(tag == ROW_##kind, "MT_EV_" #kind ": its tag is not its row number");
+MT_EVENTS(TAG_IS_ROW, MT_EV_NO_FIELDS)
+#undef TAG_IS_ROW
 
 const char *mt_fn_name(unsigned fn)
 {

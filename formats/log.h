@@ -1,7 +1,8 @@
 /*
  * log.h - the event model of a memtrack log, shared by the writer (fed by
  * the tracer) and the reader (feeding the analyzer).  The byte layout is
- * specified in formats/FORMAT.md; this header is the in-memory view of it.
+ * specified in formats/FORMAT.md; this header is the in-memory view of it,
+ * and its MT_EVENTS table is the one definition of the event kinds.
  *
  * A log describes one traced run: a header, then a stream of records.  Most
  * records are events (numbered from 0 in log order, "#N" on the command
@@ -52,31 +53,73 @@ enum mt_fn {
 const char *mt_fn_name(unsigned fn);
 
 /*
- * Event types.  The numbers are the record tags in the file (FORMAT.md);
- * append, never renumber.
+ * The event kinds: one row each, the schema of every event record.  The
+ * enum below, the names, the writer's encoding and checks, the reader's
+ * decoding and checks and `memtrack replay`'s fallback listing are all
+ * expanded from it, and FORMAT.md ("Events") is its description: adding an
+ * event kind is adding a row (and bumping MT_LOG_VERSION, FORMAT.md
+ * "Versions").
+ *
+ * A row is X(KIND, tag, "name", fields): MT_EV_KIND, its record tag (the
+ * row's number, 1, 2, 3 ...: append, never renumber), the name replay and
+ * the reports print, then the fields stored after the four every event
+ * starts with (time, pid, tid, flags), in file order, each as
+ * F(member of struct mt_event, coding).  Codings:
+ *   U64     varint
+ *   U32     varint32
+ *   I64     zigzag
+ *   FN      varint32: an enum mt_fn, never MT_FN_NONE
+ *   CAUSE   varint32: an enum mt_proc_cause
+ *   FREED   varint: an address freed, never 0 (free(NULL) is not logged)
+ *   STRING  varint32: a STRING id, or 0 for none
+ *   STACK   varint: a STACK id, or 0 for no stack
+ * Members a row does not list are zero when read and ignored when written.
  */
+#define MT_EVENTS(X, F)                                                                            \
+	/* addr = result (0: failed) */                                                            \
+	X(ALLOC, 1, "alloc", F(fn, FN) F(addr, U64) F(size, U64) F(arg, U64) F(stack, STACK))      \
+	X(FREE, 2, "free", F(fn, FN) F(addr, FREED))                                               \
+	/* addr = result (0: failed) */                                                            \
+	X(REALLOC, 3, "realloc",                                                                   \
+	  F(fn, FN) F(old_addr, U64) F(addr, U64) F(size, U64) F(arg, U64) F(stack, STACK))        \
+	/* addr = result, size = length, path = the file (0: anonymous) */                         \
+	X(MMAP, 4, "mmap",                                                                         \
+	  F(addr, U64) F(size, U64) F(prot, U32) F(mflags, U32) F(fd, I64) F(offset, U64)          \
+		  F(path, STRING) F(stack, STACK))                                                 \
+	/* size = length, result = the raw return value */                                         \
+	X(MUNMAP, 5, "munmap", F(addr, U64) F(size, U64) F(result, I64) F(stack, STACK))           \
+	/* addr = result */                                                                        \
+	X(MREMAP, 6, "mremap",                                                                     \
+	  F(old_addr, U64) F(old_size, U64) F(addr, U64) F(size, U64) F(mflags, U32)               \
+		  F(stack, STACK))                                                                 \
+	/* arg = requested break, addr = resulting break */                                        \
+	X(BRK, 7, "brk", F(arg, U64) F(addr, U64) F(stack, STACK))                                 \
+	/* tid started in process pid */                                                           \
+	X(THREAD_START, 8, "thread_start", )                                                       \
+	/* tid ended; status = wait status if known */                                             \
+	X(THREAD_EXIT, 9, "thread_exit", F(status, I64))                                           \
+	/* pid now runs in address space `space`; arg = parent pid */                              \
+	X(PROC_START, 10, "proc_start", F(space, U32) F(arg, U64) F(mflags, CAUSE))                \
+	/* pid ended; status = wait status */                                                      \
+	X(PROC_EXIT, 11, "proc_exit", F(status, I64))                                              \
+	/* arg = which --mark (1-based, in command-line order), path = its location text */        \
+	X(MARK, 12, "mark", F(arg, U64) F(path, STRING) F(stack, STACK))                           \
+	/* size = resident set size in bytes */                                                    \
+	X(RSS, 13, "rss", F(size, U64))
+
+/* An F for MT_EVENTS() when only the rows matter. */
+#define MT_EV_NO_FIELDS(member, coding)
+
+/* Event types: the record tags in the file.  (clang-format would take the
+ * expansion for a statement.) */
+/* clang-format off */
 enum mt_event_type {
-	MT_EV_ALLOC = 1,	 /* fn, addr = result (0: failed), size, arg, stack */
-	MT_EV_FREE = 2,		 /* fn, addr (never 0: free(NULL) is not logged) */
-	MT_EV_REALLOC = 3,	 /* fn, old_addr, addr = result, size, arg, stack */
-	MT_EV_MMAP = 4,		 /* addr = result, size = length, prot, mflags, fd,
-				    offset, path, flags, stack */
-	MT_EV_MUNMAP = 5,	 /* addr, size = length, result, flags, stack */
-	MT_EV_MREMAP = 6,	 /* old_addr, old_size, addr = result, size, mflags,
-				    flags, stack */
-	MT_EV_BRK = 7,		 /* arg = requested break, addr = resulting break,
-				    flags, stack */
-	MT_EV_THREAD_START = 8,	 /* tid started in process pid */
-	MT_EV_THREAD_EXIT = 9,	 /* tid ended; status = wait status if known */
-	MT_EV_PROC_START = 10,	 /* pid now runs in address space `space`;
-				    arg = parent pid, mflags = enum mt_proc_cause */
-	MT_EV_PROC_EXIT = 11,	 /* pid ended; status = wait status */
-	MT_EV_MARK = 12,	 /* arg = which --mark (1-based, in command-line
-				    order), path = string id of its location
-				    text ("samples/arrays.c:40", "main"), stack */
-	MT_EV_RSS = 13,		 /* size = resident set size in bytes */
+#define MT_EV_ENUM(kind, tag, name, fields) MT_EV_##kind = tag,
+	MT_EVENTS(MT_EV_ENUM, MT_EV_NO_FIELDS)
+#undef MT_EV_ENUM
 	MT_EV_TYPE_COUNT
 };
+/* clang-format on */
 
 /* Name of an event type ("alloc"), or NULL when unknown. */
 const char *mt_event_name(unsigned type);
@@ -163,11 +206,51 @@ struct mt_symbol {
 	struct mt_symframe frames[MT_SYM_MAX_INLINE];
 };
 
+/*
+ * The kernel's numbers as the log stores them: mmap's prot and flags and
+ * mremap's flags are the traced call's own arguments, so their values are
+ * the x86_64 Linux ABI's.  They are named here, not taken from
+ * <sys/mman.h>, because the analyzer reads logs and must not depend on the
+ * headers of the machine it happens to be built on.
+ */
+#define MT_PAGE_SIZE UINT64_C(4096) /* what mmap lengths are rounded up to */
+#define MT_MAX_ERRNO 4095	    /* raw results -MT_MAX_ERRNO..-1 are errors */
+
+#define MT_PROT_NONE	  0x0u
+#define MT_PROT_READ	  0x1u
+#define MT_PROT_WRITE	  0x2u
+#define MT_PROT_EXEC	  0x4u
+#define MT_PROT_SEM	  0x8u
+#define MT_PROT_GROWSDOWN 0x01000000u
+#define MT_PROT_GROWSUP	  0x02000000u
+
+#define MT_MAP_TYPE	       0xfu /* the bits holding one of the three types */
+#define MT_MAP_SHARED	       0x1u
+#define MT_MAP_PRIVATE	       0x2u
+#define MT_MAP_SHARED_VALIDATE 0x3u
+#define MT_MAP_FIXED	       0x10u
+#define MT_MAP_ANONYMOUS       0x20u
+#define MT_MAP_GROWSDOWN       0x100u
+#define MT_MAP_DENYWRITE       0x800u
+#define MT_MAP_EXECUTABLE      0x1000u
+#define MT_MAP_LOCKED	       0x2000u
+#define MT_MAP_NORESERVE       0x4000u
+#define MT_MAP_POPULATE	       0x8000u
+#define MT_MAP_NONBLOCK	       0x10000u
+#define MT_MAP_STACK	       0x20000u
+#define MT_MAP_HUGETLB	       0x40000u
+#define MT_MAP_SYNC	       0x80000u
+#define MT_MAP_FIXED_NOREPLACE 0x100000u
+
+#define MT_MREMAP_MAYMOVE   0x1u
+#define MT_MREMAP_FIXED	    0x2u
+#define MT_MREMAP_DONTUNMAP 0x4u
+
 /* A raw syscall result that is an error (-4095..-1, as the kernel returns
  * them); also how MMAP/MREMAP results are judged. */
 static inline int mt_syscall_failed(int64_t ret)
 {
-	return ret < 0 && ret >= -4095;
+	return ret < 0 && ret >= -MT_MAX_ERRNO;
 }
 
 /* A wait(2) status (exit events, the trailer) as a shell reports it: the

@@ -30,8 +30,9 @@ enum chunk_codec {
 	CODEC_ZSTD = 1,
 };
 
-/* Record tags: events are their enum mt_event_type (1..13); definitions
- * and the trailer sit apart so events can be appended. */
+/* Record tags: events are their enum mt_event_type (1 to
+ * MT_EV_TYPE_COUNT - 1, the rows of MT_EVENTS); definitions and the
+ * trailer sit apart so events can be appended. */
 enum record_tag {
 	TAG_STRING = 0x40,
 	TAG_STACK = 0x41,
@@ -41,6 +42,9 @@ enum record_tag {
 	TAG_TRAILER = 0x45,
 };
 
+_Static_assert((int)MT_EV_TYPE_COUNT <= (int)TAG_STRING,
+	       "event tags run into the definitions' tags");
+
 /* Bits a reader accepts in each flags field. */
 #define LOG_HEADER_FLAGS                                                                           \
 	(MT_LOG_SYSCALLS_SECCOMP | MT_LOG_SYSCALLS_PTRACE | MT_LOG_SYSCALLS_WRAPPERS)
@@ -48,21 +52,13 @@ enum record_tag {
 #define LOG_SYMF_FLAGS	  (MT_SYMF_ALLOCATOR)
 #define LOG_TRAILER_FLAGS (MT_TRAILER_DETACHED | MT_TRAILER_ABORTED)
 
-/* The most bytes one event record takes: a tag and at most 12 varints. */
-#define LOG_EVENT_MAX (1 + 12 * 10)
-
-/* Which events carry which fields (FORMAT.md, "Events"). */
-static inline int event_has_fn(unsigned type)
-{
-	return type == MT_EV_ALLOC || type == MT_EV_FREE || type == MT_EV_REALLOC;
-}
-
-static inline int event_has_stack(unsigned type)
-{
-	return type == MT_EV_ALLOC || type == MT_EV_REALLOC || type == MT_EV_MMAP ||
-	       type == MT_EV_MUNMAP || type == MT_EV_MREMAP || type == MT_EV_BRK ||
-	       type == MT_EV_MARK;
-}
+/*
+ * The most bytes one event record takes: a tag, the four fields every
+ * event starts with and at most LOG_EVENT_OWN_MAX of its own (MMAP has
+ * that many; log_writer.c checks every row of MT_EVENTS), 10 bytes each.
+ */
+#define LOG_EVENT_OWN_MAX 8
+#define LOG_EVENT_MAX	  (1 + (4 + LOG_EVENT_OWN_MAX) * 10)
 
 /* Hash of two integers for the open-addressing tables keyed by
  * (parent, pc) and (space, pc); the low bits index, so the high ones are

@@ -317,6 +317,76 @@ out:
 	return rc;
 }
 
+/*
+ * The codings of event fields (log.h, MT_EVENTS): whether a value can be
+ * written, and its bytes.
+ */
+static int valid_U64(const struct log_writer *w, uint64_t v)
+{
+	return 1;
+}
+
+static int valid_U32(const struct log_writer *w, uint32_t v)
+{
+	return 1;
+}
+
+static int valid_I64(const struct log_writer *w, int64_t v)
+{
+	return 1;
+}
+
+static int valid_FN(const struct log_writer *w, uint32_t fn)
+{
+	return fn != MT_FN_NONE && fn < MT_FN_COUNT;
+}
+
+static int valid_CAUSE(const struct log_writer *w, uint32_t cause)
+{
+	return cause >= MT_PROC_EXEC && cause <= MT_PROC_ATTACH;
+}
+
+static int valid_FREED(const struct log_writer *w, uint64_t addr)
+{
+	return addr != 0;
+}
+
+static int valid_STRING(const struct log_writer *w, uint32_t id)
+{
+	return id <= w->nstrings;
+}
+
+static int valid_STACK(const struct log_writer *w, uint64_t id)
+{
+	return id <= w->nnodes;
+}
+
+static inline uint8_t *put_U64(uint8_t *p, uint64_t v)
+{
+	return varint_put(p, v);
+}
+
+static inline uint8_t *put_I64(uint8_t *p, int64_t v)
+{
+	return varint_put(p, zigzag_encode(v));
+}
+
+/* The others are varints of a checked value. */
+#define put_U32	   put_U64
+#define put_FN	   put_U64
+#define put_CAUSE  put_U64
+#define put_FREED  put_U64
+#define put_STRING put_U64
+#define put_STACK  put_U64
+
+/* Every row fits LOG_EVENT_MAX. */
+#define ONE(member, coding) +1
+#define FITS(kind, tag, name, fields)                                                              \
+	_Static_assert(0 fields <= LOG_EVENT_OWN_MAX, "MT_EV_" #kind " has too many fields");
+MT_EVENTS(FITS, ONE)
+#undef FITS
+#undef ONE
+
 static int event_valid(const struct log_writer *w, const struct mt_event *ev)
 {
 	unsigned t = ev->type;
@@ -327,16 +397,15 @@ static int event_valid(const struct log_writer *w, const struct mt_event *ev)
 		return 0;
 	if (ev->time_ns < w->last_time)
 		return 0;
-	if (event_has_fn(t) && (ev->fn == MT_FN_NONE || ev->fn >= MT_FN_COUNT))
-		return 0;
-	if (event_has_stack(t) && ev->stack > w->nnodes)
-		return 0;
-	if (t == MT_EV_FREE && !ev->addr)
-		return 0;
-	if ((t == MT_EV_MMAP || t == MT_EV_MARK) && ev->path > w->nstrings)
-		return 0;
-	if (t == MT_EV_PROC_START && (ev->mflags < MT_PROC_EXEC || ev->mflags > MT_PROC_ATTACH))
-		return 0;
+	switch (t) {
+#define VALID(member, coding) &&valid_##coding(w, ev->member)
+#define CASE(kind, tag, name, fields)                                                              \
+	case MT_EV_##kind:                                                                         \
+		return 1 fields;
+		MT_EVENTS(CASE, VALID)
+#undef CASE
+#undef VALID
+	}
 	return 1;
 }
 
@@ -361,73 +430,13 @@ int log_writer_event(struct log_writer *w, const struct mt_event *ev)
 	p = varint_put(p, zigzag_encode((int64_t)ev->tid - (int64_t)w->prev_tid));
 	p = varint_put(p, ev->flags);
 	switch (ev->type) {
-	case MT_EV_ALLOC:
-		p = varint_put(p, ev->fn);
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->size);
-		p = varint_put(p, ev->arg);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_FREE:
-		p = varint_put(p, ev->fn);
-		p = varint_put(p, ev->addr);
-		break;
-	case MT_EV_REALLOC:
-		p = varint_put(p, ev->fn);
-		p = varint_put(p, ev->old_addr);
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->size);
-		p = varint_put(p, ev->arg);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_MMAP:
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->size);
-		p = varint_put(p, ev->prot);
-		p = varint_put(p, ev->mflags);
-		p = varint_put(p, zigzag_encode(ev->fd));
-		p = varint_put(p, ev->offset);
-		p = varint_put(p, ev->path);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_MUNMAP:
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->size);
-		p = varint_put(p, zigzag_encode(ev->result));
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_MREMAP:
-		p = varint_put(p, ev->old_addr);
-		p = varint_put(p, ev->old_size);
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->size);
-		p = varint_put(p, ev->mflags);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_BRK:
-		p = varint_put(p, ev->arg);
-		p = varint_put(p, ev->addr);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_THREAD_START:
-		break;
-	case MT_EV_THREAD_EXIT:
-	case MT_EV_PROC_EXIT:
-		p = varint_put(p, zigzag_encode(ev->status));
-		break;
-	case MT_EV_PROC_START:
-		p = varint_put(p, ev->space);
-		p = varint_put(p, ev->arg);
-		p = varint_put(p, ev->mflags);
-		break;
-	case MT_EV_MARK:
-		p = varint_put(p, ev->arg);
-		p = varint_put(p, ev->path);
-		p = varint_put(p, ev->stack);
-		break;
-	case MT_EV_RSS:
-		p = varint_put(p, ev->size);
-		break;
+#define PUT(member, coding) p = put_##coding(p, ev->member);
+#define CASE(kind, tag, name, fields)                                                              \
+	case MT_EV_##kind:                                                                         \
+		fields break;
+		MT_EVENTS(CASE, PUT)
+#undef CASE
+#undef PUT
 	}
 	w->len = (size_t)(p - w->buf);
 	w->prev_time = ev->time_ns;

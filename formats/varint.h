@@ -90,7 +90,11 @@ static inline int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
  * 0, -1, 1, -2, 2 ... become 0, 1, 2, 3, 4 ... */
 static inline uint64_t zigzag_encode(int64_t v)
 {
-	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+	uint64_t u = (uint64_t)v;
+
+	/* The sign spread over all bits, without shifting a negative value
+	 * (implementation-defined in C, and flagged by the analyzers). */
+	return (u << 1) ^ (0 - (u >> 63));
 }
 
 static inline int64_t zigzag_decode(uint64_t u)

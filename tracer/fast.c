@@ -90,7 +90,7 @@ static struct {
 
 static size_t page_round(size_t n)
 {
-	return (n + 4095) & ~(size_t)4095;
+	return (n + MT_PAGE_SIZE - 1) & ~(size_t)(MT_PAGE_SIZE - 1);
 }
 
 static int load_recorder(void)

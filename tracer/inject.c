@@ -20,8 +20,8 @@
 #include "procmaps.h"
 #include "trace.h"
 
-#ifndef MAP_FIXED_NOREPLACE
-#define MAP_FIXED_NOREPLACE 0x100000
+#ifndef MAP_FIXED_NOREPLACE /* headers older than Linux 4.17 */
+#define MAP_FIXED_NOREPLACE MT_MAP_FIXED_NOREPLACE
 #endif
 
 static const uint8_t syscall_bytes[2] = {0x0f, 0x05};

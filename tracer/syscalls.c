@@ -19,7 +19,6 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdio.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
@@ -187,14 +186,14 @@ static void sc_done(struct tracer *tr, struct tproc *p, struct tthread *t, pid_t
 	ok = !(ev.flags & MT_EVF_FAILED);
 	if ((ev.type == MT_EV_MMAP || ev.type == MT_EV_MREMAP) && ok)
 		unmaps_first(tr, p, t, ev.addr, ev.size);
-	if (ev.type == MT_EV_MMAP && ok && !(ev.mflags & MAP_ANONYMOUS) && ev.fd >= 0)
+	if (ev.type == MT_EV_MMAP && ok && !(ev.mflags & MT_MAP_ANONYMOUS) && ev.fd >= 0)
 		ev.path = fd_path(tr, p->pid, ev.fd);
 	if (p->followed && at)
 		trace_event_at(tr, &ev, at);
 	else if (p->followed)
 		trace_event(tr, &ev);
 
-	if (ev.type == MT_EV_MMAP && ok && (ev.prot & PROT_EXEC) && ev.path)
+	if (ev.type == MT_EV_MMAP && ok && (ev.prot & MT_PROT_EXEC) && ev.path)
 		trace_report_error(tr, modules_scan(tr, p, t));
 	else if (ev.type == MT_EV_MUNMAP && ok)
 		modules_unmapped(tr, p, ev.addr, ev.size);
