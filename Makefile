@@ -3,7 +3,7 @@
 #   make            build ./memtrack (installs missing Debian packages as root)
 #   make test       build and run every unit and end-to-end test
 #   make demo       trace the seed samples and print their top-10
-#   make bench      measure the tracer against a bare ptrace floor and ltrace
+#   make bench      measure both engines beside heaptrack, valgrind, ltrace, a ptrace floor
 #   make seed       the seed article's experiment, traced and drawn (docs/seed-*.svg)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   V=1             show full compiler command lines
@@ -330,7 +330,28 @@ $(BUILD)/bench/%: bench/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lpthread
 
-bench: memtrack $(BENCH_BINS) $(TEST_DEPS_STAMP)
+$(BUILD)/bench/threads: bench/threads.cpp
+	@mkdir -p $(dir $@)
+	@echo "  CXX     $<"
+	$(Q)$(CXX) -O2 -g -Wall -o $@ $< -lpthread
+
+# What the benchmarks run memtrack beside (the tests' tools too).
+DEB_BENCH := heaptrack valgrind ltrace git
+BENCH_DEPS_STAMP := $(BUILD)/.bench-deps
+$(BENCH_DEPS_STAMP): $(TEST_DEPS_STAMP)
+	$(Q)missing=""; for t in $(DEB_BENCH); do \
+		command -v $$t >/dev/null || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "  APT    $$missing"; \
+			DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+		else \
+			echo "the benchmarks need: sudo apt-get install$$missing" >&2; exit 1; \
+		fi; \
+	fi
+	$(Q)touch $@
+
+bench: memtrack $(BENCH_BINS) $(BUILD)/bench/threads $(BENCH_DEPS_STAMP)
 	$(Q)bench/run $(BUILD)
 
 # The seed experiment: every array length traced, the article's two charts
