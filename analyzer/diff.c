@@ -30,7 +30,7 @@ static int take(struct side *s, const struct an_opts *o, const struct an_when *a
 	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid};
 	size_t i = 0;
 	uint64_t stack;
-	void *v;
+	struct snapshot_entry *e;
 	int ret;
 
 	ret = snapshot_take(&s->snap, s->r, s->log, at, &so, st);
@@ -38,8 +38,7 @@ static int take(struct side *s, const struct an_opts *o, const struct an_when *a
 		return ret;
 	if (!s->res && (ret = resolver_open(&s->res, s->r)) < 0)
 		goto nomem;
-	while (table_next(&s->snap.stacks, &i, &stack, NULL, &v)) {
-		const struct snapshot_entry *e = v;
+	while (snap_stacks_next(&s->snap.stacks, &i, &stack, &e)) {
 		struct stat_values sv = {0};
 
 		if (old) {

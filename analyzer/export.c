@@ -44,16 +44,19 @@ const char *an_export_formats(void)
 	return list;
 }
 
-/* Every stack with anything to export: live now, or allocated before. */
-static int stack_values(const struct snapshot *snap, unsigned kind, struct table *out)
-{
-	uint64_t stack, k;
-	size_t i = 0;
-	void *v;
+HASH_DEFINE(value_table, uint64_t, struct stat_values, table_hash_u64, table_eq_u64)
 
-	while (table_next(&snap->stacks, &i, &stack, NULL, &v)) {
-		const struct snapshot_entry *e = v;
-		struct stat_values *sv = table_put(out, stack, 0, NULL);
+/* Every stack with anything to export: live now, or allocated before. */
+static int stack_values(const struct snapshot *snap, unsigned kind, struct value_table *out)
+{
+	struct snapshot_entry *e;
+	struct site_totals *t;
+	struct table_key k;
+	uint64_t stack;
+	size_t i = 0;
+
+	while (snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
+		struct stat_values *sv = value_table_put(out, stack, NULL);
 
 		if (!sv)
 			return -ENOMEM;
@@ -61,13 +64,12 @@ static int stack_values(const struct snapshot *snap, unsigned kind, struct table
 		sv->count += e->count;
 	}
 	i = 0;
-	while (table_next(&snap->sites, &i, &stack, &k, &v)) {
-		const struct site_totals *t = v;
+	while (site_table_next(&snap->sites, &i, &k, &t)) {
 		struct stat_values *sv;
 
-		if (!(k & kind))
+		if (!(k.b & kind))
 			continue;
-		sv = table_put(out, stack, 0, NULL);
+		sv = value_table_put(out, k.a, NULL);
 		if (!sv)
 			return -ENOMEM;
 		sv->alloc_size += t->bytes;
@@ -94,16 +96,17 @@ static struct ex_site site_of(const struct stat_values *v)
 }
 
 /* folded: one record per stack. */
-static int export_stacks(struct series_out *so, const struct table *values, struct resolver *res,
-			 const struct an_filter *filter, uint64_t *emitted, uint64_t *left_out)
+static int export_stacks(struct series_out *so, const struct value_table *values,
+			 struct resolver *res, const struct an_filter *filter, uint64_t *emitted,
+			 uint64_t *left_out)
 {
 	struct ex_frame *frames = NULL;
 	size_t cap = 0, i = 0;
 	uint64_t stack;
-	void *v;
+	struct stat_values *v;
 	int ret = 0;
 
-	while (ret == 0 && table_next(values, &i, &stack, NULL, &v)) {
+	while (ret == 0 && value_table_next(values, &i, &stack, &v)) {
 		struct ex_record rec = {.type = EX_SITE, .u.site = site_of(v)};
 		long n = series_frames(res, filter, stack, &frames, &cap);
 
@@ -112,7 +115,7 @@ static int export_stacks(struct series_out *so, const struct table *values, stru
 			break;
 		}
 		if (!n) {
-			*left_out += ((struct stat_values *)v)->count;
+			*left_out += v->count;
 			continue;
 		}
 		rec.u.site.key = frames[0].file ? frames[0].file : frames[0].display;
@@ -126,18 +129,18 @@ static int export_stacks(struct series_out *so, const struct table *values, stru
 }
 
 /* csv, json: one record per statistic. */
-static int export_sites(struct series_out *so, const struct table *values, struct resolver *res,
-			struct grouping *g, enum an_group by, uint64_t *emitted)
+static int export_sites(struct series_out *so, const struct value_table *values,
+			struct resolver *res, struct grouping *g, enum an_group by, uint64_t *emitted)
 {
 	struct ex_frame *frames = NULL;
 	struct stats stats;
 	size_t cap = 0, i = 0;
 	uint64_t stack;
-	void *v;
+	struct stat_values *v;
 	int ret = 0;
 
 	stats_init(&stats, by);
-	while (ret == 0 && table_next(values, &i, &stack, NULL, &v))
+	while (ret == 0 && value_table_next(values, &i, &stack, &v))
 		ret = group_stack(g, res, &stats, stack, v);
 	if (ret == 0)
 		stats_sort_sites(&stats);
@@ -187,11 +190,11 @@ static int export_snapshot(const struct an_opts *o, struct series_out *so, struc
 	struct snapshot_opts sopt = {.kind = o->kind, .pid = o->pid, .sites = 1};
 	struct resolver *res = NULL;
 	struct snapshot snap = {0};
-	struct table values;
+	struct value_table values;
 	uint64_t emitted = 0, left_out = 0;
 	int ret, end, warned;
 
-	table_init(&values, sizeof(struct stat_values));
+	value_table_init(&values);
 	ret = snapshot_take(&snap, r, o->log, &o->at, &sopt, st);
 	if (ret < 0)
 		goto out;
@@ -234,7 +237,7 @@ static int export_snapshot(const struct an_opts *o, struct series_out *so, struc
 	}
 out:
 	grouping_free(&g);
-	table_free(&values);
+	value_table_free(&values);
 	resolver_close(res);
 	snapshot_free(&snap);
 	return ret;

@@ -20,18 +20,17 @@ static int group_temporaries(struct grouping *g, struct resolver *res, struct st
 			     const struct snapshot *snap, uint64_t *temps)
 {
 	size_t i = 0;
-	uint64_t stack, kind;
-	void *v;
+	struct site_totals *t;
+	struct table_key k;
 
-	while (table_next(&snap->sites, &i, &stack, &kind, &v)) {
-		const struct site_totals *t = v;
+	while (site_table_next(&snap->sites, &i, &k, &t)) {
 		struct stat_values sv = {.size = t->temp_bytes, .count = t->temps};
 		int ret;
 
-		if (kind != AN_KIND_HEAP || !t->temps)
+		if (k.b != AN_KIND_HEAP || !t->temps)
 			continue;
 		*temps += t->temps;
-		ret = group_stack(g, res, stats, stack, &sv);
+		ret = group_stack(g, res, stats, k.a, &sv);
 		if (ret < 0)
 			return ret;
 	}
