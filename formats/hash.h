@@ -4,8 +4,8 @@
  *   HASH_DEFINE(name, K, V, hash, eq)
  *
  * defines struct name (a table of K -> V) and static inline functions
- * name_init, name_free, name_clear, name_get, name_put, name_del and
- * name_next.  hash(K) returns a uint64_t whose low bits spread well (the
+ * name_init, name_free, name_copy, name_clear, name_get, name_put, name_del
+ * and name_next.  hash(K) returns a uint64_t whose low bits spread well (the
  * table masks it); eq(K, K) is nonzero when two keys are the same.
  *
  * Open addressing with linear probing over a power-of-two number of slots,
@@ -63,6 +63,28 @@ static inline uint64_t hash_mix64(uint64_t x)
 		free(t->keys);                                                             \
 		free(t->vals);                                                             \
 		name##_init(t);                                                            \
+	}                                                                                  \
+                                                                                           \
+	/* to = a copy of from (to's old contents are not freed); 0 or -1. */             \
+	static inline __attribute__((unused)) int name##_copy(struct name *to,             \
+							      const struct name *from)     \
+	{                                                                                  \
+		name##_init(to);                                                           \
+		if (!from->cap)                                                            \
+			return 0;                                                          \
+		to->used = malloc(from->cap);                                              \
+		to->keys = malloc(from->cap * sizeof(*to->keys));                          \
+		to->vals = malloc(from->cap * sizeof(*to->vals));                          \
+		if (!to->used || !to->keys || !to->vals) {                                 \
+			name##_free(to);                                                   \
+			return -1;                                                         \
+		}                                                                          \
+		memcpy(to->used, from->used, from->cap);                                   \
+		memcpy(to->keys, from->keys, from->cap * sizeof(*to->keys));               \
+		memcpy(to->vals, from->vals, from->cap * sizeof(*to->vals));               \
+		to->cap = from->cap;                                                       \
+		to->len = from->len;                                                       \
+		return 0;                                                                  \
 	}                                                                                  \
                                                                                            \
 	/* Empties t, keeping its slots. */                                                \
