@@ -259,13 +259,12 @@ static int print(struct report *rp, FILE *out, struct an_status *st)
 	const struct an_opts *o = rp->o;
 	struct export_run *x = rp->priv;
 	struct series_out *so = &x->so;
-	struct value_table values;
+	struct value_table values = {0};
 	uint64_t emitted = 0, left_out = 0;
 	int ret, end;
 
 	if (x->exp->input & EX_INPUT_SERIES)
 		return rp->warned;	/* written while replayed */
-	value_table_init(&values);
 	ret = resolver_open(&rp->res, rp->r);
 	if (ret == 0)
 		ret = stack_values(&rp->snap, o->kind, &values);

@@ -269,13 +269,12 @@ int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
 {
 	size_t i = lower(r, from, 0), n = 0;
 	struct region *copy = NULL;
-	struct u64_map ids; /* parent's block -> child's block */
+	struct u64_map ids = {0}; /* parent's block -> child's block */
 	const uint64_t *pb;
 	int ret = 0;
 
 	if (from == to)
 		return 0;
-	u64_map_init(&ids);
 	/* the parent's intervals first: inserting moves them */
 	for (size_t j = i; in_space(r, j, from); j++)
 		n++;

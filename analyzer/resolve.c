@@ -253,13 +253,12 @@ HASH_DEFINE(module_table, uint64_t, struct module_lines, table_hash_u64, table_e
 
 size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const char **example)
 {
-	struct module_table mods;
+	struct module_table mods = {0};
 	size_t i = 0, without = 0;
 	uint32_t example_id = 0;
 	struct module_lines *ml;
 	struct pc_frames *pf;
 
-	module_table_init(&mods);
 	*total = 0;
 	*example = NULL;
 	while (pc_table_next(&res->pcs, &i, NULL, &pf)) {

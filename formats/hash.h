@@ -18,6 +18,8 @@
  * Not for the tables the recorder shares with the tracer (tracer/recorder/):
  * those live in shared memory, with no malloc.
  *
+ * A zero-filled struct name is an empty table, as name_init() makes one.
+ *
  * Ownership: the table owns its slots; name_free() releases them.  Value
  * pointers are borrowed, valid until the next put or del on that table.
  */
@@ -54,7 +56,7 @@ static inline uint64_t hash_mix64(uint64_t x)
                                                                                            \
 	static inline __attribute__((unused)) void name##_init(struct name *t)             \
 	{                                                                                  \
-		memset(t, 0, sizeof(*t));                                                  \
+		*t = (struct name){0};                                                     \
 	}                                                                                  \
                                                                                            \
 	static inline __attribute__((unused)) void name##_free(struct name *t)             \
@@ -65,7 +67,7 @@ static inline uint64_t hash_mix64(uint64_t x)
 		name##_init(t);                                                            \
 	}                                                                                  \
                                                                                            \
-	/* to = a copy of from (to's old contents are not freed); 0 or -1. */             \
+	/* to = a copy of from (to's old contents are not freed); 0 or -1. */              \
 	static inline __attribute__((unused)) int name##_copy(struct name *to,             \
 							      const struct name *from)     \
 	{                                                                                  \
@@ -110,7 +112,7 @@ static inline uint64_t hash_mix64(uint64_t x)
 	{                                                                                  \
 		size_t i_;                                                                 \
                                                                                            \
-		if (!t->len)                                                               \
+		if (!t->vals) /* nothing was put */                                        \
 			return NULL;                                                       \
 		i_ = name##_find_(t, key);                                                 \
 		return t->used[i_] ? &t->vals[i_] : NULL;                                  \
@@ -121,8 +123,8 @@ static inline uint64_t hash_mix64(uint64_t x)
 		struct name n_ = {.cap = t->cap ? t->cap * 2 : HASH_MIN_SLOTS};            \
                                                                                            \
 		n_.used = calloc(n_.cap, 1);                                               \
-		n_.keys = malloc(n_.cap * sizeof(*n_.keys));                               \
-		n_.vals = malloc(n_.cap * sizeof(*n_.vals));                               \
+		n_.keys = calloc(n_.cap, sizeof(*n_.keys));                                \
+		n_.vals = calloc(n_.cap, sizeof(*n_.vals));                                \
 		if (!n_.used || !n_.keys || !n_.vals) {                                    \
 			name##_free(&n_);                                                  \
 			return -1;                                                         \
@@ -143,14 +145,14 @@ static inline uint64_t hash_mix64(uint64_t x)
 		return 0;                                                                  \
 	}                                                                                  \
                                                                                            \
-	/* The value for key, inserted zero-filled when missing (*created = 1,            \
+	/* The value for key, inserted zero-filled when missing (*created = 1,             \
 	 * created may be NULL).  NULL when memory ran out. */                             \
 	static inline __attribute__((unused)) V *name##_put(struct name *t, K key,         \
 							    int *created)                  \
 	{                                                                                  \
 		size_t i_;                                                                 \
                                                                                            \
-		if ((t->len + 1) * 2 > t->cap && name##_grow_(t) < 0)                      \
+		if (t->len >= t->cap / 2 && name##_grow_(t) < 0)                           \
 			return NULL;                                                       \
 		i_ = name##_find_(t, key);                                                 \
 		if (created)                                                               \
@@ -169,12 +171,12 @@ static inline uint64_t hash_mix64(uint64_t x)
 	{                                                                                  \
 		size_t mask_ = t->cap - 1, i_, j_;                                         \
                                                                                            \
-		if (!t->len)                                                               \
+		if (!t->vals) /* nothing was put */                                        \
 			return 0;                                                          \
 		i_ = name##_find_(t, key);                                                 \
 		if (!t->used[i_])                                                          \
 			return 0;                                                          \
-		/* Pull later members of the probe run into the hole when their home     \
+		/* Pull later members of the probe run into the hole when their home       \
 		 * slot does not lie cyclically in (hole, j]. */                           \
 		for (j_ = (i_ + 1) & mask_; t->used[j_]; j_ = (j_ + 1) & mask_) {          \
 			size_t home_ = (size_t)(hash_fn(t->keys[j_])) & mask_;             \
@@ -190,7 +192,7 @@ static inline uint64_t hash_mix64(uint64_t x)
 		return 1;                                                                  \
 	}                                                                                  \
                                                                                            \
-	/* Iteration: for (size_t i = 0; name_next(t, &i, &key, &val);) ...  key and     \
+	/* Iteration: for (size_t i = 0; name_next(t, &i, &key, &val);) ...  key and       \
 	 * val may be NULL.  No put or del while iterating. */                             \
 	static inline __attribute__((unused)) int name##_next(const struct name *t,        \
 							      size_t *i, K *key, V **val)  \
