@@ -152,15 +152,15 @@ static int export_sites(struct series_out *so, const struct value_table *values,
 		size_t kept = s->nframes - (s->frames[s->nframes - 1]->cut != 0);
 		char key[4096];
 
-		if (s->nframes > cap) {
-			struct ex_frame *nf = realloc(frames, s->nframes * sizeof(*nf));
+		if (kept > cap) {
+			struct ex_frame *nf = realloc(frames, kept * sizeof(*nf));
 
 			if (!nf) {
 				ret = -ENOMEM;
 				break;
 			}
 			frames = nf;
-			cap = s->nframes;
+			cap = kept;
 		}
 		for (size_t f = 0; f < kept; f++) {
 			const struct an_frame *a = s->frames[f];

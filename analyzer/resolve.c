@@ -187,7 +187,7 @@ static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct 
 			f[i].file = sf->file;
 			f[i].flags = sf->flags;
 		}
-		if (f[i].file) {
+		if (sf && sf->file) {
 			f[i].line = sf->line;
 			f[i].display = display_path(f[i].file, f[i].comp_dir);
 		} else {
