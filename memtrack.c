@@ -147,24 +147,24 @@ static const struct opt opt_svg = {"svg", 0, OPT_STR, ARG(svg), "FILE",
 
 struct command {
 	const char *name;
-	int (*fn)(struct args *a);
+	int (*fn)(struct args *a);	/* NULL: a report, run by report() */
 	const char *synopsis;	/* after "memtrack NAME " */
 	const char *help;
 	const struct opt *opts[16];
 	const char *rest_name;	/* what the positional arguments are, for errors */
 	int min_rest, max_rest;	/* positional arguments; max -1: unbounded */
 	int stop_at_first_arg;	/* options end at the first positional (run) */
+	/* reports: the analyzer's function, -n when not given, and the usage
+	 * error of the command's own arguments (NULL: they are fine) */
+	int (*report)(const struct an_opts *o, FILE *out, struct an_status *st);
+	long limit;
+	const char *(*usage)(const struct args *a);
 };
 
 static int cmd_run(struct args *a);
 static int cmd_attach(struct args *a);
-static int cmd_top(struct args *a);
-static int cmd_summary(struct args *a);
-static int cmd_replay(struct args *a);
-static int cmd_diff(struct args *a);
-static int cmd_leaks(struct args *a);
-static int cmd_timeline(struct args *a);
-static int cmd_export(struct args *a);
+static const char *diff_usage(const struct args *a);
+static const char *export_usage(const struct args *a);
 
 static const struct command commands[] = {
 	{"run", cmd_run, "[OPTIONS] [--] CMD [ARGS...]",
@@ -172,52 +172,54 @@ static const struct command commands[] = {
 	 "Exits with CMD's exit status (128+N if a signal N killed it), 127 if CMD\n"
 	 "does not exist, 126 if it cannot be executed.",
 	 {&opt_output, &opt_engine, &opt_depth, &opt_follow, &opt_mark, &opt_nopin}, "CMD", 1, -1,
-	 1},
+	 .stop_at_first_arg = 1},
 	{"attach", cmd_attach, "[OPTIONS] PID",
 	 "Trace a running process, then detach and leave it running unharmed:\n"
 	 "every breakpoint removed, every return address restored, nothing left\n"
 	 "behind.  Exits 0 after a clean detach, or when the process ended.",
-	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, 1, 0},
-	{"top", cmd_top, "LOG [OPTIONS]",
+	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, .max_rest = 1},
+	{"top", NULL, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
 	  &opt_cumulative, &opt_temporary, &opt_pid},
-	 "LOG", 1, 1, 0},
-	{"diff", cmd_diff, "LOG --from WHEN [--to WHEN] [OPTIONS]  or  memtrack diff OLD_LOG NEW_LOG",
+	 "LOG", 1, 1, 0, .report = an_top, .limit = 10},
+	{"diff", NULL, "LOG --from WHEN [--to WHEN] [OPTIONS]  or  memtrack diff OLD_LOG NEW_LOG",
 	 "Print what changed between two snapshots, as tracemalloc's Snapshot.compare_to:\n"
 	 "two moments of one log, or the ends (--from/--to) of two runs, compared\n"
 	 "site by site.",
 	 {&opt_from, &opt_to, &opt_by, &opt_limit, &opt_include, &opt_exclude, &opt_kind,
 	  &opt_cumulative, &opt_pid},
-	 "LOG", 1, 2, 0},
-	{"leaks", cmd_leaks, "LOG [OPTIONS]",
+	 "LOG", 1, 2, 0, .report = an_diff, .limit = 10, .usage = diff_usage},
+	{"leaks", NULL, "LOG [OPTIONS]",
 	 "Print the heap blocks still live at the end, grouped by traceback, biggest\n"
 	 "first, each as a tracemalloc statistic followed by its traceback.  A process\n"
 	 "that exited keeps its blocks: they are its leaks.",
-	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_pid}, "LOG", 1, 1, 0},
-	{"summary", cmd_summary, "LOG [--json] [--at WHEN] [--pid PID]",
+	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_pid}, "LOG", 1, 1, 0,
+	 .report = an_leaks},
+	{"summary", NULL, "LOG [--json] [--at WHEN] [--pid PID]",
 	 "Print totals: allocations, frees, bytes, peak, leaks, mappings, the marks\n"
 	 "hit and, for several processes, each one.  allocs/frees/bytes count like\n"
 	 "valgrind memcheck's \"total heap usage\".  unknown_frees are frees of blocks\n"
 	 "never seen allocated; teardown_frees, glibc's per-thread cache freed again\n"
 	 "as a thread exits; preexisting_frees, in attach logs, of blocks allocated\n"
 	 "before memtrack attached.",
-	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0},
-	{"timeline", cmd_timeline, "LOG [--csv FILE] [--svg FILE]",
+	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0, .report = an_summary, .limit = 10},
+	{"timeline", NULL, "LOG [--csv FILE] [--svg FILE]",
 	 "Write the memory over time: heap, anonymous and file mappings, RSS, with\n"
 	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
 	 "SVG chart.",
-	 {&opt_csv, &opt_svg, &opt_pid}, "LOG", 1, 1, 0},
-	{"export", cmd_export, "LOG --format folded|massif|csv|json [OPTIONS]",
+	 {&opt_csv, &opt_svg, &opt_pid}, "LOG", 1, 1, 0, .report = an_timeline, .limit = 10},
+	{"export", NULL, "LOG --format folded|massif|csv|json [OPTIONS]",
 	 "Write a snapshot for other tools: folded stacks (flamegraph.pl, inferno,\n"
 	 "speedscope), massif (ms_print, massif-visualizer: the whole run, time in\n"
 	 "bytes allocated and freed, peak and end detailed), csv (one row per site),\n"
 	 "json (the statistics).",
 	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
 	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
-	 "LOG", 1, 1, 0},
-	{"replay", cmd_replay, "LOG [--pid PID]",
-	 "Print every event of a log, symbolized, one a line.", {&opt_pid}, "LOG", 1, 1, 0},
+	 "LOG", 1, 1, 0, .report = an_export, .usage = export_usage},
+	{"replay", NULL, "LOG [--pid PID]",
+	 "Print every event of a log, symbolized, one a line.", {&opt_pid}, "LOG", 1, 1, 0,
+	 .report = an_replay, .limit = 10},
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -727,68 +729,36 @@ static int run_report(const struct an_opts *o,
 	return ret > 0 ? EXIT_PROBLEMS : EXIT_OK;
 }
 
-static int report(struct args *a, int (*fn)(const struct an_opts *, FILE *, struct an_status *))
+static const char *diff_usage(const struct args *a)
+{
+	if (a->nrest < 2 && !a->from)
+		return "diff of one log needs --from WHEN (and --to WHEN, default end)";
+	return NULL;
+}
+
+static const char *export_usage(const struct args *a)
+{
+	static char why[256];
+
+	if (a->format)
+		return NULL;
+	snprintf(why, sizeof(why), "export needs --format %s", an_export_formats());
+	return why;
+}
+
+/* Every report command: the options into an_opts, then the analyzer. */
+static int report(const struct command *c, struct args *a)
 {
 	struct an_opts o;
+	const char *why;
 
-	if (fill_an_opts(a, &o, 10) < 0)
+	if (fill_an_opts(a, &o, c->limit) < 0)
 		return EXIT_USAGE;
-	return run_report(&o, fn);
-}
-
-static int cmd_top(struct args *a)
-{
-	return report(a, an_top);
-}
-
-static int cmd_summary(struct args *a)
-{
-	return report(a, an_summary);
-}
-
-static int cmd_replay(struct args *a)
-{
-	return report(a, an_replay);
-}
-
-static int cmd_diff(struct args *a)
-{
-	struct an_opts o;
-
-	if (fill_an_opts(a, &o, 10) < 0)
-		return EXIT_USAGE;
-	if (!o.log2 && !a->from) {
-		usage_error("diff of one log needs --from WHEN (and --to WHEN, default end)");
+	if (c->usage && (why = c->usage(a))) {
+		usage_error("%s", why);
 		return EXIT_USAGE;
 	}
-	return run_report(&o, an_diff);
-}
-
-static int cmd_leaks(struct args *a)
-{
-	struct an_opts o;
-
-	if (fill_an_opts(a, &o, 0) < 0)
-		return EXIT_USAGE;
-	return run_report(&o, an_leaks);
-}
-
-static int cmd_timeline(struct args *a)
-{
-	return report(a, an_timeline);
-}
-
-static int cmd_export(struct args *a)
-{
-	struct an_opts o;
-
-	if (fill_an_opts(a, &o, 0) < 0)
-		return EXIT_USAGE;
-	if (!o.format) {
-		usage_error("export needs --format %s", an_export_formats());
-		return EXIT_USAGE;
-	}
-	return run_report(&o, an_export);
+	return run_report(&o, c->report);
 }
 
 int main(int argc, char **argv)
@@ -828,5 +798,5 @@ int main(int argc, char **argv)
 		print_command_help(c, stdout);
 		return EXIT_OK;
 	}
-	return c->fn(&a);
+	return c->fn ? c->fn(&a) : report(c, &a);
 }

@@ -17,6 +17,7 @@
 #include "../formats/tracemalloc.h"
 #include "input.h"
 #include "report.h"
+#include "runner.h"
 #include "series.h"
 #include "when.h"
 
@@ -44,16 +45,19 @@ const char *an_export_formats(void)
 	return list;
 }
 
-/* Every stack with anything to export: live now, or allocated before. */
-static int stack_values(const struct snapshot *snap, unsigned kind, struct table *out)
-{
-	uint64_t stack, k;
-	size_t i = 0;
-	void *v;
+HASH_DEFINE(value_table, uint64_t, struct stat_values, table_hash_u64, table_eq_u64)
 
-	while (table_next(&snap->stacks, &i, &stack, NULL, &v)) {
-		const struct snapshot_entry *e = v;
-		struct stat_values *sv = table_put(out, stack, 0, NULL);
+/* Every stack with anything to export: live now, or allocated before. */
+static int stack_values(const struct snapshot *snap, unsigned kind, struct value_table *out)
+{
+	struct snapshot_entry *e;
+	struct site_totals *t;
+	struct table_key k;
+	uint64_t stack;
+	size_t i = 0;
+
+	while (snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
+		struct stat_values *sv = value_table_put(out, stack, NULL);
 
 		if (!sv)
 			return -ENOMEM;
@@ -61,13 +65,12 @@ static int stack_values(const struct snapshot *snap, unsigned kind, struct table
 		sv->count += e->count;
 	}
 	i = 0;
-	while (table_next(&snap->sites, &i, &stack, &k, &v)) {
-		const struct site_totals *t = v;
+	while (site_table_next(&snap->sites, &i, &k, &t)) {
 		struct stat_values *sv;
 
-		if (!(k & kind))
+		if (!(k.b & kind))
 			continue;
-		sv = table_put(out, stack, 0, NULL);
+		sv = value_table_put(out, k.a, NULL);
 		if (!sv)
 			return -ENOMEM;
 		sv->alloc_size += t->bytes;
@@ -94,16 +97,17 @@ static struct ex_site site_of(const struct stat_values *v)
 }
 
 /* folded: one record per stack. */
-static int export_stacks(struct series_out *so, const struct table *values, struct resolver *res,
-			 const struct an_filter *filter, uint64_t *emitted, uint64_t *left_out)
+static int export_stacks(struct series_out *so, const struct value_table *values,
+			 struct resolver *res, const struct an_filter *filter, uint64_t *emitted,
+			 uint64_t *left_out)
 {
 	struct ex_frame *frames = NULL;
 	size_t cap = 0, i = 0;
 	uint64_t stack;
-	void *v;
+	struct stat_values *v;
 	int ret = 0;
 
-	while (ret == 0 && table_next(values, &i, &stack, NULL, &v)) {
+	while (ret == 0 && value_table_next(values, &i, &stack, &v)) {
 		struct ex_record rec = {.type = EX_SITE, .u.site = site_of(v)};
 		long n = series_frames(res, filter, stack, &frames, &cap);
 
@@ -112,7 +116,7 @@ static int export_stacks(struct series_out *so, const struct table *values, stru
 			break;
 		}
 		if (!n) {
-			*left_out += ((struct stat_values *)v)->count;
+			*left_out += v->count;
 			continue;
 		}
 		rec.u.site.key = frames[0].file ? frames[0].file : frames[0].display;
@@ -126,18 +130,18 @@ static int export_stacks(struct series_out *so, const struct table *values, stru
 }
 
 /* csv, json: one record per statistic. */
-static int export_sites(struct series_out *so, const struct table *values, struct resolver *res,
-			struct grouping *g, enum an_group by, uint64_t *emitted)
+static int export_sites(struct series_out *so, const struct value_table *values,
+			struct resolver *res, struct grouping *g, enum an_group by, uint64_t *emitted)
 {
 	struct ex_frame *frames = NULL;
 	struct stats stats;
 	size_t cap = 0, i = 0;
 	uint64_t stack;
-	void *v;
+	struct stat_values *v;
 	int ret = 0;
 
 	stats_init(&stats, by);
-	while (ret == 0 && table_next(values, &i, &stack, NULL, &v))
+	while (ret == 0 && value_table_next(values, &i, &stack, &v))
 		ret = group_stack(g, res, &stats, stack, v);
 	if (ret == 0)
 		stats_sort_sites(&stats);
@@ -148,15 +152,15 @@ static int export_sites(struct series_out *so, const struct table *values, struc
 		size_t kept = s->nframes - (s->frames[s->nframes - 1]->cut != 0);
 		char key[4096];
 
-		if (s->nframes > cap) {
-			struct ex_frame *nf = realloc(frames, s->nframes * sizeof(*nf));
+		if (kept > cap) {
+			struct ex_frame *nf = realloc(frames, kept * sizeof(*nf));
 
 			if (!nf) {
 				ret = -ENOMEM;
 				break;
 			}
 			frames = nf;
-			cap = s->nframes;
+			cap = kept;
 		}
 		for (size_t f = 0; f < kept; f++) {
 			const struct an_frame *a = s->frames[f];
@@ -179,77 +183,22 @@ static int export_sites(struct series_out *so, const struct table *values, struc
 	return ret;
 }
 
-static int export_snapshot(const struct an_opts *o, struct series_out *so, struct ex_info *info,
-			   struct log_reader *r, struct an_status *st)
-{
-	struct an_filter filter = {o->include, o->ninclude, o->exclude, o->nexclude};
-	struct grouping g = {.filter = &filter, .cumulative = o->cumulative};
-	struct snapshot_opts sopt = {.kind = o->kind, .pid = o->pid, .sites = 1};
-	struct resolver *res = NULL;
-	struct snapshot snap = {0};
-	struct table values;
-	uint64_t emitted = 0, left_out = 0;
-	int ret, end, warned;
-
-	table_init(&values, sizeof(struct stat_values));
-	ret = snapshot_take(&snap, r, o->log, &o->at, &sopt, st);
-	if (ret < 0)
-		goto out;
-	warned = input_check_truncated(r, o->log, st);
-	info->end_ns = snap.at.end_ns;
-	ret = resolver_open(&res, r);
-	if (ret == 0)
-		ret = stack_values(&snap, o->kind, &values);
-	if (ret == 0)
-		ret = so->exp->begin(&so->w);
-	if (ret == 0)
-		ret = so->exp->input & EX_INPUT_STACKS
-			      ? export_stacks(so, &values, res, &filter, &emitted, &left_out)
-			      : export_sites(so, &values, res, &g, o->by, &emitted);
-	end = so->exp->end(&so->w);
-	if (ret == 0)
-		ret = end;
-	if (ret < 0) {
-		status_add(st, ret == -ENOMEM ? "out of memory" : "writing the export failed");
-		goto out;
-	}
-	left_out += g.left_out;
-	ret = warned;
-	if (!emitted && !left_out) {
-		char when[64];
-
-		status_add(st,
-			   "%s: %s was live or allocated up to the moment %s: the export is "
-			   "empty",
-			   o->log, report_kind_words(o->kind),
-			   when_describe(&o->at, when, sizeof(when)));
-		ret = 1;
-	} else if (!emitted) {
-		char what[64];
-
-		snprintf(what, sizeof(what), "%" PRIu64 " block%s", left_out,
-			 left_out == 1 ? "" : "s");
-		report_explain_filtered(o->log, what, res, st);
-		ret = 1;
-	}
-out:
-	grouping_free(&g);
-	table_free(&values);
-	resolver_close(res);
-	snapshot_free(&snap);
-	return ret;
-}
-
-int an_export(const struct an_opts *o, FILE *out, struct an_status *st)
-{
-	const struct exporter *exp = ex_find(o->format);
-	struct log_reader *r = NULL;
+/* What an export run holds besides the runner's. */
+struct export_run {
+	const struct exporter *exp;
+	FILE *out;		/* the report's stream; f is it without -o */
+	FILE *f;
+	void *state;		/* the exporter's */
+	struct ex_info info;
+	struct series_out so;
 	char command[COMMAND_MAX], when[64];
-	struct ex_info info = {0};
-	struct series_out so = {0};
-	void *state = NULL;
-	FILE *f = NULL;
-	int ret;
+};
+
+static int check(struct report *rp, struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	struct export_run *x = rp->priv;
+	const struct exporter *exp = x->exp = ex_find(o->format);
 
 	if (!exp || !exp->export_format) {
 		status_add(st, "unknown export format '%s': use %s", o->format ? o->format : "",
@@ -269,34 +218,111 @@ int an_export(const struct an_opts *o, FILE *out, struct an_status *st)
 			   o->by == AN_BY_TRACEBACK ? "--by traceback" : "--format folded");
 		return -EINVAL;
 	}
-	ret = input_open(&r, o->log, st);
-	if (ret < 0)
-		return ret;
-	state = calloc(1, exp->state_size ? exp->state_size : 1);
-	f = output_open(o->output, out, st);
-	if (!state || !f) {
-		if (!state)
+	return 0;
+}
+
+/* Opens the output; then the whole run (massif), written as it is
+ * replayed, or the snapshot at --at. */
+static int collect(struct report *rp, struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	struct export_run *x = rp->priv;
+	struct snapshot_opts sopt = {.kind = o->kind, .pid = o->pid, .sites = 1};
+	int ret;
+
+	x->state = calloc(1, x->exp->state_size ? x->exp->state_size : 1);
+	x->f = output_open(o->output, x->out, st);
+	if (!x->state || !x->f) {
+		if (!x->state)
 			status_add(st, "out of memory");
-		ret = state ? -EIO : -ENOMEM;
-		goto out;
+		return x->state ? -EIO : -ENOMEM;
 	}
-	info.command = report_command(r, command, sizeof(command));
-	info.log = o->log;
-	info.when = when_format(&o->at, when, sizeof(when));
-	info.by = group_names[o->by];
-	info.kind = kind_name(o->kind);
-	info.metric = metric_names[o->metric];
-	so.exp = exp;
-	so.w = (struct ex_writer){.out = f, .info = &info, .state = state};
-	if (exp->input & EX_INPUT_SERIES)
-		ret = series_run(r, o, &info, &so, 1, st);
-	else
-		ret = export_snapshot(o, &so, &info, r, st);
-	if (ret >= 0 && exp->input & EX_INPUT_SERIES)
-		ret = input_check_truncated(r, o->log, st);
-out:
-	ret = output_close(f, out, o->output, ret, st);
-	free(state);
-	log_reader_close(r);
+	x->info.command = report_command(rp->r, x->command, sizeof(x->command));
+	x->info.log = o->log;
+	x->info.when = when_format(&o->at, x->when, sizeof(x->when));
+	x->info.by = group_names[o->by];
+	x->info.kind = kind_name(o->kind);
+	x->info.metric = metric_names[o->metric];
+	x->so.exp = x->exp;
+	x->so.w = (struct ex_writer){.out = x->f, .info = &x->info, .state = x->state};
+	if (x->exp->input & EX_INPUT_SERIES)
+		return series_run(rp->r, o, &x->info, &x->so, 1, st);
+	ret = snapshot_take(&rp->snap, rp->r, o->log, &o->at, &sopt, st);
+	x->info.end_ns = rp->snap.at.end_ns;
 	return ret;
+}
+
+/* The snapshot's stacks or statistics through the exporter; never an
+ * empty export without saying why. */
+static int print(struct report *rp, FILE *out, struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	struct export_run *x = rp->priv;
+	struct series_out *so = &x->so;
+	struct value_table values = {0};
+	uint64_t emitted = 0, left_out = 0;
+	int ret, end;
+
+	if (x->exp->input & EX_INPUT_SERIES)
+		return rp->warned;	/* written while replayed */
+	ret = resolver_open(&rp->res, rp->r);
+	if (ret == 0)
+		ret = stack_values(&rp->snap, o->kind, &values);
+	if (ret == 0)
+		ret = so->exp->begin(&so->w);
+	if (ret == 0)
+		ret = so->exp->input & EX_INPUT_STACKS
+			      ? export_stacks(so, &values, rp->res, &rp->filter, &emitted, &left_out)
+			      : export_sites(so, &values, rp->res, &rp->g, o->by, &emitted);
+	end = so->exp->end(&so->w);
+	if (ret == 0)
+		ret = end;
+	value_table_free(&values);
+	if (ret < 0) {
+		status_add(st, ret == -ENOMEM ? "out of memory" : "writing the export failed");
+		return ret;
+	}
+	left_out += rp->g.left_out;
+	ret = rp->warned;
+	if (!emitted && !left_out) {
+		char when[64];
+
+		status_add(st,
+			   "%s: %s was live or allocated up to the moment %s: the export is "
+			   "empty",
+			   o->log, report_kind_words(o->kind),
+			   when_describe(&o->at, when, sizeof(when)));
+		ret = 1;
+	} else if (!emitted) {
+		char what[64];
+
+		snprintf(what, sizeof(what), "%" PRIu64 " block%s", left_out,
+			 left_out == 1 ? "" : "s");
+		report_explain_filtered(o->log, what, rp->res, st);
+		ret = 1;
+	}
+	return ret;
+}
+
+static int finish(struct report *rp, int ret, struct an_status *st)
+{
+	struct export_run *x = rp->priv;
+
+	ret = output_close(x->f, x->out, rp->o->output, ret, st);
+	free(x->state);
+	return ret;
+}
+
+static const struct report_ops export = {
+	.check = check,
+	.collect = collect,
+	.print = print,
+	.finish = finish,
+};
+
+int an_export(const struct an_opts *o, FILE *out, struct an_status *st)
+{
+	struct export_run x = {.out = out};
+
+	return report_run(&export, o, &x, out, st);
 }

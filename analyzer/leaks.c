@@ -15,6 +15,7 @@
 #include "../formats/tracemalloc.h"
 #include "input.h"
 #include "report.h"
+#include "runner.h"
 #include "when.h"
 
 /* The index of the last event up to WHEN; *none when WHEN is before any. */
@@ -32,54 +33,36 @@ static int moment(struct log_reader *r, const struct an_opts *o, uint64_t *event
 	return ret;
 }
 
-int an_leaks(const struct an_opts *o, FILE *out, struct an_status *st)
+/* The blocks live at the end, of those allocated by --at. */
+static int collect(struct report *rp, struct an_status *st)
 {
-	struct an_filter filter = {o->include, o->ninclude, o->exclude, o->nexclude};
-	struct grouping g = {.filter = &filter};
+	const struct an_opts *o = rp->o;
 	struct snapshot_opts so = {.kind = AN_KIND_HEAP, .pid = o->pid};
 	struct an_when end = {AN_WHEN_END, 0};
-	struct log_reader *r = NULL;
-	struct resolver *res = NULL;
-	struct sources *src = NULL;
-	struct snapshot snap = {0};
-	struct stats stats;
-	char what[128], size[TM_SIZE_LEN], when[64];
-	int ret, warned = 0, none = 0;
+	int *none = rp->priv, ret;
 
-	stats_init(&stats, AN_BY_TRACEBACK);
-	ret = input_open(&r, o->log, st);
-	if (ret < 0)
-		goto out;
 	if (o->at.kind != AN_WHEN_END) {
 		so.born_limit = 1;
-		ret = moment(r, o, &so.born_by, &none, st);
+		ret = moment(rp->r, o, &so.born_by, none, st);
 		if (ret < 0)
-			goto out;
+			return ret;
 	}
-	ret = snapshot_take(&snap, r, o->log, &end, &so, st);
+	ret = report_snapshot(rp, rp->r, o->log, &rp->res, &end, &so, st);
+	if (ret < 0 || *none)
+		return ret;
+	ret = group_snapshot(&rp->g, rp->res, &rp->stats, &rp->snap);
 	if (ret < 0)
-		goto out;
-	warned = input_check_truncated(r, o->log, st);
-	ret = resolver_open(&res, r);
-	if (ret == 0)
-		ret = sources_open(&src);
-	if (ret == 0 && !none)
-		ret = group_snapshot(&g, res, &stats, &snap);
-	if (ret < 0) {
 		status_add(st, "%s: %s", o->log, strerror(-ret));
-		goto out;
-	}
-	stats_sort(&stats);
-	ret = report_print(out, &stats, o->limit, src, 0);
-	if (ret < 0) {
-		status_add(st, "writing the report failed");
-		goto out;
-	}
-	if (stats.n) {
-		ret = warned;
-		goto out;
-	}
-	if (!snap.blocks || none) {
+	return ret;
+}
+
+/* No leak printed: none, or none passed the filters. */
+static int explain(struct report *rp, struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	char what[128], size[TM_SIZE_LEN], when[64];
+
+	if (!rp->snap.blocks || *(const int *)rp->priv) {
 		/* good news is not a warning */
 		if (o->at.kind == AN_WHEN_END)
 			status_add(st,
@@ -91,20 +74,24 @@ int an_leaks(const struct an_opts *o, FILE *out, struct an_status *st)
 				   "%s: no leaks: every heap block live %s was freed by the end "
 				   "of the log",
 				   o->log, when_describe(&o->at, when, sizeof(when)));
-		ret = warned;
-		goto out;
+		return rp->warned;
 	}
-	snprintf(what, sizeof(what), "%" PRIu64 " leaked block%s (%s)", g.left_out,
-		 g.left_out == 1 ? "" : "s", tm_format_size(size, (double)snap.bytes, 0));
-	report_explain_filtered(o->log, what, res, st);
-	ret = 1;
-out:
-	grouping_free(&g);
-	stats_free(&stats);
-	sources_close(src);
-	resolver_close(res);
-	snapshot_free(&snap);
-	if (r)
-		log_reader_close(r);
-	return ret;
+	snprintf(what, sizeof(what), "%" PRIu64 " leaked block%s (%s)", rp->g.left_out,
+		 rp->g.left_out == 1 ? "" : "s", tm_format_size(size, (double)rp->snap.bytes, 0));
+	report_explain_filtered(o->log, what, rp->res, st);
+	return 1;
+}
+
+static const struct report_ops leaks = {
+	.by_traceback = 1,
+	.collect = collect,
+	.sort = stats_sort,
+	.explain = explain,
+};
+
+int an_leaks(const struct an_opts *o, FILE *out, struct an_status *st)
+{
+	int none = 0;
+
+	return report_run(&leaks, o, &none, out, st);
 }

@@ -10,24 +10,20 @@
 
 #include "regions.h"
 
-struct brk_state {
-	uint64_t brk;
-};
-
 void regions_init(struct regions *r)
 {
 	memset(r, 0, sizeof(*r));
-	table_init(&r->blocks, sizeof(struct region_block));
-	table_init(&r->brk, sizeof(struct brk_state));
-	table_init(&r->spaces, sizeof(struct region_space));
+	region_blocks_init(&r->blocks);
+	u64_map_init(&r->brk);
+	region_spaces_init(&r->spaces);
 }
 
 void regions_free(struct regions *r)
 {
 	free(r->v);
-	table_free(&r->blocks);
-	table_free(&r->brk);
-	table_free(&r->spaces);
+	region_blocks_free(&r->blocks);
+	u64_map_free(&r->brk);
+	region_spaces_free(&r->spaces);
 	regions_init(r);
 }
 
@@ -60,7 +56,7 @@ static int in_space(const struct regions *r, size_t i, uint32_t space)
 
 struct region_space regions_space(const struct regions *r, uint32_t space)
 {
-	const struct region_space *s = table_get(&r->spaces, space, 0);
+	const struct region_space *s = region_spaces_get(&r->spaces, space);
 	struct region_space none = {0, 0};
 
 	return s ? *s : none;
@@ -70,7 +66,7 @@ struct region_space regions_space(const struct regions *r, uint32_t space)
  * the space's entry exists once the block has any byte. */
 static void account(struct regions *r, const struct region_block *b, uint64_t bytes, int add)
 {
-	struct region_space *s = table_get(&r->spaces, b->space, 0);
+	struct region_space *s = region_spaces_get(&r->spaces, b->space);
 	uint64_t *kind = s ? (b->file ? &s->file : &s->anon) : NULL;
 
 	if (add) {
@@ -89,7 +85,7 @@ static void account(struct regions *r, const struct region_block *b, uint64_t by
 /* Takes bytes away from a block; it dies at 0 unless it is `keep`. */
 static void shrink_block(struct regions *r, uint64_t id, uint64_t bytes, uint64_t keep)
 {
-	struct region_block *b = table_get(&r->blocks, id, 0);
+	struct region_block *b = region_blocks_get(&r->blocks, id);
 
 	if (!b) {
 		r->live -= bytes;
@@ -98,7 +94,7 @@ static void shrink_block(struct regions *r, uint64_t id, uint64_t bytes, uint64_
 	account(r, b, bytes, 0);
 	b->live -= bytes;
 	if (!b->live && id != keep)
-		table_del(&r->blocks, id, 0);
+		region_blocks_del(&r->blocks, id);
 }
 
 static int insert_at(struct regions *r, size_t i, const struct region *g)
@@ -173,7 +169,7 @@ static int add_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, 
 
 	if (insert_at(r, lower(r, space, s), &g) < 0)
 		return -ENOMEM;
-	b = table_get(&r->blocks, id, 0);
+	b = region_blocks_get(&r->blocks, id);
 	b->live += e - s;
 	account(r, b, e - s, 1);
 	return 0;
@@ -184,9 +180,9 @@ static uint64_t new_block(struct regions *r, uint32_t space, uint64_t stack, int
 	uint64_t id = ++r->next_block;
 	struct region_block *b;
 
-	if (!table_put(&r->spaces, space, 0, NULL))
+	if (!region_spaces_put(&r->spaces, space, NULL))
 		return 0;
-	b = table_put(&r->blocks, id, 0, NULL);
+	b = region_blocks_put(&r->blocks, id, NULL);
 	if (!b)
 		return 0;
 	b->stack = stack;
@@ -243,22 +239,22 @@ int regions_remap(struct regions *r, uint32_t space, uint64_t old, uint64_t old_
 		return -ENOMEM;
 	if (addr < end)
 		ret = add_range(r, space, addr, end, id);
-	b = table_get(&r->blocks, id, 0);
+	b = region_blocks_get(&r->blocks, id);
 	if (b && !b->live)
-		table_del(&r->blocks, id, 0);
+		region_blocks_del(&r->blocks, id);
 	return ret;
 }
 
 int regions_brk(struct regions *r, uint32_t space, uint64_t brk, int own, uint64_t stack)
 {
 	int created;
-	struct brk_state *st = table_put(&r->brk, space, 0, &created);
+	uint64_t *st = u64_map_put(&r->brk, space, &created);
 	uint64_t cur;
 
 	if (!st)
 		return -ENOMEM;
-	cur = st->brk;
-	st->brk = brk;
+	cur = *st;
+	*st = brk;
 	/* The first break seen is the start: nothing is known below it. */
 	if (created)
 		return 0;
@@ -273,13 +269,12 @@ int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
 {
 	size_t i = lower(r, from, 0), n = 0;
 	struct region *copy = NULL;
-	struct table ids; /* parent's block -> child's block */
-	struct brk_state *pb;
+	struct u64_map ids = {0}; /* parent's block -> child's block */
+	const uint64_t *pb;
 	int ret = 0;
 
 	if (from == to)
 		return 0;
-	table_init(&ids, sizeof(uint64_t));
 	/* the parent's intervals first: inserting moves them */
 	for (size_t j = i; in_space(r, j, from); j++)
 		n++;
@@ -289,7 +284,7 @@ int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
 		memcpy(copy, &r->v[i], n * sizeof(*copy));
 	for (size_t j = 0; j < n && ret == 0; j++) {
 		int created;
-		uint64_t *child = table_put(&ids, copy[j].block, 0, &created);
+		uint64_t *child = u64_map_put(&ids, copy[j].block, &created);
 		const struct region_block *pbk;
 
 		if (!child) {
@@ -297,7 +292,7 @@ int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
 			break;
 		}
 		if (created) {
-			pbk = table_get(&r->blocks, copy[j].block, 0);
+			pbk = region_blocks_get(&r->blocks, copy[j].block);
 			*child = new_block(r, to, pbk ? pbk->stack : 0, pbk ? (int)pbk->file : 0);
 			if (!*child) {
 				ret = -ENOMEM;
@@ -306,18 +301,18 @@ int regions_copy_space(struct regions *r, uint32_t from, uint32_t to)
 		}
 		ret = add_range(r, to, copy[j].start, copy[j].end, *child);
 	}
-	pb = ret == 0 ? table_get(&r->brk, from, 0) : NULL;
+	pb = ret == 0 ? u64_map_get(&r->brk, from) : NULL;
 	if (pb) {
-		uint64_t brk = pb->brk;
-		struct brk_state *cb = table_put(&r->brk, to, 0, NULL);
+		uint64_t brk = *pb;
+		uint64_t *cb = u64_map_put(&r->brk, to, NULL);
 
 		if (!cb)
 			ret = -ENOMEM;
 		else
-			cb->brk = brk;
+			*cb = brk;
 	}
 	free(copy);
-	table_free(&ids);
+	u64_map_free(&ids);
 	return ret;
 }
 
@@ -328,6 +323,6 @@ void regions_drop_space(struct regions *r, uint32_t space)
 	for (j = i; in_space(r, j, space); j++)
 		shrink_block(r, r->v[j].block, r->v[j].end - r->v[j].start, 0);
 	close_gap(r, i, j);
-	table_del(&r->brk, space, 0);
-	table_del(&r->spaces, space, 0);
+	u64_map_del(&r->brk, space);
+	region_spaces_del(&r->spaces, space);
 }

@@ -29,6 +29,9 @@ struct region_space {
 	uint64_t file;
 };
 
+HASH_DEFINE(region_blocks, uint64_t, struct region_block, table_hash_u64, table_eq_u64)
+HASH_DEFINE(region_spaces, uint64_t, struct region_space, table_hash_u64, table_eq_u64)
+
 struct region {
 	uint32_t space;
 	uint64_t start, end;	/* [start, end) */
@@ -38,9 +41,9 @@ struct region {
 struct regions {
 	struct region *v;	/* sorted by (space, start), never overlapping */
 	size_t n, cap;
-	struct table blocks;	/* block id -> struct region_block */
-	struct table brk;	/* space -> the program break, once seen */
-	struct table spaces;	/* space -> struct region_space */
+	struct region_blocks blocks;	/* block id -> struct region_block */
+	struct u64_map brk;		/* space -> the program break, once seen */
+	struct region_spaces spaces;	/* space -> struct region_space */
 	uint64_t next_block;
 	uint64_t live;		/* bytes mapped, all spaces */
 	uint64_t file_live;	/* of which file mappings */

@@ -13,40 +13,29 @@
 /* A syscall result in the -errno range is a failure even when the tracer
  * did not flag it. */
 
-/* Value of replay.last_alloc. */
-struct last_alloc {
-	uint32_t space;
-	uint64_t addr;
-};
-
-/* Value of replay.rss. */
-struct rss_sample {
-	uint64_t bytes;
-};
-
 void replay_init(struct replay *rp, unsigned kind)
 {
 	memset(rp, 0, sizeof(*rp));
-	table_init(&rp->heap, sizeof(struct heap_block));
-	table_init(&rp->procs, sizeof(struct proc_state));
-	table_init(&rp->spaces, sizeof(struct space_state));
-	table_init(&rp->last_alloc, sizeof(struct last_alloc));
-	table_init(&rp->doubtful, sizeof(uint64_t));
-	table_init(&rp->rss_pids, sizeof(struct rss_sample));
-	table_init(&rp->sites, sizeof(struct site_totals));
+	heap_blocks_init(&rp->heap);
+	proc_table_init(&rp->procs);
+	space_table_init(&rp->spaces);
+	last_alloc_table_init(&rp->last_alloc);
+	u64_map_init(&rp->doubtful);
+	rss_table_init(&rp->rss_pids);
+	site_table_init(&rp->sites);
 	regions_init(&rp->maps);
 	rp->kind = kind;
 }
 
 void replay_free(struct replay *rp)
 {
-	table_free(&rp->heap);
-	table_free(&rp->procs);
-	table_free(&rp->spaces);
-	table_free(&rp->last_alloc);
-	table_free(&rp->doubtful);
-	table_free(&rp->rss_pids);
-	table_free(&rp->sites);
+	heap_blocks_free(&rp->heap);
+	proc_table_free(&rp->procs);
+	space_table_free(&rp->spaces);
+	last_alloc_table_free(&rp->last_alloc);
+	u64_map_free(&rp->doubtful);
+	rss_table_free(&rp->rss_pids);
+	site_table_free(&rp->sites);
 	regions_free(&rp->maps);
 }
 
@@ -74,14 +63,14 @@ struct replay_memory replay_in_use(const struct replay *rp)
 
 int replay_space_selected(const struct replay *rp, uint32_t space)
 {
-	const struct space_state *ss = table_get(&rp->spaces, space, 0);
+	const struct space_state *ss = space_table_get(&rp->spaces, space);
 
 	return ss ? ss->selected : !rp->pid;
 }
 
 int replay_space_exited(const struct replay *rp, uint32_t space)
 {
-	const struct space_state *ss = table_get(&rp->spaces, space, 0);
+	const struct space_state *ss = space_table_get(&rp->spaces, space);
 
 	return ss && ss->gone;
 }
@@ -100,7 +89,7 @@ static void forget(struct replay *rp)
 static struct space_state *new_space(struct replay *rp, uint32_t space, uint32_t owner)
 {
 	int created;
-	struct space_state *ss = table_put(&rp->spaces, space, 0, &created);
+	struct space_state *ss = space_table_put(&rp->spaces, space, &created);
 
 	forget(rp);
 	if (ss && created) {
@@ -114,12 +103,12 @@ static struct space_state *new_space(struct replay *rp, uint32_t space, uint32_t
  * not start it. */
 static struct proc_state *proc_of(struct replay *rp, uint32_t pid)
 {
-	struct proc_state *p = table_get(&rp->procs, pid, 0);
+	struct proc_state *p = proc_table_get(&rp->procs, pid);
 	struct space_state *ss;
 
 	if (p)
 		return p;
-	p = table_put(&rp->procs, pid, 0, NULL);
+	p = proc_table_put(&rp->procs, pid, NULL);
 	forget(rp);
 	if (!p)
 		return NULL;
@@ -128,7 +117,7 @@ static struct proc_state *proc_of(struct replay *rp, uint32_t pid)
 	if (!ss)
 		return NULL;
 	ss->pids++;
-	return table_get(&rp->procs, pid, 0);
+	return proc_table_get(&rp->procs, pid);
 }
 
 /* The address space an event's process runs in. */
@@ -145,13 +134,13 @@ static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *s
 	if (!p)
 		return NULL;
 	*space = p->space;
-	ss = table_get(&rp->spaces, p->space, 0);
+	ss = space_table_get(&rp->spaces, p->space);
 	if (!ss) {
 		ss = new_space(rp, p->space, pid);
 		if (!ss)
 			return NULL;
 		ss->pids++;
-		p = table_get(&rp->procs, pid, 0);
+		p = proc_table_get(&rp->procs, pid);
 	}
 	rp->cache_ps = p;
 	rp->cache_pid = pid;
@@ -162,7 +151,7 @@ static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *s
 
 static struct site_totals *site(struct replay *rp, uint64_t stack, unsigned kind)
 {
-	return table_put(&rp->sites, stack, kind, NULL);
+	return site_table_put(&rp->sites, TABLE_KEY(stack, kind), NULL);
 }
 
 /* The mapped bytes of the chosen processes, after the regions changed. */
@@ -170,7 +159,7 @@ static void recount_mapped(struct replay *rp)
 {
 	size_t i = 0;
 	uint64_t space;
-	void *v;
+	struct space_state *v;
 
 	if (!rp->pid) {
 		rp->mapped.file = rp->maps.file_live;
@@ -178,8 +167,8 @@ static void recount_mapped(struct replay *rp)
 		return;
 	}
 	rp->mapped.anon = rp->mapped.file = 0;
-	while (table_next(&rp->spaces, &i, &space, NULL, &v))
-		if (((struct space_state *)v)->selected) {
+	while (space_table_next(&rp->spaces, &i, &space, &v))
+		if (v->selected) {
 			struct region_space rs = regions_space(&rp->maps, (uint32_t)space);
 
 			rp->mapped.anon += rs.anon;
@@ -198,7 +187,7 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 		      const struct mt_event *ev, uint64_t index, int sel)
 {
 	int created;
-	struct heap_block *b = table_put(&rp->heap, space, ev->addr, &created);
+	struct heap_block *b = heap_blocks_put(&rp->heap, TABLE_KEY(space, ev->addr), &created);
 	struct last_alloc *last;
 
 	if (!b)
@@ -227,7 +216,7 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 			t->count++;
 		}
 	}
-	last = table_put(&rp->last_alloc, ev->tid, 0, NULL);
+	last = last_alloc_table_put(&rp->last_alloc, ev->tid, NULL);
 	if (!last)
 		return -ENOMEM;
 	last->space = space;
@@ -238,11 +227,11 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 /* Was this block the last one its freeing thread allocated? */
 static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t addr)
 {
-	struct last_alloc *last = table_get(&rp->last_alloc, tid, 0);
+	struct last_alloc *last = last_alloc_table_get(&rp->last_alloc, tid);
 
 	if (!last || last->space != space || last->addr != addr)
 		return 0;
-	table_del(&rp->last_alloc, tid, 0);
+	last_alloc_table_del(&rp->last_alloc, tid);
 	return 1;
 }
 
@@ -251,14 +240,14 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 {
 	struct heap_block *b;
 
-	if ((ev->flags & MT_EVF_PREEXIST) || !(b = table_get(&rp->heap, space, addr))) {
+	if ((ev->flags & MT_EVF_PREEXIST) || !(b = heap_blocks_get(&rp->heap, TABLE_KEY(space, addr)))) {
 		if (!sel)
 			return 0;
 		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached) {
 			rp->c.preexisting_frees++;
 		} else {
 			/* unknown, unless the thread exits before anything else */
-			uint64_t *n = table_put(&rp->doubtful, ev->tid, 0, NULL);
+			uint64_t *n = u64_map_put(&rp->doubtful, ev->tid, NULL);
 
 			if (!n)
 				return -ENOMEM;
@@ -287,7 +276,7 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 		if (rp->kind & AN_KIND_HEAP)
 			rp->moved += b->size;
 	}
-	table_del(&rp->heap, space, addr);
+	heap_blocks_del(&rp->heap, TABLE_KEY(space, addr));
 	return 0;
 }
 
@@ -415,12 +404,12 @@ static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space
 		struct heap_block b;
 	} *v = NULL;
 	size_t n = 0, cap = 0, i = 0;
-	uint64_t space, addr;
-	void *val;
+	struct table_key k;
+	struct heap_block *val;
 	int ret = 0;
 
-	while (table_next(&rp->heap, &i, &space, &addr, &val)) {
-		if (space != from)
+	while (heap_blocks_next(&rp->heap, &i, &k, &val)) {
+		if (k.a != from)
 			continue;
 		if (n == cap) {
 			struct copied *nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
@@ -431,11 +420,11 @@ static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space
 			}
 			v = nv;
 		}
-		v[n].addr = addr;
-		v[n++].b = *(struct heap_block *)val;
+		v[n].addr = k.b;
+		v[n++].b = *val;
 	}
 	for (i = 0; i < n; i++) {
-		struct heap_block *b = table_put(&rp->heap, to, v[i].addr, NULL);
+		struct heap_block *b = heap_blocks_put(&rp->heap, TABLE_KEY(to, v[i].addr), NULL);
 
 		if (!b) {
 			ret = -ENOMEM;
@@ -451,12 +440,12 @@ static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space
 /* exec: nothing of the old image stays. */
 static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 {
-	uint64_t *addrs = NULL, s, addr;
+	uint64_t *addrs = NULL;
 	size_t n = 0, cap = 0, i = 0;
-	void *val;
+	struct table_key k;
 
-	while (table_next(&rp->heap, &i, &s, &addr, &val)) {
-		if (s != space)
+	while (heap_blocks_next(&rp->heap, &i, &k, NULL)) {
+		if (k.a != space)
 			continue;
 		if (n == cap) {
 			uint64_t *na = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof(*addrs));
@@ -467,10 +456,10 @@ static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 			}
 			addrs = na;
 		}
-		addrs[n++] = addr;
+		addrs[n++] = k.b;
 	}
 	for (i = 0; i < n; i++)
-		table_del(&rp->heap, space, addrs[i]);
+		heap_blocks_del(&rp->heap, TABLE_KEY(space, addrs[i]));
 	free(addrs);
 	heap_add(rp, ss, -(int64_t)ss->heap);
 	regions_drop_space(&rp->maps, space);
@@ -480,7 +469,7 @@ static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 
 static int proc_start(struct replay *rp, const struct mt_event *ev)
 {
-	struct proc_state *p = table_get(&rp->procs, ev->pid, 0);
+	struct proc_state *p = proc_table_get(&rp->procs, ev->pid);
 	struct space_state *ss;
 	uint32_t old = p ? p->space : 0, parent_space = 0;
 	int had = p && p->started, made_up = p && !p->started, fork_copy = 0, attached = 0;
@@ -488,16 +477,16 @@ static int proc_start(struct replay *rp, const struct mt_event *ev)
 	int ret = 0;
 
 	if (ev->mflags == MT_PROC_FORK) {
-		const struct proc_state *pp = table_get(&rp->procs, (uint32_t)ev->arg, 0);
-		const struct space_state *ps = pp ? table_get(&rp->spaces, pp->space, 0) : NULL;
+		const struct proc_state *pp = proc_table_get(&rp->procs, (uint32_t)ev->arg);
+		const struct space_state *ps = pp ? space_table_get(&rp->spaces, pp->space) : NULL;
 
-		if (pp && pp->space != ev->space && !table_get(&rp->spaces, ev->space, 0)) {
+		if (pp && pp->space != ev->space && !space_table_get(&rp->spaces, ev->space)) {
 			fork_copy = 1;
 			parent_space = pp->space;
 		}
 		attached = ps && ps->attached;
 	}
-	ss = table_get(&rp->spaces, ev->space, 0);
+	ss = space_table_get(&rp->spaces, ev->space);
 	if (!ss) {
 		ss = new_space(rp, ev->space, ev->pid);
 		if (!ss)
@@ -509,21 +498,21 @@ static int proc_start(struct replay *rp, const struct mt_event *ev)
 				ret = regions_copy_space(&rp->maps, parent_space, ev->space);
 			if (ret < 0)
 				return ret;
-			ss = table_get(&rp->spaces, ev->space, 0);
+			ss = space_table_get(&rp->spaces, ev->space);
 		}
 	}
 	if (had && old == ev->space)
 		return 0; /* already there */
 	ss->pids++;
 	if (had || made_up) {
-		struct space_state *os = table_get(&rp->spaces, old, 0);
+		struct space_state *os = space_table_get(&rp->spaces, old);
 
 		/* what ran before the log named the process stays */
 		if (os && os->pids && !--os->pids && !os->gone && had)
 			ret = drop_space(rp, old, os);
 		start_ns = had ? p->start_ns : start_ns;
 	}
-	p = table_put(&rp->procs, ev->pid, 0, NULL);
+	p = proc_table_put(&rp->procs, ev->pid, NULL);
 	forget(rp);
 	if (!p)
 		return -ENOMEM;
@@ -543,9 +532,9 @@ static int proc_start(struct replay *rp, const struct mt_event *ev)
  * first process (the end of the chart) or shares its space with another. */
 static void proc_exit(struct replay *rp, const struct mt_event *ev)
 {
-	struct proc_state *p = table_get(&rp->procs, ev->pid, 0);
-	struct space_state *ss = p ? table_get(&rp->spaces, p->space, 0) : NULL;
-	struct rss_sample *r = table_get(&rp->rss_pids, ev->pid, 0);
+	struct proc_state *p = proc_table_get(&rp->procs, ev->pid);
+	struct space_state *ss = p ? space_table_get(&rp->spaces, p->space) : NULL;
+	struct rss_sample *r = rss_table_get(&rp->rss_pids, ev->pid);
 
 	if (!p || p->exited)
 		return;
@@ -556,7 +545,7 @@ static void proc_exit(struct replay *rp, const struct mt_event *ev)
 	if (r) {
 		if (chosen(rp, ev->pid))
 			rp->rss -= r->bytes;
-		table_del(&rp->rss_pids, ev->pid, 0);
+		rss_table_del(&rp->rss_pids, ev->pid);
 	}
 	if (!ss || !ss->pids || --ss->pids || ss->gone)
 		return;
@@ -572,7 +561,7 @@ static void proc_exit(struct replay *rp, const struct mt_event *ev)
 
 static int rss_event(struct replay *rp, const struct mt_event *ev)
 {
-	struct rss_sample *r = table_put(&rp->rss_pids, ev->pid, 0, NULL);
+	struct rss_sample *r = rss_table_put(&rp->rss_pids, ev->pid, NULL);
 
 	if (!r)
 		return -ENOMEM;
@@ -587,13 +576,13 @@ static int rss_event(struct replay *rp, const struct mt_event *ev)
 /* The thread's doubtful frees are settled: teardown when it exited. */
 static void settle(struct replay *rp, uint32_t tid, int exited)
 {
-	uint64_t *n = table_get(&rp->doubtful, tid, 0);
+	uint64_t *n = u64_map_get(&rp->doubtful, tid);
 
 	if (!n)
 		return;
 	*(exited ? &rp->c.teardown_frees : &rp->c.unknown_frees) += *n;
 	rp->ndoubtful -= *n;
-	table_del(&rp->doubtful, tid, 0);
+	u64_map_del(&rp->doubtful, tid);
 }
 
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
@@ -637,7 +626,7 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 		proc_exit(rp, ev);
 		break;
 	case MT_EV_THREAD_EXIT:
-		table_del(&rp->last_alloc, ev->tid, 0);
+		last_alloc_table_del(&rp->last_alloc, ev->tid);
 		break;
 	case MT_EV_MARK:
 		rp->c.marks += sel;

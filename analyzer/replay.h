@@ -74,6 +74,28 @@ struct space_state {
 	uint8_t gone;		/* its last process exited */
 };
 
+/* What a thread allocated last (replay.last_alloc, keyed by tid). */
+struct last_alloc {
+	uint32_t space;
+	uint64_t addr;
+};
+
+/* A process's last RSS sample (replay.rss_pids, keyed by pid). */
+struct rss_sample {
+	uint64_t bytes;
+};
+
+HASH_DEFINE(heap_blocks, struct table_key, struct heap_block, table_hash_pair, table_eq_pair)
+HASH_DEFINE(site_table, struct table_key, struct site_totals, table_hash_pair, table_eq_pair)
+HASH_DEFINE(proc_table, uint64_t, struct proc_state, table_hash_u64, table_eq_u64)
+/* cppcheck's whole-program pass tells the functions of one HASH_DEFINE
+ * apart by line, and takes space_table_put(t, 0, ...) for a null pointer
+ * passed to space_table_copy() */
+/* cppcheck-suppress ctunullpointer */
+HASH_DEFINE(space_table, uint64_t, struct space_state, table_hash_u64, table_eq_u64)
+HASH_DEFINE(last_alloc_table, uint64_t, struct last_alloc, table_hash_u64, table_eq_u64)
+HASH_DEFINE(rss_table, uint64_t, struct rss_sample, table_hash_u64, table_eq_u64)
+
 struct replay_counts {
 	uint64_t events;
 	uint64_t allocs, frees, unknown_frees, preexisting_frees;
@@ -97,15 +119,15 @@ struct replay_memory {
 };
 
 struct replay {
-	struct table heap;		/* (space, addr) -> struct heap_block */
+	struct heap_blocks heap;	/* (space, addr) -> struct heap_block */
 	struct regions maps;
-	struct table procs;		/* pid -> struct proc_state */
-	struct table spaces;		/* space -> struct space_state */
-	struct table last_alloc;	/* tid -> (space, addr) it allocated last */
-	struct table doubtful;		/* tid -> unknown frees since its last other event */
+	struct proc_table procs;	/* pid -> struct proc_state */
+	struct space_table spaces;	/* space -> struct space_state */
+	struct last_alloc_table last_alloc; /* tid -> (space, addr) it allocated last */
+	struct u64_map doubtful;	/* tid -> unknown frees since its last other event */
 	uint64_t ndoubtful;		/* their sum: unknown, unless the thread exits next */
-	struct table rss_pids;		/* pid -> its last RSS sample */
-	struct table sites;		/* with track_sites: (stack, kind) -> site_totals */
+	struct rss_table rss_pids;	/* pid -> its last RSS sample */
+	struct site_table sites;	/* with track_sites: (stack, kind) -> site_totals */
 	int track_sites;
 	uint32_t pid;			/* --pid; 0: every process */
 	uint32_t root;			/* the log's first process */

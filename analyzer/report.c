@@ -67,10 +67,9 @@ int group_snapshot(struct grouping *g, struct resolver *res, struct stats *stats
 {
 	size_t i = 0;
 	uint64_t stack;
-	void *v;
+	struct snapshot_entry *e;
 
-	while (table_next(&snap->stacks, &i, &stack, NULL, &v)) {
-		const struct snapshot_entry *e = v;
+	while (snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
 		struct stat_values sv = {.size = e->size, .count = e->count};
 		int ret = group_stack(g, res, stats, stack, &sv);
 

@@ -23,13 +23,15 @@ struct pc_frames {
 	uint32_t n;
 };
 
+HASH_DEFINE(pc_table, struct table_key, struct pc_frames, table_hash_pair, table_eq_pair)
+
 struct resolver {
 	struct log_reader *r;
 	const struct mt_module *mods;
 	size_t nmods;
 	struct symbolizer *sym;
 	int sym_tried;
-	struct table pcs;	     /* (space, pc) -> struct pc_frames */
+	struct pc_table pcs;	     /* (space, pc) -> struct pc_frames */
 	struct arena arena;	     /* frames and the strings made for them */
 	const struct an_frame **vec; /* resolver_stack()'s answer */
 	size_t cap;
@@ -45,7 +47,7 @@ int resolver_open(struct resolver **out, struct log_reader *r)
 		return -ENOMEM;
 	res->r = r;
 	res->mods = log_reader_modules(r, &res->nmods);
-	table_init(&res->pcs, sizeof(struct pc_frames));
+	pc_table_init(&res->pcs);
 	res->unknown.display = "<unknown>";
 	res->cut.display = "[truncated]";
 	res->cut.cut = log_reader_header(r)->depth;
@@ -58,7 +60,7 @@ void resolver_close(struct resolver *res)
 	if (!res)
 		return;
 	sym_close(res->sym);
-	table_free(&res->pcs);
+	pc_table_free(&res->pcs);
 	arena_free(&res->arena);
 	free(res->vec);
 	free(res);
@@ -185,7 +187,7 @@ static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct 
 			f[i].file = sf->file;
 			f[i].flags = sf->flags;
 		}
-		if (f[i].file) {
+		if (sf && sf->file) {
 			f[i].line = sf->line;
 			f[i].display = display_path(f[i].file, f[i].comp_dir);
 		} else {
@@ -224,11 +226,11 @@ const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stac
 	while (id && nodes++ < MAX_STACK_NODES &&
 	       log_reader_stack_node(res->r, id, &parent, &pc, &space) == 0) {
 		int created;
-		struct pc_frames *pf = table_put(&res->pcs, space, pc, &created);
+		struct pc_frames *pf = pc_table_put(&res->pcs, TABLE_KEY(space, pc), &created);
 
 		if (!pf || (created && resolve_pc(res, space, pc, pf) < 0)) {
 			if (pf)
-				table_del(&res->pcs, space, pc);
+				pc_table_del(&res->pcs, TABLE_KEY(space, pc));
 			return NULL;
 		}
 		for (uint32_t i = 0; i < pf->n; i++)
@@ -247,26 +249,25 @@ struct module_lines {
 	int has_lines;
 };
 
+HASH_DEFINE(module_table, uint64_t, struct module_lines, table_hash_u64, table_eq_u64)
+
 size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const char **example)
 {
-	struct table mods;
+	struct module_table mods = {0};
 	size_t i = 0, without = 0;
 	uint32_t example_id = 0;
-	void *v;
+	struct module_lines *ml;
+	struct pc_frames *pf;
 
-	table_init(&mods, sizeof(struct module_lines));
 	*total = 0;
 	*example = NULL;
-	while (table_next(&res->pcs, &i, NULL, NULL, &v)) {
-		const struct pc_frames *pf = v;
-
+	while (pc_table_next(&res->pcs, &i, NULL, &pf)) {
 		for (uint32_t k = 0; k < pf->n; k++) {
 			const struct an_frame *f = &pf->f[k];
-			struct module_lines *ml;
 
 			if (!f->module_id)
 				continue;
-			ml = table_put(&mods, f->module_id, 0, NULL);
+			ml = module_table_put(&mods, f->module_id, NULL);
 			if (!ml)
 				goto out;
 			if (f->file || (res->sym && sym_module_has_lines(res->sym, f->module_id)))
@@ -275,8 +276,8 @@ size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const
 	}
 	i = 0;
 	*total = mods.len;
-	for (uint64_t id; table_next(&mods, &i, &id, NULL, &v);) {
-		if (((struct module_lines *)v)->has_lines)
+	for (uint64_t id; module_table_next(&mods, &i, &id, &ml);) {
+		if (ml->has_lines)
 			continue;
 		without++;
 		/* the first module of the log makes a stable example */
@@ -289,6 +290,6 @@ size_t resolver_modules_without_lines(struct resolver *res, size_t *total, const
 		*example = m ? m->path : NULL;
 	}
 out:
-	table_free(&mods);
+	module_table_free(&mods);
 	return without;
 }

@@ -104,7 +104,7 @@ static int first_pass(struct log_reader *r, const struct an_opts *o, struct exte
 			x->peak_seen = 1;
 		}
 	}
-	if (ret == 0 && o->pid && !table_get(&rp.procs, o->pid, 0)) {
+	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
 		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
 		ret = -ENOENT;
 	}
@@ -320,19 +320,18 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
 	struct snapshot snap;
+	struct snapshot_entry *e;
 	uint64_t stack;
 	size_t i = 0;
-	void *v;
 	int ret;
 
 	memset(&snap, 0, sizeof(snap));
-	table_init(&snap.stacks, sizeof(struct snapshot_entry));
-	table_init(&snap.sites, sizeof(struct site_totals));
+	snap_stacks_init(&snap.stacks);
+	site_table_init(&snap.sites);
 	ret = snapshot_collect(&snap, rp, &so, 0);
 	if (ret == 0)
 		ret = emit(fd, &rec);
-	while (ret == 0 && table_next(&snap.stacks, &i, &stack, NULL, &v)) {
-		const struct snapshot_entry *e = v;
+	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
 		long n = series_frames(fd->res, &none, stack, &fd->frames, &fd->cap);
 
 		if (n < 0) {

@@ -166,7 +166,7 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 
 static int add(struct snapshot *snap, uint64_t stack, uint64_t size)
 {
-	struct snapshot_entry *e = table_put(&snap->stacks, stack, 0, NULL);
+	struct snapshot_entry *e = snap_stacks_put(&snap->stacks, stack, NULL);
 
 	if (!e)
 		return -ENOMEM;
@@ -186,28 +186,25 @@ static int counted(const struct replay *rp, uint32_t space, int exited_too)
 int snapshot_collect(struct snapshot *snap, const struct replay *rp, const struct snapshot_opts *o,
 		     int exited_too)
 {
-	uint64_t space;
+	struct region_block *rb;
+	struct heap_block *b;
+	struct table_key k;
 	size_t i = 0;
-	void *v;
 
 	if (o->kind & AN_KIND_HEAP)
-		while (table_next(&rp->heap, &i, &space, NULL, &v)) {
-			const struct heap_block *b = v;
-
+		while (heap_blocks_next(&rp->heap, &i, &k, &b)) {
 			if ((o->born_limit && b->event > o->born_by) ||
-			    !counted(rp, (uint32_t)space, exited_too))
+			    !counted(rp, (uint32_t)k.a, exited_too))
 				continue;
 			if (add(snap, b->stack, b->size) < 0)
 				return -ENOMEM;
 		}
 	i = 0;
 	if (o->kind & AN_KIND_MMAP)
-		while (table_next(&rp->maps.blocks, &i, NULL, NULL, &v)) {
-			const struct region_block *b = v;
-
-			if (!counted(rp, b->space, exited_too))
+		while (region_blocks_next(&rp->maps.blocks, &i, NULL, &rb)) {
+			if (!counted(rp, rb->space, exited_too))
 				continue;
-			if (add(snap, b->stack, b->live) < 0)
+			if (add(snap, rb->stack, rb->live) < 0)
 				return -ENOMEM;
 		}
 	return 0;
@@ -220,16 +217,16 @@ int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
 	int ret;
 
 	memset(snap, 0, sizeof(*snap));
-	table_init(&snap->stacks, sizeof(struct snapshot_entry));
-	table_init(&snap->sites, sizeof(struct site_totals));
+	snap_stacks_init(&snap->stacks);
+	site_table_init(&snap->sites);
 	ret = snapshot_replay(&rp, r, path, at, o, &snap->at, st);
 	if (ret == 0) {
 		snap->c = rp.c;
 		ret = snapshot_collect(snap, &rp, o, snap->at.at_end) < 0 ? nomem(st) : 0;
 		/* the per-stack totals change hands */
-		table_free(&snap->sites);
+		site_table_free(&snap->sites);
 		snap->sites = rp.sites;
-		table_init(&rp.sites, sizeof(struct site_totals));
+		site_table_init(&rp.sites);
 	}
 	replay_free(&rp);
 	return ret;
@@ -237,6 +234,6 @@ int snapshot_take(struct snapshot *snap, struct log_reader *r, const char *path,
 
 void snapshot_free(struct snapshot *snap)
 {
-	table_free(&snap->stacks);
-	table_free(&snap->sites);
+	snap_stacks_free(&snap->stacks);
+	site_table_free(&snap->sites);
 }

@@ -56,9 +56,11 @@ struct snapshot_entry {
 	uint64_t count;
 };
 
+HASH_DEFINE(snap_stacks, uint64_t, struct snapshot_entry, table_hash_u64, table_eq_u64)
+
 struct snapshot {
-	struct table stacks;	/* stack id -> struct snapshot_entry */
-	struct table sites;	/* with o->sites: (stack, kind) -> struct site_totals */
+	struct snap_stacks stacks; /* stack id -> struct snapshot_entry */
+	struct site_table sites;   /* with o->sites: (stack, kind) -> struct site_totals */
 	uint64_t blocks;	/* live blocks, all stacks */
 	uint64_t bytes;
 	struct snapshot_point at;

@@ -11,21 +11,17 @@
 
 #define LABEL_MAX 4096
 
-struct index_slot {
-	size_t first; /* +1 */
-};
-
 void stats_init(struct stats *s, enum an_group by)
 {
 	memset(s, 0, sizeof(*s));
 	s->by = by;
-	table_init(&s->index, sizeof(struct index_slot));
+	u64_map_init(&s->index);
 }
 
 void stats_free(struct stats *s)
 {
 	free(s->v);
-	table_free(&s->index);
+	u64_map_free(&s->index);
 	arena_free(&s->arena);
 	stats_init(s, s->by);
 }
@@ -142,7 +138,7 @@ static int add_key(struct stats *s, const struct an_frame *const *frames, size_t
 {
 	char buf[LABEL_MAX];
 	struct stat key = {0};
-	struct index_slot *slot;
+	uint64_t *first;
 	int created;
 	size_t i;
 
@@ -150,10 +146,10 @@ static int add_key(struct stats *s, const struct an_frame *const *frames, size_t
 	key.nframes = s->by == AN_BY_TRACEBACK ? n : 1;
 	key.label = s->by == AN_BY_FUNCTION ? label(frames[0], buf, sizeof(buf)) : NULL;
 	key.hash = key_hash(s->by, frames, key.nframes, key.label);
-	slot = table_put(&s->index, key.hash, 0, &created);
-	if (!slot)
+	first = u64_map_put(&s->index, key.hash, &created);
+	if (!first)
 		return -ENOMEM;
-	for (i = slot->first; i; i = s->v[i - 1].next) {
+	for (i = *first; i; i = s->v[i - 1].next) {
 		struct stat *st = &s->v[i - 1];
 
 		if (key_cmp(s->by, st, &key) == 0) {
@@ -182,9 +178,9 @@ static int add_key(struct stats *s, const struct an_frame *const *frames, size_t
 	key.v = *v;
 	key.size = v->size;
 	key.count = v->count;
-	key.next = slot->first;
+	key.next = *first;
 	s->v[s->n++] = key;
-	slot->first = s->n;
+	*first = s->n;
 	return 0;
 }
 
@@ -268,8 +264,7 @@ static void sort_by(struct stats *s, int (*order)(const void *, const void *, vo
 	if (s->n)
 		qsort_r(s->v, s->n, sizeof(*s->v), order, &s->by);
 	/* the hash chains index positions that moved */
-	table_free(&s->index);
-	table_init(&s->index, sizeof(struct index_slot));
+	u64_map_free(&s->index);
 }
 
 void stats_sort(struct stats *s)

@@ -49,7 +49,7 @@ struct stats {
 	enum an_group by;
 	struct stat *v;
 	size_t n, cap;
-	struct table index;	/* key hash -> first stat with it, +1 */
+	struct u64_map index;	/* key hash -> first stat with it, +1 */
 	struct arena arena;	/* keys: frame arrays and labels */
 };
 

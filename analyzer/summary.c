@@ -58,10 +58,12 @@ struct mark_info {
 	uint64_t first_ns;
 };
 
+HASH_DEFINE(mark_table, uint64_t, struct mark_info, table_hash_u64, table_eq_u64)
+
 struct observed {
 	const struct log_reader *r;
 	int64_t exit_status; /* the first process's exit event */
-	struct table marks;  /* --mark index -> struct mark_info */
+	struct mark_table marks; /* --mark index -> struct mark_info */
 };
 
 static int observe(void *arg, const struct replay *rp, const struct mt_event *ev, uint64_t index)
@@ -74,7 +76,7 @@ static int observe(void *arg, const struct replay *rp, const struct mt_event *ev
 		ob->exit_status = ev->status;
 	if (ev->type != MT_EV_MARK || !rp->last_selected)
 		return 0;
-	m = table_put(&ob->marks, ev->arg, 0, &created);
+	m = mark_table_put(&ob->marks, ev->arg, &created);
 	if (!m)
 		return -ENOMEM;
 	if (created) {
@@ -110,7 +112,7 @@ static size_t sorted_marks(const struct observed *ob, uint64_t **keys)
 	*keys = malloc((ob->marks.len ? ob->marks.len : 1) * sizeof(**keys));
 	if (!*keys)
 		return 0;
-	while (table_next(&ob->marks, &i, &k, NULL, NULL))
+	while (mark_table_next(&ob->marks, &i, &k, NULL))
 		(*keys)[n++] = k;
 	qsort(*keys, n, sizeof(**keys), cmp_u64);
 	return n;
@@ -123,7 +125,7 @@ static size_t sorted_marks(const struct observed *ob, uint64_t **keys)
 static const char *proc_command(const struct log_reader *r, const struct replay *rp, uint32_t pid,
 				char *buf, size_t len)
 {
-	const struct proc_state *p = table_get(&rp->procs, pid, 0);
+	const struct proc_state *p = proc_table_get(&rp->procs, pid);
 	const struct mt_module *mods;
 	uint32_t own = p ? p->space : 0;
 	size_t nmods;
@@ -134,7 +136,7 @@ static const char *proc_command(const struct log_reader *r, const struct replay 
 		if (p->execs)
 			break;
 		pid = p->parent;
-		p = table_get(&rp->procs, pid, 0);
+		p = proc_table_get(&rp->procs, pid);
 	}
 	if (!p)
 		return "?";
@@ -162,7 +164,7 @@ static size_t sorted_procs(const struct replay *rp, uint32_t **pids)
 	*pids = malloc((rp->procs.len ? rp->procs.len : 1) * sizeof(**pids));
 	if (!*pids)
 		return 0;
-	while (table_next(&rp->procs, &i, &pid, NULL, NULL))
+	while (proc_table_next(&rp->procs, &i, &pid, NULL))
 		if (!rp->pid || rp->pid == pid)
 			(*pids)[n++] = (uint32_t)pid;
 	qsort(*pids, n, sizeof(**pids), cmp_u32);
@@ -203,7 +205,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 	fputs(",\n  \"marks\": [", out);
 	n = sorted_marks(ob, &marks);
 	for (size_t i = 0; i < n; i++) {
-		const struct mark_info *m = table_get(&ob->marks, marks[i], 0);
+		const struct mark_info *m = mark_table_get(&ob->marks, marks[i]);
 		const char *where = log_reader_string(r, m->path);
 
 		fprintf(out, "%s\n    {\"mark\": %" PRIu64 ", \"location\": ", i ? "," : "",
@@ -224,7 +226,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 	fputs(",\n  \"processes\": [", out);
 	n = sorted_procs(rp, &pids);
 	for (size_t i = 0; i < n; i++) {
-		const struct proc_state *p = table_get(&rp->procs, pids[i], 0);
+		const struct proc_state *p = proc_table_get(&rp->procs, pids[i]);
 		struct run_end pe = wait_status(p->exited ? p->status : -1);
 
 		fprintf(out,
@@ -279,7 +281,7 @@ static void print_text(FILE *out, const struct log_reader *r, const struct repla
 	if (n)
 		fputs("marks:\n", out);
 	for (size_t i = 0; i < n; i++) {
-		const struct mark_info *m = table_get(&ob->marks, marks[i], 0);
+		const struct mark_info *m = mark_table_get(&ob->marks, marks[i]);
 		const char *where = log_reader_string(r, m->path);
 
 		fprintf(out,
@@ -295,7 +297,7 @@ static void print_text(FILE *out, const struct log_reader *r, const struct repla
 	if (n > 1)
 		fputs("processes:\n", out);
 	for (size_t i = 0; i < n && n > 1; i++) {
-		const struct proc_state *p = table_get(&rp->procs, pids[i], 0);
+		const struct proc_state *p = proc_table_get(&rp->procs, pids[i]);
 		struct run_end pe = wait_status(p->exited ? p->status : -1);
 
 		fprintf(out, "  pid %" PRIu32, pids[i]);
@@ -324,7 +326,7 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	int ret, warned;
 
 	replay_init(&rp, AN_KIND_ALL);
-	table_init(&ob.marks, sizeof(struct mark_info));
+	mark_table_init(&ob.marks);
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		goto out;
@@ -337,9 +339,9 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	e = run_end(r, ob.exit_status, pt.end_ns);
 	{
 		const struct replay_counts *c = &rp.c;
-		uint64_t leaked = 0, space;
+		uint64_t leaked = 0;
+		struct table_key k;
 		size_t i = 0;
-		void *v;
 		struct row rows[] = {
 			{"events", c->events, 0},
 			{"allocs", c->allocs, 0},
@@ -366,8 +368,8 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 		};
 		size_t nrows = sizeof(rows) / sizeof(rows[0]);
 
-		while (table_next(&rp.heap, &i, &space, NULL, &v))
-			leaked += replay_space_selected(&rp, (uint32_t)space);
+		while (heap_blocks_next(&rp.heap, &i, &k, NULL))
+			leaked += replay_space_selected(&rp, (uint32_t)k.a);
 		rows[6].value = leaked;
 		if (o->json)
 			print_json(out, r, &rp, &ob, rows, nrows, &e);
@@ -381,7 +383,7 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	}
 	ret = warned;
 out:
-	table_free(&ob.marks);
+	mark_table_free(&ob.marks);
 	replay_free(&rp);
 	if (r)
 		log_reader_close(r);

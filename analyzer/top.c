@@ -7,12 +7,12 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../formats/tracemalloc.h"
 #include "input.h"
 #include "report.h"
+#include "runner.h"
 #include "when.h"
 
 /* --temporary: each stack's temporaries as its size and count. */
@@ -20,28 +20,44 @@ static int group_temporaries(struct grouping *g, struct resolver *res, struct st
 			     const struct snapshot *snap, uint64_t *temps)
 {
 	size_t i = 0;
-	uint64_t stack, kind;
-	void *v;
+	struct site_totals *t;
+	struct table_key k;
 
-	while (table_next(&snap->sites, &i, &stack, &kind, &v)) {
-		const struct site_totals *t = v;
+	while (site_table_next(&snap->sites, &i, &k, &t)) {
 		struct stat_values sv = {.size = t->temp_bytes, .count = t->temps};
 		int ret;
 
-		if (kind != AN_KIND_HEAP || !t->temps)
+		if (k.b != AN_KIND_HEAP || !t->temps)
 			continue;
 		*temps += t->temps;
-		ret = group_stack(g, res, stats, stack, &sv);
+		ret = group_stack(g, res, stats, k.a, &sv);
 		if (ret < 0)
 			return ret;
 	}
 	return 0;
 }
 
-/* Never a silent empty report: say why it is empty. */
-static void explain_empty(const struct an_opts *o, const struct snapshot *snap, uint64_t temps,
-			  const struct grouping *g, struct resolver *res, struct an_status *st)
+/* What is live at --at, or with --temporary the temporaries made by then. */
+static int collect(struct report *rp, struct an_status *st)
 {
+	const struct an_opts *o = rp->o;
+	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid, .sites = o->temporary};
+	int ret = report_snapshot(rp, rp->r, o->log, &rp->res, &o->at, &so, st);
+
+	if (ret < 0)
+		return ret;
+	ret = o->temporary ? group_temporaries(&rp->g, rp->res, &rp->stats, &rp->snap, rp->priv)
+			   : group_snapshot(&rp->g, rp->res, &rp->stats, &rp->snap);
+	if (ret < 0)
+		status_add(st, "%s: %s", o->log, strerror(-ret));
+	return ret;
+}
+
+/* Never a silent empty report: say why it is empty. */
+static int explain_empty(struct report *rp, struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	uint64_t temps = *(const uint64_t *)rp->priv, left_out = rp->g.left_out;
 	char when[64], what[128], size[TM_SIZE_LEN];
 
 	when_describe(&o->at, when, sizeof(when));
@@ -50,80 +66,46 @@ static void explain_empty(const struct an_opts *o, const struct snapshot *snap, 
 			   "%s: no temporary allocation was made up to the moment %s: the "
 			   "report is empty",
 			   o->log, when);
-		return;
+		return 1;
 	}
-	if (!o->temporary && !snap->blocks) {
+	if (!o->temporary && !rp->snap.blocks) {
 		status_add(st, "%s: %s is live %s: the report is empty", o->log,
 			   report_kind_words(o->kind), when);
-		return;
+		return 1;
 	}
 	if (o->temporary)
-		snprintf(what, sizeof(what), "%" PRIu64 " temporar%s", g->left_out,
-			 g->left_out == 1 ? "y" : "ies");
+		snprintf(what, sizeof(what), "%" PRIu64 " temporar%s", left_out,
+			 left_out == 1 ? "y" : "ies");
 	else
-		snprintf(what, sizeof(what), "%" PRIu64 " live block%s (%s)", g->left_out,
-			 g->left_out == 1 ? "" : "s", tm_format_size(size, (double)snap->bytes, 0));
-	report_explain_filtered(o->log, what, res, st);
+		snprintf(what, sizeof(what), "%" PRIu64 " live block%s (%s)", left_out,
+			 left_out == 1 ? "" : "s",
+			 tm_format_size(size, (double)rp->snap.bytes, 0));
+	report_explain_filtered(o->log, what, rp->res, st);
+	return 1;
 }
 
-int an_top(const struct an_opts *o, FILE *out, struct an_status *st)
+static int check(struct report *rp, struct an_status *st)
 {
-	struct an_filter filter = {o->include, o->ninclude, o->exclude, o->nexclude};
-	struct grouping g = {.filter = &filter, .cumulative = o->cumulative};
-	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid, .sites = o->temporary};
-	struct log_reader *r = NULL;
-	struct resolver *res = NULL;
-	struct sources *src = NULL;
-	struct snapshot snap = {0};
-	struct stats stats;
-	uint64_t temps = 0;
-	int ret, warned = 0;
-
-	stats_init(&stats, o->by);
-	if (o->cumulative && o->by == AN_BY_TRACEBACK) {
-		status_add(st, "--cumulative cannot be used with --by traceback");
+	if (report_check_cumulative(rp, st) < 0)
 		return -EINVAL;
-	}
-	if (o->temporary && !(o->kind & AN_KIND_HEAP)) {
+	if (rp->o->temporary && !(rp->o->kind & AN_KIND_HEAP)) {
 		status_add(st,
 			   "--temporary counts heap blocks: it cannot be used with --kind mmap");
 		return -EINVAL;
 	}
-	ret = input_open(&r, o->log, st);
-	if (ret < 0)
-		goto out;
-	ret = snapshot_take(&snap, r, o->log, &o->at, &so, st);
-	if (ret < 0)
-		goto out;
-	warned = input_check_truncated(r, o->log, st);
-	ret = resolver_open(&res, r);
-	if (ret == 0)
-		ret = sources_open(&src);
-	if (ret == 0)
-		ret = o->temporary ? group_temporaries(&g, res, &stats, &snap, &temps)
-				   : group_snapshot(&g, res, &stats, &snap);
-	if (ret < 0) {
-		status_add(st, "%s: %s", o->log, strerror(-ret));
-		goto out;
-	}
-	stats_sort(&stats);
-	ret = report_print(out, &stats, o->limit, src, 0);
-	if (ret < 0) {
-		status_add(st, "writing the report failed");
-		goto out;
-	}
-	if (!stats.n) {
-		explain_empty(o, &snap, temps, &g, res, st);
-		warned = 1;
-	}
-	ret = warned;
-out:
-	grouping_free(&g);
-	stats_free(&stats);
-	sources_close(src);
-	resolver_close(res);
-	snapshot_free(&snap);
-	if (r)
-		log_reader_close(r);
-	return ret;
+	return 0;
+}
+
+static const struct report_ops top = {
+	.check = check,
+	.collect = collect,
+	.sort = stats_sort,
+	.explain = explain_empty,
+};
+
+int an_top(const struct an_opts *o, FILE *out, struct an_status *st)
+{
+	uint64_t temps = 0;
+
+	return report_run(&top, o, &temps, out, st);
 }

@@ -46,10 +46,11 @@ static int json_begin(struct ex_writer *w)
 	return ex_status(w->out);
 }
 
-static void frame(FILE *out, const struct ex_frame *f, const char *sep)
+/* A frame's members: "function": ..., "file": ... and its "line", or
+ * "file": null and the "name" it is shown by. */
+static void frame_members(FILE *out, const struct ex_frame *f)
 {
-	fputs(sep, out);
-	fputs("{\"function\": ", out);
+	fputs("\"function\": ", out);
 	if (f->function)
 		ex_json_string(out, f->function);
 	else
@@ -57,12 +58,19 @@ static void frame(FILE *out, const struct ex_frame *f, const char *sep)
 	fputs(", \"file\": ", out);
 	if (f->file) {
 		ex_json_string(out, f->file);
-		fprintf(out, ", \"line\": %u}", f->line);
+		fprintf(out, ", \"line\": %u", f->line);
 	} else {
 		fputs("null, \"name\": ", out);
 		ex_json_string(out, f->display);
-		fputc('}', out);
 	}
+}
+
+static void frame(FILE *out, const struct ex_frame *f, const char *sep)
+{
+	fputs(sep, out);
+	fputc('{', out);
+	frame_members(out, f);
+	fputc('}', out);
 }
 
 static int json_event(struct ex_writer *w, const struct ex_record *rec)
@@ -85,22 +93,9 @@ static int json_event(struct ex_writer *w, const struct ex_record *rec)
 	js->size += s->size;
 	js->count += s->count;
 	if (s->nframes) {
-		const struct ex_frame *f = &s->frames[0];
-
 		/* the site's own frame, flat */
-		fputs(", \"function\": ", out);
-		if (f->function)
-			ex_json_string(out, f->function);
-		else
-			fputs("null", out);
-		fputs(", \"file\": ", out);
-		if (f->file) {
-			ex_json_string(out, f->file);
-			fprintf(out, ", \"line\": %u", f->line);
-		} else {
-			fputs("null, \"name\": ", out);
-			ex_json_string(out, f->display);
-		}
+		fputs(", ", out);
+		frame_members(out, &s->frames[0]);
 	}
 	if (w->info->by && !strcmp(w->info->by, "traceback")) {
 		fputs(", \"traceback\": [", out);

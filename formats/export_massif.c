@@ -144,7 +144,7 @@ static int print_tree(FILE *out, const struct mnode *n, int depth)
 	}
 	if (n->nchildren && !(kids = malloc(n->nchildren * sizeof(*kids))))
 		return -ENOMEM;
-	for (const struct mnode *c = n->child; c; c = c->next)
+	for (const struct mnode *c = n->child; c && k < n->nchildren; c = c->next)
 		kids[k++] = (struct mnode *)c;
 	if (k)
 		qsort(kids, k, sizeof(*kids), by_bytes);

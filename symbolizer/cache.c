@@ -15,32 +15,42 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/hash.h"
 #include "internal.h"
 
-struct entry {
-	const struct image *img; /* NULL: empty slot */
+struct cache_key {
+	const struct image *img;
 	uint64_t pc;
+};
+
+struct entry {
 	const char *comp_dir;
 	uint32_t nframes;
 	size_t first; /* index into symcache.frames */
 };
 
-struct symcache {
-	struct entry *slots; /* open addressing; a power of two of them */
-	size_t nslots, count;
-	struct mt_symframe *frames;
-	size_t nframes, cap;
-};
-
-static size_t slot_of(const struct symcache *c, const struct image *img, uint64_t pc)
+static uint64_t key_hash(struct cache_key k)
 {
-	uint64_t h = (uint64_t)(uintptr_t)img * 0x9e3779b97f4a7c15ull ^ pc;
+	uint64_t h = (uint64_t)(uintptr_t)k.img * 0x9e3779b97f4a7c15ull ^ k.pc;
 
 	h ^= h >> 33;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
-	return h & (c->nslots - 1);
+	return h;
 }
+
+static int key_eq(struct cache_key a, struct cache_key b)
+{
+	return a.img == b.img && a.pc == b.pc;
+}
+
+HASH_DEFINE(entry_table, struct cache_key, struct entry, key_hash, key_eq)
+
+struct symcache {
+	struct entry_table entries;
+	struct mt_symframe *frames;
+	size_t nframes, cap;
+};
 
 int symcache_open(struct symcache **out)
 {
@@ -48,64 +58,29 @@ int symcache_open(struct symcache **out)
 
 	if (!c)
 		return -ENOMEM;
-	c->nslots = 1024;
-	c->slots = calloc(c->nslots, sizeof(*c->slots));
-	if (!c->slots) {
-		free(c);
-		return -ENOMEM;
-	}
 	*out = c;
 	return 0;
 }
 
 int symcache_get(struct symcache *c, const struct image *img, uint64_t pc, struct mt_symbol *out)
 {
-	for (size_t i = slot_of(c, img, pc);; i = (i + 1) & (c->nslots - 1)) {
-		const struct entry *e = &c->slots[i];
+	const struct entry *e = entry_table_get(&c->entries, (struct cache_key){img, pc});
 
-		if (!e->img)
-			return 0;
-		if (e->img == img && e->pc == pc) {
-			out->comp_dir = e->comp_dir;
-			out->nframes = e->nframes;
-			if (e->nframes)
-				memcpy(out->frames, c->frames + e->first,
-				       e->nframes * sizeof(out->frames[0]));
-			return 1;
-		}
-	}
-}
-
-static int grow_slots(struct symcache *c)
-{
-	size_t old = c->nslots;
-	struct entry *slots = c->slots;
-
-	c->slots = calloc(old * 2, sizeof(*c->slots));
-	if (!c->slots) {
-		c->slots = slots;
-		return -ENOMEM;
-	}
-	c->nslots = old * 2;
-	for (size_t i = 0; i < old; i++) {
-		if (!slots[i].img)
-			continue;
-
-		size_t j = slot_of(c, slots[i].img, slots[i].pc);
-
-		while (c->slots[j].img)
-			j = (j + 1) & (c->nslots - 1);
-		c->slots[j] = slots[i];
-	}
-	free(slots);
-	return 0;
+	if (!e)
+		return 0;
+	out->comp_dir = e->comp_dir;
+	out->nframes = e->nframes;
+	if (e->nframes)
+		memcpy(out->frames, c->frames + e->first, e->nframes * sizeof(out->frames[0]));
+	return 1;
 }
 
 int symcache_put(struct symcache *c, const struct image *img, uint64_t pc,
 		 const struct mt_symbol *sym)
 {
-	if ((c->count + 1) * 4 > c->nslots * 3 && grow_slots(c) < 0)
-		return -ENOMEM;
+	struct entry *e;
+	int created;
+
 	if (c->nframes + sym->nframes > c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 
@@ -119,26 +94,17 @@ int symcache_put(struct symcache *c, const struct image *img, uint64_t pc,
 		c->frames = frames;
 		c->cap = cap;
 	}
-
-	size_t i = slot_of(c, img, pc);
-
-	while (c->slots[i].img) {
-		if (c->slots[i].img == img && c->slots[i].pc == pc)
-			return 0;
-		i = (i + 1) & (c->nslots - 1);
-	}
-
-	struct entry *e = &c->slots[i];
-
-	e->img = img;
-	e->pc = pc;
+	e = entry_table_put(&c->entries, (struct cache_key){img, pc}, &created);
+	if (!e)
+		return -ENOMEM;
+	if (!created)
+		return 0;
 	e->comp_dir = sym->comp_dir;
 	e->nframes = sym->nframes;
 	e->first = c->nframes;
 	if (sym->nframes)
 		memcpy(c->frames + c->nframes, sym->frames, sym->nframes * sizeof(sym->frames[0]));
 	c->nframes += sym->nframes;
-	c->count++;
 	return 0;
 }
 
@@ -146,7 +112,7 @@ void symcache_close(struct symcache *c)
 {
 	if (!c)
 		return;
-	free(c->slots);
+	entry_table_free(&c->entries);
 	free(c->frames);
 	free(c);
 }

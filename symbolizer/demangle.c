@@ -833,7 +833,7 @@ static void v0_str_literal(struct v0 *p)
 	v0_print(p, "\"");
 	for (size_t i = 0; i < n && !p->err;) {
 		/* decode one UTF-8 character from the hex pairs */
-		unsigned b[4];
+		unsigned b[4] = {0};
 		int len;
 		uint64_t c;
 

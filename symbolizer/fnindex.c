@@ -103,7 +103,8 @@ static int span_cmp(const void *a, const void *b)
 
 static void spans_sort(struct spans *s)
 {
-	qsort(s->v, s->n, sizeof(*s->v), span_cmp);
+	if (s->n)	/* no spans: no array, and qsort wants one */
+		qsort(s->v, s->n, sizeof(*s->v), span_cmp);
 	for (size_t i = 0; i < s->n; i++) {
 		s->v[i].reach = s->v[i].high;
 		if (i > 0 && s->v[i - 1].reach > s->v[i].reach)

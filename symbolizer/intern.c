@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/hash.h"
 #include "internal.h"
 
 #define CHUNK_SIZE (64 * 1024)
@@ -18,23 +19,26 @@ struct chunk {
 	char data[];
 };
 
-struct strpool {
-	const char **slots; /* open addressing, NULL = empty */
-	size_t nslots;	    /* a power of two */
-	size_t count;
-	struct chunk *chunks;
-};
-
-static uint64_t hash_str(const char *s, size_t len)
+static uint64_t hash_str(const char *s)
 {
 	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
 
-	for (size_t i = 0; i < len; i++) {
-		h ^= (unsigned char)s[i];
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
 		h *= 0x100000001b3ull;
 	}
 	return h;
 }
+
+#define str_eq(a, b) (strcmp((a), (b)) == 0)
+
+/* A string -> its copy in the chunks (the key is that copy too). */
+HASH_DEFINE(str_set, const char *, const char *, hash_str, str_eq)
+
+struct strpool {
+	struct str_set strings;
+	struct chunk *chunks;
+};
 
 int strpool_open(struct strpool **out)
 {
@@ -42,12 +46,6 @@ int strpool_open(struct strpool **out)
 
 	if (!p)
 		return -ENOMEM;
-	p->nslots = 256;
-	p->slots = calloc(p->nslots, sizeof(*p->slots));
-	if (!p->slots) {
-		free(p);
-		return -ENOMEM;
-	}
 	*out = p;
 	return 0;
 }
@@ -83,56 +81,22 @@ static char *store(struct strpool *p, const char *s, size_t len)
 	return dst;
 }
 
-static int grow(struct strpool *p)
-{
-	size_t nslots = p->nslots * 2;
-	const char **slots = calloc(nslots, sizeof(*slots));
-
-	if (!slots)
-		return -ENOMEM;
-	for (size_t i = 0; i < p->nslots; i++) {
-		const char *s = p->slots[i];
-
-		if (!s)
-			continue;
-		size_t j = hash_str(s, strlen(s)) & (nslots - 1);
-
-		while (slots[j])
-			j = (j + 1) & (nslots - 1);
-		slots[j] = s;
-	}
-	free(p->slots);
-	p->slots = slots;
-	p->nslots = nslots;
-	return 0;
-}
-
 const char *strpool_intern(struct strpool *p, const char *s, int *err)
 {
+	const char **found, *copy;
+
 	if (!s)
 		return NULL;
-	if ((p->count + 1) * 4 > p->nslots * 3 && grow(p) < 0) {
+	found = str_set_get(&p->strings, s);
+	if (found)
+		return *found;
+	copy = store(p, s, strlen(s));
+	found = copy ? str_set_put(&p->strings, copy, NULL) : NULL;
+	if (!found) {
 		*err = -ENOMEM;
 		return NULL;
 	}
-
-	size_t len = strlen(s);
-	size_t i = hash_str(s, len) & (p->nslots - 1);
-
-	while (p->slots[i]) {
-		if (strcmp(p->slots[i], s) == 0)
-			return p->slots[i];
-		i = (i + 1) & (p->nslots - 1);
-	}
-
-	char *copy = store(p, s, len);
-
-	if (!copy) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	p->slots[i] = copy;
-	p->count++;
+	*found = copy;
 	return copy;
 }
 
@@ -146,6 +110,6 @@ void strpool_close(struct strpool *p)
 		free(p->chunks);
 		p->chunks = next;
 	}
-	free(p->slots);
+	str_set_free(&p->strings);
 	free(p);
 }

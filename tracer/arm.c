@@ -105,7 +105,7 @@ static int arm_allocator(struct tracer *tr, struct tproc *p, struct tthread *t,
 		if (elfinfo_symbol(e, ae->name, &value, &size) < 0)
 			continue;
 		nb.addr = m->bias + value;
-		if (bpt_find(&p->bps, nb.addr) || hooked(p, nb.addr))
+		if (bp_table_get(&p->bps, nb.addr) || hooked(p, nb.addr))
 			continue;	/* an alias of an earlier row */
 		if ((err = hook(tr, p, t, &nb, ae->name, m, size, MTR_SITE_ALLOC)) < 0)
 			return err;
@@ -144,14 +144,14 @@ static int arm_wrappers(struct tracer *tr, struct tproc *p, struct tthread *t,
 		    elfinfo_symbol(e, rows[i].wrapper, &value, &size) < 0)
 			continue;
 		nb.addr = m->bias + value;
-		if (!bpt_find(&p->bps, nb.addr) && !hooked(p, nb.addr) &&
+		if (!bp_table_get(&p->bps, nb.addr) && !hooked(p, nb.addr) &&
 		    (err = hook(tr, p, t, &nb, rows[i].wrapper, m, size, MTR_SITE_SYSCALL)) < 0)
 			return err;
 	}
 	if (elfinfo_symbol(e, "_dl_debug_state", &value, &size) == 0) {
 		struct bp nb = {.kind = BP_DLSTATE, .addr = m->bias + value};
 
-		if (!bpt_find(&p->bps, nb.addr) &&
+		if (!bp_table_get(&p->bps, nb.addr) &&
 		    (err = arm_place(tr, p, t, &nb, "_dl_debug_state", m)) < 0)
 			return err;
 	}

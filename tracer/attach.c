@@ -83,10 +83,10 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 	if (nt->held || (stop_wait(tr, nt->tid, 0, &s) == 0 && s.kind != STOP_EXITED)) {
 		int memfd = tmem_open(nt->tid);
 
-		for (size_t i = 0; memfd >= 0 && i < p->bps.cap; i++) {
-			const struct bp *bp = &p->bps.slots[i];
+		struct bp *bp;
 
-			if (bp->addr && bp->kind != BP_TRAMPOLINE)
+		for (size_t i = 0; memfd >= 0 && bp_table_next(&p->bps, &i, NULL, &bp);) {
+			if (bp->kind != BP_TRAMPOLINE)
 				bp_remove(bp, memfd);
 		}
 		if (memfd >= 0) {
@@ -449,6 +449,7 @@ static int unmap_scratch(struct tracer *tr, struct tproc *p, struct tthread *t)
 static int clean(struct tracer *tr, struct tproc *p)
 {
 	struct tthread *inj = held_thread(tr, p);
+	struct bp *bp;
 	int err = 0;
 
 	for_each_thread(tr, t) {
@@ -459,10 +460,8 @@ static int clean(struct tracer *tr, struct tproc *p)
 		if (t->held)
 			leave_scratch(p, t);
 	}
-	for (size_t i = 0; i < p->bps.cap; i++) {
-		const struct bp *bp = &p->bps.slots[i];
-
-		if (bp->addr && bp->kind != BP_TRAMPOLINE && bp_remove(bp, p->memfd) < 0)
+	for (size_t i = 0; bp_table_next(&p->bps, &i, NULL, &bp);) {
+		if (bp->kind != BP_TRAMPOLINE && bp_remove(bp, p->memfd) < 0)
 			err = -EIO;
 	}
 	if (inj && inj->proc == p && unmap_scratch(tr, p, inj) < 0)

@@ -485,29 +485,12 @@ int bp_remove(const struct bp *bp, int memfd)
 
 /* --- the table ------------------------------------------------------------ */
 
-static size_t slot_of(uint64_t addr, size_t cap)
-{
-	return (size_t)((addr * 0x9e3779b97f4a7c15ull) >> 32) & (cap - 1);
-}
-
-struct bp *bpt_find(const struct bp_table *t, uint64_t addr)
-{
-	if (!t->cap)
-		return NULL;
-	for (size_t i = slot_of(addr, t->cap);; i = (i + 1) & (t->cap - 1)) {
-		if (t->slots[i].addr == addr)
-			return &t->slots[i];
-		if (!t->slots[i].addr)
-			return NULL;
-	}
-}
-
 const struct bp *bpt_find_slot(const struct bp_table *t, uint64_t rip, int *ran)
 {
-	for (size_t i = 0; i < t->cap; i++) {
-		const struct bp *bp = &t->slots[i];
+	struct bp *bp;
 
-		if (!bp->addr || bp->exec != BP_EXEC_XOL)
+	for (size_t i = 0; bp_table_next(t, &i, NULL, &bp);) {
+		if (bp->exec != BP_EXEC_XOL)
 			continue;
 		if (rip == bp->target || rip == bp->target + bp->len) {
 			*ran = rip != bp->target;
@@ -517,72 +500,11 @@ const struct bp *bpt_find_slot(const struct bp_table *t, uint64_t rip, int *ran)
 	return NULL;
 }
 
-static int grow(struct bp_table *t)
-{
-	size_t ncap = t->cap ? t->cap * 2 : 32;
-	struct bp *ns = calloc(ncap, sizeof(*ns));
-
-	if (!ns)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->cap; i++) {
-		if (!t->slots[i].addr)
-			continue;
-		size_t j = slot_of(t->slots[i].addr, ncap);
-
-		while (ns[j].addr)
-			j = (j + 1) & (ncap - 1);
-		ns[j] = t->slots[i];
-	}
-	free(t->slots);
-	t->slots = ns;
-	t->cap = ncap;
-	return 0;
-}
-
 struct bp *bpt_add(struct bp_table *t, uint64_t addr)
 {
-	struct bp *b = bpt_find(t, addr);
+	struct bp *b = bp_table_put(t, addr, NULL);
 
 	if (b)
-		return b;
-	if ((t->n + 1) * 2 > t->cap && grow(t) < 0)
-		return NULL;
-	size_t i = slot_of(addr, t->cap);
-
-	while (t->slots[i].addr)
-		i = (i + 1) & (t->cap - 1);
-	memset(&t->slots[i], 0, sizeof(t->slots[i]));
-	t->slots[i].addr = addr;
-	t->n++;
-	return &t->slots[i];
-}
-
-void bpt_del(struct bp_table *t, uint64_t addr)
-{
-	struct bp *b = bpt_find(t, addr);
-
-	if (!b)
-		return;
-	/* Backward-shift deletion keeps probe chains intact. */
-	size_t i = (size_t)(b - t->slots);
-
-	t->slots[i].addr = 0;
-	t->n--;
-	for (size_t j = (i + 1) & (t->cap - 1); t->slots[j].addr; j = (j + 1) & (t->cap - 1)) {
-		struct bp moved = t->slots[j];
-
-		t->slots[j].addr = 0;
-		size_t k = slot_of(moved.addr, t->cap);
-
-		while (t->slots[k].addr)
-			k = (k + 1) & (t->cap - 1);
-		t->slots[k] = moved;
-	}
-}
-
-void bpt_free(struct bp_table *t)
-{
-	free(t->slots);
-	t->slots = NULL;
-	t->cap = t->n = 0;
+		b->addr = addr;
+	return b;
 }

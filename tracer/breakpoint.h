@@ -16,6 +16,8 @@
 #include <sys/types.h>
 #include <sys/user.h>
 
+#include "../formats/hash.h"
+
 enum bp_kind {
 	BP_ALLOC = 1,		/* an allocator entry point */
 	BP_TRAMPOLINE,		/* where hijacked returns land */
@@ -102,21 +104,23 @@ int bp_relocate(const uint8_t *code, size_t ncode, uint64_t addr, size_t need,
  * strictly inside (lo, hi): a jump over those bytes would break it. */
 int bp_branch_into(const uint8_t *code, size_t ncode, uint64_t addr, uint64_t lo, uint64_t hi);
 
-/* A small open-addressing table of breakpoints by address. */
-struct bp_table {
-	struct bp *slots;	/* addr 0 = empty */
-	size_t cap, n;
-};
+static inline uint64_t bp_hash(uint64_t addr)
+{
+	return (addr * 0x9e3779b97f4a7c15ull) >> 32;
+}
 
-struct bp *bpt_find(const struct bp_table *t, uint64_t addr);
+#define bp_eq(a, b) ((a) == (b))
+
+/* The breakpoints of an address space by address: bp_table_get() finds one,
+ * bp_table_del() removes it, bp_table_next() walks them. */
+HASH_DEFINE(bp_table, uint64_t, struct bp, bp_hash, bp_eq)
+
 /* The out-of-line breakpoint whose slot a thread at rip sits in: at its
  * displaced instruction (*ran = 0) or at the jump back after it (*ran = 1);
  * NULL if none. */
 const struct bp *bpt_find_slot(const struct bp_table *t, uint64_t rip, int *ran);
 /* Adds (or returns the existing) breakpoint at addr; NULL on ENOMEM.  The
- * pointer is valid until the next bpt_add or bpt_del. */
+ * pointer is valid until the next bpt_add or bp_table_del. */
 struct bp *bpt_add(struct bp_table *t, uint64_t addr);
-void bpt_del(struct bp_table *t, uint64_t addr);
-void bpt_free(struct bp_table *t);
 
 #endif

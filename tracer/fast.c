@@ -816,7 +816,8 @@ static void answer(struct fastproc *fp, uint32_t slot, const uint64_t *pcs, size
 	rp = &replies(fp)[slot];
 	if (n > MTR_MAX_FRAMES)
 		n = MTR_MAX_FRAMES;
-	memcpy(rp->pcs, pcs, n * sizeof(*pcs));
+	if (n)	/* answer(..., NULL, 0, ...) only says the walk is done */
+		memcpy(rp->pcs, pcs, n * sizeof(*pcs));
 	rp->n = (uint32_t)n;
 	rp->flags = flags;
 	rp->done_tsc = __rdtsc();

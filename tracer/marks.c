@@ -25,7 +25,7 @@ int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struc
 					.addr = m->bias + addrs[k]};
 			int err;
 
-			if (nb.addr < m->start || nb.addr >= m->end || bpt_find(&p->bps, nb.addr))
+			if (nb.addr < m->start || nb.addr >= m->end || bp_table_get(&p->bps, nb.addr))
 				continue;
 			if (p->fast) {
 				uint64_t start = 0, size = 0;

@@ -174,12 +174,12 @@ void modules_unmapped(struct tracer *tr, struct tproc *p, uint64_t addr, uint64_
 				else
 					k++;
 			}
-			for (size_t k = 0; k < p->bps.cap; k++) {
-				uint64_t a = p->bps.slots[k].addr;
+			uint64_t a;
 
-				if (a && a >= m->start && a < m->end) {
-					bpt_del(&p->bps, a);
-					k = (size_t)-1;	/* the table moved entries */
+			for (size_t k = 0; bp_table_next(&p->bps, &k, &a, NULL);) {
+				if (a >= m->start && a < m->end) {
+					bp_table_del(&p->bps, a);
+					k = 0;	/* the table moved entries */
 				}
 			}
 			free(m->path);

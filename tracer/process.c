@@ -85,7 +85,7 @@ struct tproc *proc_new(struct tracer *tr, pid_t pid, int followed)
 
 void proc_reset_image(struct tproc *p)
 {
-	bpt_free(&p->bps);
+	bp_table_free(&p->bps);
 	modules_free(p);
 	p->nafns = 0;
 	p->armed = 0;
@@ -116,21 +116,6 @@ void proc_free(struct tracer *tr, struct tproc *p)
 	if (p->memfd >= 0)
 		close(p->memfd);
 	free(p);
-}
-
-static int copy_bps(struct bp_table *to, const struct bp_table *from)
-{
-	to->slots = NULL;
-	to->cap = to->n = 0;
-	if (!from->cap)
-		return 0;
-	to->slots = malloc(from->cap * sizeof(*to->slots));
-	if (!to->slots)
-		return -ENOMEM;
-	memcpy(to->slots, from->slots, from->cap * sizeof(*to->slots));
-	to->cap = from->cap;
-	to->n = from->n;
-	return 0;
 }
 
 /* The state of an address space that a copy of it shares. */
@@ -167,7 +152,7 @@ void proc_hand_over(struct tracer *tr, struct tproc *p)
 		fast_vmshare(q, -1);	/* no guest of it any more: its owner */
 		q->vm_owner = NULL;
 		copy_image(q, p);
-		bpt_free(&q->bps);
+		bp_table_free(&q->bps);
 		q->bps = p->bps;
 		memset(&p->bps, 0, sizeof(p->bps));
 		/* and the recorder in it, ring and all */
@@ -191,16 +176,16 @@ int proc_inherit(struct tracer *tr, struct tproc *parent, struct tthread *forker
 		fast_vmshare(child, 1);
 	} else {
 		if (child->followed) {
-			err = copy_bps(&child->bps, &owner->bps);
+			err = bp_table_copy(&child->bps, &owner->bps) < 0 ? -ENOMEM : 0;
 		} else {
 			/* Nothing is recorded there: take our patches out of its copy
 			 * of the code and give back the return addresses the forking
 			 * thread had lent us (fork from a signal handler that
 			 * interrupted malloc). */
-			for (size_t i = 0; i < owner->bps.cap; i++) {
-				const struct bp *bp = &owner->bps.slots[i];
+			struct bp *bp;
 
-				if (bp->addr && bp->kind != BP_TRAMPOLINE)
+			for (size_t i = 0; bp_table_next(&owner->bps, &i, NULL, &bp);) {
+				if (bp->kind != BP_TRAMPOLINE)
 					bp_remove(bp, child->memfd);
 			}
 			heap_give_back(child->pid, child->memfd, forker->shadow, forker->nshadow,

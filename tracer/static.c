@@ -27,7 +27,7 @@ static int one_shot(struct tproc *p, uint64_t addr, int kind)
 	if (!bp)
 		return -ENOMEM;
 	if (tmem_read_all(p->pid, addr, bp->orig, 1) < 0 || bp_insert(bp, p->memfd) < 0) {
-		bpt_del(&p->bps, addr);
+		bp_table_del(&p->bps, addr);
 		return -EFAULT;
 	}
 	bp->kind = (uint8_t)kind;
@@ -117,7 +117,7 @@ int static_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 
 	/* one-shot: the instruction under it runs as it is */
 	bp_remove(bp, p->memfd);
-	bpt_del(&p->bps, addr);
+	bp_table_del(&p->bps, addr);
 	regs->rip = addr;
 	if (kind == BP_INIT) {
 		p->quiet = 0;

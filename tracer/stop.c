@@ -43,9 +43,9 @@ static void classify_sigtrap(struct stop *s)
 	if (!p)
 		return;
 	bps = p->vm_owner ? &p->vm_owner->bps : &p->bps;
-	if (!bps->n || ptrace(PTRACE_GETREGS, s->tid, 0, &s->regs) < 0)
+	if (!bps->len || ptrace(PTRACE_GETREGS, s->tid, 0, &s->regs) < 0)
 		return;
-	bp = bpt_find(bps, s->regs.rip - 1);
+	bp = bp_table_get(bps, s->regs.rip - 1);
 	if (!bp)
 		return;
 	if (bp->one_byte) {

@@ -101,12 +101,14 @@ int tracer_trace(struct tracer *tr, const char *logpath, struct mt_log_header *h
 		 struct tracer_result *res)
 {
 	struct timespec ts;
+	const char *check;
 	int err;
 
 	if ((err = record_open(tr, logpath, h, res)) < 0)
 		return err;
 	tr->page_size = sysconf(_SC_PAGESIZE);
-	tr->unwind_check = getenv("MEMTRACK_UNWIND_CHECK") && *getenv("MEMTRACK_UNWIND_CHECK") == '1';
+	check = getenv("MEMTRACK_UNWIND_CHECK");
+	tr->unwind_check = check && *check == '1';
 	if (tr->opts.nmarks)
 		tr->mark_found = calloc(tr->opts.nmarks, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/hash.h"
 #include "memory.h"
 #include "recorder/shared.h"
 #include "unwind.h"
@@ -60,6 +61,15 @@ struct rule {
 	int32_t off[NTRACKED];
 };
 
+static inline uint64_t hash_pc(uint64_t pc)
+{
+	return (pc * 0x9e3779b97f4a7c15ull) >> 29;
+}
+
+#define pc_eq(a, b) ((a) == (b))
+
+HASH_DEFINE(rule_table, uint64_t, struct rule, hash_pc, pc_eq)
+
 struct umod {
 	uint64_t start, end, bias;
 	char *path;
@@ -76,8 +86,7 @@ struct unwinder {
 	int check;
 	struct umod *mods;	/* sorted by start */
 	size_t nmods, capmods, last;
-	struct rule *rules;
-	size_t rcap, rn;
+	struct rule_table rules;	/* pc -> its rule */
 	/* the walk in progress */
 	pid_t tid;
 	const struct user_regs_struct *regs;
@@ -131,7 +140,7 @@ void unw_close(struct unwinder *u)
 	for (size_t i = 0; i < u->nmods; i++)
 		free(u->mods[i].path);
 	free(u->mods);
-	free(u->rules);
+	rule_table_free(&u->rules);
 	free(u->stack);
 	free(u->walk);
 	free(u->other);
@@ -155,9 +164,7 @@ uint64_t unw_check_mismatches(const struct unwinder *u, char *buf, size_t size)
 
 static void forget_rules(struct unwinder *u)
 {
-	if (u->rules)
-		memset(u->rules, 0, u->rcap * sizeof(*u->rules));
-	u->rn = 0;
+	rule_table_clear(&u->rules);
 }
 
 /*
@@ -333,11 +340,6 @@ direct:
 
 /* --- the rule cache ------------------------------------------------------------ */
 
-static size_t hash_pc(uint64_t pc, size_t cap)
-{
-	return (size_t)((pc * 0x9e3779b97f4a7c15ull) >> 29) & (cap - 1);
-}
-
 static int parse_reg_rule(Dwarf_Op *ops, size_t nops, Dwarf_Op *mem, uint8_t *kind,
 			  int32_t *off)
 {
@@ -502,37 +504,12 @@ out:
 
 static const struct rule *lookup_rule(struct unwinder *u, uint64_t pc)
 {
-	size_t i;
+	int created;
+	struct rule *r = rule_table_put(&u->rules, pc, &created);
 
-	if (u->rcap) {
-		for (i = hash_pc(pc, u->rcap); u->rules[i].pc; i = (i + 1) & (u->rcap - 1))
-			if (u->rules[i].pc == pc)
-				return &u->rules[i];
-	}
-	if ((u->rn + 1) * 2 > u->rcap) {
-		size_t nc = u->rcap ? u->rcap * 2 : 1024;
-		struct rule *nr = calloc(nc, sizeof(*nr));
-
-		if (!nr)
-			return NULL;
-		for (size_t j = 0; j < u->rcap; j++) {
-			if (!u->rules[j].pc)
-				continue;
-			size_t k = hash_pc(u->rules[j].pc, nc);
-
-			while (nr[k].pc)
-				k = (k + 1) & (nc - 1);
-			nr[k] = u->rules[j];
-		}
-		free(u->rules);
-		u->rules = nr;
-		u->rcap = nc;
-	}
-	for (i = hash_pc(pc, u->rcap); u->rules[i].pc; i = (i + 1) & (u->rcap - 1))
-		;
-	build_rule(u, pc, &u->rules[i]);
-	u->rn++;
-	return &u->rules[i];
+	if (r && created)
+		build_rule(u, pc, r);
+	return r;
 }
 
 _Static_assert((int)REG_SAME == (int)MTR_REG_SAME && (int)REG_UNDEF == (int)MTR_REG_UNDEF &&

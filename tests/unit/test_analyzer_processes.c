@@ -108,7 +108,7 @@ static void test_fork_copies(void **state)
 	run(&rp, 0, 4);
 	/* the child's space holds copies of its parent's blocks and mapping */
 	assert_int_equal(rp.heap.len, 4);
-	b = table_get(&rp.heap, 2, 0x2000);
+	b = heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x2000));
 	assert_non_null(b);
 	assert_int_equal(b->size, 200);
 	assert_int_equal(b->stack, 2);
@@ -124,8 +124,8 @@ static void test_fork_copies(void **state)
 	run(&rp, 0, 6);
 	assert_int_equal(rp.c.frees, 1);
 	assert_int_equal(rp.c.unknown_frees, 0);
-	assert_null(table_get(&rp.heap, 2, 0x1000));
-	assert_non_null(table_get(&rp.heap, 1, 0x1000));
+	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x1000)));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
 	assert_int_equal(rp.c.heap_live, 100 + 200 + 200 + 300);
 	replay_free(&rp);
 }
@@ -137,9 +137,9 @@ static void test_exec_drops(void **state)
 
 	run(&rp, 0, 9);
 	/* exec: space 2 is gone; 200 runs in space 3 */
-	assert_null(table_get(&rp.heap, 2, 0x2000));
-	assert_null(table_get(&rp.heap, 2, 0x3000));
-	assert_non_null(table_get(&rp.heap, 3, 0x1000));
+	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x2000)));
+	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x3000)));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(3, 0x1000)));
 	assert_int_equal(rp.mapped.file, 4096);
 	/* 200 exited: its block stays live (its leak), but not in use */
 	assert_int_equal(rp.c.heap_live, 100 + 200 + 50);
@@ -189,7 +189,7 @@ static void test_pid(void **state)
 	assert_int_equal(rp.c.heap_live, 100);
 	assert_int_equal(rp.c.events, 6);
 	/* every process is known, the others without counts */
-	p = table_get(&rp.procs, 200, 0);
+	p = proc_table_get(&rp.procs, 200);
 	assert_non_null(p);
 	assert_int_equal(p->allocs, 0);
 	assert_int_equal(p->parent, 100);
@@ -198,11 +198,11 @@ static void test_pid(void **state)
 	replay_free(&rp);
 	/* unfiltered, each process has its own counts */
 	run(&rp, 0, UINT64_MAX);
-	p = table_get(&rp.procs, 200, 0);
+	p = proc_table_get(&rp.procs, 200);
 	assert_int_equal(p->allocs, 2);
 	assert_int_equal(p->frees, 1);
 	assert_int_equal(p->bytes_allocated, 350);
-	p = table_get(&rp.procs, 100, 0);
+	p = proc_table_get(&rp.procs, 100);
 	assert_int_equal(p->allocs, 2);
 	assert_int_equal(p->frees, 1);
 	assert_int_equal(p->execs, 1);
@@ -222,10 +222,10 @@ static void test_vfork_shares(void **state)
 	start(&rp, 300, 1, MT_PROC_FORK, 100);
 	assert_int_equal(rp.heap.len, 1);
 	alloc(&rp, 300, 0x2000, 20, 1);
-	assert_non_null(table_get(&rp.heap, 1, 0x2000));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x2000)));
 	/* its exec leaves the space to the parent: nothing is dropped */
 	start(&rp, 300, 4, MT_PROC_EXEC, 0);
-	assert_non_null(table_get(&rp.heap, 1, 0x1000));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
 	assert_int_equal(rp.c.heap_live, 30);
 	exit_proc(&rp, 300);
 	assert_int_equal(replay_in_use(&rp).heap, 30);
@@ -303,13 +303,13 @@ static void test_temporaries(void **state)
 				    .stack = 4});
 	assert_int_equal(rp.c.temporaries, 3);
 	assert_int_equal(rp.c.temporary_bytes, 10 + 30 + 50);
-	t = table_get(&rp.sites, 1, AN_KIND_HEAP);
+	t = site_table_get(&rp.sites, TABLE_KEY(1, AN_KIND_HEAP));
 	assert_non_null(t);
 	assert_int_equal(t->temps, 2);
 	assert_int_equal(t->temp_bytes, 60);
 	assert_int_equal(t->count, 2);
 	assert_int_equal(t->bytes, 60);
-	t = table_get(&rp.sites, 2, AN_KIND_HEAP);
+	t = site_table_get(&rp.sites, TABLE_KEY(2, AN_KIND_HEAP));
 	assert_int_equal(t->temps, 0);
 	assert_int_equal(t->count, 2);
 	replay_free(&rp);

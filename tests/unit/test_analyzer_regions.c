@@ -34,7 +34,7 @@ static void check(const struct regions *r, const struct want *w, size_t n, uint6
 		fail_msg("%zu intervals, want %zu", r->n, n);
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct region_block *b = table_get(&r->blocks, r->v[i].block, 0);
+		const struct region_block *b = region_blocks_get(&r->blocks, r->v[i].block);
 
 		assert_int_equal(r->v[i].space, w[i].space);
 		assert_int_equal(r->v[i].start, w[i].start);
@@ -51,10 +51,10 @@ static void check(const struct regions *r, const struct want *w, size_t n, uint6
 	{
 		size_t it = 0;
 		uint64_t total = 0;
-		void *v;
+		struct region_block *v;
 
-		while (table_next(&r->blocks, &it, NULL, NULL, &v))
-			total += ((struct region_block *)v)->live;
+		while (region_blocks_next(&r->blocks, &it, NULL, &v))
+			total += v->live;
 		assert_int_equal(total, live);
 	}
 }
@@ -123,11 +123,9 @@ static void test_map_fixed_over_existing(void **state)
 	{
 		size_t it = 0;
 		uint64_t id;
-		void *v;
+		struct region_block *b;
 
-		while (table_next(&r.blocks, &it, &id, NULL, &v)) {
-			const struct region_block *b = v;
-
+		while (region_blocks_next(&r.blocks, &it, &id, &b)) {
 			assert_int_equal(b->live, b->stack == 5 ? 0xc000 : 0x4000);
 		}
 	}

@@ -124,11 +124,11 @@ static void test_realloc_cases(void **state)
 	/* moved: one alloc of the new size, one free of the old block */
 	REALLOC(0x1000, 0x2000, 100);
 	counts(&rp, 2, 1, 0, 140, 100, 1);
-	assert_null(table_get(&rp.heap, 0, 0x1000));
+	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x1000)));
 	/* in place: the same, the address stays live with the new size */
 	REALLOC(0x2000, 0x2000, 30);
 	counts(&rp, 3, 2, 0, 170, 30, 1);
-	b = table_get(&rp.heap, 0, 0x2000);
+	b = heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x2000));
 	assert_non_null(b);
 	assert_int_equal(b->size, 30);
 	assert_int_equal(b->stack, 9);
@@ -276,12 +276,12 @@ static void test_address_spaces(void **state)
 	feed(&rp, (struct mt_event){
 			  .type = MT_EV_ALLOC, .pid = 200, .tid = 200, .addr = 0x1000, .size = 20});
 	counts(&rp, 2, 0, 0, 30, 30, 2);
-	assert_non_null(table_get(&rp.heap, 1, 0x1000));
-	assert_non_null(table_get(&rp.heap, 2, 0x1000));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x1000)));
 	/* the child frees its own block, not its parent's */
 	feed(&rp, (struct mt_event){.type = MT_EV_FREE, .pid = 200, .tid = 201, .addr = 0x1000});
 	counts(&rp, 2, 1, 0, 30, 10, 1);
-	assert_non_null(table_get(&rp.heap, 1, 0x1000));
+	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
 	replay_free(&rp);
 }
 
@@ -297,7 +297,7 @@ static void test_many_blocks(void **state)
 	for (uint64_t i = 1; i <= 100000; i += 2)
 		FREE(0x10000 + i * 16, 0);
 	for (uint64_t i = 100000; i >= 2; i -= 2) {
-		const struct heap_block *b = table_get(&rp.heap, 0, 0x10000 + i * 16);
+		const struct heap_block *b = heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x10000 + i * 16));
 
 		assert_non_null(b);
 		assert_int_equal(b->size, i);
