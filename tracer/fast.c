@@ -567,8 +567,9 @@ void fast_set_quiet(struct tproc *p, int quiet)
 
 /* --- threads ------------------------------------------------------------------ */
 
-/* The slot of thread pointer tp: found, or taken (key = tp + 1). */
-static struct mtr_thread *thread_slot(struct fastproc *fp, uint64_t tp)
+/* The slot of thread pointer tp (key = tp + 1): found, else taken when
+ * take is set, else NULL. */
+static struct mtr_thread *thread_probe(struct fastproc *fp, uint64_t tp, int take)
 {
 	struct mtr_thread *tab = threads(fp);
 	uint64_t key = tp + 1;
@@ -579,29 +580,13 @@ static struct mtr_thread *thread_slot(struct fastproc *fp, uint64_t tp)
 
 		if (k == key)
 			return &tab[i];
-		if (!k && __atomic_compare_exchange_n(&tab[i].key, &k, key, 0, __ATOMIC_ACQ_REL,
-						      __ATOMIC_ACQUIRE))
-			return &tab[i];
-		if (k == key)
-			return &tab[i];
-	}
-	return NULL;
-}
-
-/* The slot thread pointer tp holds, or NULL: the thread took none yet. */
-static struct mtr_thread *thread_slot_find(struct fastproc *fp, uint64_t tp)
-{
-	struct mtr_thread *tab = threads(fp);
-	uint64_t key = tp + 1;
-	uint32_t i = hash64(key) & (MTR_THREADS - 1);
-
-	for (uint32_t probe = 0; probe < MTR_THREADS; probe++, i = (i + 1) & (MTR_THREADS - 1)) {
-		uint64_t k = __atomic_load_n(&tab[i].key, __ATOMIC_ACQUIRE);
-
-		if (k == key)
-			return &tab[i];
-		if (!k)
+		if (k)
+			continue;
+		if (!take)
 			return NULL;
+		if (__atomic_compare_exchange_n(&tab[i].key, &k, key, 0, __ATOMIC_ACQ_REL,
+						__ATOMIC_ACQUIRE) || k == key)
+			return &tab[i];
 	}
 	return NULL;
 }
@@ -615,7 +600,7 @@ void fast_thread_started(struct tracer *tr, struct tthread *t)
 	(void)tr;
 	if (!own->fast || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
 		return;
-	slot = thread_slot(own->fast, regs.fs_base);
+	slot = thread_probe(own->fast, regs.fs_base, 1);
 	if (slot) {
 		/* a thread pointer is reused once its thread is gone: it is
 		 * this thread's now, before it runs an instruction */
@@ -639,7 +624,7 @@ static struct mtr_thread *slot_of(struct fastproc *fp, struct tthread *t)
 		return slot;
 	t->fast_slot = NULL;
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0 ||
-	    !(slot = thread_slot_find(fp, regs.fs_base)))
+	    !(slot = thread_probe(fp, regs.fs_base, 0)))
 		return NULL;
 	/* the recorder took it and has not said whose yet: this thread's */
 	tid = __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE);
