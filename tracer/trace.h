@@ -203,6 +203,9 @@ struct tracer {
 		uint64_t tsc0, ns0;	/* the TSC and CLOCK_MONOTONIC, read together */
 		double ns_per_tick;
 		int ready;
+		uint32_t epoch;		/* the last published (shared.h, mtr_ctl) */
+		uint64_t epoch_at;	/* its TSC */
+		uint64_t *epoch_tsc;	/* 65536: the TSC of each epoch, by its low bits */
 	} clk;			/* the fast engine's records are stamped with the TSC */
 	struct unw_patch *patches;
 	size_t cappatches;

@@ -153,6 +153,7 @@ void tracer_close(struct tracer *tr)
 		close(tr->errpipe);
 	free(tr->mark_found);
 	free(tr->patches);
+	free(tr->clk.epoch_tsc);
 	cpumask_unpin(tr);
 	free(tr);
 }

@@ -280,44 +280,42 @@ static int call_active(struct mtr_thread *th, uint64_t sp)
 	return th->nactive > 0;
 }
 
+/* --- time ------------------------------------------------------------------------ */
+
+/* Who makes a call record, and when (shared.h, struct mtr_who): the
+ * tracer's epoch, or MTR_CALL_TSC when there is none (it sleeps) or exact
+ * times are asked for; then *tsc is to be written. */
+static struct mtr_who who(const struct mtr_ctl *k, uint32_t tid, uint32_t fn, uint32_t flags,
+			  uint64_t *tsc)
+{
+	uint32_t epoch = __atomic_load_n(&k->epoch, __ATOMIC_RELAXED);
+
+	if (!epoch || (k->flags & MTR_F_EXACT_TIME)) {
+		*tsc = rdtsc();
+		flags |= MTR_CALL_TSC;
+	}
+	return (struct mtr_who){.tid = tid, .epoch = (uint16_t)epoch, .fn = (uint8_t)fn,
+				.flags = (uint8_t)flags};
+}
+
 /* --- the ring -------------------------------------------------------------------- */
 
 /*
- * Reserves `words` words; returns where to write them, NULL when the tracer
- * is gone.  A full ring is waited out: records are never dropped while the
- * tracer lives.  The reservation is marked at once (type 0), so that the
- * tracer can step over one whose thread never came back to it.
+ * A thread writes records between record_enter and record_leave: a signal
+ * that comes meanwhile is held back by the tracer until record_leave (see
+ * struct mtr_thread), so that its handler neither waits behind a record
+ * half written nor changes the slot's last stack under it.
  */
-static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t words,
-			      uint64_t *pos)
+static void record_enter(struct mtr_thread *th)
 {
-	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p;
-
-	if (th) {
-		th->in_record++;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	}
-	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
-	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
-	uint32_t round = 0;
-
-	while (p + len - __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE) > size) {
-		if (k->disabled || !wait_a_little(k, &round)) {
-			__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
-			if (th)
-				th->in_record--;
-			return NULL;
-		}
-	}
-	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(p), 0, words), __ATOMIC_RELEASE);
-	*pos = p;
-	return rec;
+	if (!th)
+		return;
+	th->in_record++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec, uint64_t pos,
-			uint32_t type, uint32_t words)
+static void record_leave(struct mtr_thread *th)
 {
-	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
 	if (!th)
 		return;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -334,30 +332,59 @@ static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec,
 	}
 }
 
+/*
+ * Reserves `words` words (inside record_enter); returns where to write
+ * them, NULL when the tracer is gone.  A full ring is waited out: records
+ * are never dropped while the tracer lives.  The reservation is marked at
+ * once (type 0), so that the tracer can step over one whose thread never
+ * came back to it.
+ */
+static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t words,
+			      uint64_t *pos)
+{
+	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p, tail;
+	uint32_t round = 0;
+
+	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
+	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
+
+	if (!th || p + len - th->tail_seen > size) {
+		while (p + len - (tail = __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE)) > size) {
+			if (k->disabled || !wait_a_little(k, &round)) {
+				__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
+				return NULL;
+			}
+		}
+		if (th)
+			th->tail_seen = tail;
+	}
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(p), 0, words), __ATOMIC_RELEASE);
+	*pos = p;
+	return rec;
+}
+
+static void ring_commit(uint64_t *rec, uint64_t pos, uint32_t type, uint32_t words)
+{
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
+}
+
 /* --- unwinding ------------------------------------------------------------------- */
 
-/* The shared rule of pc, copied out whole; 0 when there is none (yet). */
-static int rule_get(struct mtr_ctl *k, uint64_t pc, struct mtr_rule *out)
+/* The shared rule of pc, or NULL when there is none (yet). */
+static const struct mtr_rule *rule_find(const struct mtr_ctl *k, uint64_t pc)
 {
-	struct mtr_rule *tab = area(k->rules_off);
+	const struct mtr_rule *tab = area(k->rules_off);
 	uint32_t mask = k->rules_mask, i = hash64(pc) & mask;
 
-	for (uint32_t probe = 0; probe <= mask && probe < 64; probe++, i = (i + 1) & mask) {
-		struct mtr_rule *r = &tab[i];
-		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-		uint64_t key = __atomic_load_n(&r->pc, __ATOMIC_RELAXED);
+	for (uint32_t probe = 0; probe < 64 && pc; probe++, i = (i + 1) & mask) {
+		uint64_t key = __atomic_load_n(&tab[i].pc, __ATOMIC_ACQUIRE);
 
-		if (!key && !(s1 & 1))
-			return 0;
-		if (key != pc)
-			continue;
-		*out = *r;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if ((s1 & 1) || __atomic_load_n(&r->seq, __ATOMIC_RELAXED) != s1 || out->pc != pc)
-			return 0;	/* being rewritten: ask the tracer */
-		return 1;
+		if (key == pc)
+			return &tab[i];
+		if (!key)
+			break;
 	}
-	return 0;
+	return NULL;
 }
 
 enum walk_end {
@@ -371,6 +398,9 @@ struct walk_regs {
 	uint64_t val[MTR_NREGS];	/* rbx rbp r12 r13 r14 r15 */
 };
 
+/* Whether the word at `at` lies where a walk may read. */
+#define READABLE(at, lo, hi) ((at) >= (lo) && (at) + 8 <= (hi))
+
 /*
  * The tracer's fast walk (tracer/unwind.c, walk_fast), step for step, over
  * the live stack: frames of the state in w into pcs, at most max.  Memory
@@ -379,55 +409,56 @@ struct walk_regs {
  * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
  * the recorder's frames are walked and kept, for the caller to drop.
  */
-static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
+static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
 			  uint32_t max, uint32_t *nout, int stop_at_blob)
 {
 	uint64_t val[MTR_NREGS], lo = w->rsp, hi = w->rsp + STACK_MAX;
-	uint64_t sp = w->rsp, lookup = w->rip;
-	unsigned valid = (1u << MTR_NREGS) - 1;
+	uint64_t sp = w->rsp, lookup = w->rip, cfa, ra, at;
+	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0;
+	unsigned valid = (1u << MTR_NREGS) - 1, m;
 	enum walk_end end = WALK_DONE;
-	uint32_t n = 0;
 
 	for (int i = 0; i < MTR_NREGS; i++)
 		val[i] = w->val[i];
+	if (gen & 1) {
+		end = WALK_TRACER;
+		goto out;
+	}
 	while (n < max) {
-		struct mtr_rule r;
-		uint64_t cfa, base, ra, nval[MTR_NREGS], at;
-		unsigned nvalid = 0;
+		const struct mtr_rule *r;
 
 		if (n && stop_at_blob && in_range(&k->blob, lookup + 1)) {
 			end = WALK_BLOB;
 			break;
 		}
 		pcs[n++] = lookup;
-		if (!rule_get(k, lookup, &r) || (r.status != MTR_RULE_OK && r.status != MTR_RULE_END &&
-						 r.status != MTR_RULE_SIGNAL)) {
+		if (!(r = rule_find(k, lookup))) {
 			end = WALK_TRACER;
 			break;
 		}
-		if (r.status == MTR_RULE_END)
+		if (r->status == MTR_RULE_END)
 			break;
-		if (r.status == MTR_RULE_SIGNAL) {
+		if (r->status == MTR_RULE_SIGNAL) {
 			/* the saved context; the interrupted pc is exact */
-			for (int i = -2; i < MTR_NREGS; i++) {
-				int32_t off = i == -2 ? r.cfa_off : i == -1 ? r.ra_off : r.off[i];
+			uint64_t cfa_at = sp + (int64_t)r->cfa_off, ra_at = sp + (int64_t)r->ra_off;
 
-				at = sp + (int64_t)off;
-				if ((i < 0 || r.kind[i] == MTR_REG_AT) && (at < lo || at + 8 > hi)) {
+			if (!READABLE(cfa_at, lo, hi) || !READABLE(ra_at, lo, hi)) {
+				end = WALK_TRACER;
+				break;
+			}
+			for (m = r->at; m; m &= m - 1) {
+				int i = __builtin_ctz(m);
+
+				at = sp + (int64_t)r->off[i];
+				if (!READABLE(at, lo, hi)) {
 					end = WALK_TRACER;
 					goto out;
 				}
+				val[i] = *(const uint64_t *)at;
 			}
-			cfa = *(const uint64_t *)(sp + (int64_t)r.cfa_off);
-			ra = *(const uint64_t *)(sp + (int64_t)r.ra_off);
-			for (int i = 0; i < MTR_NREGS; i++) {
-				if (r.kind[i] == MTR_REG_AT) {
-					val[i] = *(const uint64_t *)(sp + (int64_t)r.off[i]);
-					valid |= 1u << i;
-				} else if (r.kind[i] == MTR_REG_UNDEF) {
-					valid &= ~(1u << i);
-				}
-			}
+			valid = (valid & ~(unsigned)r->undef) | r->at;
+			cfa = *(const uint64_t *)cfa_at;
+			ra = *(const uint64_t *)ra_at;
 			if (!ra)
 				break;
 			/* the interrupted frame's stack may be another (sigaltstack) */
@@ -437,53 +468,53 @@ static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t
 			lookup = ra;
 			continue;
 		}
-		if (r.cfa_reg == MTR_CFA_RSP) {
-			base = sp;
-		} else if (r.cfa_reg < MTR_NREGS && (valid & (1u << r.cfa_reg))) {
-			base = val[r.cfa_reg];
+		if (r->status != MTR_RULE_OK) {
+			end = WALK_TRACER;
+			break;
+		}
+		if (r->cfa_reg == MTR_CFA_RSP) {
+			cfa = sp;
+		} else if (r->cfa_reg < MTR_NREGS && (valid & (1u << r->cfa_reg))) {
+			cfa = val[r->cfa_reg];
 		} else {
 			end = WALK_TRACER;
 			break;
 		}
-		cfa = base + (int64_t)r.cfa_off;
-		at = cfa + (int64_t)r.ra_off;
-		if (at < lo || at + 8 > hi) {
+		cfa += (int64_t)r->cfa_off;
+		at = cfa + (int64_t)r->ra_off;
+		if (!READABLE(at, lo, hi)) {
 			end = WALK_TRACER;
 			break;
 		}
 		ra = *(const uint64_t *)at;
-		for (int i = 0; i < MTR_NREGS; i++) {
-			switch (r.kind[i]) {
-			case MTR_REG_SAME:
-				nval[i] = val[i];
-				nvalid |= valid & (1u << i);
-				break;
-			case MTR_REG_UNDEF:
-				break;
-			case MTR_REG_AT:
-				at = cfa + (int64_t)r.off[i];
-				if (at < lo || at + 8 > hi) {
-					end = WALK_TRACER;
-					goto out;
-				}
-				nval[i] = *(const uint64_t *)at;
-				nvalid |= 1u << i;
-				break;
-			case MTR_REG_VAL:
-				nval[i] = cfa + (int64_t)r.off[i];
-				nvalid |= 1u << i;
-				break;
+		/* the callee's registers, as its caller had them: those saved
+		 * are read back, the rest stay (every set bit is one register) */
+		for (m = r->at; m; m &= m - 1) {
+			int i = __builtin_ctz(m);
+
+			at = cfa + (int64_t)r->off[i];
+			if (!READABLE(at, lo, hi)) {
+				end = WALK_TRACER;
+				goto out;
 			}
+			val[i] = *(const uint64_t *)at;
 		}
-		for (int i = 0; i < MTR_NREGS; i++)
-			val[i] = nval[i];
-		valid = nvalid;
+		for (m = r->val; m; m &= m - 1) {
+			int i = __builtin_ctz(m);
+
+			val[i] = cfa + (int64_t)r->off[i];
+		}
+		valid = (valid & ~(unsigned)r->undef) | r->at | r->val;
 		if (!ra)
 			break;
 		sp = cfa;
 		lookup = ra - 1;
 	}
 out:
+	/* a rule rewritten meanwhile (its code went away): ask the tracer */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&k->rules_gen, __ATOMIC_RELAXED) != gen)
+		end = WALK_TRACER;
 	*nout = n;
 	return end;
 }
@@ -522,8 +553,10 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 		if (!slot && (k->disabled || !wait_a_little(k, &round)))
 			return 0;
 	}
+	record_enter(th);
 	rec = (struct mtr_rec_walk *)ring_reserve(k, th, words, &pos);
 	if (!rec) {
+		record_leave(th);
 		__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
 		return 0;
 	}
@@ -537,7 +570,8 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	rec->regs = *regs;
 	for (uint32_t i = 0; i < nmine; i++)
 		rec->pcs[i] = mine[i];
-	ring_commit(k, th, &rec->hdr, pos, MTR_REC_WALK, words);
+	ring_commit(&rec->hdr, pos, MTR_REC_WALK, words);
+	record_leave(th);
 	ring_bell(k);
 
 	round = 0;
@@ -628,9 +662,11 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_
 			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
 	enum walk_end end;
 
-	if (in_range(&k->blob, ret) || in_ranges(k->afns, k->nafns, ret))
+	if (in_range(&k->blob, ret) ||
+	    (in_range(&k->afns_box, ret) && in_ranges(k->afns, k->nafns, ret)))
 		return 1;
-	if (!in_ranges(k->allocmods, k->nallocmods, ret) || !call_active(th, c->rsp))
+	if (!in_range(&k->allocmods_box, ret) || !in_ranges(k->allocmods, k->nallocmods, ret) ||
+	    !call_active(th, c->rsp))
 		return 0;
 	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1);
 	if (end == WALK_TRACER) {
@@ -659,42 +695,112 @@ static uint64_t call_original(const struct mtr_ctx *c)
 	return ((original_fn)c->orig)(c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9);
 }
 
-static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t type, uint32_t tid,
-			uint32_t fn, uint32_t flags, const uint64_t args[6], uint64_t ret,
-			const uint64_t *pcs, uint32_t n)
+/* The slot's number in the thread table. */
+static uint32_t slot_index(const struct mtr_ctl *k, const struct mtr_thread *th)
+{
+	return th ? (uint32_t)(th - (const struct mtr_thread *)area(k->threads_off)) : MTR_NO_SLOT;
+}
+
+/*
+ * An allocator call that returned, with its stack pcs[0..n): only the
+ * frames that differ from the slot's last stack are written (shared.h,
+ * struct mtr_rec_alloc), and the slot's last stack becomes this one.
+ */
+static void record_alloc(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint32_t fn,
+			 uint32_t flags, const uint64_t args[3], uint64_t ret, const uint64_t *pcs,
+			 uint32_t n)
+{
+	uint32_t keep = 0, seq = 0, words, nargs = mtr_nargs(fn), w;
+	struct mtr_rec_alloc *rec;
+	struct mtr_who id;
+	uint64_t pos, tsc = 0;
+
+	record_enter(th);
+	if (th) {
+		uint32_t last = th->last_n;
+
+		while (keep < n && keep < last && pcs[n - 1 - keep] == th->last_pcs[keep])
+			keep++;
+		seq = th->last_seq + 1;
+	}
+	id = who(k, tid, fn, flags, &tsc);
+	words = (uint32_t)(sizeof(struct mtr_rec_alloc) / 8) + nargs + !!(id.flags & MTR_CALL_TSC) +
+		n - keep;
+	rec = (struct mtr_rec_alloc *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->who = id;
+		rec->slot = (uint16_t)slot_index(k, th);
+		rec->seq = (uint16_t)seq;
+		rec->nnew = (uint16_t)(n - keep);
+		rec->nkeep = (uint16_t)keep;
+		rec->ret = ret;
+		for (w = 0; w < nargs; w++)
+			rec->words[w] = args[w];
+		if (id.flags & MTR_CALL_TSC)
+			rec->words[w++] = tsc;
+		for (uint32_t i = 0; i < n - keep; i++)
+			rec->words[w + i] = pcs[i];
+		ring_commit(&rec->hdr, pos, MTR_REC_ALLOC, words);
+		if (th) {
+			/* as the tracer will, reading it */
+			if (n <= MTR_LAST_FRAMES) {
+				for (uint32_t j = keep; j < n; j++)
+					th->last_pcs[j] = pcs[n - 1 - j];
+				th->last_n = n;
+			} else {
+				th->last_n = 0;
+			}
+			th->last_seq = seq;
+		}
+	}
+	record_leave(th);
+}
+
+static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint32_t fn,
+			uint32_t flags, const uint64_t args[6], uint64_t ret, const uint64_t *pcs,
+			uint32_t n)
 {
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_call) / 8) + n;
+	struct mtr_rec_call *rec;
 	uint64_t pos;
-	struct mtr_rec_call *rec = (struct mtr_rec_call *)ring_reserve(k, th, words, &pos);
 
-	if (!rec)
-		return;
-	rec->tsc = rdtsc();
-	rec->tid = tid;
-	rec->fn = fn;
-	rec->flags = flags;
-	rec->nframes = n;
-	for (int i = 0; i < 6; i++)
-		rec->args[i] = args[i];
-	rec->ret = ret;
-	for (uint32_t i = 0; i < n; i++)
-		rec->pcs[i] = pcs[i];
-	ring_commit(k, th, &rec->hdr, pos, type, words);
+	record_enter(th);
+	rec = (struct mtr_rec_call *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->tsc = rdtsc();
+		rec->tid = tid;
+		rec->fn = fn;
+		rec->flags = flags;
+		rec->nframes = n;
+		for (int i = 0; i < 6; i++)
+			rec->args[i] = args[i];
+		rec->ret = ret;
+		for (uint32_t i = 0; i < n; i++)
+			rec->pcs[i] = pcs[i];
+		ring_commit(&rec->hdr, pos, MTR_REC_SYSCALL, words);
+	}
+	record_leave(th);
 }
 
 static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint64_t addr)
 {
-	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_free) / 8);
-	uint64_t pos;
-	struct mtr_rec_free *rec = (struct mtr_rec_free *)ring_reserve(k, th, words, &pos);
+	struct mtr_rec_free *rec;
+	struct mtr_who id;
+	uint64_t pos, tsc = 0;
+	uint32_t words;
 
-	if (!rec)
-		return;
-	rec->tsc = rdtsc();
-	rec->tid = tid;
-	rec->fn = MT_FN_FREE;
-	rec->addr = addr;
-	ring_commit(k, th, &rec->hdr, pos, MTR_REC_FREE, words);
+	record_enter(th);
+	id = who(k, tid, MT_FN_FREE, 0, &tsc);
+	words = (uint32_t)(sizeof(struct mtr_rec_free) / 8) + !!(id.flags & MTR_CALL_TSC);
+	rec = (struct mtr_rec_free *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->who = id;
+		rec->addr = addr;
+		if (id.flags & MTR_CALL_TSC)
+			rec->words[0] = tsc;
+		ring_commit(&rec->hdr, pos, MTR_REC_FREE, words);
+	}
+	record_leave(th);
 }
 
 /* A walk's pcs live on the program's stack, sized for the depth asked:
@@ -709,7 +815,7 @@ static uint64_t alloc_call(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	struct mtr_thread *th = thread_self(k);
 	uint32_t tid = thread_tid(k, th), depth = k->depth, n = 0, flags = 0;
 	uint64_t ret = *(const uint64_t *)c->rsp, r;
-	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
+	uint64_t args[3] = {c->rdi, c->rsi, c->rdx};
 	int pushed = 0, cut = 0;
 
 	if (is_nested(k, th, c, s, ret) || k->disabled)
@@ -739,7 +845,7 @@ static uint64_t alloc_call(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	ret = r;
 	if (s->fn == MT_FN_POSIX_MEMALIGN)
 		ret = (uint32_t)r == 0 ? *(const uint64_t *)c->rdi : 0;
-	record_call(k, th, MTR_REC_ALLOC, tid, s->fn, flags, args, ret, pcs + 1, n);
+	record_alloc(k, th, tid, s->fn, flags, args, ret, pcs + 1, n);
 	return r;
 }
 
@@ -790,7 +896,7 @@ static uint64_t syscall_call(struct mtr_ctl *k, const struct mtr_site *s, struct
 			n = depth;
 	}
 	r = call_original(c);
-	record_call(k, th, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
+	record_call(k, th, tid, s->fn, flags, args, r, pcs, n);
 	return r;
 }
 
