@@ -272,6 +272,8 @@ static void layout(struct mtr_ctl *c, size_t *area_len)
 	off = page_round(off + MTR_THREADS * sizeof(struct mtr_thread));
 	c->replies_off = off;
 	off = page_round(off + MTR_REPLIES * sizeof(struct mtr_reply));
+	c->wcaches_off = off;
+	off = page_round(off + MTR_WCACHES * sizeof(struct mtr_wcache));
 	c->rules_off = off;
 	off = page_round(off + RULES * sizeof(struct mtr_rule));
 	c->rules_mask = RULES - 1;

@@ -269,6 +269,12 @@ static uint32_t thread_tid(const struct mtr_ctl *k, const struct mtr_thread *th)
 	return (uint32_t)sys3(SYS_gettid, 0, 0, 0);
 }
 
+/* The slot's number in the thread table. */
+static uint32_t slot_index(const struct mtr_ctl *k, const struct mtr_thread *th)
+{
+	return th ? (uint32_t)(th - (const struct mtr_thread *)area(k->threads_off)) : MTR_NO_SLOT;
+}
+
 /* A wrapper call of this thread is running above sp (deeper calls abandoned
  * by longjmp are forgotten on the way). */
 static int call_active(struct mtr_thread *th, uint64_t sp)
@@ -401,122 +407,384 @@ struct walk_regs {
 /* Whether the word at `at` lies where a walk may read. */
 #define READABLE(at, lo, hi) ((at) >= (lo) && (at) + 8 <= (hi))
 
+#define RBP (1u << 1)		/* rbp's bit in register masks */
+
+/* Where a walk is: a frame, and what it may read. */
+struct wstate {
+	uint64_t lookup, sp;
+	uint64_t lo, hi;
+	uint64_t val[MTR_NREGS];
+	unsigned valid;
+};
+
+/* What one step read and used, for the walk cache. */
+struct wstep {
+	uint64_t ra_at, ra, rbp_at, rbp;
+	uint8_t use, def, at, signal;
+};
+
+enum step_end {
+	STEP_ON,		/* s is the caller's frame */
+	STEP_LAST,		/* s was the outermost frame */
+	STEP_TRACER,		/* only the tracer can walk on */
+};
+
 /*
- * The tracer's fast walk (tracer/unwind.c, walk_fast), step for step, over
- * the live stack: frames of the state in w into pcs, at most max.  Memory
- * is read only between the first stack pointer and STACK_MAX above it, as
- * the tracer's copy would be; anything else is the tracer's to walk.  With
+ * One step of the tracer's fast walk (tracer/unwind.c, walk_fast) over the
+ * live stack: from frame s, by its rule r, to its caller's.  Memory is read
+ * only between the first stack pointer and STACK_MAX above it, as the
+ * tracer's copy would be; anything else is the tracer's to walk.
+ */
+static enum step_end step(const struct mtr_rule *r, struct wstate *s, struct wstep *d)
+{
+	uint64_t cfa, ra, at;
+	unsigned m;
+
+	d->ra_at = d->ra = d->rbp_at = d->rbp = 0;
+	d->use = d->def = d->at = d->signal = 0;
+	if (r->status == MTR_RULE_END)
+		return STEP_LAST;
+	if (r->status == MTR_RULE_SIGNAL) {
+		/* the saved context; the interrupted pc is exact */
+		uint64_t cfa_at = s->sp + (int64_t)r->cfa_off, ra_at = s->sp + (int64_t)r->ra_off;
+
+		d->signal = 1;
+		if (!READABLE(cfa_at, s->lo, s->hi) || !READABLE(ra_at, s->lo, s->hi))
+			return STEP_TRACER;
+		for (m = r->at; m; m &= m - 1) {
+			int i = __builtin_ctz(m);
+
+			at = s->sp + (int64_t)r->off[i];
+			if (!READABLE(at, s->lo, s->hi))
+				return STEP_TRACER;
+			s->val[i] = *(const uint64_t *)at;
+		}
+		s->valid = (s->valid & ~(unsigned)r->undef) | r->at;
+		cfa = *(const uint64_t *)cfa_at;
+		ra = *(const uint64_t *)ra_at;
+		if (!ra)
+			return STEP_LAST;
+		/* the interrupted frame's stack may be another (sigaltstack) */
+		s->lo = cfa < s->lo ? cfa : s->lo;
+		s->hi = cfa + STACK_MAX > s->hi ? cfa + STACK_MAX : s->hi;
+		s->sp = cfa;
+		s->lookup = ra;
+		return STEP_ON;
+	}
+	if (r->status != MTR_RULE_OK)
+		return STEP_TRACER;
+	if (r->cfa_reg == MTR_CFA_RSP) {
+		cfa = s->sp;
+	} else if (r->cfa_reg < MTR_NREGS && (s->valid & (1u << r->cfa_reg))) {
+		cfa = s->val[r->cfa_reg];
+		d->use = (uint8_t)(1u << r->cfa_reg);
+	} else {
+		return STEP_TRACER;
+	}
+	cfa += (int64_t)r->cfa_off;
+	at = cfa + (int64_t)r->ra_off;
+	if (!READABLE(at, s->lo, s->hi))
+		return STEP_TRACER;
+	d->ra_at = at;
+	d->ra = ra = *(const uint64_t *)at;
+	/* the callee's registers, as its caller had them: those saved are
+	 * read back, the rest stay (every set bit is one register) */
+	for (m = r->at; m; m &= m - 1) {
+		int i = __builtin_ctz(m);
+
+		at = cfa + (int64_t)r->off[i];
+		if (!READABLE(at, s->lo, s->hi))
+			return STEP_TRACER;
+		s->val[i] = *(const uint64_t *)at;
+		if (i == 1) {
+			d->rbp_at = at;
+			d->rbp = s->val[i];
+		}
+	}
+	for (m = r->val; m; m &= m - 1) {
+		int i = __builtin_ctz(m);
+
+		s->val[i] = cfa + (int64_t)r->off[i];
+	}
+	s->valid = (s->valid & ~(unsigned)r->undef) | r->at | r->val;
+	d->at = r->at;
+	d->def = r->at | r->val | r->undef;
+	if (!ra)
+		return STEP_LAST;
+	s->sp = cfa;
+	s->lookup = ra - 1;
+	return STEP_ON;
+}
+
+/* --- the walk cache (shared.h, struct mtr_wcache) -------------------------------- */
+
+static void wc_free(struct mtr_wcache *wc, uint16_t from, uint16_t until)
+{
+	while (from != until && from != MTR_WF_END) {
+		uint16_t next = wc->f[from].next;
+
+		wc->f[from].next = wc->free;
+		wc->free = from;
+		from = next;
+	}
+}
+
+/* Empty, for the walks of thread slot `me` under rules generation gen,
+ * of at most max frames. */
+static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t max)
+{
+	if (!wc->ready) {
+		for (uint32_t i = 0; i < MTR_WF_POOL; i++)
+			wc->f[i].next = (uint16_t)(i + 1 < MTR_WF_POOL ? i + 1 : MTR_WF_END);
+		wc->free = 0;
+		wc->head = MTR_WF_END;
+		wc->ready = 1;
+	}
+	wc_free(wc, wc->head, MTR_WF_END);
+	wc->head = MTR_WF_END;
+	wc->owner = me;
+	wc->gen = gen;
+	wc->max = max;
+	wc->cut = 0;
+}
+
+/*
+ * Whether the rest of a walk at frame s is the cached walk's from its frame
+ * c on: the registers that rest reads agree, and every word its frames read
+ * holds what they read then.  If so its pcs follow pcs[0..n), up to max,
+ * and *got says how many.
+ */
+static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate *s, uint64_t *pcs,
+		   uint32_t n, uint32_t max, uint32_t *got)
+{
+	const struct mtr_wframe *f = &wc->f[c];
+	uint32_t m = 0;
+
+	if (f->flags & MTR_WF_NOMATCH)
+		return 0;
+	if (f->need & RBP) {
+		unsigned known = !!(s->valid & RBP);
+
+		if (known != !!(f->flags & MTR_WF_RBP_VALID) || (known && s->val[1] != f->rbp_in))
+			return 0;
+	}
+	for (; c != MTR_WF_END && n + m < max; c = wc->f[c].next) {
+		const struct mtr_wframe *e = &wc->f[c];
+
+		pcs[n + m++] = e->lookup;
+		if (n + m == max || !(e->flags & MTR_WF_STEP))
+			continue;
+		if (!READABLE(e->ra_at, s->lo, s->hi) || *(const uint64_t *)e->ra_at != e->ra ||
+		    (e->rbp_at &&
+		     (!READABLE(e->rbp_at, s->lo, s->hi) || *(const uint64_t *)e->rbp_at != e->rbp)))
+			return 0;
+	}
+	if (n + m < max && wc->cut)
+		return 0;	/* the new walk goes on where the cached one stopped */
+	*got = m;
+	return 1;
+}
+
+/*
+ * The new frames of a walk, order[0..n) innermost first, now lead the
+ * cache (followed by frame `rest` of the old walk, or nothing): which
+ * registers entering each the rest of the walk reads, which reads must be
+ * checked, and where a later walk may end early (only where every check
+ * is of a return address or rbp, and the registers it must compare are at
+ * most rbp).
+ */
+static void wc_link(struct mtr_wcache *wc, const uint8_t *order, uint32_t n, uint16_t rest)
+{
+	uint8_t need = rest == MTR_WF_END ? 0 : wc->f[rest].need;
+	int bad = 0, blob = rest != MTR_WF_END && (wc->f[rest].flags & MTR_WF_BLOB);
+
+	for (uint32_t k = n; k-- > 0;) {
+		struct mtr_wframe *e = &wc->f[order[k]];
+		uint8_t at_needed = e->at & need;
+
+		blob |= in_range(&ctl()->blob, e->lookup) || in_range(&ctl()->blob, e->lookup + 1);
+		if (blob)
+			e->flags |= MTR_WF_BLOB;
+
+		e->next = k + 1 < n ? order[k + 1] : rest;
+		if (!(at_needed & RBP))
+			e->rbp_at = 0;
+		bad |= (at_needed & ~RBP) != 0;
+		need = (uint8_t)(e->use | (need & ~e->def));
+		e->need = need;
+		if (bad || (need & ~RBP))
+			e->flags |= MTR_WF_NOMATCH;
+	}
+	wc->head = n ? order[0] : rest;
+}
+
+/* Cuts the cached walk after max frames. */
+static void wc_trim(struct mtr_wcache *wc, uint32_t max)
+{
+	uint16_t c = wc->head;
+
+	for (uint32_t i = 1; c != MTR_WF_END && i < max; i++)
+		c = wc->f[c].next;
+	if (c != MTR_WF_END && wc->f[c].next != MTR_WF_END) {
+		wc_free(wc, wc->f[c].next, MTR_WF_END);
+		wc->f[c].next = MTR_WF_END;
+		wc->cut = 1;
+	}
+}
+
+/*
+ * The walk from registers w: frames into pcs, at most max.  With
  * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
- * the recorder's frames are walked and kept, for the caller to drop.
+ * the recorder's frames are walked and kept, for the caller to drop.  With
+ * wc (this thread's walk cache, held: slot me), the walk ends early where
+ * it meets the cached walk, and becomes the cached walk.  *blob (when not
+ * NULL) is set if a frame lies in the recorder.
  */
 static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
-			  uint32_t max, uint32_t *nout, int stop_at_blob)
+			  uint32_t max, uint32_t *nout, int stop_at_blob, struct mtr_wcache *wc,
+			  uint32_t me, int *blob)
 {
-	uint64_t val[MTR_NREGS], lo = w->rsp, hi = w->rsp + STACK_MAX;
-	uint64_t sp = w->rsp, lookup = w->rip, cfa, ra, at;
-	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0;
-	unsigned valid = (1u << MTR_NREGS) - 1, m;
+	struct wstate s = {.lookup = w->rip, .sp = w->rsp, .lo = w->rsp, .hi = w->rsp + STACK_MAX,
+			   .valid = (1u << MTR_NREGS) - 1};
+	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0, nb = 0, got;
 	enum walk_end end = WALK_DONE;
+	uint8_t order[MTR_WF_MAXWALK];
+	uint16_t old = MTR_WF_END;
+	int build = 0;
 
 	for (int i = 0; i < MTR_NREGS; i++)
-		val[i] = w->val[i];
+		s.val[i] = w->val[i];
 	if (gen & 1) {
 		end = WALK_TRACER;
 		goto out;
 	}
+	if (wc && max <= MTR_WF_MAXWALK) {
+		if (!wc->ready || wc->owner != me || wc->gen != gen || wc->max != max)
+			wc_reset(wc, me, gen, max);
+		old = wc->head;
+		build = 1;
+	}
 	while (n < max) {
 		const struct mtr_rule *r;
+		struct mtr_wframe *e = NULL;
+		struct wstep d;
+		enum step_end se;
 
-		if (n && stop_at_blob && in_range(&k->blob, lookup + 1)) {
+		if (n && stop_at_blob && in_range(&k->blob, s.lookup + 1)) {
 			end = WALK_BLOB;
 			break;
 		}
-		pcs[n++] = lookup;
-		if (!(r = rule_find(k, lookup))) {
-			end = WALK_TRACER;
-			break;
-		}
-		if (r->status == MTR_RULE_END)
-			break;
-		if (r->status == MTR_RULE_SIGNAL) {
-			/* the saved context; the interrupted pc is exact */
-			uint64_t cfa_at = sp + (int64_t)r->cfa_off, ra_at = sp + (int64_t)r->ra_off;
-
-			if (!READABLE(cfa_at, lo, hi) || !READABLE(ra_at, lo, hi)) {
-				end = WALK_TRACER;
-				break;
+		/* the cached walk's frames below this one are not in this walk */
+		while (old != MTR_WF_END && wc->f[old].sp < s.sp)
+			old = wc->f[old].next;
+		if (old != MTR_WF_END && wc->f[old].sp == s.sp && wc->f[old].lookup == s.lookup &&
+		    wc_rest(wc, old, &s, pcs, n, max, &got)) {
+			if (blob && (wc->f[old].flags & MTR_WF_BLOB))
+				*blob = 1;
+			if (build) {
+				/* what came before it is gone; this walk leads */
+				wc_free(wc, wc->head, old);
+				wc_link(wc, order, nb, old);
+				wc_trim(wc, max);
 			}
-			for (m = r->at; m; m &= m - 1) {
-				int i = __builtin_ctz(m);
+			n += got;
+			goto out;
+		}
+		pcs[n++] = s.lookup;
+		if (blob && (in_range(&k->blob, s.lookup) || in_range(&k->blob, s.lookup + 1)))
+			*blob = 1;
+		if (!(r = rule_find(k, s.lookup))) {
+			end = WALK_TRACER;
+			break;
+		}
+		if (build) {
+			uint16_t i = wc->free;
 
-				at = sp + (int64_t)r->off[i];
-				if (!READABLE(at, lo, hi)) {
-					end = WALK_TRACER;
-					goto out;
-				}
-				val[i] = *(const uint64_t *)at;
+			if (i == MTR_WF_END) {
+				/* the pool ran out: this walk is not kept */
+				if (nb)
+					wc_free(wc, order[0], MTR_WF_END);
+				build = 0;
+			} else {
+				/* taken off the free list, onto this walk's */
+				wc->free = wc->f[i].next;
+				if (nb)
+					wc->f[order[nb - 1]].next = i;
+				order[nb++] = (uint8_t)i;
+				e = &wc->f[i];
+				e->next = MTR_WF_END;
+				e->sp = s.sp;
+				e->lookup = s.lookup;
+				e->rbp_in = s.val[1];
+				e->flags = (s.valid & RBP) ? MTR_WF_RBP_VALID : 0;
 			}
-			valid = (valid & ~(unsigned)r->undef) | r->at;
-			cfa = *(const uint64_t *)cfa_at;
-			ra = *(const uint64_t *)ra_at;
-			if (!ra)
-				break;
-			/* the interrupted frame's stack may be another (sigaltstack) */
-			lo = cfa < lo ? cfa : lo;
-			hi = cfa + STACK_MAX > hi ? cfa + STACK_MAX : hi;
-			sp = cfa;
-			lookup = ra;
-			continue;
 		}
-		if (r->status != MTR_RULE_OK) {
+		se = step(r, &s, &d);
+		if (e) {
+			if (d.ra_at)
+				e->flags |= MTR_WF_STEP;
+			e->ra_at = d.ra_at;
+			e->ra = d.ra;
+			e->rbp_at = d.rbp_at;
+			e->rbp = d.rbp;
+			e->use = d.use;
+			e->def = d.def;
+			e->at = d.at;
+		}
+		if (se == STEP_TRACER) {
 			end = WALK_TRACER;
 			break;
 		}
-		if (r->cfa_reg == MTR_CFA_RSP) {
-			cfa = sp;
-		} else if (r->cfa_reg < MTR_NREGS && (valid & (1u << r->cfa_reg))) {
-			cfa = val[r->cfa_reg];
-		} else {
-			end = WALK_TRACER;
+		if (d.signal && build) {
+			/* its bounds moved: such walks are not kept */
+			wc_free(wc, order[0], MTR_WF_END);
+			build = 0;
+		}
+		if (se == STEP_LAST)
 			break;
+	}
+	if (build) {
+		if (end == WALK_DONE) {
+			wc_free(wc, wc->head, MTR_WF_END);
+			wc->cut = n == max;
+			wc_link(wc, order, nb, MTR_WF_END);
+		} else if (nb) {
+			wc_free(wc, order[0], MTR_WF_END);
 		}
-		cfa += (int64_t)r->cfa_off;
-		at = cfa + (int64_t)r->ra_off;
-		if (!READABLE(at, lo, hi)) {
-			end = WALK_TRACER;
-			break;
-		}
-		ra = *(const uint64_t *)at;
-		/* the callee's registers, as its caller had them: those saved
-		 * are read back, the rest stay (every set bit is one register) */
-		for (m = r->at; m; m &= m - 1) {
-			int i = __builtin_ctz(m);
-
-			at = cfa + (int64_t)r->off[i];
-			if (!READABLE(at, lo, hi)) {
-				end = WALK_TRACER;
-				goto out;
-			}
-			val[i] = *(const uint64_t *)at;
-		}
-		for (m = r->val; m; m &= m - 1) {
-			int i = __builtin_ctz(m);
-
-			val[i] = cfa + (int64_t)r->off[i];
-		}
-		valid = (valid & ~(unsigned)r->undef) | r->at | r->val;
-		if (!ra)
-			break;
-		sp = cfa;
-		lookup = ra - 1;
 	}
 out:
 	/* a rule rewritten meanwhile (its code went away): ask the tracer */
 	__atomic_thread_fence(__ATOMIC_ACQUIRE);
-	if (__atomic_load_n(&k->rules_gen, __ATOMIC_RELAXED) != gen)
+	if (__atomic_load_n(&k->rules_gen, __ATOMIC_RELAXED) != gen) {
 		end = WALK_TRACER;
+		if (wc)
+			wc->gen = ~0u;	/* not to be reused */
+	}
 	*nout = n;
 	return end;
+}
+
+/* This thread's walk cache, held, or NULL (another walk has it: one of a
+ * thread whose slot shares it, or this thread's own, interrupted by a
+ * signal handler that allocates). */
+static struct mtr_wcache *wc_take(struct mtr_ctl *k, uint32_t me)
+{
+	struct mtr_wcache *wc;
+	uint32_t free = 0;
+
+	if (me == MTR_NO_SLOT)
+		return NULL;
+	wc = (struct mtr_wcache *)area(k->wcaches_off) + (me & (MTR_WCACHES - 1));
+	if (!__atomic_compare_exchange_n(&wc->busy, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return wc;
+}
+
+static void wc_give(struct mtr_wcache *wc)
+{
+	if (wc)
+		__atomic_store_n(&wc->busy, 0, __ATOMIC_RELEASE);
 }
 
 /* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
@@ -625,21 +893,26 @@ static int stack_at_entry(struct mtr_ctl *k, struct mtr_thread *th, const struct
 {
 	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
 			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
-	uint32_t limit = max + 1 + OWN_FRAMES, flags = 0, ignored, m;
-	enum walk_end end = walk(k, &w, pcs, limit, n, 0);
+	uint32_t limit = max + 1 + OWN_FRAMES, flags = 0, ignored, m, me = slot_index(k, th);
+	struct mtr_wcache *wc = wc_take(k, me);
+	int blob = 0;
+	enum walk_end end = walk(k, &w, pcs, limit, n, 0, wc, me, &blob);
 	struct mtr_regs regs;
 
-	ctx_regs(c, s, &regs);
-	if (end != WALK_DONE) {
-		if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL, 0, pcs, n,
-				&flags))
+	wc_give(wc);
+	if (end != WALK_DONE || (k->flags & MTR_F_CHECK)) {
+		ctx_regs(c, s, &regs);
+		if (end != WALK_DONE) {
+			if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL,
+					0, pcs, n, &flags))
+				return 0;
+		} else if (!ask_tracer(k, th, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs,
+				       *n, NULL, &ignored, &ignored)) {
 			return 0;
-	} else if (k->flags & MTR_F_CHECK) {
-		if (!ask_tracer(k, th, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs, *n, NULL,
-				&ignored, &ignored))
-			return 0;
+		}
 	}
-	m = without_blob(k, pcs, *n);
+	/* the recorder's frames (a handler that interrupted a wrapper) go */
+	m = blob || end != WALK_DONE ? without_blob(k, pcs, *n) : *n;
 	*cut = m > max || (flags & MTR_REPLY_TRUNCATED);
 	*n = m > max ? max : m;
 	return 1;
@@ -668,7 +941,7 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_
 	if (!in_range(&k->allocmods_box, ret) || !in_ranges(k->allocmods, k->nallocmods, ret) ||
 	    !call_active(th, c->rsp))
 		return 0;
-	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1);
+	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1, NULL, MTR_NO_SLOT, NULL);
 	if (end == WALK_TRACER) {
 		struct mtr_regs regs;
 
@@ -693,12 +966,6 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_
 static uint64_t call_original(const struct mtr_ctx *c)
 {
 	return ((original_fn)c->orig)(c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9);
-}
-
-/* The slot's number in the thread table. */
-static uint32_t slot_index(const struct mtr_ctl *k, const struct mtr_thread *th)
-{
-	return th ? (uint32_t)(th - (const struct mtr_thread *)area(k->threads_off)) : MTR_NO_SLOT;
 }
 
 /*

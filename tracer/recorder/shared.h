@@ -14,6 +14,7 @@
  *   hook sites                 struct mtr_site[MTR_MAX_SITES]          T
  *   threads                    struct mtr_thread[MTR_THREADS]          T, R
  *   walk replies               struct mtr_reply[MTR_REPLIES]           T, R
+ *   walk caches                struct mtr_wcache[MTR_WCACHES]          R
  *   unwind rules               struct mtr_rule[rules_mask + 1]         T
  *   the ring                   ring_size bytes, mapped twice in a row  R -> T
  *
@@ -132,6 +133,56 @@ struct mtr_rule {
 	int16_t off[MTR_NREGS];	/* T */
 };
 _Static_assert(sizeof(struct mtr_rule) == 32, "a rule is half a cache line");
+
+/* --- walk caches ----------------------------------------------------------------- */
+
+/*
+ * The last walk a thread made from an allocator entry, for its next walk
+ * to end early: when a frame of the new walk is one of the old (same pc,
+ * same stack pointer, the same value in the registers the rest of the walk
+ * reads) and every word the rest of the old walk read still holds what it
+ * read, the rest of the walk is the old one's, exactly.  Checking a frame
+ * is a load or two; walking it is a rule lookup and its registers.
+ *
+ * A walk's frames are a list, innermost first, out of a pool: the new
+ * walk's own frames are linked in front of the old ones it shares, so
+ * nothing is copied.  Only the recorder touches it (threads whose slots
+ * share a cache take turns: busy).
+ */
+#define MTR_WCACHES	 512		/* power of two: slot & (MTR_WCACHES - 1) */
+#define MTR_WF_POOL	 256
+#define MTR_WF_MAXWALK	 128		/* longer walks are not cached */
+#define MTR_WF_END	 0xffff
+
+#define MTR_WF_STEP	 0x1u	/* a step was taken from it: ra was read */
+#define MTR_WF_NOMATCH	 0x2u	/* a walk may not end early here (see recorder.c) */
+#define MTR_WF_RBP_VALID 0x4u	/* rbp was known entering it (rbp_in) */
+#define MTR_WF_BLOB	 0x8u	/* it or a frame after it is in the recorder */
+
+struct mtr_wframe {
+	uint64_t sp, lookup;	/* the frame: its stack pointer, its lookup pc */
+	uint64_t ra_at, ra;	/* its step read its return address there */
+	uint64_t rbp_at, rbp;	/* ... and rbp there (rbp_at 0: nothing to check) */
+	uint64_t rbp_in;	/* rbp entering it */
+	uint16_t next;		/* its caller's frame, MTR_WF_END */
+	uint8_t flags;		/* MTR_WF_* */
+	uint8_t need;		/* registers entering it that the rest of the walk reads */
+	uint8_t use, def, at;	/* its rule's registers: the CFA's (not rsp), those
+				   it sets, those it reads from the stack */
+	uint8_t pad;
+};
+
+struct mtr_wcache {
+	uint32_t busy;		/* R: a walk uses it (compare-and-swap) */
+	uint32_t owner;		/* R: slot + 1 of the thread whose walk it holds */
+	uint32_t gen;		/* R: ctl.rules_gen it was walked under */
+	uint32_t max;		/* R: the most frames that walk could have */
+	uint16_t head, free;	/* R: its innermost frame; the free list */
+	uint8_t ready;		/* R: the pool is a free list */
+	uint8_t cut;		/* R: the walk stopped at max, not at the stack's end */
+	uint16_t pad;
+	struct mtr_wframe f[MTR_WF_POOL];
+};
 
 /* --- walk replies -------------------------------------------------------------- */
 
@@ -315,6 +366,7 @@ struct mtr_ctl {
 	uint32_t disabled;	/* R: the tracer is gone; T: detaching */
 	uint32_t nsites;	/* T */
 	uint64_t sites_off, threads_off, replies_off, rules_off, ring_off;	/* T */
+	uint64_t wcaches_off;	/* T */
 	uint64_t ring_size;	/* T: a power of two */
 	uint32_t rules_mask;	/* T: rules - 1, a power of two minus one */
 	uint32_t nafns, nallocmods;	/* T */
