@@ -231,12 +231,20 @@ static void clock_refine(struct tracer *tr)
 
 /* In microseconds: what the TSC's rate is known to, and the log's deltas
  * compress to almost nothing (a fifth of cc1's log was nanoseconds). */
-static uint64_t tsc_time(const struct tracer *tr, uint64_t tsc)
+static uint64_t tsc_time(struct tracer *tr, uint64_t tsc)
 {
-	double ns = (double)(int64_t)(tsc - tr->clk.tsc0) * tr->clk.ns_per_tick;
-	uint64_t at = tr->clk.ns0 + (uint64_t)(ns > 0 ? ns : 0);
+	double ns;
+	uint64_t at;
 
-	return at > tr->t0 ? (at - tr->t0) / 1000 * 1000 : 0;
+	/* records of one epoch come in a row: one conversion for them all */
+	if (tsc == tr->clk.last_tsc && tr->clk.last_rate == tr->clk.ns_per_tick)
+		return tr->clk.last_time;
+	ns = (double)(int64_t)(tsc - tr->clk.tsc0) * tr->clk.ns_per_tick;
+	at = tr->clk.ns0 + (uint64_t)(ns > 0 ? ns : 0);
+	tr->clk.last_tsc = tsc;
+	tr->clk.last_rate = tr->clk.ns_per_tick;
+	tr->clk.last_time = at > tr->t0 ? (at - tr->t0) / 1000 * 1000 : 0;
+	return tr->clk.last_time;
 }
 
 /* --- the area ------------------------------------------------------------------ */
@@ -375,7 +383,8 @@ static int new_area(struct tracer *tr, struct tproc *p, struct tthread *t, struc
 	fp->ctl->tracer_pid = (uint32_t)getpid();
 	fp->ctl->depth = tr->opts.depth;
 	fp->ctl->flags = (tr->unwind_check ? MTR_F_CHECK : 0) |
-			 (tr->opts.exact_time ? MTR_F_EXACT_TIME : 0);
+			 (tr->opts.exact_time ? MTR_F_EXACT_TIME : 0) |
+			 (tr->no_fsgsbase ? MTR_F_NO_FSGSBASE : 0);
 	fp->ctl->blob = (struct mtr_range){fp->base, fp->base + fp->img_len};
 	fp->ctl->tsc_per_sec = (uint64_t)(1e9 / tr->clk.ns_per_tick);
 	err = 0;
@@ -423,6 +432,11 @@ int fast_start(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t n
 	fp->ctl->magic = MTR_MAGIC;
 	p->fast = fp;
 	tr->nfast++;
+	if (tr->no_fsgsbase == 1) {
+		tr->no_fsgsbase = 2;	/* said once */
+		trace_warn(tr, "this kernel does not let programs read their thread pointer "
+			       "(FSGSBASE): the fast engine asks it for each call, which is slower");
+	}
 	return 0;
 fail:
 	TRACE_ERR(tr, "cannot map the recorder into process %d: %s", (int)p->pid, strerror(-err));
@@ -853,11 +867,16 @@ static long alloc_stack(struct fastproc *fp, const struct mtr_rec_alloc *r, uint
 	return n;
 }
 
+/* An event all zero: copied, it is a few vector moves, where an
+ * initializer clears the struct with a string instruction (a tenth of the
+ * drain). */
+static const struct mt_event blank_event;
+
 static void log_alloc(struct tracer *tr, struct tproc *p, const struct mtr_rec_alloc *r,
 		      uint64_t at)
 {
 	struct fastproc *fp = p->fast;
-	struct mt_event ev = {.tid = r->who.tid};
+	struct mt_event ev = blank_event;
 	uint64_t node, args[3] = {0, 0, 0};
 	struct slot_stack *st;
 	struct tproc *cp = caller(tr, p, r->who.tid);
@@ -865,6 +884,7 @@ static void log_alloc(struct tracer *tr, struct tproc *p, const struct mtr_rec_a
 
 	for (uint32_t i = 0; i < mtr_nargs(r->who.fn); i++)
 		args[i] = r->words[i];
+	ev.tid = r->who.tid;
 	ev.pid = (uint32_t)cp->pid;
 	alloc_fill(r->who.fn, args, r->ret, &ev);
 	if (r->who.flags & MTR_CALL_TRUNCATED)
@@ -890,7 +910,12 @@ static void log_alloc(struct tracer *tr, struct tproc *p, const struct mtr_rec_a
 
 static void log_free(struct tracer *tr, struct tproc *p, const struct mtr_rec_free *r, uint64_t at)
 {
-	struct mt_event ev = {.type = MT_EV_FREE, .fn = MT_FN_FREE, .tid = r->who.tid, .addr = r->addr};
+	struct mt_event ev = blank_event;
+
+	ev.type = MT_EV_FREE;
+	ev.fn = MT_FN_FREE;
+	ev.tid = r->who.tid;
+	ev.addr = r->addr;
 
 	p = caller(tr, p, r->who.tid);
 	ev.pid = (uint32_t)p->pid;

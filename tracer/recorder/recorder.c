@@ -119,12 +119,19 @@ static uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* The thread pointer, without touching TLS (there may be none yet). */
-static uint64_t thread_pointer(void)
-{
-	uint64_t fs;
+#define SYS_arch_prctl 158
+#define ARCH_GET_FS    0x1003
 
-	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+/* The thread pointer, without touching TLS (there may be none yet): one
+ * instruction where the kernel allows it (FSGSBASE), else a syscall. */
+static uint64_t thread_pointer(const struct mtr_ctl *k)
+{
+	uint64_t fs = 0;
+
+	if (k->flags & MTR_F_NO_FSGSBASE)
+		sys3(SYS_arch_prctl, ARCH_GET_FS, (long)&fs, 0);
+	else
+		__asm__ volatile("rdfsbase %0" : "=r"(fs));
 	return fs;
 }
 
@@ -236,7 +243,7 @@ static uint32_t hash64(uint64_t v)
 static struct mtr_thread *thread_self(struct mtr_ctl *k)
 {
 	struct mtr_thread *tab = area(k->threads_off);
-	uint64_t key = thread_pointer() + 1;
+	uint64_t key = thread_pointer(k) + 1;
 	uint32_t i = hash64(key) & (MTR_THREADS - 1);
 
 	for (uint32_t probe = 0; probe < MTR_THREADS; probe++, i = (i + 1) & (MTR_THREADS - 1)) {
@@ -552,10 +559,11 @@ static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t 
  * Whether the rest of a walk at frame s is the cached walk's from its frame
  * c on: the registers that rest reads agree, and every word its frames read
  * holds what they read then.  If so its pcs follow pcs[0..n), up to max,
- * and *got says how many.
+ * *got says how many, and *last is the cached frame that gave the last
+ * (frames after it would make the walk longer than max).
  */
 static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate *s, uint64_t *pcs,
-		   uint32_t n, uint32_t max, uint32_t *got)
+		   uint32_t n, uint32_t max, uint32_t *got, uint16_t *last)
 {
 	const struct mtr_wframe *f = &wc->f[c];
 	uint32_t m = 0;
@@ -571,6 +579,7 @@ static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate 
 	for (; c != MTR_WF_END && n + m < max; c = wc->f[c].next) {
 		const struct mtr_wframe *e = &wc->f[c];
 
+		*last = c;
 		pcs[n + m++] = e->lookup;
 		if (n + m == max || !(e->flags & MTR_WF_STEP))
 			continue;
@@ -618,20 +627,6 @@ static void wc_link(struct mtr_wcache *wc, const uint8_t *order, uint32_t n, uin
 	wc->head = n ? order[0] : rest;
 }
 
-/* Cuts the cached walk after max frames. */
-static void wc_trim(struct mtr_wcache *wc, uint32_t max)
-{
-	uint16_t c = wc->head;
-
-	for (uint32_t i = 1; c != MTR_WF_END && i < max; i++)
-		c = wc->f[c].next;
-	if (c != MTR_WF_END && wc->f[c].next != MTR_WF_END) {
-		wc_free(wc, wc->f[c].next, MTR_WF_END);
-		wc->f[c].next = MTR_WF_END;
-		wc->cut = 1;
-	}
-}
-
 /*
  * The walk from registers w: frames into pcs, at most max.  With
  * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
@@ -647,6 +642,7 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 	struct wstate s = {.lookup = w->rip, .sp = w->rsp, .lo = w->rsp, .hi = w->rsp + STACK_MAX,
 			   .valid = (1u << MTR_NREGS) - 1};
 	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0, nb = 0, got;
+	uint16_t last = MTR_WF_END;
 	enum walk_end end = WALK_DONE;
 	uint8_t order[MTR_WF_MAXWALK];
 	uint16_t old = MTR_WF_END;
@@ -678,14 +674,19 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 		while (old != MTR_WF_END && wc->f[old].sp < s.sp)
 			old = wc->f[old].next;
 		if (old != MTR_WF_END && wc->f[old].sp == s.sp && wc->f[old].lookup == s.lookup &&
-		    wc_rest(wc, old, &s, pcs, n, max, &got)) {
+		    wc_rest(wc, old, &s, pcs, n, max, &got, &last)) {
 			if (blob && (wc->f[old].flags & MTR_WF_BLOB))
 				*blob = 1;
 			if (build) {
 				/* what came before it is gone; this walk leads */
 				wc_free(wc, wc->head, old);
 				wc_link(wc, order, nb, old);
-				wc_trim(wc, max);
+				if (last != MTR_WF_END && wc->f[last].next != MTR_WF_END) {
+					/* no longer than max */
+					wc_free(wc, wc->f[last].next, MTR_WF_END);
+					wc->f[last].next = MTR_WF_END;
+					wc->cut = 1;
+				}
 			}
 			n += got;
 			goto out;

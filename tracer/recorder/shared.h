@@ -354,7 +354,8 @@ struct mtr_range {
 /* flags */
 #define MTR_F_CHECK 0x1u	/* every walk is also asked of the tracer */
 #define MTR_F_QUIET 0x2u	/* a static binary before its first initializer */
-#define MTR_F_EXACT_TIME 0x4u	/* every record reads the TSC (see now_tsc) */
+#define MTR_F_EXACT_TIME 0x4u	/* every record reads the TSC (see epoch) */
+#define MTR_F_NO_FSGSBASE 0x8u	/* rdfsbase would fault: ask the kernel */
 
 struct mtr_ctl {
 	uint64_t magic;		/* T: MTR_MAGIC while recording; anything else
