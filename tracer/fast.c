@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <libelf.h>
+#include <limits.h>
 #include <gelf.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -221,10 +222,15 @@ static uint32_t clock_epoch(struct tracer *tr, uint64_t now)
 	return tr->clk.epoch;
 }
 
+/* The rate again, from the two clocks read now, every 10 ms at most. */
 static void clock_refine(struct tracer *tr)
 {
-	uint64_t t = mono_ns(), c = __rdtsc();
+	uint64_t c = __rdtsc(), t;
 
+	if ((double)(c - tr->clk.refined_at) * tr->clk.ns_per_tick < 10000000.0)
+		return;
+	tr->clk.refined_at = c;
+	t = mono_ns();
 	if (t - tr->clk.ns0 > 50000000u && c > tr->clk.tsc0)
 		tr->clk.ns_per_tick = (double)(t - tr->clk.ns0) / (double)(c - tr->clk.tsc0);
 }
@@ -1170,7 +1176,11 @@ int fast_drain(struct tracer *tr, struct tproc *p)
 				__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
 		}
 	}
-	__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&fp->ctl->room_waiters, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&fp->ctl->room_bell, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &fp->ctl->room_bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
 	return done;
 }
 
@@ -1252,6 +1262,7 @@ static void idle(struct tracer *tr, long ns)
 static void *drainer(void *arg)
 {
 	struct tracer *tr = arg;
+	int empty = 0;
 
 	while (!__atomic_load_n(&tr->drainer_quit, __ATOMIC_ACQUIRE)) {
 		int n;
@@ -1261,7 +1272,10 @@ static void *drainer(void *arg)
 		n = fast_drain_all(tr);
 		tr->in_drainer = 0;
 		pthread_mutex_unlock(&tr->lock);
-		if (!n)
+		/* a program that goes quiet for a while gets exact times and a
+		 * tracer that sleeps; one that only paused, neither */
+		empty = n ? 0 : empty + 1;
+		if (empty > IDLE_NS / PAUSE_NS)
 			idle(tr, IDLE_NS);
 		else if (n < DRAIN_BATCH / 4)
 			idle(tr, PAUSE_NS);

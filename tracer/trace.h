@@ -208,6 +208,7 @@ struct tracer {
 		uint64_t epoch_at;	/* its TSC */
 		uint64_t *epoch_tsc;	/* 65536: the TSC of each epoch, by its low bits */
 		uint64_t last_tsc, last_time;	/* the last conversion */
+		uint64_t refined_at;	/* the TSC when the rate was last refined */
 		double last_rate;
 	} clk;			/* the fast engine's records are stamped with the TSC */
 	struct unw_patch *patches;

@@ -232,6 +232,33 @@ static int wait_a_little(struct mtr_ctl *k, uint32_t *round)
 	return 1;
 }
 
+/*
+ * The ring is full up to `end`: spins a little, then sleeps until the
+ * tracer moves its tail (it wakes those who wait), so that a program that
+ * outruns the tracer on a busy machine leaves it the CPU; about every
+ * second asks whether the tracer is still there.  0 when it is not.
+ */
+static int wait_for_room(struct mtr_ctl *k, uint64_t end, uint32_t *round)
+{
+	uint32_t bell;
+
+	if (++*round < 64) {
+		cpu_relax();
+		return 1;
+	}
+	ring_bell(k);
+	if (*round % 100 == 0 && !tracer_alive(k)) {
+		give_up(k);
+		return 0;
+	}
+	bell = __atomic_load_n(&k->room_bell, __ATOMIC_ACQUIRE);
+	__atomic_fetch_add(&k->room_waiters, 1, __ATOMIC_SEQ_CST);
+	if (end - __atomic_load_n(&k->tail, __ATOMIC_SEQ_CST) > k->ring_size)
+		futex_wait(&k->room_bell, bell, 10);
+	__atomic_fetch_sub(&k->room_waiters, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
 /* --- threads --------------------------------------------------------------------- */
 
 static uint32_t hash64(uint64_t v)
@@ -363,7 +390,7 @@ static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t
 
 	if (!th || p + len - th->tail_seen > size) {
 		while (p + len - (tail = __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE)) > size) {
-			if (k->disabled || !wait_a_little(k, &round)) {
+			if (k->disabled || !wait_for_room(k, p + len, &round)) {
 				__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
 				return NULL;
 			}

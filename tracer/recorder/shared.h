@@ -388,6 +388,10 @@ struct mtr_ctl {
 	/* the ring's two ends, each on a cache line of its own */
 	uint64_t head __attribute__((aligned(64)));	/* R: bytes reserved */
 	uint64_t tail __attribute__((aligned(64)));	/* T: bytes consumed */
+	/* threads that wait for room sleep on room_bell, which the tracer rings
+	 * when it moves the tail while there are any */
+	uint32_t room_bell __attribute__((aligned(64)));	/* T */
+	uint32_t room_waiters;	/* R */
 	/* the tracer sleeps on doorbell when it has nothing to do */
 	uint32_t doorbell __attribute__((aligned(64)));	/* R: rung (incremented) */
 	uint64_t dropped;	/* R: records lost (the tracer went away) */
