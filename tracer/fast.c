@@ -1432,14 +1432,12 @@ void fast_free(struct tracer *tr, struct tproc *p)
 		return;
 	fast_drain(tr, p);
 	if (tr->drainer_waits_on == fp) {
-		/* the drainer sleeps on this area's doorbell: not after it goes */
+		/* the drainer sleeps on this area's doorbell: woken, it looks at
+		 * the processes again (under the lock it does not have now), and
+		 * a wait that begins after the area is gone fails at once.
+		 * Waiting here for it to leave could take the CPU it needs. */
 		fp->ctl->doorbell++;
 		syscall(SYS_futex, &fp->ctl->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
-		while (tr->drainer_waits_on == fp) {
-			fast_unlock(tr);
-			sched_yield();
-			fast_lock(tr);
-		}
 	}
 	if (fp->skipped)
 		trace_warn(tr, "process %d: %llu calls were lost (a thread never came back to "

@@ -587,10 +587,12 @@ static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t 
  * c on: the registers that rest reads agree, and every word its frames read
  * holds what they read then.  If so its pcs follow pcs[0..n), up to max,
  * *got says how many, and *last is the cached frame that gave the last
- * (frames after it would make the walk longer than max).
+ * (frames after it would make the walk longer than max).  If not, *bad is
+ * the stack pointer of the frame whose words changed: no frame at or below
+ * it can end the walk early either.
  */
 static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate *s, uint64_t *pcs,
-		   uint32_t n, uint32_t max, uint32_t *got, uint16_t *last)
+		   uint32_t n, uint32_t max, uint32_t *got, uint16_t *last, uint64_t *bad)
 {
 	const struct mtr_wframe *f = &wc->f[c];
 	uint32_t m = 0;
@@ -612,8 +614,10 @@ static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate 
 			continue;
 		if (!READABLE(e->ra_at, s->lo, s->hi) || *(const uint64_t *)e->ra_at != e->ra ||
 		    (e->rbp_at &&
-		     (!READABLE(e->rbp_at, s->lo, s->hi) || *(const uint64_t *)e->rbp_at != e->rbp)))
+		     (!READABLE(e->rbp_at, s->lo, s->hi) || *(const uint64_t *)e->rbp_at != e->rbp))) {
+			*bad = e->sp;
 			return 0;
+		}
 	}
 	if (n + m < max && wc->cut)
 		return 0;	/* the new walk goes on where the cached one stopped */
@@ -670,6 +674,7 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 			   .valid = (1u << MTR_NREGS) - 1};
 	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0, nb = 0, got;
 	uint16_t last = MTR_WF_END;
+	uint64_t bad = 0;	/* frames at or below this stack pointer cannot match */
 	enum walk_end end = WALK_DONE;
 	uint8_t order[MTR_WF_MAXWALK];
 	uint16_t old = MTR_WF_END;
@@ -700,8 +705,9 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 		/* the cached walk's frames below this one are not in this walk */
 		while (old != MTR_WF_END && wc->f[old].sp < s.sp)
 			old = wc->f[old].next;
-		if (old != MTR_WF_END && wc->f[old].sp == s.sp && wc->f[old].lookup == s.lookup &&
-		    wc_rest(wc, old, &s, pcs, n, max, &got, &last)) {
+		if (old != MTR_WF_END && s.sp > bad && wc->f[old].sp == s.sp &&
+		    wc->f[old].lookup == s.lookup &&
+		    wc_rest(wc, old, &s, pcs, n, max, &got, &last, &bad)) {
 			if (blob && (wc->f[old].flags & MTR_WF_BLOB))
 				*blob = 1;
 			if (build) {
