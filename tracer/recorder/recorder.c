@@ -552,20 +552,25 @@ static enum step_end step(const struct mtr_rule *r, struct wstate *s, struct wst
 
 /* --- the walk cache (shared.h, struct mtr_wcache) -------------------------------- */
 
-static void wc_free(struct mtr_wcache *wc, uint16_t from, uint16_t until)
+/* Gives the frames of a list from `from` up to `until` back to the pool;
+ * how many. */
+static uint32_t wc_free(struct mtr_wcache *wc, uint16_t from, uint16_t until)
 {
+	uint32_t n = 0;
+
 	while (from != until && from != MTR_WF_END) {
 		uint16_t next = wc->f[from].next;
 
 		wc->f[from].next = wc->free;
 		wc->free = from;
 		from = next;
+		n++;
 	}
+	return n;
 }
 
-/* Empty, for the walks of thread slot `me` under rules generation gen,
- * of at most max frames. */
-static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t max)
+/* Empty, for the walks of thread slot `me` under rules generation gen. */
+static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen)
 {
 	if (!wc->ready) {
 		for (uint32_t i = 0; i < MTR_WF_POOL; i++)
@@ -576,9 +581,9 @@ static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t 
 	}
 	wc_free(wc, wc->head, MTR_WF_END);
 	wc->head = MTR_WF_END;
+	wc->len = 0;
 	wc->owner = me;
 	wc->gen = gen;
-	wc->max = max;
 	wc->cut = 0;
 }
 
@@ -586,13 +591,12 @@ static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen, uint32_t 
  * Whether the rest of a walk at frame s is the cached walk's from its frame
  * c on: the registers that rest reads agree, and every word its frames read
  * holds what they read then.  If so its pcs follow pcs[0..n), up to max,
- * *got says how many, and *last is the cached frame that gave the last
- * (frames after it would make the walk longer than max).  If not, *bad is
+ * and *got says how many.  If not, *bad is
  * the stack pointer of the frame whose words changed: no frame at or below
  * it can end the walk early either.
  */
 static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate *s, uint64_t *pcs,
-		   uint32_t n, uint32_t max, uint32_t *got, uint16_t *last, uint64_t *bad)
+		   uint32_t n, uint32_t max, uint32_t *got, uint64_t *bad)
 {
 	const struct mtr_wframe *f = &wc->f[c];
 	uint32_t m = 0;
@@ -608,7 +612,6 @@ static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate 
 	for (; c != MTR_WF_END && n + m < max; c = wc->f[c].next) {
 		const struct mtr_wframe *e = &wc->f[c];
 
-		*last = c;
 		pcs[n + m++] = e->lookup;
 		if (n + m == max || !(e->flags & MTR_WF_STEP))
 			continue;
@@ -658,13 +661,31 @@ static void wc_link(struct mtr_wcache *wc, const uint8_t *order, uint32_t n, uin
 	wc->head = n ? order[0] : rest;
 }
 
+/* Cuts the cached walk after MTR_WF_MAXWALK frames. */
+static void wc_trim(struct mtr_wcache *wc)
+{
+	uint16_t c = wc->head;
+
+	if (wc->len <= MTR_WF_MAXWALK)
+		return;
+	for (uint32_t i = 1; c != MTR_WF_END && i < MTR_WF_MAXWALK; i++)
+		c = wc->f[c].next;
+	if (c != MTR_WF_END && wc->f[c].next != MTR_WF_END) {
+		wc->len -= wc_free(wc, wc->f[c].next, MTR_WF_END);
+		wc->f[c].next = MTR_WF_END;
+		wc->cut = 1;
+	}
+}
+
 /*
  * The walk from registers w: frames into pcs, at most max.  With
  * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
  * the recorder's frames are walked and kept, for the caller to drop.  With
  * wc (this thread's walk cache, held: slot me), the walk ends early where
- * it meets the cached walk, and becomes the cached walk.  *blob (when not
- * NULL) is set if a frame lies in the recorder.
+ * it meets the cached walk, and becomes the cached walk: for that it goes
+ * on past max (up to MTR_WF_MAXWALK frames), so that a later walk that
+ * meets it higher up still finds max frames in it.  *blob (when not NULL)
+ * is set if a frame lies in the recorder.
  */
 static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
 			  uint32_t max, uint32_t *nout, int stop_at_blob, struct mtr_wcache *wc,
@@ -673,7 +694,7 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 	struct wstate s = {.lookup = w->rip, .sp = w->rsp, .lo = w->rsp, .hi = w->rsp + STACK_MAX,
 			   .valid = (1u << MTR_NREGS) - 1};
 	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0, nb = 0, got;
-	uint16_t last = MTR_WF_END;
+	uint32_t lim = max;	/* frames walked: max, or the cache's */
 	uint64_t bad = 0;	/* frames at or below this stack pointer cannot match */
 	enum walk_end end = WALK_DONE;
 	uint8_t order[MTR_WF_MAXWALK];
@@ -687,12 +708,13 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 		goto out;
 	}
 	if (wc && max <= MTR_WF_MAXWALK) {
-		if (!wc->ready || wc->owner != me || wc->gen != gen || wc->max != max)
-			wc_reset(wc, me, gen, max);
+		if (!wc->ready || wc->owner != me || wc->gen != gen)
+			wc_reset(wc, me, gen);
 		old = wc->head;
 		build = 1;
+		lim = MTR_WF_MAXWALK;
 	}
-	while (n < max) {
+	while (n < lim && (build || n < max)) {
 		const struct mtr_rule *r;
 		struct mtr_wframe *e = NULL;
 		struct wstep d;
@@ -707,25 +729,24 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 			old = wc->f[old].next;
 		if (old != MTR_WF_END && s.sp > bad && wc->f[old].sp == s.sp &&
 		    wc->f[old].lookup == s.lookup &&
-		    wc_rest(wc, old, &s, pcs, n, max, &got, &last, &bad)) {
+		    wc_rest(wc, old, &s, pcs, n, max, &got, &bad)) {
 			if (blob && (wc->f[old].flags & MTR_WF_BLOB))
 				*blob = 1;
 			if (build) {
 				/* what came before it is gone; this walk leads */
-				wc_free(wc, wc->head, old);
+				wc->len -= wc_free(wc, wc->head, old);
+				wc->len += nb;
 				wc_link(wc, order, nb, old);
-				if (last != MTR_WF_END && wc->f[last].next != MTR_WF_END) {
-					/* no longer than max */
-					wc_free(wc, wc->f[last].next, MTR_WF_END);
-					wc->f[last].next = MTR_WF_END;
-					wc->cut = 1;
-				}
+				wc_trim(wc);
 			}
-			n += got;
+			n = n < max ? n + got : max;
 			goto out;
 		}
-		pcs[n++] = s.lookup;
-		if (blob && (in_range(&k->blob, s.lookup) || in_range(&k->blob, s.lookup + 1)))
+		if (n < max)
+			pcs[n] = s.lookup;
+		n++;
+		if (blob && n <= max &&
+		    (in_range(&k->blob, s.lookup) || in_range(&k->blob, s.lookup + 1)))
 			*blob = 1;
 		if (!(r = rule_find(k, s.lookup))) {
 			end = WALK_TRACER;
@@ -778,13 +799,22 @@ static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, ui
 			break;
 	}
 	if (build) {
-		if (end == WALK_DONE) {
+		if (end == WALK_DONE || n > max) {
+			/* kept; where it stopped short of the outermost frame
+			 * (at the cache's length, or at a pc the tracer must
+			 * walk past), later walks cannot go on from it */
 			wc_free(wc, wc->head, MTR_WF_END);
-			wc->cut = n == max;
+			wc->len = nb;
+			wc->cut = end != WALK_DONE || n == lim;
 			wc_link(wc, order, nb, MTR_WF_END);
 		} else if (nb) {
 			wc_free(wc, order[0], MTR_WF_END);
 		}
+	}
+	if (n > max) {
+		/* what went wrong past max frames is nobody's business */
+		n = max;
+		end = WALK_DONE;
 	}
 out:
 	/* a rule rewritten meanwhile (its code went away): ask the tracer */

@@ -176,10 +176,10 @@ struct mtr_wcache {
 	uint32_t busy;		/* R: a walk uses it (compare-and-swap) */
 	uint32_t owner;		/* R: slot + 1 of the thread whose walk it holds */
 	uint32_t gen;		/* R: ctl.rules_gen it was walked under */
-	uint32_t max;		/* R: the most frames that walk could have */
+	uint32_t len;		/* R: frames in its list */
 	uint16_t head, free;	/* R: its innermost frame; the free list */
 	uint8_t ready;		/* R: the pool is a free list */
-	uint8_t cut;		/* R: the walk stopped at max, not at the stack's end */
+	uint8_t cut;		/* R: the stack goes on past its last frame */
 	uint16_t pad;
 	struct mtr_wframe f[MTR_WF_POOL];
 };
