@@ -135,7 +135,7 @@ static const struct opt opt_from = {"from", 0, OPT_STR, ARG(from), "WHEN",
 static const struct opt opt_to = {"to", 0, OPT_STR, ARG(to), "WHEN",
 				  "the new snapshot (default: end)"};
 static const struct opt opt_format = {"format", 0, OPT_STR, ARG(format), "FORMAT",
-				      "folded, massif, csv or json (required)"};
+				      "folded, massif, csv, json or pprof (required)"};
 static const struct opt opt_metric = {"metric", 0, OPT_STR, ARG(metric), "METRIC",
 				      "folded's value: live (default), allocated or count"};
 static const struct opt opt_export_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
@@ -209,11 +209,13 @@ static const struct command commands[] = {
 	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
 	 "SVG chart.",
 	 {&opt_csv, &opt_svg, &opt_pid}, "LOG", 1, 1, 0, .report = an_timeline, .limit = 10},
-	{"export", NULL, "LOG --format folded|massif|csv|json [OPTIONS]",
+	{"export", NULL, "LOG --format folded|massif|csv|json|pprof [OPTIONS]",
 	 "Write a snapshot for other tools: folded stacks (flamegraph.pl, inferno,\n"
 	 "speedscope), massif (ms_print, massif-visualizer: the whole run, time in\n"
 	 "bytes allocated and freed, peak and end detailed), csv (one row per site),\n"
-	 "json (the statistics).",
+	 "json (the statistics), pprof (gzipped profile.proto for go tool pprof, with\n"
+	 "Go's heap sample types: alloc_objects, alloc_space, inuse_objects,\n"
+	 "inuse_space).",
 	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
 	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_export, .usage = export_usage},
