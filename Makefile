@@ -336,6 +336,9 @@ $(TEST_READERS_STAMP): $(TEST_DEPS_STAMP)
 
 test: $(TEST_READERS_STAMP)
 
+# formats/html.c carries the report's style and script (.incbin).
+$(BUILD)/formats/html.o $(SAN)/formats/html.o: $(wildcard formats/report/*)
+
 # --- demo, bench ----------------------------------------------------------------
 demo: memtrack samples
 	$(Q)samples/demo.sh $(BUILD)

@@ -140,6 +140,9 @@ static const struct opt opt_metric = {"metric", 0, OPT_STR, ARG(metric), "METRIC
 				      "folded's value: live (default), allocated or count"};
 static const struct opt opt_export_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
 					     "write to FILE (default: standard output)"};
+static const struct opt opt_report_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
+					     "write the page to FILE ('-': standard output; "
+					     "default: LOG with .html for .log)"};
 static const struct opt opt_csv = {"csv", 0, OPT_STR, ARG(csv), "FILE",
 				   "write the timeline as CSV to FILE ('-': standard output)"};
 static const struct opt opt_svg = {"svg", 0, OPT_STR, ARG(svg), "FILE",
@@ -178,6 +181,14 @@ static const struct command commands[] = {
 	 "every breakpoint removed, every return address restored, nothing left\n"
 	 "behind.  Exits 0 after a clean detach, or when the process ended.",
 	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, .max_rest = 1},
+	{"report", NULL, "LOG [-o FILE.html] [--pid PID]",
+	 "Write the whole log as one HTML page that opens from disk and fetches\n"
+	 "nothing: the summary; the timeline (hover for the memory at a moment;\n"
+	 "marks and peak drawn); the sites, sortable by size and count and filtered\n"
+	 "by a file glob (--include's attribution); a flame graph of live bytes at\n"
+	 "the peak or the end, bytes allocated, allocations or temporaries (click to\n"
+	 "zoom, search); the leaks with their tracebacks; marks and processes.",
+	 {&opt_report_output, &opt_pid}, "LOG", 1, 1, 0, .report = an_report},
 	{"top", NULL, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
