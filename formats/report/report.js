@@ -165,7 +165,7 @@
 		const dl = el("dl");
 		for (const [key, label, bytes] of rows) {
 			const v = S[key];
-			if (v === undefined || (!v && /frees$|mark_hits/.test(key))) continue;
+			if (v === undefined || (!v && /^(unknown|preexisting)_frees$|^mark_hits$/.test(key))) continue;
 			dl.append(el("div", {"data-key": key},
 				el("dt", {text: label}),
 				el("dd", {"data-value": v}, bytes ? formatSize(v) : commas(v),
