@@ -199,6 +199,25 @@ ok(labels == ["mark:%d" % n for n in range(1, 5)] and
    page.eval("!!document.getElementById('tl-peak')"),
    "marks: the timeline draws the four marks and the peak", labels)
 
+# --pid: one process of a --follow-forks log
+log = log_path("forks")
+t = trace([sample("forks", "O2")], log, extra=["--follow-forks"])
+pids = sorted({int(m.group(1)) for m in re.finditer(r"^expect pid=(\d+) ", t.stdout, re.M)})
+child = max(pids, key=lambda p: len(re.findall(r"^expect pid=%d heap" % p, t.stdout, re.M)))
+exp = [("heap", m.group(1), int(m.group(2)), int(m.group(3))) for m in
+       re.finditer(r"^expect pid=%d heap (\S+) (\d+) (\d+)$" % child, t.stdout, re.M)]
+out = os.path.join(TMP, "forks-child.html")
+r = memtrack("report", log, "--pid", str(child), "-o", out)
+page = browser.open("file://" + out)
+set_input(page, "#glob", "samples/*")
+rows = live_lines(page.eval(SITES))
+same(rows, statistic_lines(exp), "forks: report --pid %d: the child's sites, as it says" % child)
+same(rows, top_lines(log, "--pid", str(child), "--include", "samples/*"),
+     "forks: report --pid: top --pid's sites")
+procs = page.eval("[...document.querySelectorAll('#processes-table tbody tr')].map(r => +r.cells[0].textContent)")
+ok(r.returncode == 0 and procs == [child] and page.errors == [],
+   "forks: report --pid: the processes table has that process only", (procs, page.errors))
+
 # --- where it goes, and what it refuses -------------------------------------------
 plain = os.path.join(TMP, "plain.log")
 trace([sample("arrays", "O2")], plain)
