@@ -144,12 +144,15 @@ static void reports(const char *path, const uint8_t *d, size_t n)
 	o.log2 = path;
 	report(an_diff, o);
 	o.log2 = NULL;
-	for (const char *const *f = (const char *const[]){"folded", "massif", "csv", "json", NULL};
+	for (const char *const *f = (const char *const[]){"folded", "massif", "csv", "json", "pprof", NULL};
 	     *f; f++) {
 		o.format = *f;
 		o.by = f[0][0] == 'j' ? AN_BY_TRACEBACK : AN_BY_LINENO;
 		report(an_export, o);
 	}
+	o.format = NULL;
+	o.output = "-";
+	report(an_report, o);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
