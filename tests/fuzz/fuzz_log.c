@@ -144,7 +144,8 @@ static void reports(const char *path, const uint8_t *d, size_t n)
 	o.log2 = path;
 	report(an_diff, o);
 	o.log2 = NULL;
-	for (const char *const *f = (const char *const[]){"folded", "massif", "csv", "json", "pprof", NULL};
+	for (const char *const *f =
+		     (const char *const[]){"folded", "massif", "csv", "json", "pprof", NULL};
 	     *f; f++) {
 		o.format = *f;
 		o.by = f[0][0] == 'j' ? AN_BY_TRACEBACK : AN_BY_LINENO;
