@@ -517,7 +517,9 @@ int an_report(const struct an_opts *o, FILE *out, struct an_status *st)
 	if (ret < 0)
 		status_add(st, "writing the report failed");
 	ret = output_close(page, out, o->output ? o->output : path, ret, st);
-	if (ret == 0 && page != out)
+	/* a note only when nothing else is said: with warnings, every line
+	 * reads as one */
+	if (ret == 0 && page != out && !warned)
 		status_add(st, "report written to %s", o->output ? o->output : path);
 	if (ret == 0)
 		ret = warned;

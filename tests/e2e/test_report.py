@@ -234,5 +234,19 @@ ok(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "no-such.log" in r.
 r = memtrack("report", plain, "-o", "/nonexistent/dir/x.html")
 ok(r.returncode == 2 and "cannot write /nonexistent/dir/x.html" in r.stderr,
    "report to a file that cannot be written", r.stderr)
+# a log cut short: the page says so, and so does the command (status 1)
+cut = os.path.join(TMP, "cut.log")
+with open(log_path("marks"), "rb") as f:
+    data = f.read()
+with open(cut, "wb") as f:
+    f.write(data[:len(data) // 2])
+out = os.path.join(TMP, "cut.html")
+r = memtrack("report", cut, "-o", out)
+page = browser.open("file://" + out)
+ok(r.returncode == 1 and len(r.stderr.splitlines()) == 1 and "cut short" in r.stderr
+   and "the report covers what was read" in r.stderr and page.errors == []
+   and "cut short" in page.eval("(document.querySelector('.warning') || {}).textContent || ''"),
+   "report of a log cut short: one warning, status 1, the page says so too",
+   (r.returncode, r.stderr, page.errors))
 browser.close()
 done()
