@@ -12,7 +12,8 @@
  *   frames     every frame the stacks below use: [name, display, file,
  *              module, line, cut], name as folded stacks name it, display
  *              and line as top prints a site, file and module what
- *              --include matches
+ *              --include matches, cut the --depth of a stack cut there
+ *              (on the pseudo-frame that ends it; 0 on every other)
  *   stacks     one per (stack, kind): [kind (1 heap, 2 mmap), frames from
  *              the allocation site outward, live bytes and count at the
  *              end, live bytes and count at the peak, bytes allocated and
@@ -344,7 +345,7 @@ static int write_stacks(struct page *pg, FILE *f)
 		json_str(f, fr->file);
 		fputc(',', f);
 		json_str(f, fr->module);
-		fprintf(f, ",%" PRIu32 ",%d]", fr->line, fr->cut != 0);
+		fprintf(f, ",%" PRIu32 ",%" PRIu32 "]", fr->line, fr->cut);
 	}
 	fputs("]", f);
 	return 0;

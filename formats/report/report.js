@@ -539,7 +539,7 @@
 			const lines = [];
 			for (let i = g.frames.length - 1; i >= 0; i--) {
 				const f = FRAMES[g.frames[i]];
-				lines.push(f[5] ? "  ... (stack cut at --depth)" : '  File "' + f[1] + '", line ' + f[4]);
+				lines.push(f[5] ? "  ... (stack cut at --depth " + f[5] + ")" : '  File "' + f[1] + '", line ' + f[4]);
 			}
 			return el("details", {class: "leak", "data-size": g.size, "data-count": g.count},
 				el("summary", {text: statistic(siteKey(FRAMES[g.frames[0]]), g.size, g.count)}),

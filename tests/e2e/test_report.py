@@ -234,6 +234,18 @@ ok(r.returncode == 2 and len(r.stderr.splitlines()) == 1 and "no-such.log" in r.
 r = memtrack("report", plain, "-o", "/nonexistent/dir/x.html")
 ok(r.returncode == 2 and "cannot write /nonexistent/dir/x.html" in r.stderr,
    "report to a file that cannot be written", r.stderr)
+# a stack cut at --depth: its traceback says where, as leaks says it
+log = log_path("arrays-depth")
+trace([sample("arrays", "O0")], log, extra=["--depth", "3"])
+out = os.path.join(TMP, "arrays-depth.html")
+r = memtrack("report", log, "-o", out)
+page = browser.open("file://" + out)
+leak = page.eval("document.querySelector('#leaks-body details pre').textContent").splitlines()
+lk = memtrack("leaks", log).stdout.splitlines()
+end = next((i for i, l in enumerate(lk[1:], 1) if not l.startswith("  ")), len(lk))
+same(leak, [l for l in lk[1:end] if not l.startswith("    ")],
+     "--depth 3: the first leak's traceback starts where the stack was cut, as leaks prints it")
+
 # a log cut short: the page says so, and so does the command (status 1)
 cut = os.path.join(TMP, "cut.log")
 with open(log_path("marks"), "rb") as f:
