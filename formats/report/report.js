@@ -137,7 +137,7 @@
 		const h = el("header", {},
 			el("h1", {id: "title", text: "memtrack report: " + D.command}),
 			el("div", {class: "muted"}, "log ", el("code", {text: D.log}),
-			   ", pid " + S.pid + ", " + seconds(S.duration_s) + ", exit status " +
+			   ", pid " + S.pid + ", traced for " + seconds(S.duration_s) + ", exit status " +
 			   (S.exit_status === null ? "unknown" : S.exit_status) +
 			   (S.exit_signal ? " (signal " + S.exit_signal + ")" : "")),
 			el("nav", {},
@@ -394,8 +394,10 @@
 			...COLUMNS.map(([k, name]) => el("th", {class: "num" + (k === key ? " sorted" : ""),
 				"data-sort": k, onclick: () => { state.sort = k; sites(); }}, name))));
 		const table = el("table", {id: "sites-table"}, thead, tbody);
+		const none = state.kind === KIND_HEAP ? "Nothing was allocated on the heap." :
+			state.kind === KIND_MMAP ? "The program mapped nothing itself." : "Nothing was allocated or mapped.";
 		const note = rows.length ? (rows.length > MAX_ROWS ? (rows.length - MAX_ROWS) + " more sites not shown" : "")
-			: "No allocation site passes the filter.";
+			: state.re ? "No allocation site passes the filter." : none;
 		document.getElementById("sites-body").replaceChildren(table,
 			note ? el("p", {class: "empty", id: "sites-note", text: note}) : "");
 	}
