@@ -1,7 +1,8 @@
 /*
  * export.h - memtrack's formats for other tools: folded stacks (flamegraph.pl,
  * inferno, speedscope), valgrind's massif.out (ms_print, massif-visualizer),
- * CSV and JSON for scripts, and the timeline as CSV and as an SVG chart.
+ * CSV and JSON for scripts, pprof's profile.proto (go tool pprof), and the
+ * timeline as CSV and as an SVG chart.
  *
  * Exporters are one table of {name, begin, event, end}: the analyzer calls
  * begin() once, event() for each record in order, end() once, and the
