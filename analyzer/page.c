@@ -41,13 +41,13 @@
 /* --- the timeline, collected by an exporter of our own ---------------------- */
 
 struct moment {
-	double t;
+	uint64_t t; /* ns */
 	uint64_t heap, anon, file, rss;
 	int has_rss, peak;
 };
 
 struct mark_at {
-	double t;
+	uint64_t t;
 	char *label;
 };
 
@@ -79,8 +79,8 @@ static int moments_event(struct ex_writer *w, const struct ex_record *rec)
 		m->v = v;
 		m->cap = cap;
 	}
-	m->v[m->n++] = (struct moment){
-		(double)s->time_ns / 1e9, s->heap, s->anon, s->file, s->rss, s->has_rss, s->peak};
+	m->v[m->n++] =
+		(struct moment){s->time_ns, s->heap, s->anon, s->file, s->rss, s->has_rss, s->peak};
 	if (!s->mark)
 		return 0;
 	if (m->nmarks == m->capmarks) {
@@ -92,7 +92,7 @@ static int moments_event(struct ex_writer *w, const struct ex_record *rec)
 		m->marks = v;
 		m->capmarks = cap;
 	}
-	m->marks[m->nmarks].t = (double)s->time_ns / 1e9;
+	m->marks[m->nmarks].t = s->time_ns;
 	m->marks[m->nmarks].label = strdup(s->mark);
 	return m->marks[m->nmarks++].label ? 0 : -ENOMEM;
 }
@@ -133,14 +133,13 @@ struct page {
 	struct log_reader *r;
 	struct resolver *res;
 	struct page_stacks stacks; /* (stack, AN_KIND_*) -> values */
-	uint64_t peak_event, peak_bytes;
-	double peak_t;
+	uint64_t peak_event, peak_bytes, peak_ns;
 	int peak_seen;
 	struct u64_map frame_ids; /* frame pointer -> its index + 1 */
 	const struct an_frame **frames;
 	size_t nframes, capframes;
 	struct moments tl;
-	double end_t;
+	uint64_t end_ns;
 	char command[COMMAND_MAX];
 };
 
@@ -243,7 +242,7 @@ static int collect_stacks(struct page *pg, struct an_status *st)
 			break;
 		}
 		if (index == pg->peak_event) {
-			pg->peak_t = (double)ev.time_ns / 1e9;
+			pg->peak_ns = ev.time_ns;
 			ret = collect_live(pg, &rp, 1, index == last);
 			break;
 		}
@@ -268,10 +267,10 @@ static void json_str(FILE *f, const char *s)
 		fputs("null", f);
 }
 
-/* A number of seconds, to the nanosecond. */
-static void json_seconds(FILE *f, double t)
+/* Nanoseconds as seconds, to the last digit, as timeline's CSV writes them. */
+static void json_seconds(FILE *f, uint64_t ns)
 {
-	fprintf(f, "%.9g", t);
+	fprintf(f, "%" PRIu64 ".%09" PRIu64, ns / 1000000000u, ns % 1000000000u);
 }
 
 static long frame_index(struct page *pg, const struct an_frame *fr)
@@ -396,7 +395,7 @@ static void write_timeline(const struct page *pg, FILE *f)
 		}
 	}
 	fputs(", \"end\": ", f);
-	json_seconds(f, pg->end_t);
+	json_seconds(f, pg->end_ns);
 	fputc('}', f);
 }
 
@@ -460,7 +459,7 @@ int an_report(const struct an_opts *o, FILE *out, struct an_status *st)
 	ret = series_run(pg.r, &series, &info, &so, 1, st);
 	if (ret < 0)
 		goto out;
-	pg.end_t = (double)info.end_ns / 1e9;
+	pg.end_ns = info.end_ns;
 	ret = log_reader_rewind(pg.r);
 	if (ret < 0) {
 		status_add(st, "%s: cannot read the log again: %s", o->log, strerror(-ret));
@@ -491,7 +490,7 @@ int an_report(const struct an_opts *o, FILE *out, struct an_status *st)
 	write_timeline(&pg, f);
 	fprintf(f, ",\n\"peak\": {\"event\": %" PRIu64 ", \"bytes\": %" PRIu64 ", \"time_s\": ",
 		pg.peak_seen ? pg.peak_event : 0, pg.peak_bytes);
-	json_seconds(f, pg.peak_t);
+	json_seconds(f, pg.peak_ns);
 	fputs(pg.peak_seen ? ", \"seen\": true}" : ", \"seen\": false}", f);
 	ret = write_stacks(&pg, f);
 	fputs("}\n", f);

@@ -16,6 +16,8 @@ and against what memtrack's own reports print for the same log:
     the end), its allocations; click zooms on it; search sums the matches;
   - the leaks as `memtrack leaks` prints their statistic and traceback;
   - the summary's numbers, the marks and the processes."""
+import csv
+import io
 import json
 import os
 import tracemalloc
@@ -113,6 +115,20 @@ for opt in OPTS:
         return [t.hidden, +t.dataset.heap, t.textContent]; })()""")
     ok(tip[0] is False and tip[1] == s["leaked_bytes"] and ("heap: " + fmt(s["leaked_bytes"])) in tip[2],
        name + ": hovering the timeline's end shows the heap left at the end", tip)
+    rows_csv = list(csv.DictReader(io.StringIO(memtrack("timeline", log).stdout)))
+    maps = page.eval("(() => { const t = document.getElementById('tl-tip').dataset;"
+                     " return [+t.anon + +t.file, t.rss]; })()")
+    ok(maps == [s["mmap_live_bytes"], rows_csv[-1]["rss_bytes"]],
+       name + ": ... the mappings left at the end, and the last RSS sample", (maps, rows_csv[-1]))
+    # the page charts the moments `timeline` lists, value for value
+    data = json.loads(re.search(r'<script type="application/json" id="memtrack-data">(.*?)</script>',
+                                html, re.S).group(1))
+    tl = data["timeline"]
+    got = [["%.9f" % t, str(h), str(a), str(f), "" if r is None else str(r)]
+           for t, h, a, f, r in zip(tl["t"], tl["heap"], tl["anon"], tl["file"], tl["rss"])]
+    same([" ".join(g) for g in got],
+         [" ".join([r["time_s"], r["heap_bytes"], r["anon_mmap_bytes"], r["file_mmap_bytes"],
+                    r["rss_bytes"]]) for r in rows_csv], name + ": the page's timeline is timeline's CSV")
 
     # the flame graph
     def frame(fn):
