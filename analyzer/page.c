@@ -20,9 +20,9 @@
  *              allocations, temporary bytes and temporaries up to the end]
  *
  * The page groups, filters (a glob, with --include's attribution: the
- * innermost frame that matches) and sorts these itself.  Four replays: the
- * summary's, the timeline's two, and one here that collects the end and,
- * on a second pass up to it, the peak.
+ * innermost frame that matches) and sorts these itself.  The data comes
+ * through the reports' public steps (summary, series, snapshots), each its
+ * own replay of the log: simple, not the fastest.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -143,117 +143,79 @@ struct page {
 	char command[COMMAND_MAX];
 };
 
-static void page_setup(struct replay *rp, const struct page *pg)
+/* What is live at `at` of one kind, into the end's or the peak's values;
+ * at the end, what each stack allocated too. */
+static int add_snapshot(struct page *pg, const struct an_when *at, unsigned kind, int at_peak,
+			struct an_status *st)
 {
-	replay_init(rp, AN_KIND_ALL);
-	rp->pid = pg->o->pid;
-	rp->root = log_reader_header(pg->r)->pid;
-}
-
-/* What is live in rp now, of each kind, into the end's or the peak's
- * values. */
-static int collect_live(struct page *pg, const struct replay *rp, int at_peak, int exited_too)
-{
-	static const unsigned kinds[2] = {AN_KIND_HEAP, AN_KIND_MMAP};
-	int ret = 0;
-
-	for (int k = 0; k < 2 && ret == 0; k++) {
-		struct snapshot_opts so = {.kind = kinds[k], .pid = pg->o->pid};
-		struct snapshot snap;
-		struct snapshot_entry *e;
-		uint64_t stack;
-		size_t i = 0;
-
-		memset(&snap, 0, sizeof(snap));
-		ret = snapshot_collect(&snap, rp, &so, exited_too);
-		while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
-			struct stack_values *v =
-				page_stacks_put(&pg->stacks, TABLE_KEY(stack, kinds[k]), NULL);
-
-			if (!v) {
-				ret = -ENOMEM;
-				break;
-			}
-			if (at_peak) {
-				v->peak_size += e->size;
-				v->peak_count += e->count;
-			} else {
-				v->end_size += e->size;
-				v->end_count += e->count;
-			}
-		}
-		snapshot_free(&snap);
-	}
-	return ret;
-}
-
-/* The whole log: what is live at the end, the totals per stack, the peak's
- * event; then again up to the peak, for what is live there. */
-static int collect_stacks(struct page *pg, struct an_status *st)
-{
-	struct replay rp;
-	struct mt_event ev;
+	struct snapshot_opts so = {.kind = kind, .pid = pg->o->pid, .sites = !at_peak};
+	struct snapshot snap;
+	struct snapshot_entry *e;
 	struct site_totals *t;
 	struct table_key k;
-	uint64_t last = 0;
+	uint64_t stack;
 	size_t i = 0;
-	int ret;
+	int ret = snapshot_take(&snap, pg->r, pg->o->log, at, &so, st);
 
-	page_setup(&rp, pg);
-	rp.track_sites = 1;
-	while ((ret = input_next(pg->r, pg->o->log, &ev, st)) > 0) {
-		last = log_reader_event_index(pg->r);
-		if (replay_event(&rp, &ev, last) < 0) {
-			ret = -ENOMEM;
-			break;
-		}
-	}
-	if (ret == 0)
-		ret = collect_live(pg, &rp, 0, 1);
-	while (ret == 0 && site_table_next(&rp.sites, &i, &k, &t)) {
-		struct stack_values *v = page_stacks_put(&pg->stacks, k, NULL);
+	if (at_peak)
+		pg->peak_ns = snap.at.time_ns;
+	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
+		struct stack_values *v = page_stacks_put(&pg->stacks, TABLE_KEY(stack, kind), NULL);
 
 		if (!v) {
 			ret = -ENOMEM;
 			break;
 		}
-		v->alloc_size = t->bytes;
-		v->allocs = t->count;
-		v->temp_size = t->temp_bytes;
-		v->temps = t->temps;
+		if (at_peak) {
+			v->peak_size += e->size;
+			v->peak_count += e->count;
+		} else {
+			v->end_size += e->size;
+			v->end_count += e->count;
+		}
 	}
-	pg->peak_event = rp.peak_event;
-	pg->peak_bytes = rp.peak;
-	pg->peak_seen = rp.peak_seen;
-	replay_free(&rp);
-	if (ret < 0 || !pg->peak_seen)
-		goto out;
-	ret = log_reader_rewind(pg->r);
-	if (ret < 0) {
-		status_add(st, "%s: cannot read the log again: %s", pg->o->log, strerror(-ret));
-		return ret;
-	}
-	page_setup(&rp, pg);
-	while ((ret = input_next(pg->r, pg->o->log, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(pg->r);
+	i = 0;
+	while (ret == 0 && !at_peak && site_table_next(&snap.sites, &i, &k, &t)) {
+		struct stack_values *v;
 
-		if (replay_event(&rp, &ev, index) < 0) {
+		if (k.b != kind)
+			continue;
+		v = page_stacks_put(&pg->stacks, k, NULL);
+		if (!v) {
 			ret = -ENOMEM;
 			break;
 		}
-		if (index == pg->peak_event) {
-			pg->peak_ns = ev.time_ns;
-			ret = collect_live(pg, &rp, 1, index == last);
-			break;
-		}
+		v->alloc_size += t->bytes;
+		v->allocs += t->count;
+		v->temp_size += t->temp_bytes;
+		v->temps += t->temps;
 	}
-	replay_free(&rp);
-	/* the symbol table is at the end: read on to it */
-	if (ret == 0)
-		ret = input_drain(pg->r, pg->o->log, st);
-out:
+	snapshot_free(&snap);
 	if (ret == -ENOMEM)
 		status_add(st, "out of memory");
+	return ret;
+}
+
+/* The peak: the first event at which heap and mappings together were
+ * highest (what top --at peak --kind all takes); then each kind live at
+ * the end and at that peak, and what each stack allocated. */
+static int collect_stacks(struct page *pg, struct an_status *st)
+{
+	static const unsigned kinds[2] = {AN_KIND_HEAP, AN_KIND_MMAP};
+	struct snapshot_opts so = {.kind = AN_KIND_ALL, .pid = pg->o->pid};
+	struct an_when end = {AN_WHEN_END, 0}, peak = {AN_WHEN_EVENT, 0};
+	struct snapshot_point pt;
+	struct replay rp;
+	int ret = snapshot_replay(&rp, pg->r, pg->o->log, &end, &so, &pt, st);
+
+	pg->peak_event = peak.value = rp.peak_event;
+	pg->peak_bytes = rp.peak;
+	pg->peak_seen = rp.peak_seen;
+	replay_free(&rp);
+	for (int k = 0; k < 2 && ret == 0; k++)
+		ret = add_snapshot(pg, &end, kinds[k], 0, st);
+	for (int k = 0; k < 2 && ret == 0 && pg->peak_seen; k++)
+		ret = add_snapshot(pg, &peak, kinds[k], 1, st);
 	return ret;
 }
 
@@ -460,11 +422,6 @@ int an_report(const struct an_opts *o, FILE *out, struct an_status *st)
 	if (ret < 0)
 		goto out;
 	pg.end_ns = info.end_ns;
-	ret = log_reader_rewind(pg.r);
-	if (ret < 0) {
-		status_add(st, "%s: cannot read the log again: %s", o->log, strerror(-ret));
-		goto out;
-	}
 	ret = collect_stacks(&pg, st);
 	if (ret < 0)
 		goto out;
