@@ -495,33 +495,38 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
 		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
 {
-	struct mtr_reply *slots = area(k->replies_off), *slot = NULL;
-	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round = 0, idx = 0;
+	struct mtr_reply *slots = area(k->replies_off), *slot;
+	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round, idx, token;
 	uint32_t tid = thread_tid(k, th);
 	struct mtr_rec_walk *rec;
 	uint64_t pos;
 
+again:
+	slot = NULL;
+	round = 0;
 	while (!slot) {
-		for (idx = 0; idx < MTR_REPLIES; idx++) {
-			uint32_t old = MTR_REPLY_FREE;
+		/* a free slot if there is one; else one answered over a second
+		 * ago and never taken back: abandoned (its thread left the wait by
+		 * longjmp), or its waiter is held up in a handler that
+		 * interrupted the wait, and finds out (below) */
+		for (int pass = 0; pass < 2 && !slot; pass++) {
+			for (idx = 0; idx < MTR_REPLIES; idx++) {
+				uint32_t old = pass ? MTR_REPLY_DONE : MTR_REPLY_FREE;
 
-			if (__atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				slot = &slots[idx];
-				break;
-			}
-			/* answered long ago and never taken back: abandoned */
-			old = MTR_REPLY_DONE;
-			if (rdtsc() - slots[idx].done_tsc > k->tsc_per_sec &&
-			    __atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				slot = &slots[idx];
-				break;
+				if ((!pass || rdtsc() - slots[idx].done_tsc > k->tsc_per_sec) &&
+				    __atomic_compare_exchange_n(&slots[idx].state, &old,
+								MTR_REPLY_WAITING, 0, __ATOMIC_ACQ_REL,
+								__ATOMIC_RELAXED)) {
+					slot = &slots[idx];
+					break;
+				}
 			}
 		}
 		if (!slot && (k->disabled || !wait_a_little(k, &round)))
 			return 0;
 	}
+	token = (uint32_t)rdtsc() | 1;
+	__atomic_store_n(&slot->claim, token, __ATOMIC_RELEASE);
 	rec = (struct mtr_rec_walk *)ring_reserve(k, th, words, &pos);
 	if (!rec) {
 		__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
@@ -541,10 +546,14 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	ring_bell(k);
 
 	round = 0;
-	while (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != MTR_REPLY_DONE) {
-		futex_wait(&slot->state, MTR_REPLY_WAITING, 100);
-		if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) == MTR_REPLY_DONE)
+	for (;;) {
+		uint32_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&slot->claim, __ATOMIC_ACQUIRE) != token)
+			goto again;	/* taken from us: the answer is lost, ask again */
+		if (state == MTR_REPLY_DONE)
 			break;
+		futex_wait(&slot->state, state, 100);
 		if (++round % 4 == 0 && !tracer_alive(k)) {
 			give_up(k);
 			return 0;	/* the slot stays taken: nobody will answer it */
@@ -554,7 +563,14 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	*flags = slot->flags;
 	for (uint32_t i = 0; pcs && i < *n; i++)
 		pcs[i] = slot->pcs[i];
-	__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&slot->claim, __ATOMIC_ACQUIRE) != token)
+		goto again;	/* taken while we copied */
+	/* free again, unless taken from us since (then it is the thief's) */
+	uint32_t done = MTR_REPLY_DONE;
+
+	__atomic_compare_exchange_n(&slot->state, &done, MTR_REPLY_FREE, 0, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 	return 1;
 }
 

@@ -135,7 +135,8 @@ struct mtr_reply {
 	uint32_t state;		/* futex word; R: FREE -> WAITING, T: -> DONE */
 	uint32_t n;		/* T: frames in pcs */
 	uint32_t flags;		/* T: MTR_REPLY_* */
-	uint32_t pad;
+	uint32_t claim;		/* R: who holds it, a token of the claim: a waiter
+				   whose slot was taken as abandoned asks again */
 	uint64_t done_tsc;	/* T: when it was answered: a slot DONE for over a
 				   second was abandoned (its thread left the wait
 				   by longjmp) and is taken again */
