@@ -62,6 +62,7 @@ struct shadow {
 
 #define MAX_SCRATCH 8
 #define MAX_ALLOCATORS 8	/* modules defining malloc, armed at once */
+#define MAX_ALLOC_ENTRIES 32	/* rows of alloc_entries (allocators.c), at most */
 #define MAX_HOOKED 128		/* entry points hooked with a jump, per image */
 
 struct tproc {
@@ -82,7 +83,7 @@ struct tproc {
 	struct bp_table bps;
 	struct tmodule *mods;
 	size_t nmods, capmods;
-	struct afn afns[MT_FN_COUNT * MAX_ALLOCATORS];
+	struct afn afns[MAX_ALLOC_ENTRIES * MAX_ALLOCATORS];
 	size_t nafns;
 	struct range alloc_ranges[MAX_ALLOCATORS];	/* code of allocator modules */
 	size_t nalloc_ranges;
@@ -382,8 +383,13 @@ int attach_let_go(struct tracer *tr, struct tthread *t);
 /* allocators.c */
 struct alloc_entry {
 	const char *name;
-	uint32_t fn;		/* enum mt_fn */
+	uint32_t fn;		/* enum mt_fn, or ALLOC_FN_* below */
 };
+/* Entry points no enum mt_fn describes, the tracer's own numbers, never in
+ * a log: C++'s aligned new, whose arguments are (size, alignment), logged
+ * as aligned_alloc; C++'s delete, logged as free (allocators.c). */
+#define ALLOC_FN_NEW_ALIGNED 0x100
+#define ALLOC_FN_DELETE	     0x101
 extern const struct alloc_entry alloc_entries[];
 extern const size_t nalloc_entries;
 void alloc_fill(uint32_t fn, const uint64_t args[3], uint64_t ret, struct mt_event *ev);

@@ -157,7 +157,7 @@ for lib, exact in [("libjemalloc.so.2", False), ("libtcmalloc_minimal.so.4", Fal
         ok(False, "%s is not installed (make test installs it)" % lib, path)
         continue
     env = dict(os.environ, LD_PRELOAD=path)
-    for name in ("kinds", "threads"):
+    for name in ("kinds", "threads", "cxx"):
         label = "%s under %s" % (name, lib)
         log = log_path("%s-%s" % (name, lib))
         check(label, [sample(name, "O2")], log, traced=trace([sample(name, "O2")], log, env=env))
