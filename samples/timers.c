@@ -29,7 +29,7 @@
 #include "say.h"
 
 #define NTHREADS 8
-#define KEPT	 4 /* blocks each thread leaves live */
+#define KEPT	 4		/* blocks each thread leaves live */
 
 static long rounds = 20000, hz = 2000;
 static __thread volatile long ticks;
@@ -42,7 +42,7 @@ static void on_tick(int sig)
 
 	memset(p, 0x5a, 24);
 	for (volatile int spin = 0; spin < 2000; spin++)
-		; /* long enough for a tick to come inside now and then */
+		;	/* long enough for a tick to come inside now and then */
 	free(p);
 	ticks++;
 }
@@ -61,7 +61,7 @@ static void *worker(void *arg)
 		warm[k] = malloc(24);
 	for (int k = 0; k < 7; k++)
 		free(warm[k]);
-	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid); /* sigev_notify_thread_id */
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);	/* sigev_notify_thread_id */
 	if (timer_create(CLOCK_MONOTONIC, &sev, &timer) != 0)
 		return NULL;
 	timer_settime(timer, 0, &every, NULL);
@@ -75,8 +75,7 @@ static void *worker(void *arg)
 	timer_settime(timer, 0, &stop, NULL);
 	timer_delete(timer);
 	for (int k = 0; k < KEPT; k++) {
-		kept[k] = malloc(64);
-		line_kept = __LINE__;
+		kept[k] = malloc(64); line_kept = __LINE__;
 	}
 	return kept;
 }
@@ -94,8 +93,7 @@ int main(int argc, char **argv)
 		hz = 1;
 	sigaction(SIGRTMIN, &sa, NULL);
 	for (int i = 0; i < NTHREADS; i++) {
-		int err = pthread_create(&th[i], NULL, worker, kept[i]);
-		line_create = __LINE__;
+		int err = pthread_create(&th[i], NULL, worker, kept[i]); line_create = __LINE__;
 
 		if (err)
 			return 2;
