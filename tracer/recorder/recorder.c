@@ -69,6 +69,8 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 #define SYS_rt_tgsigqueueinfo 297
 #define SYS_gettid	 186
 #define SYS_futex	 202
+#define SIGKILL_NR	 9
+#define SIGSTOP_NR	 19
 #define FUTEX_WAIT	 0
 #define FUTEX_WAKE	 1
 
@@ -491,9 +493,9 @@ out:
 /* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
  * and waits for its answer in pcs; 1 when answered, 0 when the tracer is
  * gone.  *flags gets MTR_REPLY_*. */
-static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
-		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
-		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
+static int ask_and_wait(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
+			const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
+			uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
 {
 	struct mtr_reply *slots = area(k->replies_off), *slot;
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round, idx, token;
@@ -572,6 +574,27 @@ again:
 	__atomic_compare_exchange_n(&slot->state, &done, MTR_REPLY_FREE, 0, __ATOMIC_RELEASE,
 				    __ATOMIC_RELAXED);
 	return 1;
+}
+
+/*
+ * The same, with the thread's signals held while it waits: a handler that
+ * came in there would walk through this wait and ask again, and under a
+ * fast timer wait again, and be interrupted again, nesting until the stack
+ * overflows (8 threads with a 2 kHz timer each whose handler allocates
+ * did, on a loaded machine).  A signal that comes meanwhile is delivered
+ * once the answer is in, as it would be after a system call.
+ */
+static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
+		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
+		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
+{
+	uint64_t all = ~((1ull << (SIGKILL_NR - 1)) | (1ull << (SIGSTOP_NR - 1))), mask;
+	int ret;
+
+	sys4(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, (long)&mask, 8);
+	ret = ask_and_wait(k, th, why, site, regs, max, mine, nmine, pcs, n, flags);
+	sys4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&mask, 0, 8);
+	return ret;
 }
 
 static void ctx_regs(const struct mtr_ctx *c, const struct mtr_site *s, struct mtr_regs *r)
