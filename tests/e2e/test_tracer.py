@@ -60,7 +60,8 @@ for opt in OPTS:
     # stops a handler, more than 8 x 2 kHz allows (README, Limits): it is
     # held to 8 x 200 Hz.  Three times each: the fast engine hung in one
     # run of two before its recorder asked again for a walk answer taken
-    # from it.
+    # from it, and crashed in one of 6 to 80 (its stack overflowed) before
+    # it held signals while waiting for the tracer.
     timers = ["2000", "200"] if os.environ.get("MEMTRACK_ENGINE") == "ptrace" else []
     for n in (1, 2, 3):
         label = "nested allocating handlers in 8 threads %s (run %d)" % (opt, n)
