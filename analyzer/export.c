@@ -215,6 +215,12 @@ static int check(struct report *rp, struct an_status *st)
 			   exp->name);
 		return -EINVAL;
 	}
+	if (exp->input & EX_INPUT_DETAIL && o->kind != AN_KIND_HEAP) {
+		status_add(st,
+			   "--format %s is massif's account of the heap: --kind %s does not apply",
+			   exp->name, kind_name(o->kind));
+		return -EINVAL;
+	}
 	if (o->cumulative && (o->by == AN_BY_TRACEBACK || exp->input & EX_INPUT_STACKS)) {
 		status_add(st, "--cumulative cannot be used with %s",
 			   o->by == AN_BY_TRACEBACK ? "--by traceback" : "--format folded");

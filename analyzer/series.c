@@ -7,13 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/log_reader.h"
 #include "input.h"
+#include "massif.h"
 #include "series.h"
 #include "snapshot.h"
 
-#define SLICES	      1000
-#define MASSIF_POINTS 50
-#define MARK_TEXT     512
+#define SLICES	  1000
+#define MARK_TEXT 512
 
 long series_frames(struct resolver *res, const struct an_filter *f, uint64_t stack,
 		   struct ex_frame **frames, size_t *cap)
@@ -60,8 +61,6 @@ struct extent {
 	uint64_t peak;	     /* heap + mappings in use, highest */
 	uint64_t peak_event; /* first event reaching it */
 	int peak_seen;
-	uint64_t kind_peak_event; /* massif: the peak of the exported kind */
-	int kind_peak_seen;
 	uint64_t moved; /* bytes allocated and freed in all */
 	int has_rss;
 	int multi_process;
@@ -110,8 +109,6 @@ static int first_pass(struct log_reader *r, const struct an_opts *o, struct exte
 		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
 		ret = -ENOENT;
 	}
-	x->kind_peak_event = rp.peak_event;
-	x->kind_peak_seen = rp.peak_seen;
 	x->moved = rp.moved;
 	x->has_rss = rp.c.rss_samples > 0;
 	x->multi_process = !o->pid && rp.procs.len > 1;
@@ -316,6 +313,8 @@ static int timeline(struct feed *fd, struct replay *rp, const struct extent *x,
 
 /* --- massif ------------------------------------------------------------------- */
 
+static int massif_write(struct feed *fd, const struct replay *rp, const struct massif_snapshot *m);
+
 static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 {
 	static const struct an_filter none;
@@ -356,43 +355,47 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	return ret;
 }
 
-static int massif(struct feed *fd, struct replay *rp, const struct extent *x, struct an_status *st)
+static int massif_write(struct feed *fd, const struct replay *rp, const struct massif_snapshot *m)
 {
-	struct ex_record rec = {.type = EX_SAMPLE};
+	struct ex_sample s = {
+		.moved = m->time, .total = m->heap, .extra = m->extra, .peak = m->peak};
+	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = s};
+
+	return m->detailed ? detail(fd, rp, s) : emit(fd, &rec);
+}
+
+/* The snapshots massif keeps (massif.c), written as the log is replayed
+ * again: each at its event, the detailed ones with the heap's tree then. */
+static int massif(struct feed *fd, struct replay *rp, struct an_status *st)
+{
+	struct massif_snapshot *snaps;
 	struct mt_event ev;
-	uint64_t next = 1, last_ns = 0;
+	size_t n, k = 0;
 	int ret;
 
-	/* the start: nothing yet */
-	if ((ret = emit(fd, &rec)) < 0)
+	if ((ret = massif_schedule(fd->r, fd->o->log, fd->o->pid, &snaps, &n, st)) < 0)
 		return ret;
-	while ((ret = input_next(fd->r, fd->o->log, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(fd->r);
+	for (;;) {
+		int more = (ret = input_next(fd->r, fd->o->log, &ev, st)) > 0;
+		uint64_t index = more ? log_reader_event_index(fd->r) : 0;
 
+		/* the snapshots due before this event (after the last, all) */
+		for (; ret >= 0 && k < n &&
+		       (!more || snaps[k].at_start || (snaps[k].event == index && snaps[k].before));
+		     k++)
+			ret = massif_write(fd, rp, &snaps[k]);
+		if (!more || ret < 0)
+			break;
 		if (replay_event(rp, &ev, index) < 0) {
 			status_add(st, "out of memory");
-			return -ENOMEM;
+			ret = -ENOMEM;
+			break;
 		}
-		last_ns = ev.time_ns;
-		if (x->kind_peak_seen && index == x->kind_peak_event) {
-			struct ex_sample s = sample_of(rp, ev.time_ns, fd->o->kind);
-
-			s.peak = 1;
-			if ((ret = detail(fd, rp, s)) < 0)
-				return ret;
-		} else if (next <= MASSIF_POINTS && rp->moved >= x->moved / MASSIF_POINTS * next &&
-			   rp->moved) {
-			rec.u.sample = sample_of(rp, ev.time_ns, fd->o->kind);
-			if ((ret = emit(fd, &rec)) < 0)
-				return ret;
-		}
-		while (next <= MASSIF_POINTS && rp->moved >= x->moved / MASSIF_POINTS * next &&
-		       rp->moved)
-			next++;
+		for (; ret >= 0 && k < n && snaps[k].event == index && !snaps[k].before; k++)
+			ret = massif_write(fd, rp, &snaps[k]);
 	}
-	if (ret < 0)
-		return ret;
-	return detail(fd, rp, sample_of(rp, last_ns, fd->o->kind));
+	free(snaps);
+	return ret < 0 ? ret : 0;
 }
 
 int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
@@ -421,7 +424,7 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 		ret = outs[i].exp->begin(&outs[i].w);
 	}
 	if (ret == 0)
-		ret = detailed ? massif(&fd, &rp, &x, st) : timeline(&fd, &rp, &x, st);
+		ret = detailed ? massif(&fd, &rp, st) : timeline(&fd, &rp, &x, st);
 	for (size_t i = 0; i < n; i++) {
 		int e = outs[i].exp->end(&outs[i].w);
 

@@ -13,9 +13,9 @@
  *     thus lists every change; a long one keeps its envelope); a moment of
  *     the two kinds above splits its slice;
  *   - the last event.
- * For massif (EX_INPUT_DETAIL): the start, 50 moments evenly spaced by
- * bytes allocated and freed, and, detailed with their stacks, the peak of
- * the exported kind and the end.
+ * For massif (EX_INPUT_DETAIL, the heap only): the snapshots valgrind's
+ * massif keeps, at the moments it takes them, on its clock (massif.h), the
+ * detailed ones and the peak with their stacks.
  *
  * Memory charted is that of processes still running: a child's memory
  * leaves the chart when it exits; the first process's stays to the end.

@@ -60,6 +60,7 @@ struct ex_sample {
 	uint64_t time_ns;		/* since the start of the log */
 	uint64_t moved;			/* bytes allocated and freed so far */
 	uint64_t total;			/* live memory of the exported kind */
+	uint64_t extra;			/* massif: valgrind's slop and admin bytes */
 	uint64_t heap, anon, file;	/* live heap, anonymous and file mappings */
 	uint64_t rss;
 	int has_rss;			/* 0 before the first RSS sample */

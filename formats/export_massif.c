@@ -1,12 +1,14 @@
 /*
  * export_massif.c - valgrind massif's output file (massif.out.PID), read by
- * ms_print and massif-visualizer: snapshots of the memory over the run,
- * the peak and the end detailed as massif's allocation tree.
+ * ms_print and massif-visualizer: massif's snapshots of the heap over the
+ * run, the detailed ones and the peak with massif's allocation tree.
  *
  * The time unit is B, as `valgrind --tool=massif --time-unit=B` gives: the
- * bytes allocated and freed so far.  It does not depend on how much the
- * tracing slowed the program down, and it is what massif recommends for
- * short runs.  A tree's root is the whole snapshot; its children are the
+ * bytes allocated and freed so far, with the extra bytes valgrind's
+ * allocator adds (analyzer/massif.c says which snapshots, and why).  It
+ * does not depend on how much the tracing slowed the program down, and it
+ * is what massif recommends for short runs.  A tree's root is the whole
+ * snapshot; its children are the
  * allocation sites (the first frame outside the allocator), each one's
  * children the callers that brought it there, biggest first:
  *
@@ -60,8 +62,9 @@ static void header(struct ex_writer *w, const struct ex_sample *s, const char *t
 
 	fprintf(w->out,
 		"#-----------\nsnapshot=%llu\n#-----------\ntime=%llu\nmem_heap_B=%llu\n"
-		"mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=%s\n",
-		m->snapshots++, (unsigned long long)s->moved, (unsigned long long)s->total, tree);
+		"mem_heap_extra_B=%llu\nmem_stacks_B=0\nheap_tree=%s\n",
+		m->snapshots++, (unsigned long long)s->moved, (unsigned long long)s->total,
+		(unsigned long long)s->extra, tree);
 }
 
 static int streq(const char *a, const char *b)

@@ -1,6 +1,8 @@
 /*
  * cxx.cpp - C++ allocation: operator new and new[] (which call malloc once
- * each), a std::vector that grows, and, with the argument "throw", a
+ * each), aligned and nothrow new, a std::vector that grows, a std::map
+ * filled and destroyed (a thousand new and delete), and, with the
+ * argument "throw", a
  * std::bad_alloc thrown out of operator new and caught, after which the
  * program allocates again (the return values memtrack records must still
  * be right).  valgrind aborts on a failed new, hence the opt-in.
@@ -11,6 +13,7 @@
  */
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <new>
 #include <vector>
 
@@ -22,11 +25,16 @@ struct Node {
 	long v[4];
 };
 
+/* over-aligned: its new is operator new(size_t, std::align_val_t) */
+struct alignas(64) Wide {
+	char c[64];
+};
+
 static void *volatile sink;
 
 int main(int argc, char **argv)
 {
-	int line_node, line_array, line_grow, line_after = 0;
+	int line_node, line_array, line_grow, line_wide, line_nothrow, line_after = 0;
 	Node *node = new Node(); line_node = __LINE__;
 	int *array = new int[100]; line_array = __LINE__;
 	std::vector<long> *grown = new std::vector<long>();
@@ -34,8 +42,24 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 1000; i++) {
 		grown->push_back(i); line_grow = __LINE__;
 	}
+	Wide *wide = new Wide(); line_wide = __LINE__;
+	int *nothrow = new (std::nothrow) int[10]; line_nothrow = __LINE__;
+	{
+		std::map<int, long> squares;
+
+		for (int i = 0; i < 1000; i++)
+			squares[i] = (long)i * i;
+		sink = &squares;
+	}
 	sink = node;
 	sink = array;
+	sink = wide;
+	sink = nothrow;
+	for (int i = 0; i < 10; i++) {
+		Wide *tmp = new Wide[2];
+		sink = tmp;
+		delete[] tmp;
+	}
 	for (int i = 0; i < 10; i++) {
 		Node *tmp = new Node();
 		sink = tmp;
@@ -55,6 +79,8 @@ int main(int argc, char **argv)
 	 * grown by doubling, at the push_back that last grew it */
 	say("expect heap samples/cxx.cpp:%d %zu 1\n", line_array + 1, sizeof(*grown));
 	say("expect heap samples/cxx.cpp:%d %zu 1\n", line_grow, grown->capacity() * sizeof(long));
+	say("expect heap samples/cxx.cpp:%d %zu 1\n", line_wide, sizeof(Wide));
+	say("expect heap samples/cxx.cpp:%d %zu 1\n", line_nothrow, 10 * sizeof(int));
 	if (line_after)
 		say("expect heap samples/cxx.cpp:%d %zu 1\n", line_after, sizeof(Node));
 	return 0;

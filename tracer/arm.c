@@ -76,8 +76,12 @@ static int hooked(const struct tproc *p, uint64_t addr)
 static int hook(struct tracer *tr, struct tproc *p, struct tthread *t, struct bp *nb,
 		const char *what, const struct tmodule *m, uint64_t size, uint32_t kind)
 {
+	/* the recorder calls the original of a delete as of free: a tail
+	 * call of free returns into the recorder, which says nested */
+	uint32_t fn = kind == MTR_SITE_ALLOC && nb->fn == ALLOC_FN_DELETE ? MT_FN_FREE : nb->fn;
+
 	if (tr->opts.engine == TRACER_FAST && p->fast && p->nhooked < MAX_HOOKED &&
-	    fast_hook(tr, p, t, nb->addr, nb->addr, size, kind, nb->fn) == 0) {
+	    fast_hook(tr, p, t, nb->addr, nb->addr, size, kind, fn) == 0) {
 		p->hooked[p->nhooked++] = nb->addr;
 		return 0;
 	}

@@ -373,6 +373,8 @@ int attach_arm(struct tracer *tr)
 	}
 	err = t ? modules_scan(tr, p, t) : -ESRCH;
 	trace_report_error(tr, err);
+	if (err == 0)
+		marks_report_at_start(tr, p);	/* every module it has is armed */
 	for_each_thread(tr, u) {
 		/* the fast engine: not in the middle of a jump, and known by
 		 * its thread pointer */

@@ -23,6 +23,7 @@ enum bp_kind {
 	BP_TRAMPOLINE,		/* where hijacked returns land */
 	BP_ENTRY,		/* one-shot: a static program's entry point */
 	BP_INIT,		/* one-shot: a static program's first initializer */
+	BP_START,		/* one-shot: a dynamic program's entry point (--mark) */
 	BP_MARK,		/* --mark: record a mark event */
 	BP_SYSCALL,		/* attach: a libc syscall wrapper (fn: syscall nr) */
 	BP_DLSTATE,		/* attach: the loader's debugger hook (dlopen) */

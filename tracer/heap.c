@@ -9,7 +9,8 @@
  * returns nothing worth waiting for, so it costs one stop.
  *
  * Calls made by the allocator itself (realloc(NULL, n) calling malloc,
- * reallocarray tail-calling realloc, realloc(p, 0) calling free) are not
+ * reallocarray tail-calling realloc, realloc(p, 0) calling free, C++'s
+ * operators calling malloc and free, or tail-calling them) are not
  * recorded again: a call is nested when it returns into an allocator entry
  * function, to the trampoline (a tail call from a hijacked call), or into
  * the allocator's module while a hijacked call is in progress.
@@ -292,13 +293,22 @@ int heap_entry(struct tracer *tr, struct tthread *t, const struct bp *bp,
 		if (is_nested(tr, t, &at, ret))
 			goto resume;
 	}
-	if (bp->fn == MT_FN_FREE) {
+	if (bp->fn == MT_FN_FREE || bp->fn == ALLOC_FN_DELETE) {
 		if (regs->rdi) {
 			struct mt_event ev = {.type = MT_EV_FREE, .fn = MT_FN_FREE,
 					      .pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid,
 					      .addr = regs->rdi};
 
 			trace_event(tr, &ev);
+		}
+		/* a free it tail-calls returns to the trampoline: nested.  Its
+		 * return address is read here: the unwinder's copy of the stack
+		 * is the last walk's, and no walk was made. */
+		if (bp->fn == ALLOC_FN_DELETE &&
+		    (have_ret || tmem_read_all(t->tid, sp, &ret, sizeof(ret)) == 0)) {
+			struct shadow s = {.slot = sp, .fn = ALLOC_FN_DELETE};
+
+			hijack(tr, t, &s, ret, 1);
 		}
 		goto resume;
 	}
@@ -346,6 +356,8 @@ int heap_return(struct tracer *tr, struct tthread *t, struct user_regs_struct *r
 		sc_wrapper_done(tr, t, &s, result);
 		return 0;
 	}
+	if (s.fn == ALLOC_FN_DELETE)
+		return 0;	/* recorded at its entry */
 
 	struct mt_event ev = {.pid = (uint32_t)p->pid, .tid = (uint32_t)t->tid,
 			      .stack = s.stack};

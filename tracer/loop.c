@@ -66,6 +66,7 @@ static struct resume on_breakpoint(struct tracer *tr, struct stop *s)
 			break;
 		case BP_ENTRY:
 		case BP_INIT:
+		case BP_START:
 			err = static_hit(tr, t, bp, &s->regs);
 			break;
 		default:

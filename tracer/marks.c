@@ -2,10 +2,13 @@
  * marks.c - --mark LOCATION: a breakpoint at a function or at a source
  * line, placed in every module that has it, recording a MARK event with
  * its stack (and a resident-size sample) each time the program gets there.
- * A location found in no module is said at the end of the run.
+ * A location that the program's executable and the libraries it started
+ * with lack is said as it starts; one found in no module at all, at the end
+ * of the run, unless said then.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #include "../formats/log_writer.h"
 #include "../symbolizer/elf.h"
@@ -42,7 +45,7 @@ int marks_arm(struct tracer *tr, struct tproc *p, struct tthread *t, const struc
 		placed:
 			p->nmarks++;
 			if (tr->mark_found)
-				tr->mark_found[i] = 1;
+				tr->mark_found[i] = MARK_PLACED;
 		}
 	}
 	return 0;
@@ -86,10 +89,33 @@ void marks_record(struct tracer *tr, struct tproc *p, pid_t tid, uint64_t addr, 
 	rss_sample(tr, p);
 }
 
+void marks_report_at_start(struct tracer *tr, struct tproc *p)
+{
+	char exe[64], path[4096];
+	ssize_t n;
+
+	if (tr->marks_said || !tr->mark_found || !p->followed)
+		return;
+	tr->marks_said = 1;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)p->pid);
+	if ((n = readlink(exe, path, sizeof(path) - 1)) <= 0)
+		n = 0;
+	path[n] = 0;
+	for (size_t i = 0; i < tr->opts.nmarks; i++)
+		if (tr->mark_found[i] == MARK_NOWHERE) {
+			trace_warn(tr, "--mark %s: no function or line of that name in %s or the "
+				       "libraries it %s (a typo, or no debug information there?); "
+				       "libraries it loads later are searched too",
+				   tr->opts.marks[i], n ? path : "the program",
+				   tr->attached ? "has loaded" : "started with");
+			tr->mark_found[i] = MARK_SAID;
+		}
+}
+
 void marks_report_missing(struct tracer *tr)
 {
 	for (size_t i = 0; tr->mark_found && i < tr->opts.nmarks; i++)
-		if (!tr->mark_found[i])
+		if (tr->mark_found[i] == MARK_NOWHERE)
 			trace_warn(tr, "--mark %s: no function or line of that name in the traced "
 				       "code (a typo, or no debug information there?): no mark "
 				       "recorded", tr->opts.marks[i]);

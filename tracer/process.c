@@ -301,7 +301,7 @@ struct resume proc_on_exec(struct tracer *tr, struct stop *s)
 		 * armed at the first syscall exit, or at the entry of a static
 		 * binary */
 		modules_scan(tr, p, NULL);
-		static_break_at_entry(p);
+		static_break_at_entry(tr, p);
 	}
 	return attach_let_go(tr, t) ? RESUME(GO_NONE, 0) : GO_ON;
 }

@@ -1,6 +1,9 @@
 /*
  * static.c - a statically linked program: no dynamic loader maps libc, so
- * nothing stops at a library's mmap to arm it.
+ * nothing stops at a library's mmap to arm it.  And where any program
+ * starts: there, with its executable and the libraries it started with
+ * armed, a --mark location none of them has is said before the program
+ * runs (libraries it loads later may still have it).
  *
  * It is armed at its first instruction, by a one-shot int3 there; its heap
  * calls are recorded from its first initializer (_init, or main) on.
@@ -47,14 +50,15 @@ static ssize_t exe_path(const struct tproc *p, char *exe, size_t size)
 	return n;
 }
 
-/* The executable's module and ELF facts, or NULL for a dynamic program. */
-static struct tmodule *static_exe(struct tproc *p, struct elfinfo **e)
+/* The executable's module and ELF facts; NULL if none, or (dynamic) for a
+ * dynamic program when only a static one is wanted. */
+static struct tmodule *exe_module(struct tproc *p, struct elfinfo **e, int dynamic)
 {
 	char exe[4096];
 
 	if (exe_path(p, exe, sizeof(exe)) <= 0 || elfinfo_open(e, exe) < 0)
 		return NULL;
-	for (size_t i = 0; !elfinfo_has_interp(*e) && i < p->nmods; i++)
+	for (size_t i = 0; (dynamic || !elfinfo_has_interp(*e)) && i < p->nmods; i++)
 		if (!strcmp(p->mods[i].path, exe))
 			return &p->mods[i];
 	elfinfo_close(*e);
@@ -62,17 +66,28 @@ static struct tmodule *static_exe(struct tproc *p, struct elfinfo **e)
 	return NULL;
 }
 
-void static_break_at_entry(struct tproc *p)
+static struct tmodule *static_exe(struct tproc *p, struct elfinfo **e)
+{
+	return exe_module(p, e, 0);
+}
+
+void static_break_at_entry(struct tracer *tr, struct tproc *p)
 {
 	struct elfinfo *e = NULL;
-	struct tmodule *m = static_exe(p, &e);
+	struct tmodule *m = exe_module(p, &e, 1);
 	uint64_t entry;
+	int dynamic;
 
 	if (!m)
 		return;
 	entry = m->bias + elfinfo_entry(e);
-	if (entry >= m->start && entry < m->end && one_shot(p, entry, BP_ENTRY) == 0)
-		p->arm_pending = 0;	/* at the entry, not at the first syscall */
+	dynamic = elfinfo_has_interp(e);
+	if (entry >= m->start && entry < m->end) {
+		if (!dynamic && one_shot(p, entry, BP_ENTRY) == 0)
+			p->arm_pending = 0;	/* at the entry, not at the first syscall */
+		else if (dynamic && tr->opts.nmarks && !tr->marks_said && p->followed)
+			one_shot(p, entry, BP_START);	/* its libraries are mapped by then */
+	}
 	elfinfo_close(e);
 }
 
@@ -128,9 +143,10 @@ int static_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	if (ptrace(PTRACE_SETREGS, t->tid, 0, regs) < 0)
 		return 0;
 	trace_report_error(tr, modules_arm(tr, p, t));
-	if (p->armed)
+	if (kind == BP_ENTRY && p->armed)
 		break_at_init(p);
-	else
+	else if (kind == BP_ENTRY)
 		warn_no_allocator(tr, p);
+	marks_report_at_start(tr, p);
 	return 0;
 }

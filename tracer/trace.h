@@ -62,6 +62,7 @@ struct shadow {
 
 #define MAX_SCRATCH 8
 #define MAX_ALLOCATORS 8	/* modules defining malloc, armed at once */
+#define MAX_ALLOC_ENTRIES 32	/* rows of alloc_entries (allocators.c), at most */
 #define MAX_HOOKED 128		/* entry points hooked with a jump, per image */
 
 struct tproc {
@@ -82,7 +83,7 @@ struct tproc {
 	struct bp_table bps;
 	struct tmodule *mods;
 	size_t nmods, capmods;
-	struct afn afns[MT_FN_COUNT * MAX_ALLOCATORS];
+	struct afn afns[MAX_ALLOC_ENTRIES * MAX_ALLOCATORS];
 	size_t nafns;
 	struct range alloc_ranges[MAX_ALLOCATORS];	/* code of allocator modules */
 	size_t nalloc_ranges;
@@ -182,7 +183,8 @@ struct tracer {
 	cpu_set_t orig_affinity;
 	char error[256];
 	int attached;		/* attach mode: seized, never launched */
-	unsigned char *mark_found;	/* per --mark: placed in some module */
+	unsigned char *mark_found;	/* per --mark: MARK_* */
+	int marks_said;		/* the program started: the marks it lacks were said */
 	int traced;		/* tracer_trace ran */
 	uint64_t unwind_mismatches;	/* of processes gone: MEMTRACK_UNWIND_CHECK */
 	char unwind_first_mismatch[256];
@@ -333,9 +335,11 @@ struct resume signal_on_delivery(struct tracer *tr, struct stop *s);
  * forgotten, with any left by handlers that never returned. */
 int signal_replayed(struct tthread *t, uint64_t addr, uint64_t sp);
 
-/* static.c: a statically linked program */
-/* After exec: a one-shot breakpoint at its entry, where it is armed. */
-void static_break_at_entry(struct tproc *p);
+/* static.c: a statically linked program, and where a program starts */
+/* After exec: a one-shot breakpoint at its entry, where a static program
+ * is armed, and where the --mark locations the first program lacks are
+ * said. */
+void static_break_at_entry(struct tracer *tr, struct tproc *p);
 /* The one-shot breakpoints of the entry and the first initializer. */
 int static_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 	       struct user_regs_struct *regs);
@@ -351,7 +355,13 @@ void marks_hit(struct tracer *tr, struct tthread *t, const struct bp *bp,
 /* A mark the fast engine met: frames pcs[0..n) from its address. */
 void marks_record(struct tracer *tr, struct tproc *p, pid_t tid, uint64_t addr, uint32_t mark,
 		  const uint64_t *pcs, size_t n, int cut, uint64_t at);
-/* Says which --mark was found in no module. */
+/* tr->mark_found[i] */
+enum { MARK_NOWHERE = 0, MARK_PLACED, MARK_SAID };
+/* At the start of the program (its entry point; attach: once armed): says
+ * which --mark its executable and the libraries it started with lack. */
+void marks_report_at_start(struct tracer *tr, struct tproc *p);
+/* At the end: says which --mark was found in no module, unless said at the
+ * start. */
 void marks_report_missing(struct tracer *tr);
 
 /* rss.c: resident size sampled every 10 ms, and at marks */
@@ -389,8 +399,13 @@ int attach_let_go(struct tracer *tr, struct tthread *t);
 /* allocators.c */
 struct alloc_entry {
 	const char *name;
-	uint32_t fn;		/* enum mt_fn */
+	uint32_t fn;		/* enum mt_fn, or ALLOC_FN_* below */
 };
+/* Entry points no enum mt_fn describes, the tracer's own numbers, never in
+ * a log: C++'s aligned new, whose arguments are (size, alignment), logged
+ * as aligned_alloc; C++'s delete, logged as free (allocators.c). */
+#define ALLOC_FN_NEW_ALIGNED 0x100
+#define ALLOC_FN_DELETE	     0x101
 extern const struct alloc_entry alloc_entries[];
 extern const size_t nalloc_entries;
 void alloc_fill(uint32_t fn, const uint64_t args[3], uint64_t ret, struct mt_event *ev);

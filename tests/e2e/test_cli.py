@@ -2,6 +2,7 @@
 of every kind answered by one clear line on stderr and a non-zero exit,
 never a crash, never a silent empty result, nothing written over."""
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -71,6 +72,29 @@ ok(r.returncode == 0 and re.search(r"^memtrack: --mark no_such_function: no func
                                    r"that name", r.stderr, re.M)
    and "random_array:" not in r.stderr, "run --mark: a location found nowhere gets one line",
    r.stderr)
+# ... said as the program starts, before anything it prints, where its
+# executable and the libraries it started with can say it (a static
+# program's too); once only.
+for prog in (["sh", "-c", "echo program-started >&2"],
+             [os.path.join(BUILD, "samples", "static", "arrays")]):
+    r = trace(prog, log, extra=["--mark", "no_such_function"])
+    lines = [l for l in r.stderr.splitlines() if "no_such_function" in l or "program-started" in l
+             or "checksum" in l]
+    ok(r.returncode == 0 and len(lines) == (2 if prog[0] == "sh" else 1)
+       and re.match(r"memtrack: --mark no_such_function: no function or line of that name in "
+                    r"\S*%s or the libraries it started with" % os.path.basename(
+                        os.path.realpath(shutil.which(prog[0]) or prog[0])), lines[0]),
+       "run --mark: a location the program starts without is said before it runs: %s"
+       % os.path.basename(prog[0]), r.stderr)
+# A location only a library loaded later has: said at the start as not
+# there yet, then found and marked, and nothing more at the end.
+r = trace([sample("dlopen")], log, extra=["--mark", "plugin_fill"])
+said = [l for l in r.stderr.splitlines() if "plugin_fill" in l]
+marks = summary(log)["marks"]
+ok(r.returncode == 0 and len(said) == 1 and "libraries it loads later are searched too" in said[0]
+   and len(marks) == 1 and marks[0]["hits"] >= 1,
+   "run --mark: a location in a library loaded later is marked, said once at the start",
+   (r.stderr, marks))
 
 # Usage errors: 64.
 for args, pattern in [

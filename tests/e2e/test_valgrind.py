@@ -1,8 +1,8 @@
 """test_valgrind.py - summary's allocs/frees/bytes equal valgrind memcheck's
 "total heap usage" on the samples and on real programs of many kinds: an
 interpreter importing modules, coreutils, git, a compiler driver, C++
-programs, shells and scripting languages, a database, a multi-threaded
-program (valgrind.py says how both runs are made comparable).  `make
+programs (one under each allocator a program may preload), shells and
+scripting languages, a database, a multi-threaded program (valgrind.py says how both runs are made comparable).  `make
 check-real` runs this alone and shows the table."""
 import shutil
 from e2e import *
@@ -38,6 +38,22 @@ for name, args in programs:
     ok(theirs is not None and mine == theirs,
        "%s: allocs, frees, bytes as valgrind counts them" % name,
        "memtrack %s, valgrind %s" % (mine, theirs))
+# C++ under each allocator a program may preload: jemalloc, tcmalloc and
+# mimalloc define their own operator new and delete, which never reach
+# their malloc; both count each new and delete once.
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+for lib in ("libjemalloc.so.2", "libtcmalloc_minimal.so.4", "libmimalloc.so.2"):
+    path = os.path.join(LIBDIR, lib)
+    name = "cxx under %s" % lib.split(".")[0]
+    if not os.path.exists(path):
+        ok(False, "%s: %s is not installed (make test installs it)" % (name, lib))
+        continue
+    for opt in ("O0", "O2"):
+        mine, theirs = compare([sample("cxx", opt)], "cxx-%s-%s" % (lib, opt), preload=path)
+        print("# %-15s %-30s %-30s" % (name + " " + opt, mine, theirs))
+        ok(theirs is not None and mine == theirs,
+           "%s -%s: allocs, frees, bytes as valgrind counts them" % (name, opt),
+           "memtrack %s, valgrind %s" % (mine, theirs))
 # A shell running two programs, every process traced into one log
 # (--follow-forks): each process's own totals, as valgrind --trace-children
 # reports them per process.

@@ -55,25 +55,37 @@ def memtrack_env(cwd):
     return env
 
 
-def valgrind_totals(args, cwd):
-    r = run([*NS, "valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", *args],
-            env=dict(BASE_ENV))
+def valgrind_totals(args, cwd, preload=None):
+    env, extra = dict(BASE_ENV), []
+    if preload:
+        # valgrind replaces the preloaded allocator's entry points (its C++
+        # operators too) only when told its soname
+        env["LD_PRELOAD"] = preload
+        stem = os.path.basename(preload).split(".so")[0].replace("lib", "", 1)
+        extra = ["--soname-synonyms=somalloc=*%s*" % stem]
+    r = run([*NS, "valgrind", "--run-libc-freeres=no", "--run-cxx-freeres=no", *extra, *args],
+            env=env)
     m = re.search(r"total heap usage: ([\d,]+) allocs, ([\d,]+) frees, ([\d,]+) bytes", r.stderr)
     if not m:
         return None
     return tuple(int(x.replace(",", "")) for x in m.groups())
 
 
-def memtrack_totals(args, cwd, name):
+def memtrack_totals(args, cwd, name, preload=None):
     log = os.path.join(TMP, "vg-%s.log" % name)
-    run([*NS, MEMTRACK, "run", "-o", log, "--", *args], env=memtrack_env(cwd))
+    env = memtrack_env(cwd)
+    if preload:
+        env["LD_PRELOAD"] = preload
+    run([*NS, MEMTRACK, "run", "-o", log, "--", *args], env=env)
     s = summary(log)
     return (s["allocs"], s["frees"], s["bytes_allocated"])
 
 
-def compare(args, name):
+def compare(args, name, preload=None):
+    """Both runs' (allocs, frees, bytes); with preload, an allocator
+    library both preload (valgrind given its soname)."""
     cwd = os.getcwd()
-    return memtrack_totals(args, cwd, name), valgrind_totals(args, cwd)
+    return memtrack_totals(args, cwd, name, preload), valgrind_totals(args, cwd, preload)
 
 
 def valgrind_per_process(args):

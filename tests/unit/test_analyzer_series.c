@@ -445,8 +445,10 @@ static void test_export(void **state)
 	       "unknown export format 'pdf': use folded|massif|csv|json|pprof");
 }
 
-/* Snapshots by bytes allocated and freed (massif's time unit B), the peak
- * and the end detailed as massif's tree: sites first, then their callers. */
+/* massif's own account: its clock counts each block with the extra bytes
+ * valgrind's allocator adds (a request rounded up to 16, and 8 of admin),
+ * a snapshot after each call, a detailed one at the peak, taken before the
+ * first free (1000 B + 16, 3000 B + 16 in use), and none at the end. */
 static void test_massif(void **state)
 {
 	struct an_opts o = opts();
@@ -459,34 +461,35 @@ static void test_massif(void **state)
 	       "time_unit: B\n"
 	       "#-----------\nsnapshot=0\n#-----------\ntime=0\nmem_heap_B=0\n"
 	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
-	       "#-----------\nsnapshot=1\n#-----------\ntime=1000\nmem_heap_B=1000\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
-	       "#-----------\nsnapshot=2\n#-----------\ntime=4000\nmem_heap_B=4000\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=peak\n"
+	       "#-----------\nsnapshot=1\n#-----------\ntime=1016\nmem_heap_B=1000\n"
+	       "mem_heap_extra_B=16\nmem_stacks_B=0\nheap_tree=empty\n"
+	       "#-----------\nsnapshot=2\n#-----------\ntime=4032\nmem_heap_B=4000\n"
+	       "mem_heap_extra_B=32\nmem_stacks_B=0\nheap_tree=empty\n"
+	       "#-----------\nsnapshot=3\n#-----------\ntime=4032\nmem_heap_B=4000\n"
+	       "mem_heap_extra_B=32\nmem_stacks_B=0\nheap_tree=peak\n"
 	       "n2: 4000 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n"
 	       " n1: 3000 0x555555555100: helper (prog.c:5)\n"
 	       "  n1: 3000 0x555555555020: main (prog.c:20)\n"
 	       "   n0: 3000 0x555555555400: _start (in " EXE_PATH ")\n"
 	       " n1: 1000 0x555555555010: main (prog.c:10)\n"
 	       "  n0: 1000 0x555555555400: _start (in " EXE_PATH ")\n"
-	       "#-----------\nsnapshot=3\n#-----------\ntime=5000\nmem_heap_B=3000\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
-	       "#-----------\nsnapshot=4\n#-----------\ntime=5500\nmem_heap_B=3500\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
-	       "#-----------\nsnapshot=5\n#-----------\ntime=6000\nmem_heap_B=3000\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
-	       "#-----------\nsnapshot=6\n#-----------\ntime=6000\nmem_heap_B=3000\n"
-	       "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=detailed\n"
-	       "n1: 3000 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n"
-	       " n1: 3000 0x555555555100: helper (prog.c:5)\n"
-	       "  n1: 3000 0x555555555020: main (prog.c:20)\n"
-	       "   n0: 3000 0x555555555400: _start (in " EXE_PATH ")\n",
+	       "#-----------\nsnapshot=4\n#-----------\ntime=5048\nmem_heap_B=3000\n"
+	       "mem_heap_extra_B=16\nmem_stacks_B=0\nheap_tree=empty\n"
+	       "#-----------\nsnapshot=5\n#-----------\ntime=5568\nmem_heap_B=3500\n"
+	       "mem_heap_extra_B=36\nmem_stacks_B=0\nheap_tree=empty\n"
+	       "#-----------\nsnapshot=6\n#-----------\ntime=6088\nmem_heap_B=3000\n"
+	       "mem_heap_extra_B=16\nmem_stacks_B=0\nheap_tree=empty\n",
 	       "");
 	/* it covers the whole run */
 	o.at = (struct an_when){AN_WHEN_PEAK, 0};
 	expect(an_export, o, -EINVAL, "",
 	       "--format massif covers the whole run with whole stacks: --at, --include, "
 	       "--exclude and --cumulative do not apply");
+	/* it is massif's: the heap's */
+	o.at = (struct an_when){AN_WHEN_END, 0};
+	o.kind = AN_KIND_ALL;
+	expect(an_export, o, -EINVAL, "",
+	       "--format massif is massif's account of the heap: --kind all does not apply");
 }
 
 int main(void)

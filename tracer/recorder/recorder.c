@@ -69,6 +69,8 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 #define SYS_rt_tgsigqueueinfo 297
 #define SYS_gettid	 186
 #define SYS_futex	 202
+#define SIGKILL_NR	 9
+#define SIGSTOP_NR	 19
 #define FUTEX_WAIT	 0
 #define FUTEX_WAKE	 1
 
@@ -334,8 +336,8 @@ static struct mtr_who who(const struct mtr_ctl *k, uint32_t tid, uint32_t fn, ui
 		*tsc = rdtsc();
 		flags |= MTR_CALL_TSC;
 	}
-	return (struct mtr_who){.tid = tid, .epoch = (uint16_t)epoch, .fn = (uint8_t)fn,
-				.flags = (uint8_t)flags};
+	return (struct mtr_who){.tid = tid, .epoch = (uint16_t)epoch, .fn = fn & 0xfff,
+				.flags = flags & 0xf};
 }
 
 /* --- the ring -------------------------------------------------------------------- */
@@ -854,37 +856,42 @@ static void wc_give(struct mtr_wcache *wc)
 /* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
  * and waits for its answer in pcs; 1 when answered, 0 when the tracer is
  * gone.  *flags gets MTR_REPLY_*. */
-static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
-		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
-		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
+static int ask_and_wait(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
+			const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
+			uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
 {
-	struct mtr_reply *slots = area(k->replies_off), *slot = NULL;
-	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round = 0, idx = 0;
+	struct mtr_reply *slots = area(k->replies_off), *slot;
+	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_walk) / 8) + nmine, round, idx, token;
 	uint32_t tid = thread_tid(k, th);
 	struct mtr_rec_walk *rec;
 	uint64_t pos;
 
+again:
+	slot = NULL;
+	round = 0;
 	while (!slot) {
-		for (idx = 0; idx < MTR_REPLIES; idx++) {
-			uint32_t old = MTR_REPLY_FREE;
+		/* a free slot if there is one; else one answered over a second
+		 * ago and never taken back: abandoned (its thread left the wait by
+		 * longjmp), or its waiter is held up in a handler that
+		 * interrupted the wait, and finds out (below) */
+		for (int pass = 0; pass < 2 && !slot; pass++) {
+			for (idx = 0; idx < MTR_REPLIES; idx++) {
+				uint32_t old = pass ? MTR_REPLY_DONE : MTR_REPLY_FREE;
 
-			if (__atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				slot = &slots[idx];
-				break;
-			}
-			/* answered long ago and never taken back: abandoned */
-			old = MTR_REPLY_DONE;
-			if (rdtsc() - slots[idx].done_tsc > k->tsc_per_sec &&
-			    __atomic_compare_exchange_n(&slots[idx].state, &old, MTR_REPLY_WAITING, 0,
-							__ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
-				slot = &slots[idx];
-				break;
+				if ((!pass || rdtsc() - slots[idx].done_tsc > k->tsc_per_sec) &&
+				    __atomic_compare_exchange_n(&slots[idx].state, &old,
+								MTR_REPLY_WAITING, 0, __ATOMIC_ACQ_REL,
+								__ATOMIC_RELAXED)) {
+					slot = &slots[idx];
+					break;
+				}
 			}
 		}
 		if (!slot && (k->disabled || !wait_a_little(k, &round)))
 			return 0;
 	}
+	token = (uint32_t)rdtsc() | 1;
+	__atomic_store_n(&slot->claim, token, __ATOMIC_RELEASE);
 	record_enter(th);
 	rec = (struct mtr_rec_walk *)ring_reserve(k, th, words, &pos);
 	if (!rec) {
@@ -907,10 +914,14 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	ring_bell(k);
 
 	round = 0;
-	while (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) != MTR_REPLY_DONE) {
-		futex_wait(&slot->state, MTR_REPLY_WAITING, 100);
-		if (__atomic_load_n(&slot->state, __ATOMIC_ACQUIRE) == MTR_REPLY_DONE)
+	for (;;) {
+		uint32_t state = __atomic_load_n(&slot->state, __ATOMIC_ACQUIRE);
+
+		if (__atomic_load_n(&slot->claim, __ATOMIC_ACQUIRE) != token)
+			goto again;	/* taken from us: the answer is lost, ask again */
+		if (state == MTR_REPLY_DONE)
 			break;
+		futex_wait(&slot->state, state, 100);
 		if (++round % 4 == 0 && !tracer_alive(k)) {
 			give_up(k);
 			return 0;	/* the slot stays taken: nobody will answer it */
@@ -920,8 +931,36 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	*flags = slot->flags;
 	for (uint32_t i = 0; pcs && i < *n; i++)
 		pcs[i] = slot->pcs[i];
-	__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&slot->claim, __ATOMIC_ACQUIRE) != token)
+		goto again;	/* taken while we copied */
+	/* free again, unless taken from us since (then it is the thief's) */
+	uint32_t done = MTR_REPLY_DONE;
+
+	__atomic_compare_exchange_n(&slot->state, &done, MTR_REPLY_FREE, 0, __ATOMIC_RELEASE,
+				    __ATOMIC_RELAXED);
 	return 1;
+}
+
+/*
+ * The same, with the thread's signals held while it waits: a handler that
+ * came in there would walk through this wait and ask again, and under a
+ * fast timer wait again, and be interrupted again, nesting until the stack
+ * overflows (8 threads with a 2 kHz timer each whose handler allocates
+ * did, on a loaded machine).  A signal that comes meanwhile is delivered
+ * once the answer is in, as it would be after a system call.
+ */
+static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, uint32_t site,
+		      const struct mtr_regs *regs, uint32_t max, const uint64_t *mine,
+		      uint32_t nmine, uint64_t *pcs, uint32_t *n, uint32_t *flags)
+{
+	uint64_t all = ~((1ull << (SIGKILL_NR - 1)) | (1ull << (SIGSTOP_NR - 1))), mask;
+	int ret;
+
+	sys4(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, (long)&mask, 8);
+	ret = ask_and_wait(k, th, why, site, regs, max, mine, nmine, pcs, n, flags);
+	sys4(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)&mask, 0, 8);
+	return ret;
 }
 
 static void ctx_regs(const struct mtr_ctx *c, const struct mtr_site *s, struct mtr_regs *r)

@@ -201,7 +201,8 @@ struct mtr_reply {
 	uint32_t state;		/* futex word; R: FREE -> WAITING, T: -> DONE */
 	uint32_t n;		/* T: frames in pcs */
 	uint32_t flags;		/* T: MTR_REPLY_* */
-	uint32_t pad;
+	uint32_t claim;		/* R: who holds it, a token of the claim: a waiter
+				   whose slot was taken as abandoned asks again */
 	uint64_t done_tsc;	/* T: when it was answered: a slot DONE for over a
 				   second was abandoned (its thread left the wait
 				   by longjmp) and is taken again */
@@ -252,9 +253,11 @@ enum mtr_rec_type {
 struct mtr_who {
 	uint32_t tid;
 	uint16_t epoch;
-	uint8_t fn;		/* enum mt_fn */
-	uint8_t flags;		/* MTR_CALL_* */
+	uint16_t fn : 12;	/* the site's fn: an enum mt_fn, or one of the
+				   tracer's own (tracer/trace.h, ALLOC_FN_*) */
+	uint16_t flags : 4;	/* MTR_CALL_* */
 };
+_Static_assert(sizeof(struct mtr_who) == 8, "who and when in one word");
 
 /* The arguments an allocator call's record keeps: as many as alloc_fill
  * (tracer/allocators.c) reads for it. */
