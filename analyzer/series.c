@@ -52,72 +52,30 @@ long series_frames(struct resolver *res, const struct an_filter *f, uint64_t sta
 	return (long)n;
 }
 
-/* What the first pass learns. */
-struct extent {
-	uint64_t end_ns;
-	uint64_t peak;	     /* heap + mappings in use, highest */
-	uint64_t peak_event; /* first event reaching it */
-	int peak_seen;
-	uint64_t kind_peak_event; /* massif: the peak of the exported kind */
-	int kind_peak_seen;
-	uint64_t moved; /* bytes allocated and freed in all */
-	int has_rss;
-	int multi_process;
-};
-
-static void setup(struct replay *rp, const struct log_reader *r, const struct an_opts *o)
-{
-	replay_init(rp, o->kind);
-	rp->pid = o->pid;
-	rp->root = log_reader_header(r)->pid;
-}
-
-static uint64_t in_use_total(const struct replay *rp)
+static struct ex_sample sample_of(const struct replay *rp, uint64_t time_ns, unsigned kind)
 {
 	struct replay_memory m = replay_in_use(rp);
+	struct ex_sample s = {
+		.time_ns = time_ns,
+		.moved = rp->moved,
+		.total = replay_live(rp, kind),
+		.heap = m.heap,
+		.anon = m.anon,
+		.file = m.file,
+		.rss = rp->rss,
+		.has_rss = rp->c.rss_samples > 0,
+	};
 
-	return m.heap + m.anon + m.file;
+	return s;
 }
 
-static int first_pass(struct log_reader *r, const struct an_opts *o, struct extent *x,
-		      struct an_status *st)
-{
-	struct replay rp;
-	struct mt_event ev;
-	int ret;
-
-	memset(x, 0, sizeof(*x));
-	setup(&rp, r, o);
-	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(r), total;
-
-		if (replay_event(&rp, &ev, index) < 0) {
-			status_add(st, "out of memory");
-			ret = -ENOMEM;
-			break;
-		}
-		x->end_ns = ev.time_ns;
-		total = in_use_total(&rp);
-		if (total > x->peak) {
-			x->peak = total;
-			x->peak_event = index;
-			x->peak_seen = 1;
-		}
-	}
-	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
-		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
-		ret = -ENOENT;
-	}
-	x->kind_peak_event = rp.peak_event;
-	x->kind_peak_seen = rp.peak_seen;
-	x->moved = rp.moved;
-	x->has_rss = rp.c.rss_samples > 0;
-	x->multi_process = !o->pid && rp.procs.len > 1;
-	replay_free(&rp);
-	if (ret == 0 && (ret = log_reader_rewind(r)) < 0)
-		status_add(st, "%s: cannot read the log again: %s", o->log, strerror(-ret));
-	return ret;
-}
+/* A moment kept until the pass ends; a mark's text is made when written. */
+struct row {
+	struct ex_sample s;
+	uint64_t seq;	    /* its event */
+	uint64_t mark;	    /* mark:N hit there, 0: none */
+	uint32_t mark_path; /* its location (a string of the log) */
+};
 
 struct feed {
 	struct series_out *outs;
@@ -140,35 +98,156 @@ static int emit(struct feed *fd, const struct ex_record *rec)
 	return 0;
 }
 
-static struct ex_sample sample_of(const struct replay *rp, uint64_t time_ns, unsigned kind)
+static int emit_row(struct feed *fd, const struct row *r)
 {
-	struct replay_memory m = replay_in_use(rp);
-	struct ex_sample s = {
-		.time_ns = time_ns,
-		.moved = rp->moved,
-		.total = replay_live(rp, kind),
-		.heap = m.heap,
-		.anon = m.anon,
-		.file = m.file,
-		.rss = rp->rss,
-		.has_rss = rp->c.rss_samples > 0,
-	};
+	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = r->s};
+	char mark[MARK_TEXT];
 
-	return s;
+	if (r->mark) {
+		const char *where = log_reader_string(fd->r, r->mark_path);
+
+		snprintf(mark, sizeof(mark), "mark:%" PRIu64 "%s%s", r->mark, where ? " " : "",
+			 where ? where : "");
+		rec.u.sample.mark = mark;
+	}
+	return emit(fd, &rec);
 }
 
 /* --- the timeline ------------------------------------------------------------- */
 
-struct row {
-	struct ex_sample s;
-	uint64_t seq;
+/* A row of its own (an RSS sample, a mark, the peak), or a segment: the
+ * changes of one slice between two rows of their own, as its lowest,
+ * highest and last moment. */
+struct item {
+	int own;
+	uint64_t slice;
+	struct row min, max, last; /* own: the row is min */
 };
 
-struct slice {
-	int used;
-	uint64_t index;
-	struct row min, max, last;
+struct timeline {
+	struct item *v;
+	size_t n, cap;
+	unsigned shift; /* slices are 2^shift ns wide */
+	int open;	/* v[n - 1] is the segment changes go to */
+	size_t peak;	/* the peak's item + 1; 0: none yet */
 };
+
+static uint64_t row_total(const struct row *r)
+{
+	return r->s.heap + r->s.anon + r->s.file;
+}
+
+static struct item *push(struct timeline *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct item *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->v = v;
+		t->cap = cap;
+	}
+	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
+	return &t->v[t->n++];
+}
+
+static int push_own(struct timeline *t, const struct row *r)
+{
+	struct item *it = push(t);
+
+	if (!it)
+		return -ENOMEM;
+	it->own = 1;
+	it->min = *r;
+	t->open = 0;
+	return 0;
+}
+
+/* b's changes join a's, b being later: the earliest lowest, the earliest
+ * highest, b's last. */
+static void join(struct item *a, const struct item *b)
+{
+	if (row_total(&b->min) < row_total(&a->min))
+		a->min = b->min;
+	if (row_total(&b->max) > row_total(&a->max))
+		a->max = b->max;
+	a->last = b->last;
+}
+
+/* Joins the neighbours of one slice in v[from..n) that no row of their own
+ * keeps apart; the peak's index follows. */
+static void compact(struct timeline *t, size_t from)
+{
+	size_t w = from;
+
+	for (size_t i = from; i < t->n; i++) {
+		struct item *it = &t->v[i];
+
+		if (w > 0 && !it->own && !t->v[w - 1].own && t->v[w - 1].slice == it->slice) {
+			join(&t->v[w - 1], it);
+			continue;
+		}
+		if (t->peak == i + 1)
+			t->peak = w + 1;
+		if (w != i)
+			t->v[w] = *it;
+		w++;
+	}
+	t->n = w;
+}
+
+/* The run is longer than 1000 slices: slices twice as wide. */
+static void widen(struct timeline *t)
+{
+	t->shift++;
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i].slice >>= 1;
+	compact(t, 0);
+}
+
+/* The slice of a moment, the slices widened as far as it needs. */
+static uint64_t slice_of(struct timeline *t, uint64_t time_ns)
+{
+	while ((time_ns >> t->shift) >= SLICES)
+		widen(t);
+	return time_ns >> t->shift;
+}
+
+/* A higher peak came: the old one is an ordinary change of its slice. */
+static void demote(struct timeline *t)
+{
+	uint64_t slice = slice_of(t, t->v[t->peak - 1].min.s.time_ns);
+	size_t p = t->peak - 1;
+	struct item *it = &t->v[p];
+
+	it->own = 0;
+	it->min.s.peak = 0;
+	it->slice = slice;
+	it->max = it->last = it->min;
+	t->peak = 0;
+	compact(t, p ? p - 1 : 0);
+}
+
+static int change(struct timeline *t, const struct row *r)
+{
+	uint64_t slice = slice_of(t, r->s.time_ns);
+	struct item *it;
+
+	if (t->open && t->v[t->n - 1].slice == slice) {
+		struct item one = {.slice = slice, .min = *r, .max = *r, .last = *r};
+
+		join(&t->v[t->n - 1], &one);
+		return 0;
+	}
+	it = push(t);
+	if (!it)
+		return -ENOMEM;
+	it->slice = slice;
+	it->min = it->max = it->last = *r;
+	t->open = 1;
+	return 0;
+}
 
 static int by_seq(const void *a, const void *b)
 {
@@ -177,144 +256,146 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t row_total(const struct row *r)
+static int write_timeline(struct feed *fd, const struct timeline *t)
 {
-	return r->s.heap + r->s.anon + r->s.file;
-}
-
-static int emit_row(struct feed *fd, const struct row *r, uint64_t *last_seq, int *any)
-{
-	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = r->s};
-
-	*last_seq = r->seq;
-	*any = 1;
-	return emit(fd, &rec);
-}
-
-static int flush(struct feed *fd, struct slice *sl, uint64_t *last_seq, int *any)
-{
-	struct row rows[3];
 	int ret = 0;
 
-	if (!sl->used)
-		return 0;
-	rows[0] = sl->min;
-	rows[1] = sl->max;
-	rows[2] = sl->last;
-	qsort(rows, 3, sizeof(rows[0]), by_seq);
-	for (int i = 0; i < 3 && ret == 0; i++)
-		if (!i || rows[i].seq != rows[i - 1].seq)
-			ret = emit_row(fd, &rows[i], last_seq, any);
-	sl->used = 0;
+	for (size_t i = 0; i < t->n && ret == 0; i++) {
+		const struct item *it = &t->v[i];
+		struct row rows[3] = {it->min, it->max, it->last};
+
+		if (it->own) {
+			ret = emit_row(fd, &it->min);
+			continue;
+		}
+		qsort(rows, 3, sizeof(rows[0]), by_seq);
+		for (int k = 0; k < 3 && ret == 0; k++)
+			if (!k || rows[k].seq != rows[k - 1].seq)
+				ret = emit_row(fd, &rows[k]);
+	}
 	return ret;
 }
 
-static void mark_text(const struct log_reader *r, const struct mt_event *ev, uint64_t n, char *buf,
-		      size_t len)
+static uint64_t last_seq(const struct timeline *t)
 {
-	const char *where = log_reader_string(r, ev->path);
+	const struct item *it = &t->v[t->n - 1];
 
-	snprintf(buf, len, "mark:%" PRIu64 "%s%s", n, where ? " " : "", where ? where : "");
+	return it->own ? it->min.seq : it->last.seq;
 }
 
-static int timeline(struct feed *fd, struct replay *rp, const struct extent *x,
-		    struct an_status *st)
+/* One event replayed: the rows it makes. */
+struct timeline_pass {
+	struct timeline t;
+	struct replay_memory before;
+	struct row marked; /* a mark waits for the RSS sample the tracer takes
+			      right after it */
+	uint32_t marked_pid;
+	int pending;
+};
+
+static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
+			  const struct mt_event *ev, uint64_t index, uint64_t rss_before,
+			  int new_peak, unsigned kind)
 {
-	uint64_t width = x->end_ns / SLICES ? x->end_ns / SLICES : 1, last_seq = 0, last_ns = 0;
-	struct replay_memory before = {0, 0, 0};
-	uint64_t index = 0;
-	struct slice sl = {0};
-	struct mt_event ev;
-	/* a mark waits for the RSS sample the tracer takes right after it */
-	char mark[MARK_TEXT];
-	struct row marked;
-	uint32_t marked_pid = 0;
-	int ret, any = 0, seen = 0, pending = 0;
+	struct timeline *t = &tp->t;
+	int sel = rp->last_selected, ret;
+	struct row row = {.s = sample_of(rp, ev->time_ns, kind), .seq = index};
 
-	while ((ret = input_next(fd->r, fd->o->log, &ev, st)) > 0) {
-		uint64_t total, rss_before = rp->rss;
-		struct row row;
-		int special;
-
-		index = log_reader_event_index(fd->r);
-		seen = 1;
-		last_ns = ev.time_ns;
-		if (replay_event(rp, &ev, index) < 0) {
-			status_add(st, "out of memory");
-			return -ENOMEM;
+	/* the slices cover the run so far */
+	slice_of(t, ev->time_ns);
+	if (tp->pending) {
+		tp->pending = 0;
+		if (ev->type == MT_EV_RSS && sel && ev->pid == tp->marked_pid) {
+			tp->marked.s.rss = rp->rss;
+			tp->marked.s.has_rss = 1;
+			tp->marked.seq = index;
+			tp->before = replay_in_use(rp);
+			return push_own(t, &tp->marked);
 		}
-		if (pending) {
-			pending = 0;
-			if (ev.type == MT_EV_RSS && rp->last_selected && ev.pid == marked_pid) {
-				marked.s.rss = rp->rss;
-				marked.s.has_rss = 1;
-				marked.seq = index;
-				if ((ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-					return ret;
-				before = replay_in_use(rp);
-				continue;
-			}
-			if ((ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-				return ret;
-		}
-		total = in_use_total(rp);
-		row.s = sample_of(rp, ev.time_ns, fd->o->kind);
-		row.seq = index;
-		special = (ev.type == MT_EV_RSS && rp->last_selected) ||
-			  (ev.type == MT_EV_MARK && rp->last_selected) ||
-			  (x->peak_seen && index == x->peak_event);
-		if (special) {
-			if ((ret = flush(fd, &sl, &last_seq, &any)) < 0)
-				return ret;
-			row.s.peak = x->peak_seen && index == x->peak_event;
-			if (ev.type == MT_EV_MARK && rp->last_selected) {
-				mark_text(fd->r, &ev, rp->c.marks, mark, sizeof(mark));
-				row.s.mark = mark;
-				marked = row;
-				marked_pid = ev.pid;
-				pending = 1;
-			} else if ((ret = emit_row(fd, &row, &last_seq, &any)) < 0) {
-				return ret;
-			}
-		} else if (row.s.heap != before.heap || row.s.anon != before.anon ||
-			   row.s.file != before.file || rp->rss != rss_before) {
-			uint64_t slice = ev.time_ns / width;
-
-			if (sl.used && slice != sl.index &&
-			    (ret = flush(fd, &sl, &last_seq, &any)) < 0)
-				return ret;
-			sl.index = slice;
-			if (!sl.used) {
-				sl.min = sl.max = sl.last = row;
-				sl.used = 1;
-			} else {
-				if (total < row_total(&sl.min))
-					sl.min = row;
-				if (total > row_total(&sl.max))
-					sl.max = row;
-				sl.last = row;
-			}
-		}
-		before = replay_in_use(rp);
+		if ((ret = push_own(t, &tp->marked)) < 0)
+			return ret;
 	}
-	if (ret < 0)
-		return ret;
-	if (pending && (ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-		return ret;
-	if ((ret = flush(fd, &sl, &last_seq, &any)) < 0)
-		return ret;
-	/* the state holds to the last event */
-	if (seen && (!any || last_seq != index)) {
-		struct row row = {sample_of(rp, last_ns, fd->o->kind), index};
-
-		ret = emit_row(fd, &row, &last_seq, &any);
+	if ((ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak) {
+		t->open = 0;
+		if (new_peak) {
+			if (t->peak)
+				demote(t);
+			row.s.peak = 1;
+		}
+		if (ev->type == MT_EV_MARK && sel) {
+			row.mark = rp->c.marks;
+			row.mark_path = ev->path;
+			tp->marked = row;
+			tp->marked_pid = ev->pid;
+			tp->pending = 1;
+		} else if ((ret = push_own(t, &row)) < 0) {
+			return ret;
+		}
+		if (new_peak)
+			t->peak = t->n; /* (a mark never raises the memory) */
+	} else if (row.s.heap != tp->before.heap || row.s.anon != tp->before.anon ||
+		   row.s.file != tp->before.file || rp->rss != rss_before) {
+		if ((ret = change(t, &row)) < 0)
+			return ret;
 	}
-	return ret;
+	tp->before = replay_in_use(rp);
+	return 0;
 }
 
 /* --- massif ------------------------------------------------------------------- */
 
-static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
+#define MASSIF_MAX 100
+
+struct msample {
+	struct ex_sample s;
+	uint64_t seq;
+	uint64_t before; /* bytes moved before its event */
+};
+
+struct massif_pass {
+	struct msample v[MASSIF_MAX];
+	size_t n;
+	uint64_t step;	     /* a sample each time a multiple of it is passed */
+	struct msample peak; /* the last peak of the exported kind */
+	int peak_seen;
+};
+
+/* Did the event that moved from `before` to `moved` pass a multiple of
+ * step? */
+static int passes(uint64_t before, uint64_t moved, uint64_t step)
+{
+	return moved / step > before / step;
+}
+
+static void massif_event(struct massif_pass *mp, const struct replay *rp, const struct mt_event *ev,
+			 uint64_t index, uint64_t moved_before, int new_peak, unsigned kind)
+{
+	struct msample m = {sample_of(rp, ev->time_ns, kind), index, moved_before};
+
+	if (new_peak) {
+		mp->peak = m;
+		mp->peak.s.peak = 1;
+		mp->peak_seen = 1;
+	}
+	if (!passes(moved_before, rp->moved, mp->step))
+		return;
+	/* every other one goes (those that passed no multiple of twice the
+	 * step), again while an event that moved much kept more */
+	while (mp->n == MASSIF_MAX) {
+		size_t w = 0;
+
+		mp->step *= 2;
+		for (size_t i = 0; i < mp->n; i++)
+			if (passes(mp->v[i].before, mp->v[i].s.moved, mp->step))
+				mp->v[w++] = mp->v[i];
+		mp->n = w;
+		if (!passes(moved_before, rp->moved, mp->step))
+			return;
+	}
+	mp->v[mp->n++] = m;
+}
+
+static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, int peak)
 {
 	static const struct an_filter none;
 	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid};
@@ -325,10 +406,9 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	size_t i = 0;
 	int ret;
 
-	memset(&snap, 0, sizeof(snap));
-	snap_stacks_init(&snap.stacks);
-	site_table_init(&snap.sites);
-	ret = snapshot_collect(&snap, rp, &so, 0);
+	snapshot_init(&snap);
+	/* the end: what exited processes left is no longer in use */
+	ret = snapshot_collect(&snap, rp, &so, 0, peak);
 	if (ret == 0)
 		ret = emit(fd, &rec);
 	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
@@ -354,72 +434,94 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	return ret;
 }
 
-static int massif(struct feed *fd, struct replay *rp, const struct extent *x, struct an_status *st)
+static int write_massif(struct feed *fd, const struct replay *rp, const struct massif_pass *mp,
+			uint64_t end_ns)
 {
 	struct ex_record rec = {.type = EX_SAMPLE};
-	struct mt_event ev;
-	uint64_t next = 1, last_ns = 0;
-	int ret;
+	int ret, peak_done = !mp->peak_seen;
 
 	/* the start: nothing yet */
 	if ((ret = emit(fd, &rec)) < 0)
 		return ret;
-	while ((ret = input_next(fd->r, fd->o->log, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(fd->r);
-
-		if (replay_event(rp, &ev, index) < 0) {
-			status_add(st, "out of memory");
-			return -ENOMEM;
+	for (size_t i = 0; i < mp->n && ret == 0; i++) {
+		/* the peak, detailed, in its place: its event's sample is it */
+		if (!peak_done && mp->peak.seq <= mp->v[i].seq) {
+			peak_done = 1;
+			if ((ret = detail(fd, rp, mp->peak.s, 1)) < 0 ||
+			    mp->peak.seq == mp->v[i].seq)
+				continue;
 		}
-		last_ns = ev.time_ns;
-		if (x->kind_peak_seen && index == x->kind_peak_event) {
-			struct ex_sample s = sample_of(rp, ev.time_ns, fd->o->kind);
-
-			s.peak = 1;
-			if ((ret = detail(fd, rp, s)) < 0)
-				return ret;
-		} else if (next <= MASSIF_POINTS && rp->moved >= x->moved / MASSIF_POINTS * next &&
-			   rp->moved) {
-			rec.u.sample = sample_of(rp, ev.time_ns, fd->o->kind);
-			if ((ret = emit(fd, &rec)) < 0)
-				return ret;
-		}
-		while (next <= MASSIF_POINTS && rp->moved >= x->moved / MASSIF_POINTS * next &&
-		       rp->moved)
-			next++;
+		rec.u.sample = mp->v[i].s;
+		ret = emit(fd, &rec);
 	}
-	if (ret < 0)
-		return ret;
-	return detail(fd, rp, sample_of(rp, last_ns, fd->o->kind));
+	if (ret == 0 && !peak_done)
+		ret = detail(fd, rp, mp->peak.s, 1);
+	return ret ? ret : detail(fd, rp, sample_of(rp, end_ns, fd->o->kind), 0);
 }
+
+/* --- the pass ----------------------------------------------------------------- */
 
 int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
 	       struct series_out *outs, size_t n, struct an_status *st)
 {
 	struct feed fd = {.outs = outs, .n = n, .o = o, .r = r};
-	int detailed = 0, ret;
+	struct timeline_pass tp;
+	struct massif_pass mp = {.step = 1};
+	int detailed = 0, seen = 0, ret;
+	uint64_t index = 0, last_ns = 0;
+	struct mt_event ev;
 	struct replay rp;
-	struct extent x;
 
+	memset(&tp, 0, sizeof(tp));
 	for (size_t i = 0; i < n; i++)
 		detailed |= (outs[i].exp->input & EX_INPUT_DETAIL) != 0;
-	ret = first_pass(r, o, &x, st);
-	if (ret < 0)
-		return ret;
-	info->end_ns = x.end_ns;
-	info->has_rss = x.has_rss;
-	info->multi_process = x.multi_process;
-	if (detailed && (ret = resolver_open(&fd.res, r)) < 0) {
-		status_add(st, "out of memory");
-		return ret;
+	replay_init(&rp, o->kind);
+	rp.pid = o->pid;
+	rp.root = log_reader_header(r)->pid;
+	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
+		uint64_t peaks = rp.peaks, moved = rp.moved, rss = rp.rss;
+
+		index = log_reader_event_index(r);
+		seen = 1;
+		last_ns = ev.time_ns;
+		if (replay_event(&rp, &ev, index) < 0) {
+			status_add(st, "out of memory");
+			ret = -ENOMEM;
+			break;
+		}
+		if (detailed)
+			massif_event(&mp, &rp, &ev, index, moved, rp.peaks != peaks, o->kind);
+		else if ((ret = timeline_event(&tp, &rp, &ev, index, rss, rp.peaks != peaks,
+					       o->kind)) < 0)
+			break;
 	}
-	setup(&rp, r, o);
+	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
+		ret = -ENOENT;
+	}
+	if (ret == 0 && !detailed) {
+		if (tp.pending)
+			ret = push_own(&tp.t, &tp.marked);
+		/* the state holds to the last event */
+		if (ret == 0 && seen && (!tp.t.n || last_seq(&tp.t) != index)) {
+			struct row row = {sample_of(&rp, last_ns, o->kind), index, 0, 0};
+
+			ret = push_own(&tp.t, &row);
+		}
+	}
+	info->end_ns = last_ns;
+	info->has_rss = rp.c.rss_samples > 0;
+	info->multi_process = !o->pid && rp.procs.len > 1;
+	if (ret == 0 && detailed && (ret = resolver_open(&fd.res, r)) < 0)
+		status_add(st, "out of memory");
+	if (ret < 0)
+		goto out;
 	for (size_t i = 0; i < n && ret == 0; i++) {
 		outs[i].w.info = info;
 		ret = outs[i].exp->begin(&outs[i].w);
 	}
 	if (ret == 0)
-		ret = detailed ? massif(&fd, &rp, &x, st) : timeline(&fd, &rp, &x, st);
+		ret = detailed ? write_massif(&fd, &rp, &mp, last_ns) : write_timeline(&fd, &tp.t);
 	for (size_t i = 0; i < n; i++) {
 		int e = outs[i].exp->end(&outs[i].w);
 
@@ -428,6 +530,8 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 	}
 	if (ret < 0 && !st->message[0])
 		status_add(st, ret == -ENOMEM ? "out of memory" : "writing the export failed");
+out:
+	free(tp.t.v);
 	replay_free(&rp);
 	resolver_close(fd.res);
 	free(fd.frames);

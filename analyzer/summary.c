@@ -340,8 +340,6 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	{
 		const struct replay_counts *c = &rp.c;
 		uint64_t leaked = 0;
-		struct table_key k;
-		size_t i = 0;
 		struct row rows[] = {
 			{"events", c->events, 0},
 			{"allocs", c->allocs, 0},
@@ -368,8 +366,10 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 		};
 		size_t nrows = sizeof(rows) / sizeof(rows[0]);
 
-		while (heap_blocks_next(&rp.heap, &i, &k, NULL))
-			leaked += replay_space_selected(&rp, (uint32_t)k.a);
+		for (uint32_t i = 0; i < rp.nlots; i++)
+			if (rp.lots[i].kind == AN_KIND_HEAP &&
+			    replay_space_selected(&rp, rp.lots[i].space))
+				leaked += rp.lots[i].now.live;
 		rows[6].value = leaked;
 		if (o->json)
 			print_json(out, r, &rp, &ob, rows, nrows, &e);
