@@ -54,7 +54,11 @@ struct args {
 	const char *exclude[MAX_LIST];
 	size_t nexclude;
 	int cumulative;
+	const char *sort;
+	const char *alloc_fn[MAX_LIST];
+	size_t nalloc_fn;
 	int json;
+	int histogram;
 	long pid;
 	const char *from, *to;
 	int temporary;
@@ -116,8 +120,17 @@ static const struct opt opt_kind = {"kind", 0, OPT_STR, ARG(kind), "KIND",
 				    "heap (default), mmap or all"};
 static const struct opt opt_cumulative = {"cumulative", 0, OPT_FLAG, ARG(cumulative), NULL,
 					  "count every frame of a stack, not only the site"};
+static const struct opt opt_sort = {"sort", 0, OPT_STR, ARG(sort), "ORDER",
+				    "size (default: biggest first, as tracemalloc) or count (most "
+				    "blocks first; with --temporary, most calls; diff: biggest "
+				    "change of count first)"};
+static const struct opt opt_alloc_fn = {"alloc-fn", 0, OPT_LIST, ARG(alloc_fn), "GLOB",
+					"count frames of functions matching GLOB as allocator, "
+					"so the site is their caller (as massif's --alloc-fn)"};
 static const struct opt opt_json = {"json", 0, OPT_FLAG, ARG(json), NULL,
 				    "print one JSON object"};
+static const struct opt opt_histogram = {"histogram", 0, OPT_FLAG, ARG(histogram), NULL,
+					 "also count allocations by power-of-two size class"};
 static const struct opt opt_pid = {"pid", 0, OPT_LONG, ARG(pid), "PID",
 				   "only process PID (with --follow-forks logs)"};
 static const struct opt opt_temporary = {"temporary", 0, OPT_FLAG, ARG(temporary), NULL,
@@ -179,31 +192,36 @@ static const struct command commands[] = {
 	 "behind.  Exits 0 after a clean detach, or when the process ended.",
 	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark}, "PID", 1, .max_rest = 1},
 	{"top", NULL, "LOG [OPTIONS]",
-	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
+	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.\n"
+	 "A block's site is the first frame outside the allocator: the malloc family,\n"
+	 "operator new, the C++ standard library's frames under it, --alloc-fn's.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
-	  &opt_cumulative, &opt_temporary, &opt_pid},
+	  &opt_cumulative, &opt_temporary, &opt_sort, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_top, .limit = 10},
 	{"diff", NULL, "LOG --from WHEN [--to WHEN] [OPTIONS]  or  memtrack diff OLD_LOG NEW_LOG",
 	 "Print what changed between two snapshots, as tracemalloc's Snapshot.compare_to:\n"
 	 "two moments of one log, or the ends (--from/--to) of two runs, compared\n"
 	 "site by site.",
 	 {&opt_from, &opt_to, &opt_by, &opt_limit, &opt_include, &opt_exclude, &opt_kind,
-	  &opt_cumulative, &opt_pid},
+	  &opt_cumulative, &opt_sort, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 2, 0, .report = an_diff, .limit = 10, .usage = diff_usage},
 	{"leaks", NULL, "LOG [OPTIONS]",
 	 "Print the heap blocks still live at the end, grouped by traceback, biggest\n"
 	 "first, each as a tracemalloc statistic followed by its traceback.  A process\n"
 	 "that exited keeps its blocks: they are its leaks.",
-	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_pid}, "LOG", 1, 1, 0,
-	 .report = an_leaks},
-	{"summary", NULL, "LOG [--json] [--at WHEN] [--pid PID]",
+	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_sort, &opt_alloc_fn,
+	  &opt_pid},
+	 "LOG", 1, 1, 0, .report = an_leaks},
+	{"summary", NULL, "LOG [--json] [--histogram] [--at WHEN] [--pid PID]",
 	 "Print totals: allocations, frees, bytes, peak, leaks, mappings, the marks\n"
 	 "hit and, for several processes, each one.  allocs/frees/bytes count like\n"
 	 "valgrind memcheck's \"total heap usage\".  unknown_frees are frees of blocks\n"
 	 "never seen allocated; teardown_frees, glibc's per-thread cache freed again\n"
 	 "as a thread exits; preexisting_frees, in attach logs, of blocks allocated\n"
-	 "before memtrack attached.",
-	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0, .report = an_summary, .limit = 10},
+	 "before memtrack attached.  --histogram counts the allocations by size\n"
+	 "class: 0, then [1, 2), [2, 4), [4, 8) bytes and so on.",
+	 {&opt_json, &opt_histogram, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0,
+	 .report = an_summary, .limit = 10},
 	{"timeline", NULL, "LOG [--csv FILE] [--svg FILE]",
 	 "Write the memory over time: heap, anonymous and file mappings, RSS, with\n"
 	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
@@ -215,7 +233,7 @@ static const struct command commands[] = {
 	 "bytes allocated and freed, peak and end detailed), csv (one row per site),\n"
 	 "json (the statistics).",
 	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
-	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
+	  &opt_include, &opt_exclude, &opt_cumulative, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_export, .usage = export_usage},
 	{"replay", NULL, "LOG [--pid PID]",
 	 "Print every event of a log, symbolized, one a line.", {&opt_pid}, "LOG", 1, 1, 0,
@@ -693,7 +711,19 @@ static int fill_an_opts(struct args *a, struct an_opts *o, long default_limit)
 	o->exclude = a->exclude;
 	o->nexclude = a->nexclude;
 	o->cumulative = a->cumulative;
+	o->sort = AN_SORT_SIZE;
+	if (a->sort) {
+		if (!strcmp(a->sort, "count")) {
+			o->sort = AN_SORT_COUNT;
+		} else if (strcmp(a->sort, "size")) {
+			usage_error("unknown --sort '%s': use size or count", a->sort);
+			return -1;
+		}
+	}
+	o->alloc_fn = a->alloc_fn;
+	o->nalloc_fn = a->nalloc_fn;
 	o->json = a->json;
+	o->histogram = a->histogram;
 	return 0;
 }
 

@@ -47,6 +47,12 @@ struct an_when {
 /* Parses a WHEN; 0 or -EINVAL. */
 int an_when_parse(const char *text, struct an_when *out);
 
+/* --sort: the order of statistics. */
+enum an_sort {
+	AN_SORT_SIZE = 0,	/* tracemalloc's: biggest size first, then count */
+	AN_SORT_COUNT,		/* most blocks (with --temporary, most calls) first, then size */
+};
+
 /* export --metric: what a stack's value is. */
 enum an_metric {
 	AN_METRIC_LIVE = 0,	/* bytes live at --at */
@@ -67,7 +73,11 @@ struct an_opts {
 	size_t nexclude;
 	unsigned kind;			/* AN_KIND_* */
 	int cumulative;
+	enum an_sort sort;		/* top, diff, leaks --sort */
+	const char *const *alloc_fn;	/* --alloc-fn globs: frames counted as allocator */
+	size_t nalloc_fn;
 	int json;			/* summary --json */
+	int histogram;			/* summary --histogram */
 	uint32_t pid;			/* --pid: that process only; 0: all */
 	int temporary;			/* top --temporary */
 	const char *format;		/* export --format */

@@ -383,6 +383,8 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 	if (sel) {
 		rp->c.allocs++;
 		rp->c.bytes_allocated += ev->size;
+		rp->c.size_allocs[replay_size_class(ev->size)]++;
+		rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
 		rp->cache_ps->allocs++;
 		rp->cache_ps->bytes_allocated += ev->size;
 		if (rp->kind & AN_KIND_HEAP)
@@ -478,6 +480,8 @@ static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
 			rp->c.allocs++;
 			rp->c.frees++;
 			rp->c.bytes_allocated += ev->size;
+			rp->c.size_allocs[replay_size_class(ev->size)]++;
+			rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
 			rp->cache_ps->allocs++;
 			rp->cache_ps->frees++;
 			rp->cache_ps->bytes_allocated += ev->size;

@@ -167,7 +167,16 @@ struct replay_counts {
 	uint64_t mmap_peak;
 	uint64_t marks;
 	uint64_t rss_samples, rss_peak;
+	/* allocations (as allocs counts them) by size class: [0] size 0,
+	 * [k] sizes in [2^(k-1), 2^k) */
+	uint64_t size_allocs[65], size_bytes[65];
 };
+
+/* The size class of an allocation of `size` bytes (replay_counts). */
+static inline unsigned replay_size_class(uint64_t size)
+{
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
 
 /* Memory of the chosen processes by kind. */
 struct replay_memory {

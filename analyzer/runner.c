@@ -56,9 +56,15 @@ int report_run(const struct report_ops *ops, const struct an_opts *o, void *priv
 	struct report rp = {.o = o, .priv = priv};
 	int ret;
 
-	rp.filter = (struct an_filter){o->include, o->ninclude, o->exclude, o->nexclude};
+	rp.filter = (struct an_filter){.include = o->include,
+				       .ninclude = o->ninclude,
+				       .exclude = o->exclude,
+				       .nexclude = o->nexclude,
+				       .alloc_fn = o->alloc_fn,
+				       .nalloc_fn = o->nalloc_fn};
 	rp.g = (struct grouping){.filter = &rp.filter, .cumulative = o->cumulative};
 	stats_init(&rp.stats, ops->by_traceback ? AN_BY_TRACEBACK : o->by);
+	rp.stats.by_count = o->sort == AN_SORT_COUNT;
 	ret = ops->check ? ops->check(&rp, st) : 0;
 	if (ret == 0)
 		ret = input_open(&rp.r, o->log, st);

@@ -397,7 +397,8 @@ static void massif_event(struct massif_pass *mp, const struct replay *rp, const 
 
 static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, int peak)
 {
-	static const struct an_filter none;
+	/* whole stacks, but for the allocator's frames */
+	const struct an_filter none = {.alloc_fn = fd->o->alloc_fn, .nalloc_fn = fd->o->nalloc_fn};
 	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
 	struct snapshot snap;
