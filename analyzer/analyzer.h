@@ -85,6 +85,12 @@ struct an_opts {
 	const char *output;		/* export -o FILE; NULL: out */
 	const char *csv;		/* timeline --csv FILE ("-": out) */
 	const char *svg;		/* timeline --svg FILE ("-": out) */
+	/* Told now and then (every few thousand events) how far a report
+	 * has read a log: `read` of its `size` bytes; read is UINT64_MAX when
+	 * it stopped reading it (before the report writes anything).  NULL:
+	 * not told. */
+	void (*progress)(void *arg, const char *log, uint64_t read, uint64_t size);
+	void *progress_arg;
 };
 
 /* One line per message.  With a report's result 0 the lines are notes

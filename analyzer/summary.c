@@ -378,6 +378,7 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		goto out;
+	input_watch(r, o->log, o);
 	ob.r = r;
 	replay_free(&rp);
 	ret = snapshot_replay(&rp, r, o->log, &o->at, &so, &pt, st);
@@ -433,7 +434,9 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 out:
 	mark_table_free(&ob.marks);
 	replay_free(&rp);
-	if (r)
+	if (r) {
+		input_unwatch(r);
 		log_reader_close(r);
+	}
 	return ret;
 }
