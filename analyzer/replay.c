@@ -59,20 +59,6 @@ uint64_t replay_page_up(uint64_t len)
 	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
-uint64_t replay_live(const struct replay *rp, unsigned kind)
-{
-	struct replay_memory m = replay_in_use(rp);
-
-	return (kind & AN_KIND_HEAP ? m.heap : 0) + (kind & AN_KIND_MMAP ? m.anon + m.file : 0);
-}
-
-struct replay_memory replay_in_use(const struct replay *rp)
-{
-	struct replay_memory m = {rp->c.heap_live - rp->gone.heap, rp->mapped.anon - rp->gone.anon,
-				  rp->mapped.file - rp->gone.file};
-
-	return m;
-}
 
 int replay_space_selected(const struct replay *rp, uint32_t space)
 {

@@ -233,11 +233,22 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index);
 
 /* The memory in use now by the chosen processes (the timeline's view): what
  * is live, without what processes other than the first left behind when they
- * exited. */
-struct replay_memory replay_in_use(const struct replay *rp);
+ * exited.  (Inline: asked after every event.) */
+static inline struct replay_memory replay_in_use(const struct replay *rp)
+{
+	struct replay_memory m = {rp->c.heap_live - rp->gone.heap, rp->mapped.anon - rp->gone.anon,
+				  rp->mapped.file - rp->gone.file};
+
+	return m;
+}
 
 /* Its bytes of `kind` (AN_KIND_*): what the peaks follow. */
-uint64_t replay_live(const struct replay *rp, unsigned kind);
+static inline uint64_t replay_live(const struct replay *rp, unsigned kind)
+{
+	struct replay_memory m = replay_in_use(rp);
+
+	return (kind & AN_KIND_HEAP ? m.heap : 0) + (kind & AN_KIND_MMAP ? m.anon + m.file : 0);
+}
 
 /* Is the block of this space counted (the chosen processes' memory)? */
 int replay_space_selected(const struct replay *rp, uint32_t space);

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahead.h"
 #include "input.h"
 #include "series.h"
 #include "snapshot.h"
@@ -137,6 +138,7 @@ static uint64_t row_total(const struct row *r)
 	return r->s.heap + r->s.anon + r->s.file;
 }
 
+/* Room for one more item at the end (its fields the caller's to set). */
 static struct item *push(struct timeline *t)
 {
 	if (t->n == t->cap) {
@@ -148,7 +150,6 @@ static struct item *push(struct timeline *t)
 		t->v = v;
 		t->cap = cap;
 	}
-	memset(&t->v[t->n], 0, sizeof(t->v[t->n]));
 	return &t->v[t->n++];
 }
 
@@ -159,6 +160,7 @@ static int push_own(struct timeline *t, const struct row *r)
 	if (!it)
 		return -ENOMEM;
 	it->own = 1;
+	it->slice = 0;
 	it->min = *r;
 	t->open = 0;
 	return 0;
@@ -229,22 +231,39 @@ static void demote(struct timeline *t)
 	compact(t, p ? p - 1 : 0);
 }
 
-static int change(struct timeline *t, const struct row *r)
+static void fill_row(struct row *r, const struct replay *rp, const struct mt_event *ev,
+		     uint64_t index, unsigned kind)
 {
-	uint64_t slice = slice_of(t, r->s.time_ns);
+	r->s = sample_of(rp, ev->time_ns, kind);
+	r->seq = index;
+	r->mark = 0;
+	r->mark_path = 0;
+}
+
+/* A change the chart shows: the row goes to its slice's segment, made
+ * right there (most events of a busy program are changes). */
+static int change(struct timeline *t, const struct replay *rp, const struct mt_event *ev,
+		  uint64_t index, unsigned kind, uint64_t total)
+{
+	uint64_t slice = slice_of(t, ev->time_ns);
 	struct item *it;
 
 	if (t->open && t->v[t->n - 1].slice == slice) {
-		struct item one = {.slice = slice, .min = *r, .max = *r, .last = *r};
-
-		join(&t->v[t->n - 1], &one);
+		it = &t->v[t->n - 1];
+		fill_row(&it->last, rp, ev, index, kind);
+		if (total < row_total(&it->min))
+			it->min = it->last;
+		if (total > row_total(&it->max))
+			it->max = it->last;
 		return 0;
 	}
 	it = push(t);
 	if (!it)
 		return -ENOMEM;
+	it->own = 0;
 	it->slice = slice;
-	it->min = it->max = it->last = *r;
+	fill_row(&it->last, rp, ev, index, kind);
+	it->min = it->max = it->last;
 	t->open = 1;
 	return 0;
 }
@@ -299,24 +318,55 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 {
 	struct timeline *t = &tp->t;
 	int sel = rp->last_selected, ret;
-	struct row row = {.s = sample_of(rp, ev->time_ns, kind), .seq = index};
+	int own = (ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak;
+	struct replay_memory use = replay_in_use(rp);
+	struct row row;
+	int changed = use.heap != tp->before.heap || use.anon != tp->before.anon ||
+		      use.file != tp->before.file || rp->rss != rss_before;
 
 	/* the slices cover the run so far */
 	slice_of(t, ev->time_ns);
+	if (!tp->pending && !own) {
+		/* most events: nothing the chart shows, or a change of a slice */
+		ret = changed ? change(t, rp, ev, index, kind, use.heap + use.anon + use.file) : 0;
+		tp->before = use;
+		return ret;
+	}
+	fill_row(&row, rp, ev, index, kind);
 	if (tp->pending) {
 		tp->pending = 0;
 		if (ev->type == MT_EV_RSS && sel && ev->pid == tp->marked_pid) {
 			tp->marked.s.rss = rp->rss;
 			tp->marked.s.has_rss = 1;
 			tp->marked.seq = index;
-			tp->before = replay_in_use(rp);
+			tp->before = use;
 			return push_own(t, &tp->marked);
 		}
 		if ((ret = push_own(t, &tp->marked)) < 0)
 			return ret;
 	}
-	if ((ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak) {
+	if (own) {
 		t->open = 0;
+		if (new_peak && t->peak && t->peak == t->n && t->n > 1) {
+			/* the memory rising event after event: the old peak, last,
+			 * joins the segment before it when that is of its slice,
+			 * and the new one takes its place (the slice first: that
+			 * may widen the slices) */
+			uint64_t slice = slice_of(t, t->v[t->n - 1].min.s.time_ns);
+			struct item *old = &t->v[t->n - 1], *prev = &t->v[t->n - 2];
+
+			if (!prev->own && prev->slice == slice) {
+				struct item one = {.slice = slice, .min = old->min};
+
+				one.min.s.peak = 0;
+				one.max = one.last = one.min;
+				join(prev, &one);
+				row.s.peak = 1;
+				old->min = row;
+				tp->before = use;
+				return 0;
+			}
+		}
 		if (new_peak) {
 			if (t->peak)
 				demote(t);
@@ -333,12 +383,11 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 		}
 		if (new_peak)
 			t->peak = t->n; /* (a mark never raises the memory) */
-	} else if (row.s.heap != tp->before.heap || row.s.anon != tp->before.anon ||
-		   row.s.file != tp->before.file || rp->rss != rss_before) {
-		if ((ret = change(t, &row)) < 0)
-			return ret;
+	} else if (changed && (ret = change(t, rp, ev, index, kind, use.heap + use.anon + use.file)) <
+				      0) {
+		return ret;
 	}
-	tp->before = replay_in_use(rp);
+	tp->before = use;
 	return 0;
 }
 
@@ -370,8 +419,11 @@ static int passes(uint64_t before, uint64_t moved, uint64_t step)
 static void massif_event(struct massif_pass *mp, const struct replay *rp, const struct mt_event *ev,
 			 uint64_t index, uint64_t moved_before, int new_peak, unsigned kind)
 {
-	struct msample m = {sample_of(rp, ev->time_ns, kind), index, moved_before};
+	struct msample m;
 
+	if (!new_peak && !passes(moved_before, rp->moved, mp->step))
+		return; /* most events */
+	m = (struct msample){sample_of(rp, ev->time_ns, kind), index, moved_before};
 	if (new_peak) {
 		mp->peak = m;
 		mp->peak.s.peak = 1;
@@ -470,7 +522,8 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 	struct massif_pass mp = {.step = 1};
 	int detailed = 0, seen = 0, ret;
 	uint64_t index = 0, last_ns = 0;
-	struct mt_event ev;
+	const struct mt_event *ev;
+	struct ahead *ah = NULL;
 	struct replay rp;
 
 	memset(&tp, 0, sizeof(tp));
@@ -479,23 +532,25 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 	replay_init(&rp, o->kind);
 	rp.pid = o->pid;
 	rp.root = log_reader_header(r)->pid;
-	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
+	ret = ahead_begin(&ah, r, o->log, st);
+	while (ah && (ret = ahead_next(ah, &ev)) > 0) {
 		uint64_t peaks = rp.peaks, moved = rp.moved, rss = rp.rss;
 
-		index = log_reader_event_index(r);
+		index = seen ? index + 1 : 0;
 		seen = 1;
-		last_ns = ev.time_ns;
-		if (replay_event(&rp, &ev, index) < 0) {
+		last_ns = ev->time_ns;
+		if (replay_event(&rp, ev, index) < 0) {
 			status_add(st, "out of memory");
 			ret = -ENOMEM;
 			break;
 		}
 		if (detailed)
-			massif_event(&mp, &rp, &ev, index, moved, rp.peaks != peaks, o->kind);
-		else if ((ret = timeline_event(&tp, &rp, &ev, index, rss, rp.peaks != peaks,
+			massif_event(&mp, &rp, ev, index, moved, rp.peaks != peaks, o->kind);
+		else if ((ret = timeline_event(&tp, &rp, ev, index, rss, rp.peaks != peaks,
 					       o->kind)) < 0)
 			break;
 	}
+	ahead_end(ah);
 	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
 		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
 		ret = -ENOENT;

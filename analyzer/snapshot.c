@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "ahead.h"
 #include "input.h"
 #include "snapshot.h"
 #include "when.h"
@@ -47,16 +48,20 @@ static int stop_after(const struct an_when *at, const struct replay *rp, const s
 static int find_peak(struct log_reader *r, const char *path, const struct snapshot_opts *o,
 		     uint64_t *event, int *seen, struct an_status *st)
 {
+	const struct mt_event *ev;
+	struct ahead *ah;
 	struct replay rp;
-	struct mt_event ev;
+	uint64_t index = 0;
 	int ret;
 
 	setup(&rp, r, o);
-	while ((ret = input_next(r, path, &ev, st)) > 0)
-		if (replay_event(&rp, &ev, log_reader_event_index(r)) < 0) {
+	ret = ahead_begin(&ah, r, path, st);
+	while (ah && (ret = ahead_next(ah, &ev)) > 0)
+		if (replay_event(&rp, ev, index++) < 0) {
 			ret = nomem(st);
 			break;
 		}
+	ahead_end(ah);
 	*event = rp.peak_event;
 	*seen = rp.peak_seen;
 	replay_free(&rp);
@@ -94,9 +99,10 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 		    struct snapshot_point *pt, struct an_status *st)
 {
 	struct an_when target = *at;
-	struct mt_event ev;
+	const struct mt_event *ev;
+	struct ahead *ah;
 	int ret, stopped = 0, empty_start = 0, pid_seen = 0;
-	uint64_t last = 0;
+	uint64_t last = 0, index = 0;
 
 	memset(pt, 0, sizeof(*pt));
 	setup(rp, r, o);
@@ -114,29 +120,31 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 		target.kind = AN_WHEN_EVENT;
 		empty_start = !seen; /* nothing ever live: the empty start */
 	}
-	while ((ret = input_next(r, path, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(r);
-
+	if ((ret = ahead_begin(&ah, r, path, st)) < 0)
+		return ret;
+	for (; (ret = ahead_next(ah, &ev)) > 0; index++) {
 		pt->events++;
-		pt->end_ns = ev.time_ns;
+		pt->end_ns = ev->time_ns;
 		last = index;
-		pid_seen |= ev.pid == o->pid;
+		pid_seen |= ev->pid == o->pid;
 		if (stopped)
 			continue;
-		if (empty_start || stop_before(&target, &ev)) {
+		if (empty_start || stop_before(&target, ev)) {
 			stopped = 1;
 			continue;
 		}
-		if (replay_event(rp, &ev, index) < 0)
-			return nomem(st);
-		if (o->observe && o->observe(o->arg, rp, &ev, index) < 0)
-			return nomem(st);
+		if (replay_event(rp, ev, index) < 0 ||
+		    (o->observe && o->observe(o->arg, rp, ev, index) < 0)) {
+			ret = nomem(st);
+			break;
+		}
 		pt->applied = 1;
 		pt->event = index;
-		pt->time_ns = ev.time_ns;
-		if (stop_after(&target, rp, &ev, index))
+		pt->time_ns = ev->time_ns;
+		if (stop_after(&target, rp, ev, index))
 			stopped = 2;
 	}
+	ahead_end(ah);
 	if (ret < 0)
 		return ret;
 	pt->at_end = pt->applied && pt->event == last;
@@ -321,41 +329,60 @@ static int take_pass(struct replay *rp, struct capture *cs, size_t n, struct log
 		     const char *path, const struct snapshot_opts *o, struct an_status *st)
 {
 	struct snapshot_point end = {0};
-	struct mt_event ev;
-	int ret, pid_seen = 0, whole = 0;
+	const struct mt_event *ev;
+	struct ahead *ah;
+	int ret, pid_seen = 0, whole = 0, simple = !o->observe;
 	uint64_t last = 0;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		whole |= cs[i].at.kind == AN_WHEN_END || cs[i].at.kind == AN_WHEN_PEAK;
-	while ((ret = input_next(r, path, &ev, st)) > 0) {
+		simple &= cs[i].at.kind == AN_WHEN_END || cs[i].at.kind == AN_WHEN_PEAK;
+	}
+	if ((ret = ahead_begin(&ah, r, path, st)) < 0)
+		return ret;
+	/* the end or the peak, and nothing to tell: every event replayed,
+	 * nothing else to look at (the usual report, in a loop of its own) */
+	while (simple && (ret = ahead_next(ah, &ev)) > 0) {
+		pid_seen |= ev->pid == o->pid;
+		if (replay_event(rp, ev, end.events++) < 0)
+			goto nomem;
+		end.end_ns = ev->time_ns;
+	}
+	if (simple && end.events) {
+		last = end.events - 1;
+		end.applied = 1;
+		end.event = last;
+		end.time_ns = end.end_ns;
+	}
+	while (!simple && (ret = ahead_next(ah, &ev)) > 0) {
 		/* log_reader_event_index(), counted here: from the rewind on */
 		uint64_t index = end.events;
 		int pending = whole;
 
 		end.events++;
-		end.end_ns = ev.time_ns;
+		end.end_ns = ev->time_ns;
 		last = index;
-		pid_seen |= ev.pid == o->pid;
+		pid_seen |= ev->pid == o->pid;
 		for (size_t i = 0; i < n; i++) {
-			if (!cs[i].done && stop_before(&cs[i].at, &ev) &&
+			if (!cs[i].done && stop_before(&cs[i].at, ev) &&
 			    capture(&cs[i], rp, &end) < 0)
-				return nomem(st);
+				goto nomem;
 			pending |= !cs[i].done;
 		}
 		if (!pending)
 			continue; /* only the symbols are still wanted */
-		if (replay_event(rp, &ev, index) < 0)
-			return nomem(st);
-		if (o->observe && o->observe(o->arg, rp, &ev, index) < 0)
-			return nomem(st);
+		if (replay_event(rp, ev, index) < 0 ||
+		    (o->observe && o->observe(o->arg, rp, ev, index) < 0))
+			goto nomem;
 		end.applied = 1;
 		end.event = index;
-		end.time_ns = ev.time_ns;
+		end.time_ns = ev->time_ns;
 		for (size_t i = 0; i < n; i++)
-			if (!cs[i].done && stop_after(&cs[i].at, rp, &ev, index) &&
+			if (!cs[i].done && stop_after(&cs[i].at, rp, ev, index) &&
 			    capture(&cs[i], rp, &end) < 0)
-				return nomem(st);
+				goto nomem;
 	}
+	ahead_end(ah);
 	if (ret < 0)
 		return ret;
 	for (size_t i = 0; i < n; i++) {
@@ -405,6 +432,9 @@ static int take_pass(struct replay *rp, struct capture *cs, size_t n, struct log
 		return -ENOENT;
 	}
 	return 0;
+nomem:
+	ahead_end(ah);
+	return nomem(st);
 }
 
 int snapshot_take_many(struct snapshot *snaps, const struct an_when *ats, size_t n,

@@ -135,6 +135,18 @@ for opt in OPTS:
     ok(sites == sorted(e[1] for e in expectations(out, "heap")),
        "wrappers %s: export --alloc-fn" % opt, r.stdout)
 
+# A log is decoded ahead of the replay by a thread when there is a second
+# CPU: with one (taskset, of util-linux), the same reports, read in one
+# thread.
+log = log_path("kinds-O2")
+for cmd in (["top", log, "-n", "0"], ["top", log, "--at", "peak"], ["leaks", log],
+            ["summary", log, "--json"], ["timeline", log],
+            ["export", log, "--format", "massif"], ["diff", log, "--from", "#0"]):
+    one = run(["taskset", "-c", "0", MEMTRACK, *cmd])
+    two = memtrack(*cmd)
+    ok(one.returncode == two.returncode and one.stdout == two.stdout and one.stdout != "",
+       "%s: the same on one CPU as on two" % cmd[0], one.stderr)
+
 r = memtrack("top", log_path("kinds-O0"), "--sort", "calls")
 ok(r.returncode == 64 and "unknown --sort 'calls': use size or count" in r.stderr,
    "a bad --sort", r.stderr)
