@@ -77,16 +77,19 @@ static void test_alloc_fn(void **state)
 	static const char *const params[] = {"ns::Pool::get"};
 	static const char *const everything[] = {"*"};
 	struct an_filter f = {.alloc_fn = xstrdup_glob, .nalloc_fn = 1};
-	static const struct an_frame f_pool = {
-		.display = "pool.cc", .file = "pool.cc", .function = "ns::Pool::get(unsigned long)"};
+	static const struct an_frame f_pool = {.display = "pool.cc",
+					       .file = "pool.cc",
+					       .function = "ns::Pool::get(unsigned long)"};
 	static const struct an_frame f_vector = {
 		.display = "/usr/include/c++/12/bits/stl_vector.h",
 		.file = "/usr/include/c++/12/bits/stl_vector.h",
-		.function = "std::_Vector_base<long, std::allocator<long> >::_M_allocate(unsigned long)",
+		.function = "std::_Vector_base<long, std::allocator<long> >::_M_allocate(unsigned "
+			    "long)",
 		.line = 378};
-	static const struct an_frame f_traits = {
-		.function = "std::allocator_traits<std::allocator<long> >::allocate(std::allocator<long>&, "
-			    "unsigned long)"};
+	static const struct an_frame f_traits = {.function =
+							 "std::allocator_traits<std::allocator<"
+							 "long> >::allocate(std::allocator<long>&, "
+							 "unsigned long)"};
 	const struct an_frame *cxx[] = {&f_malloc, &f_traits, &f_vector, &f_main};
 
 	assert_int_equal(filter_site(&f, stack, NSTACK), 3);
@@ -311,7 +314,8 @@ static void test_cumulative(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_site), cmocka_unit_test(test_alloc_fn),
+		cmocka_unit_test(test_site),
+		cmocka_unit_test(test_alloc_fn),
 		cmocka_unit_test(test_site_edges),
 		cmocka_unit_test(test_lineno_order),
 		cmocka_unit_test(test_filename_and_function),
