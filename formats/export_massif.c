@@ -257,7 +257,8 @@ static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, siz
 	int ret = 0;
 
 	m->depth = depth;
-	qsort_r(m->sites + lo, hi - lo, sizeof(*m->sites), by_frame, m);
+	if (hi > lo)
+		qsort_r(m->sites + lo, hi - lo, sizeof(*m->sites), by_frame, m);
 	for (size_t i = lo; i < hi; i++) {
 		uint32_t id = frame_at(m, &m->sites[i], depth);
 
