@@ -70,12 +70,14 @@ static struct ex_sample sample_of(const struct replay *rp, uint64_t time_ns, uns
 	return s;
 }
 
-/* A moment kept until the pass ends; a mark's text is made when written. */
+/* A moment of the timeline kept until the pass ends: what the chart shows
+ * of an ex_sample, in one cache line; a mark's text is made when written. */
 struct row {
-	struct ex_sample s;
+	uint64_t time_ns, heap, anon, file, rss;
 	uint64_t seq;	    /* its event */
 	uint64_t mark;	    /* mark:N hit there, 0: none */
 	uint32_t mark_path; /* its location (a string of the log) */
+	uint8_t has_rss, peak;
 };
 
 struct feed {
@@ -101,9 +103,17 @@ static int emit(struct feed *fd, const struct ex_record *rec)
 
 static int emit_row(struct feed *fd, const struct row *r)
 {
-	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = r->s};
+	struct ex_record rec = {.type = EX_SAMPLE};
 	char mark[MARK_TEXT];
 
+	rec.u.sample = (struct ex_sample){.time_ns = r->time_ns,
+					  .heap = r->heap,
+					  .anon = r->anon,
+					  .file = r->file,
+					  .total = r->heap + r->anon + r->file,
+					  .rss = r->rss,
+					  .has_rss = r->has_rss,
+					  .peak = r->peak};
 	if (r->mark) {
 		const char *where = log_reader_string(fd->r, r->mark_path);
 
@@ -135,7 +145,7 @@ struct timeline {
 
 static uint64_t row_total(const struct row *r)
 {
-	return r->s.heap + r->s.anon + r->s.file;
+	return r->heap + r->anon + r->file;
 }
 
 /* Room for one more item at the end (its fields the caller's to set). */
@@ -219,38 +229,42 @@ static uint64_t slice_of(struct timeline *t, uint64_t time_ns)
 /* A higher peak came: the old one is an ordinary change of its slice. */
 static void demote(struct timeline *t)
 {
-	uint64_t slice = slice_of(t, t->v[t->peak - 1].min.s.time_ns);
+	uint64_t slice = slice_of(t, t->v[t->peak - 1].min.time_ns);
 	size_t p = t->peak - 1;
 	struct item *it = &t->v[p];
 
 	it->own = 0;
-	it->min.s.peak = 0;
+	it->min.peak = 0;
 	it->slice = slice;
 	it->max = it->last = it->min;
 	t->peak = 0;
 	compact(t, p ? p - 1 : 0);
 }
 
-static void fill_row(struct row *r, const struct replay *rp, const struct mt_event *ev,
-		     uint64_t index, unsigned kind)
+static void fill_row(struct row *r, const struct replay *rp, uint64_t time_ns, uint64_t index)
 {
-	r->s = sample_of(rp, ev->time_ns, kind);
-	r->seq = index;
-	r->mark = 0;
-	r->mark_path = 0;
+	struct replay_memory use = replay_in_use(rp);
+
+	*r = (struct row){.time_ns = time_ns,
+			  .heap = use.heap,
+			  .anon = use.anon,
+			  .file = use.file,
+			  .rss = rp->rss,
+			  .seq = index,
+			  .has_rss = rp->c.rss_samples > 0};
 }
 
 /* A change the chart shows: the row goes to its slice's segment, made
  * right there (most events of a busy program are changes). */
 static int change(struct timeline *t, const struct replay *rp, const struct mt_event *ev,
-		  uint64_t index, unsigned kind, uint64_t total)
+		  uint64_t index, uint64_t total)
 {
 	uint64_t slice = slice_of(t, ev->time_ns);
 	struct item *it;
 
 	if (t->open && t->v[t->n - 1].slice == slice) {
 		it = &t->v[t->n - 1];
-		fill_row(&it->last, rp, ev, index, kind);
+		fill_row(&it->last, rp, ev->time_ns, index);
 		if (total < row_total(&it->min))
 			it->min = it->last;
 		if (total > row_total(&it->max))
@@ -262,7 +276,7 @@ static int change(struct timeline *t, const struct replay *rp, const struct mt_e
 		return -ENOMEM;
 	it->own = 0;
 	it->slice = slice;
-	fill_row(&it->last, rp, ev, index, kind);
+	fill_row(&it->last, rp, ev->time_ns, index);
 	it->min = it->max = it->last;
 	t->open = 1;
 	return 0;
@@ -328,16 +342,16 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 	slice_of(t, ev->time_ns);
 	if (!tp->pending && !own) {
 		/* most events: nothing the chart shows, or a change of a slice */
-		ret = changed ? change(t, rp, ev, index, kind, use.heap + use.anon + use.file) : 0;
+		ret = changed ? change(t, rp, ev, index, use.heap + use.anon + use.file) : 0;
 		tp->before = use;
 		return ret;
 	}
-	fill_row(&row, rp, ev, index, kind);
+	fill_row(&row, rp, ev->time_ns, index);
 	if (tp->pending) {
 		tp->pending = 0;
 		if (ev->type == MT_EV_RSS && sel && ev->pid == tp->marked_pid) {
-			tp->marked.s.rss = rp->rss;
-			tp->marked.s.has_rss = 1;
+			tp->marked.rss = rp->rss;
+			tp->marked.has_rss = 1;
 			tp->marked.seq = index;
 			tp->before = use;
 			return push_own(t, &tp->marked);
@@ -352,17 +366,22 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 			 * joins the segment before it when that is of its slice,
 			 * and the new one takes its place (the slice first: that
 			 * may widen the slices) */
-			uint64_t slice = slice_of(t, t->v[t->n - 1].min.s.time_ns);
+			uint64_t slice = slice_of(t, t->v[t->n - 1].min.time_ns);
 			struct item *old = &t->v[t->n - 1], *prev = &t->v[t->n - 2];
 
 			if (!prev->own && prev->slice == slice) {
-				struct item one = {.slice = slice, .min = old->min};
+				struct row *r = &old->min;
 
-				one.min.s.peak = 0;
-				one.max = one.last = one.min;
-				join(prev, &one);
-				row.s.peak = 1;
-				old->min = row;
+				/* join(prev, that row): the earliest lowest, the
+				 * earliest highest, the last */
+				r->peak = 0;
+				if (row_total(r) < row_total(&prev->min))
+					prev->min = *r;
+				if (row_total(r) > row_total(&prev->max))
+					prev->max = *r;
+				prev->last = *r;
+				row.peak = 1;
+				*r = row;
 				tp->before = use;
 				return 0;
 			}
@@ -370,7 +389,7 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 		if (new_peak) {
 			if (t->peak)
 				demote(t);
-			row.s.peak = 1;
+			row.peak = 1;
 		}
 		if (ev->type == MT_EV_MARK && sel) {
 			row.mark = rp->c.marks;
@@ -383,8 +402,8 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 		}
 		if (new_peak)
 			t->peak = t->n; /* (a mark never raises the memory) */
-	} else if (changed && (ret = change(t, rp, ev, index, kind, use.heap + use.anon + use.file)) <
-				      0) {
+	} else if (changed &&
+		   (ret = change(t, rp, ev, index, use.heap + use.anon + use.file)) < 0) {
 		return ret;
 	}
 	tp->before = use;
@@ -560,8 +579,9 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 			ret = push_own(&tp.t, &tp.marked);
 		/* the state holds to the last event */
 		if (ret == 0 && seen && (!tp.t.n || last_seq(&tp.t) != index)) {
-			struct row row = {sample_of(&rp, last_ns, o->kind), index, 0, 0};
+			struct row row;
 
+			fill_row(&row, &rp, last_ns, index);
 			ret = push_own(&tp.t, &row);
 		}
 	}
