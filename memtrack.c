@@ -54,7 +54,11 @@ struct args {
 	const char *exclude[MAX_LIST];
 	size_t nexclude;
 	int cumulative;
+	const char *sort;
+	const char *alloc_fn[MAX_LIST];
+	size_t nalloc_fn;
 	int json;
+	int histogram;
 	long pid;
 	const char *from, *to;
 	int temporary;
@@ -116,8 +120,17 @@ static const struct opt opt_kind = {"kind", 0, OPT_STR, ARG(kind), "KIND",
 				    "heap (default), mmap or all"};
 static const struct opt opt_cumulative = {"cumulative", 0, OPT_FLAG, ARG(cumulative), NULL,
 					  "count every frame of a stack, not only the site"};
+static const struct opt opt_sort = {"sort", 0, OPT_STR, ARG(sort), "ORDER",
+				    "size (default: biggest first, as tracemalloc) or count (most "
+				    "blocks first; with --temporary, most calls; diff: biggest "
+				    "change of count first)"};
+static const struct opt opt_alloc_fn = {"alloc-fn", 0, OPT_LIST, ARG(alloc_fn), "GLOB",
+					"count frames of functions matching GLOB as allocator, "
+					"so the site is their caller (as massif's --alloc-fn)"};
 static const struct opt opt_json = {"json", 0, OPT_FLAG, ARG(json), NULL,
 				    "print one JSON object"};
+static const struct opt opt_histogram = {"histogram", 0, OPT_FLAG, ARG(histogram), NULL,
+					 "also count allocations by power-of-two size class"};
 static const struct opt opt_pid = {"pid", 0, OPT_LONG, ARG(pid), "PID",
 				   "only process PID (with --follow-forks logs)"};
 static const struct opt opt_temporary = {"temporary", 0, OPT_FLAG, ARG(temporary), NULL,
@@ -190,31 +203,36 @@ static const struct command commands[] = {
 	 "zoom, search); the leaks with their tracebacks; marks and processes.",
 	 {&opt_report_output, &opt_pid}, "LOG", 1, 1, 0, .report = an_report},
 	{"top", NULL, "LOG [OPTIONS]",
-	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
+	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.\n"
+	 "A block's site is the first frame outside the allocator: the malloc family,\n"
+	 "operator new, the C++ standard library's frames under it, --alloc-fn's.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
-	  &opt_cumulative, &opt_temporary, &opt_pid},
+	  &opt_cumulative, &opt_temporary, &opt_sort, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_top, .limit = 10},
 	{"diff", NULL, "LOG --from WHEN [--to WHEN] [OPTIONS]  or  memtrack diff OLD_LOG NEW_LOG",
 	 "Print what changed between two snapshots, as tracemalloc's Snapshot.compare_to:\n"
 	 "two moments of one log, or the ends (--from/--to) of two runs, compared\n"
 	 "site by site.",
 	 {&opt_from, &opt_to, &opt_by, &opt_limit, &opt_include, &opt_exclude, &opt_kind,
-	  &opt_cumulative, &opt_pid},
+	  &opt_cumulative, &opt_sort, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 2, 0, .report = an_diff, .limit = 10, .usage = diff_usage},
 	{"leaks", NULL, "LOG [OPTIONS]",
 	 "Print the heap blocks still live at the end, grouped by traceback, biggest\n"
 	 "first, each as a tracemalloc statistic followed by its traceback.  A process\n"
 	 "that exited keeps its blocks: they are its leaks.",
-	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_pid}, "LOG", 1, 1, 0,
-	 .report = an_leaks},
-	{"summary", NULL, "LOG [--json] [--at WHEN] [--pid PID]",
+	 {&opt_leaks_limit, &opt_leaks_at, &opt_include, &opt_exclude, &opt_sort, &opt_alloc_fn,
+	  &opt_pid},
+	 "LOG", 1, 1, 0, .report = an_leaks},
+	{"summary", NULL, "LOG [--json] [--histogram] [--at WHEN] [--pid PID]",
 	 "Print totals: allocations, frees, bytes, peak, leaks, mappings, the marks\n"
 	 "hit and, for several processes, each one.  allocs/frees/bytes count like\n"
 	 "valgrind memcheck's \"total heap usage\".  unknown_frees are frees of blocks\n"
 	 "never seen allocated; teardown_frees, glibc's per-thread cache freed again\n"
 	 "as a thread exits; preexisting_frees, in attach logs, of blocks allocated\n"
-	 "before memtrack attached.",
-	 {&opt_json, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0, .report = an_summary, .limit = 10},
+	 "before memtrack attached.  --histogram counts the allocations by size\n"
+	 "class: 0, then [1, 2), [2, 4), [4, 8) bytes and so on.",
+	 {&opt_json, &opt_histogram, &opt_summary_at, &opt_pid}, "LOG", 1, 1, 0,
+	 .report = an_summary, .limit = 10},
 	{"timeline", NULL, "LOG [--csv FILE] [--svg FILE]",
 	 "Write the memory over time: heap, anonymous and file mappings, RSS, with\n"
 	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
@@ -228,7 +246,7 @@ static const struct command commands[] = {
 	 "Go's heap sample types: alloc_objects, alloc_space, inuse_objects,\n"
 	 "inuse_space).",
 	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
-	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
+	  &opt_include, &opt_exclude, &opt_cumulative, &opt_alloc_fn, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_export, .usage = export_usage},
 	{"replay", NULL, "LOG [--pid PID]",
 	 "Print every event of a log, symbolized, one a line.", {&opt_pid}, "LOG", 1, 1, 0,
@@ -283,7 +301,9 @@ static void print_help(FILE *f)
 		   "'memtrack COMMAND --help' describes a command's options.\n\n"
 		   "exit status: 0 ok, 1 done with non-fatal problems (warnings),\n"
 		   "2 fatal error (bad or unreadable log, tracing failed), 64 usage error;\n"
-		   "run exits with the traced command's status (see 'memtrack run --help').\n");
+		   "run exits with the traced command's status (see 'memtrack run --help').\n\n"
+		   "On a terminal, run and attach keep a status line on stderr, and reports\n"
+		   "reading a large log say how far they are; MEMTRACK_PROGRESS=0 turns it off.\n");
 }
 
 static const struct opt *find_opt(const struct command *c, const char *name, size_t len,
@@ -425,6 +445,116 @@ static int parse_args(const struct command *c, int argc, char **argv, struct arg
 	return 0;
 }
 
+/* --- the status line ------------------------------------------------------- */
+
+/*
+ * One line on stderr, redrawn in place a few times a second, and erased
+ * before anything else is written there: while tracing (elapsed time,
+ * events, events per second, the log's size), and while a report reads a
+ * large log (how much of it).  Only when stderr is a terminal, and not with
+ * MEMTRACK_PROGRESS=0; a report shows it once it has read for a second
+ * (MEMTRACK_PROGRESS=1: from the start).
+ */
+static struct {
+	int on;			/* stderr is a terminal, and the line is wanted */
+	int now;		/* MEMTRACK_PROGRESS=1: no waiting */
+	int shown;		/* a line is on the screen */
+	uint64_t start_ns, drawn_ns;
+	uint64_t last_ns, last_events; /* run: the previous call, for the rate */
+} status_line;
+
+#define STATUS_EVERY_NS 250000000u	/* four times a second */
+#define STATUS_AFTER_NS 1000000000u	/* a report's line: after a second */
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void status_init(void)
+{
+	const char *want = getenv("MEMTRACK_PROGRESS");
+
+	status_line.on = isatty(STDERR_FILENO) && !(want && !strcmp(want, "0"));
+	status_line.now = want && !strcmp(want, "1");
+	status_line.start_ns = monotonic_ns();
+}
+
+static void status_erase(void)
+{
+	if (!status_line.shown)
+		return;
+	fputs("\r\033[K", stderr);
+	fflush(stderr);
+	status_line.shown = 0;
+}
+
+static void status_draw(const char *text)
+{
+	fprintf(stderr, "\r%s: %s\033[K", progname, text);
+	fflush(stderr);
+	status_line.shown = 1;
+}
+
+/* "12.3 MiB" */
+static const char *status_size(uint64_t bytes, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	double v = (double)bytes;
+	unsigned u = 0;
+
+	while (v >= 1024 && u + 1 < sizeof(units) / sizeof(units[0])) {
+		v /= 1024;
+		u++;
+	}
+	snprintf(buf, len, u ? "%.1f %s" : "%.0f %s", v, units[u]);
+	return buf;
+}
+
+/* The tracer's progress: elapsed, events, their rate since the last call,
+ * the log's size. */
+static void status_trace(void *arg, const struct tracer_progress *p)
+{
+	char text[160], size[32];
+	uint64_t dt = p->elapsed_ns - status_line.last_ns;
+	double rate = dt ? (double)(p->events - status_line.last_events) * 1e9 / (double)dt : 0;
+
+	if (p->done || !status_line.on) {
+		status_erase();
+		return;
+	}
+	status_line.last_ns = p->elapsed_ns;
+	status_line.last_events = p->events;
+	snprintf(text, sizeof(text), "%.1f s, %llu events, %.0f events/s, log %s",
+		 (double)p->elapsed_ns / 1e9, (unsigned long long)p->events, rate,
+		 status_size(p->log_bytes, size, sizeof(size)));
+	status_draw(text);
+}
+
+/* A report's progress through a log: read of size bytes; UINT64_MAX when
+ * it stopped reading. */
+static void status_read(void *arg, const char *log, uint64_t read, uint64_t size)
+{
+	uint64_t now = monotonic_ns();
+	char text[PATH_MAX + 96], done[32], all[32];
+
+	if (read == UINT64_MAX || !status_line.on) {
+		status_erase();
+		return;
+	}
+	if ((!status_line.now && now - status_line.start_ns < STATUS_AFTER_NS) ||
+	    (status_line.shown && now - status_line.drawn_ns < STATUS_EVERY_NS))
+		return;
+	status_line.drawn_ns = now;
+	snprintf(text, sizeof(text), "reading %s: %.0f%% (%s of %s)", log,
+		 size ? 100.0 * (double)(read < size ? read : size) / (double)size : 0.0,
+		 status_size(read, done, sizeof(done)), status_size(size, all, sizeof(all)));
+	status_draw(text);
+}
+
 /* --- run ----------------------------------------------------------------- */
 
 static int exit_code_of(int64_t status)
@@ -436,12 +566,14 @@ static int exit_code_of(int64_t status)
 
 static void warn_line(void *arg, const char *line)
 {
+	status_erase();
 	fprintf(stderr, "%s: %s\n", progname, line);
 }
 
 static int check_trace_opts(struct args *a, struct tracer_opts *to)
 {
 	to->warn = warn_line;
+	to->progress = status_trace;
 	if (a->depth > 1024) {
 		fprintf(stderr, "%s: --depth %ld is too deep (at most 1024)\n", progname, a->depth);
 		return -1;
@@ -706,7 +838,23 @@ static int fill_an_opts(struct args *a, struct an_opts *o, long default_limit)
 	o->exclude = a->exclude;
 	o->nexclude = a->nexclude;
 	o->cumulative = a->cumulative;
+	o->sort = AN_SORT_SIZE;
+	if (a->sort) {
+		if (!strcmp(a->sort, "count")) {
+			o->sort = AN_SORT_COUNT;
+		} else if (strcmp(a->sort, "size")) {
+			usage_error("unknown --sort '%s': use size or count", a->sort);
+			return -1;
+		}
+	}
+	o->alloc_fn = a->alloc_fn;
+	o->nalloc_fn = a->nalloc_fn;
 	o->json = a->json;
+	o->histogram = a->histogram;
+	if (status_line.on) {
+		o->progress = status_read;
+		o->progress_arg = NULL;
+	}
 	return 0;
 }
 
@@ -783,6 +931,7 @@ int main(int argc, char **argv)
 		print_help(stderr);
 		return EXIT_USAGE;
 	}
+	status_init();
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
 		if (argc > 2 && strcmp(argv[1], "help") == 0) {
 			for (size_t i = 0; i < NCOMMANDS; i++)

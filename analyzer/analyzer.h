@@ -47,6 +47,12 @@ struct an_when {
 /* Parses a WHEN; 0 or -EINVAL. */
 int an_when_parse(const char *text, struct an_when *out);
 
+/* --sort: the order of statistics. */
+enum an_sort {
+	AN_SORT_SIZE = 0,	/* tracemalloc's: biggest size first, then count */
+	AN_SORT_COUNT,		/* most blocks (with --temporary, most calls) first, then size */
+};
+
 /* export --metric: what a stack's value is. */
 enum an_metric {
 	AN_METRIC_LIVE = 0,	/* bytes live at --at */
@@ -67,7 +73,11 @@ struct an_opts {
 	size_t nexclude;
 	unsigned kind;			/* AN_KIND_* */
 	int cumulative;
+	enum an_sort sort;		/* top, diff, leaks --sort */
+	const char *const *alloc_fn;	/* --alloc-fn globs: frames counted as allocator */
+	size_t nalloc_fn;
 	int json;			/* summary --json */
+	int histogram;			/* summary --histogram */
 	uint32_t pid;			/* --pid: that process only; 0: all */
 	int temporary;			/* top --temporary */
 	const char *format;		/* export --format */
@@ -75,6 +85,12 @@ struct an_opts {
 	const char *output;		/* export, report -o FILE; NULL: out */
 	const char *csv;		/* timeline --csv FILE ("-": out) */
 	const char *svg;		/* timeline --svg FILE ("-": out) */
+	/* Told now and then (every few thousand events) how far a report
+	 * has read a log: `read` of its `size` bytes; read is UINT64_MAX when
+	 * it stopped reading it (before the report writes anything).  NULL:
+	 * not told. */
+	void (*progress)(void *arg, const char *log, uint64_t read, uint64_t size);
+	void *progress_arg;
 };
 
 /* One line per message.  With a report's result 0 the lines are notes

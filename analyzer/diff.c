@@ -17,25 +17,19 @@
 #include "runner.h"
 #include "when.h"
 
-/* The snapshot of one side, into the old or the new values of rp->stats;
+/* A snapshot of one side into the old or the new values of rp->stats;
  * *blocks counts its live blocks. */
-static int take(struct report *rp, int newer, const struct an_when *at, int old,
-		struct an_status *st)
+static int group(struct report *rp, const struct snapshot *snap, int newer, int old,
+		 struct an_status *st)
 {
-	const struct an_opts *o = rp->o;
-	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid};
-	struct log_reader *r = newer ? rp->r2 : rp->r;
-	const char *log = newer ? o->log2 : o->log;
+	const char *log = newer ? rp->o->log2 : rp->o->log;
 	struct snapshot_entry *e;
 	uint64_t stack;
 	size_t i = 0;
 	int ret;
 
-	ret = report_snapshot(rp, r, log, newer ? &rp->res2 : &rp->res, at, &so, st);
-	if (ret < 0)
-		return ret;
-	*(uint64_t *)rp->priv += rp->snap.blocks;
-	while (snap_stacks_next(&rp->snap.stacks, &i, &stack, &e)) {
+	*(uint64_t *)rp->priv += snap->blocks;
+	while (snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
 		struct stat_values sv = {0};
 
 		if (old) {
@@ -54,12 +48,42 @@ static int take(struct report *rp, int newer, const struct an_when *at, int old,
 	return 0;
 }
 
-/* --from in the old log, --to in the new one (the same log, with one). */
+/* The snapshot of one side, through report_snapshot(). */
+static int take(struct report *rp, int newer, const struct an_when *at, int old,
+		struct an_status *st)
+{
+	const struct an_opts *o = rp->o;
+	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid};
+	int ret = report_snapshot(rp, newer ? rp->r2 : rp->r, newer ? o->log2 : o->log,
+				  newer ? &rp->res2 : &rp->res, at, &so, st);
+
+	return ret < 0 ? ret : group(rp, &rp->snap, newer, old, st);
+}
+
+/* --from in the old log, --to in the new one; with one log, both moments
+ * from one pass over it. */
 static int collect(struct report *rp, struct an_status *st)
 {
-	int ret = take(rp, 0, &rp->o->from, 1, st);
+	const struct an_opts *o = rp->o;
+	struct snapshot_opts so = {.kind = o->kind, .pid = o->pid};
+	struct an_when ats[2] = {o->from, o->to};
+	struct snapshot snaps[2];
+	int ret;
 
-	return ret < 0 ? ret : take(rp, rp->o->log2 != NULL, &rp->o->to, 0, st);
+	if (o->log2) {
+		ret = take(rp, 0, &o->from, 1, st);
+		return ret < 0 ? ret : take(rp, 1, &o->to, 0, st);
+	}
+	ret = snapshot_take_many(snaps, ats, 2, rp->r, o->log, &so, st);
+	if (ret == 0 && (ret = resolver_open(&rp->res, rp->r)) < 0)
+		status_add(st, "%s: %s", o->log, strerror(-ret));
+	if (ret == 0)
+		ret = group(rp, &snaps[0], 0, 1, st);
+	if (ret == 0)
+		ret = group(rp, &snaps[1], 0, 0, st);
+	snapshot_free(&snaps[0]);
+	snapshot_free(&snaps[1]);
+	return ret;
 }
 
 static int explain(struct report *rp, struct an_status *st)

@@ -1,6 +1,6 @@
 /*
- * filter.h - --include/--exclude and the allocation site: which frame of a
- * stack an allocation is attributed to.
+ * filter.h - --include/--exclude, --alloc-fn and the allocation site: which
+ * frame of a stack an allocation is attributed to.
  */
 #ifndef MEMTRACK_ANALYZER_FILTER_H
 #define MEMTRACK_ANALYZER_FILTER_H
@@ -14,6 +14,8 @@ struct an_filter {
 	size_t ninclude;
 	const char *const *exclude;
 	size_t nexclude;
+	const char *const *alloc_fn;	/* --alloc-fn: globs on function names */
+	size_t nalloc_fn;
 };
 
 /* Non-zero when the filter has any glob. */
@@ -26,6 +28,20 @@ int filter_active(const struct an_filter *f);
  * does.
  */
 int filter_frame(const struct an_filter *f, const struct an_frame *frame);
+
+/*
+ * Is the frame the allocator's?  The allocator's own functions (the
+ * symbolizer flags them: the malloc family, glibc's internals, operator
+ * new), the C++ standard library's allocators (std::allocator,
+ * std::__new_allocator, __gnu_cxx::new_allocator, std::allocator_traits,
+ * __gnu_cxx::__alloc_traits) and the rest of that library's headers
+ * (include/c++/: a container's growth, make_shared), and the functions
+ * matching an --alloc-fn glob (matched against the name as reports print
+ * it, and against it without its parameter list).  Only a run of them from
+ * the innermost frame is skipped (filter_site), so a frame of the library
+ * that the program's own code called back is not.
+ */
+int filter_allocator(const struct an_filter *f, const struct an_frame *frame);
 
 /*
  * The allocation site of frames[0..n) (innermost first): the leading

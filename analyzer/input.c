@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "input.h"
 
@@ -40,10 +41,60 @@ int input_open(struct log_reader **r, const char *path, struct an_status *st)
 	return ret;
 }
 
+/* The logs being watched: a report reads one or two. */
+static struct watch {
+	const struct log_reader *r;
+	const char *path;
+	uint64_t size;
+	unsigned events;
+	void (*progress)(void *arg, const char *log, uint64_t read, uint64_t size);
+	void *arg;
+} watches[2];
+
+/* told every this many events: a few milliseconds of reading */
+#define WATCH_EVENTS 16384
+
+void input_watch(struct log_reader *r, const char *path, const struct an_opts *o)
+{
+	struct stat sb;
+
+	if (!o->progress || stat(path, &sb) < 0)
+		return;
+	for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++)
+		if (!watches[i].r) {
+			watches[i] = (struct watch){r, path, (uint64_t)sb.st_size, 0, o->progress,
+						    o->progress_arg};
+			return;
+		}
+}
+
+void input_unwatch(const struct log_reader *r)
+{
+	for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++)
+		if (watches[i].r == r)
+			memset(&watches[i], 0, sizeof(watches[i]));
+}
+
+static void watched(const struct log_reader *r, int ret)
+{
+	for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++) {
+		struct watch *w = &watches[i];
+
+		if (w->r != r)
+			continue;
+		if (ret <= 0)
+			w->progress(w->arg, w->path, UINT64_MAX, w->size);
+		else if (++w->events % WATCH_EVENTS == 0)
+			w->progress(w->arg, w->path, log_reader_position(r), w->size);
+	}
+}
+
 int input_next(struct log_reader *r, const char *path, struct mt_event *ev, struct an_status *st)
 {
 	int ret = log_reader_next(r, ev);
 
+	if (watches[0].r || watches[1].r)
+		watched(r, ret);
 	if (ret < 0) {
 		const char *why = log_reader_error(r);
 

@@ -16,6 +16,12 @@ void status_add(struct an_status *st, const char *fmt, ...)
 /* Opens path; on failure st holds "PATH: reason".  The caller closes *r. */
 int input_open(struct log_reader **r, const char *path, struct an_status *st);
 
+/* Tells o->progress (if any) how far input_next() has read r, now and
+ * then, and when it stopped (the end of a pass, or an error); until
+ * input_unwatch(r).  Two logs at most are watched at once (diff). */
+void input_watch(struct log_reader *r, const char *path, const struct an_opts *o);
+void input_unwatch(const struct log_reader *r);
+
 /* log_reader_next(), with a corrupt log worded into st. */
 int input_next(struct log_reader *r, const char *path, struct mt_event *ev,
 	       struct an_status *st);

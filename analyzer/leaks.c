@@ -18,9 +18,10 @@
 #include "runner.h"
 #include "when.h"
 
-/* The index of the last event up to WHEN; *none when WHEN is before any. */
-static int moment(struct log_reader *r, const struct an_opts *o, uint64_t *event, int *none,
-		  struct an_status *st)
+/* --at peak: the peak's event, found by a pass of its own; *none when
+ * nothing was ever live. */
+static int peak_event(struct log_reader *r, const struct an_opts *o, struct an_when *event,
+		      int *none, struct an_status *st)
 {
 	struct snapshot_opts so = {.kind = AN_KIND_HEAP, .pid = o->pid};
 	struct snapshot_point pt;
@@ -28,24 +29,27 @@ static int moment(struct log_reader *r, const struct an_opts *o, uint64_t *event
 	int ret = snapshot_replay(&rp, r, o->log, &o->at, &so, &pt, st);
 
 	replay_free(&rp);
-	*event = pt.event;
+	*event = (struct an_when){AN_WHEN_EVENT, pt.event};
 	*none = !pt.applied;
 	return ret;
 }
 
-/* The blocks live at the end, of those allocated by --at. */
+/* The blocks live at the end, of those allocated by --at (in the same pass,
+ * but for the peak). */
 static int collect(struct report *rp, struct an_status *st)
 {
 	const struct an_opts *o = rp->o;
 	struct snapshot_opts so = {.kind = AN_KIND_HEAP, .pid = o->pid};
-	struct an_when end = {AN_WHEN_END, 0};
+	struct an_when end = {AN_WHEN_END, 0}, born;
 	int *none = rp->priv, ret;
 
-	if (o->at.kind != AN_WHEN_END) {
-		so.born_limit = 1;
-		ret = moment(rp->r, o, &so.born_by, none, st);
+	if (o->at.kind == AN_WHEN_PEAK) {
+		ret = peak_event(rp->r, o, &born, none, st);
 		if (ret < 0)
 			return ret;
+		so.born_by = &born;
+	} else if (o->at.kind != AN_WHEN_END) {
+		so.born_by = &o->at;
 	}
 	ret = report_snapshot(rp, rp->r, o->log, &rp->res, &end, &so, st);
 	if (ret < 0 || *none)

@@ -62,24 +62,31 @@ struct region_space regions_space(const struct regions *r, uint32_t space)
 	return s ? *s : none;
 }
 
-/* Moves the byte counts of a block's space and kind by +bytes or -bytes;
- * the space's entry exists once the block has any byte. */
-static void account(struct regions *r, const struct region_block *b, uint64_t bytes, int add)
+/* Adds bytes to a block (add), or takes them away, with the byte counts of
+ * its space and kind; the space's entry exists once the block has any
+ * byte.  The listener hears of it. */
+static void account(struct regions *r, struct region_block *b, uint64_t bytes, int add)
 {
 	struct region_space *s = region_spaces_get(&r->spaces, b->space);
 	uint64_t *kind = s ? (b->file ? &s->file : &s->anon) : NULL;
+	uint64_t before = b->live;
 
 	if (add) {
+		b->live += bytes;
 		r->live += bytes;
 		r->file_live += b->file ? bytes : 0;
 		if (kind)
 			*kind += bytes;
 	} else {
+		b->live -= bytes;
 		r->live -= bytes;
 		r->file_live -= b->file ? bytes : 0;
 		if (kind)
 			*kind -= bytes;
 	}
+	if (r->moved && bytes)
+		r->moved(r->arg, b, add ? (int64_t)bytes : -(int64_t)bytes,
+			 !before && b->live ? 1 : before && !b->live ? -1 : 0);
 }
 
 /* Takes bytes away from a block; it dies at 0 unless it is `keep`. */
@@ -92,7 +99,6 @@ static void shrink_block(struct regions *r, uint64_t id, uint64_t bytes, uint64_
 		return;
 	}
 	account(r, b, bytes, 0);
-	b->live -= bytes;
 	if (!b->live && id != keep)
 		region_blocks_del(&r->blocks, id);
 }
@@ -170,7 +176,6 @@ static int add_range(struct regions *r, uint32_t space, uint64_t s, uint64_t e, 
 	if (insert_at(r, lower(r, space, s), &g) < 0)
 		return -ENOMEM;
 	b = region_blocks_get(&r->blocks, id);
-	b->live += e - s;
 	account(r, b, e - s, 1);
 	return 0;
 }

@@ -20,7 +20,8 @@ struct region_block {
 	uint64_t stack;
 	uint64_t live;		/* bytes still mapped */
 	uint32_t space;
-	uint32_t file;		/* 1: a file mapping, 0: anonymous (or the break) */
+	uint16_t file;		/* 1: a file mapping, 0: anonymous (or the break) */
+	uint32_t lot;		/* the owner's: 0 until regions.moved sets it */
 };
 
 /* Bytes mapped in one address space (value of regions.spaces). */
@@ -47,6 +48,11 @@ struct regions {
 	uint64_t next_block;
 	uint64_t live;		/* bytes mapped, all spaces */
 	uint64_t file_live;	/* of which file mappings */
+	/* Called whenever a block's live bytes change by `bytes`, with
+	 * `blocks` +1 when it had none before, -1 when it has none left, else
+	 * 0.  NULL: nobody listens. */
+	void (*moved)(void *arg, struct region_block *b, int64_t bytes, int blocks);
+	void *arg;
 };
 
 void regions_init(struct regions *r);

@@ -13,30 +13,43 @@
 /* A syscall result in the -errno range is a failure even when the tracer
  * did not flag it. */
 
+static void region_moved(void *arg, struct region_block *b, int64_t bytes, int blocks);
+
 void replay_init(struct replay *rp, unsigned kind)
 {
 	memset(rp, 0, sizeof(*rp));
-	heap_blocks_init(&rp->heap);
+	lot_index_init(&rp->lot_index);
 	proc_table_init(&rp->procs);
 	space_table_init(&rp->spaces);
 	last_alloc_table_init(&rp->last_alloc);
 	u64_map_init(&rp->doubtful);
 	rss_table_init(&rp->rss_pids);
-	site_table_init(&rp->sites);
 	regions_init(&rp->maps);
+	rp->maps.moved = region_moved;
+	rp->maps.arg = rp;
 	rp->kind = kind;
 }
 
 void replay_free(struct replay *rp)
 {
-	heap_blocks_free(&rp->heap);
+	size_t i = 0;
+	struct space_state *ss;
+
+	while (space_table_next(&rp->spaces, &i, NULL, &ss)) {
+		if (ss->blocks)
+			blocks_free(ss->blocks);
+		free(ss->blocks);
+	}
+	free(rp->lots);
+	free(rp->lot_cache);
+	lot_index_free(&rp->lot_index);
 	proc_table_free(&rp->procs);
 	space_table_free(&rp->spaces);
 	last_alloc_table_free(&rp->last_alloc);
 	u64_map_free(&rp->doubtful);
 	rss_table_free(&rp->rss_pids);
-	site_table_free(&rp->sites);
 	regions_free(&rp->maps);
+	replay_init(rp, rp->kind);
 }
 
 uint64_t replay_page_up(uint64_t len)
@@ -46,20 +59,6 @@ uint64_t replay_page_up(uint64_t len)
 	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
-uint64_t replay_live(const struct replay *rp, unsigned kind)
-{
-	struct replay_memory m = replay_in_use(rp);
-
-	return (kind & AN_KIND_HEAP ? m.heap : 0) + (kind & AN_KIND_MMAP ? m.anon + m.file : 0);
-}
-
-struct replay_memory replay_in_use(const struct replay *rp)
-{
-	struct replay_memory m = {rp->c.heap_live - rp->gone.heap, rp->mapped.anon - rp->gone.anon,
-				  rp->mapped.file - rp->gone.file};
-
-	return m;
-}
 
 int replay_space_selected(const struct replay *rp, uint32_t space)
 {
@@ -73,6 +72,137 @@ int replay_space_exited(const struct replay *rp, uint32_t space)
 	const struct space_state *ss = space_table_get(&rp->spaces, space);
 
 	return ss && ss->gone;
+}
+
+int replay_space_gone_at_peak(const struct replay *rp, uint32_t space)
+{
+	const struct space_state *ss = space_table_get(&rp->spaces, space);
+
+	/* gone by the event that set the last peak, or before it */
+	return ss && ss->gone && ss->gone_stamp < rp->peaks;
+}
+
+int replay_block(const struct replay *rp, uint32_t space, uint64_t addr, const struct lot **lot)
+{
+	const struct space_state *ss = space_table_get(&rp->spaces, space);
+	uint32_t n;
+
+	if (!ss || !ss->blocks || !blocks_get(ss->blocks, addr, &n))
+		return 0;
+	*lot = &rp->lots[n - 1];
+	return 1;
+}
+
+const struct lot_counts *replay_lot_at_peak(const struct replay *rp, const struct lot *l)
+{
+	/* not changed since the last peak: as it is now */
+	return l->stamp == rp->peaks ? &l->at_peak : &l->now;
+}
+
+int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct site_totals *out)
+{
+	int found = 0;
+
+	memset(out, 0, sizeof(*out));
+	for (uint32_t i = 0; i < rp->nlots; i++) {
+		const struct lot *l = &rp->lots[i];
+
+		if (l->stack != stack || l->kind != kind)
+			continue;
+		found = 1;
+		out->bytes += l->now.alloc_bytes;
+		out->count += l->now.allocs;
+		out->temp_bytes += l->now.temp_bytes;
+		out->temps += l->now.temps;
+	}
+	return found;
+}
+
+/* A lot is about to change: keep its counts of the last peak first. */
+static inline struct lot *touch(struct replay *rp, uint32_t n)
+{
+	struct lot *l = &rp->lots[n - 1];
+
+	if (l->stamp != rp->peaks) {
+		l->at_peak = l->now;
+		l->stamp = rp->peaks;
+	}
+	return l;
+}
+
+/* The number of the lot of that key, made when missing; 0 when memory ran
+ * out. */
+static uint32_t lot_of(struct replay *rp, uint32_t space, unsigned kind, uint64_t stack,
+		       uint64_t size)
+{
+	struct lot_key k = {stack, size, space, kind | (kind == AN_KIND_HEAP && rp->late) << 8};
+	struct lot_cache_entry *e = NULL;
+	int created;
+	uint32_t *n;
+	struct lot *l;
+
+	if (rp->lot_cache || (rp->lot_cache = calloc(LOT_CACHE, sizeof(*rp->lot_cache)))) {
+		/* a cheap hash: the cache is a guess that lot_key_eq() checks */
+		uint64_t h = (stack * 0x9e3779b97f4a7c15ull) ^ (size * 0xc2b2ae3d27d4eb4full);
+
+		e = &rp->lot_cache[(h >> 40) & (LOT_CACHE - 1)];
+		if (e->n && lot_key_eq(e->key, k))
+			return e->n;
+	}
+	n = lot_index_put(&rp->lot_index, k, &created);
+	if (!n)
+		return 0;
+	if (!created)
+		goto out;
+	if (rp->nlots == rp->lots_cap) {
+		uint32_t cap = rp->lots_cap ? rp->lots_cap * 2 : 256;
+		/* aligned as struct lot asks: realloc() would not keep that */
+		struct lot *v = cap > rp->lots_cap ? aligned_alloc(_Alignof(struct lot),
+								   (size_t)cap * sizeof(*v))
+						   : NULL;
+
+		if (!v) {
+			lot_index_del(&rp->lot_index, k);
+			return 0;
+		}
+		if (rp->nlots)
+			memcpy(v, rp->lots, rp->nlots * sizeof(*v));
+		free(rp->lots);
+		rp->lots = v;
+		rp->lots_cap = cap;
+	}
+	l = &rp->lots[rp->nlots];
+	memset(l, 0, sizeof(*l));
+	l->stack = stack;
+	l->size = size;
+	l->space = space;
+	l->kind = (uint8_t)kind;
+	l->late = (uint8_t)(k.kind_late >> 8);
+	/* it was not there at the last peak: nothing then */
+	l->stamp = rp->peaks;
+	*n = ++rp->nlots;
+out:
+	if (e) {
+		e->key = k;
+		e->n = *n;
+	}
+	return *n;
+}
+
+/* The regions' listener: a mapping's bytes moved. */
+static void region_moved(void *arg, struct region_block *b, int64_t bytes, int blocks)
+{
+	struct replay *rp = arg;
+	struct lot *l;
+
+	if (!b->lot && !(b->lot = lot_of(rp, b->space, AN_KIND_MMAP, b->stack, 0))) {
+		rp->nomem = 1;
+		return;
+	}
+	l = touch(rp, b->lot);
+	l->now.live_bytes += (uint64_t)bytes;
+	l->now.live += (uint64_t)(int64_t)blocks;
+	rp->map_lot = b->lot;
 }
 
 static int chosen(const struct replay *rp, uint32_t pid)
@@ -149,11 +279,6 @@ static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *s
 	return ss;
 }
 
-static struct site_totals *site(struct replay *rp, uint64_t stack, unsigned kind)
-{
-	return site_table_put(&rp->sites, TABLE_KEY(stack, kind), NULL);
-}
-
 /* The mapped bytes of the chosen processes, after the regions changed. */
 static void recount_mapped(struct replay *rp)
 {
@@ -183,40 +308,80 @@ static void heap_add(struct replay *rp, struct space_state *ss, int64_t bytes)
 		rp->c.heap_live += (uint64_t)bytes;
 }
 
-static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t index, int sel)
+/* A thread's last allocation, made when missing with create (NULL when
+ * memory ran out, or with !create when it has none). */
+static struct last_alloc *last_of(struct replay *rp, uint32_t tid, int create)
 {
-	int created;
-	struct heap_block *b = heap_blocks_put(&rp->heap, TABLE_KEY(space, ev->addr), &created);
 	struct last_alloc *last;
 
-	if (!b)
+	if (rp->last && rp->last_tid == tid)
+		return rp->last;
+	/* a put may move every entry: only the one it returns is cached */
+	last = create ? last_alloc_table_put(&rp->last_alloc, tid, NULL)
+		      : last_alloc_table_get(&rp->last_alloc, tid);
+	if (last) {
+		rp->last = last;
+		rp->last_tid = tid;
+	}
+	return last;
+}
+
+/* The live blocks of a space, made on first need. */
+static struct blocks *blocks_of(struct space_state *ss)
+{
+	if (!ss->blocks)
+		ss->blocks = calloc(1, sizeof(*ss->blocks));
+	return ss->blocks;
+}
+
+/* A block is gone from its lot. */
+static void lot_drop(struct replay *rp, uint32_t n)
+{
+	struct lot *l = touch(rp, n);
+
+	l->now.live--;
+	l->now.live_bytes -= l->size;
+	rp->blocks--;
+}
+
+static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
+		      const struct mt_event *ev, uint64_t stack, int sel)
+{
+	struct blocks *bt = blocks_of(ss);
+	uint32_t n = lot_of(rp, space, AN_KIND_HEAP, stack, ev->size), old;
+	struct last_alloc *last;
+	struct lot *l;
+	int ret;
+
+	if (!bt || !n)
 		return -ENOMEM;
+	ret = blocks_put(bt, ev->addr, n, &old);
+	if (ret < 0)
+		return ret;
 	/* A block handed out again without a free in between: the free was
 	 * missed, so the old block is gone. */
-	if (!created)
-		heap_add(rp, ss, -(int64_t)b->size);
-	b->size = ev->size;
-	b->stack = ev->stack;
-	b->event = index;
+	if (ret == 1) {
+		heap_add(rp, ss, -(int64_t)rp->lots[old - 1].size);
+		lot_drop(rp, old);
+	}
+	l = touch(rp, n);
+	l->now.live++;
+	l->now.live_bytes += ev->size;
+	rp->blocks++;
 	heap_add(rp, ss, (int64_t)ev->size);
 	if (sel) {
 		rp->c.allocs++;
 		rp->c.bytes_allocated += ev->size;
+		rp->c.size_allocs[replay_size_class(ev->size)]++;
+		rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
 		rp->cache_ps->allocs++;
 		rp->cache_ps->bytes_allocated += ev->size;
 		if (rp->kind & AN_KIND_HEAP)
 			rp->moved += ev->size;
-		if (rp->track_sites) {
-			struct site_totals *t = site(rp, ev->stack, AN_KIND_HEAP);
-
-			if (!t)
-				return -ENOMEM;
-			t->bytes += ev->size;
-			t->count++;
-		}
+		l->now.allocs++;
+		l->now.alloc_bytes += ev->size;
 	}
-	last = last_alloc_table_put(&rp->last_alloc, ev->tid, NULL);
+	last = last_of(rp, ev->tid, 1);
 	if (!last)
 		return -ENOMEM;
 	last->space = space;
@@ -227,76 +392,73 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 /* Was this block the last one its freeing thread allocated? */
 static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t addr)
 {
-	struct last_alloc *last = last_alloc_table_get(&rp->last_alloc, tid);
+	struct last_alloc *last = last_of(rp, tid, 0);
 
 	if (!last || last->space != space || last->addr != addr)
 		return 0;
-	last_alloc_table_del(&rp->last_alloc, tid);
+	last->addr = 0;
 	return 1;
 }
 
 static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 		     const struct mt_event *ev, uint64_t addr, int sel)
 {
-	struct heap_block *b;
+	uint32_t n;
+	uint64_t size;
 
-	if ((ev->flags & MT_EVF_PREEXIST) || !(b = heap_blocks_get(&rp->heap, TABLE_KEY(space, addr)))) {
+	if ((ev->flags & MT_EVF_PREEXIST) || !ss->blocks || !blocks_take(ss->blocks, addr, &n)) {
 		if (!sel)
 			return 0;
 		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached) {
 			rp->c.preexisting_frees++;
 		} else {
 			/* unknown, unless the thread exits before anything else */
-			uint64_t *n = u64_map_put(&rp->doubtful, ev->tid, NULL);
+			uint64_t *d = u64_map_put(&rp->doubtful, ev->tid, NULL);
 
-			if (!n)
+			if (!d)
 				return -ENOMEM;
-			++*n;
+			++*d;
 			rp->ndoubtful++;
 		}
 		return 0;
 	}
+	size = rp->lots[n - 1].size;
 	if (temporary(rp, ev->tid, space, addr) && sel) {
-		rp->c.temporaries++;
-		rp->c.temporary_bytes += b->size;
-		if (rp->track_sites) {
-			uint64_t size = b->size, stack = b->stack;
-			struct site_totals *t = site(rp, stack, AN_KIND_HEAP);
+		struct lot *l = touch(rp, n);
 
-			if (!t)
-				return -ENOMEM;
-			t->temp_bytes += size;
-			t->temps++;
-		}
+		rp->c.temporaries++;
+		rp->c.temporary_bytes += size;
+		l->now.temps++;
+		l->now.temp_bytes += size;
 	}
-	heap_add(rp, ss, -(int64_t)b->size);
+	lot_drop(rp, n);
+	heap_add(rp, ss, -(int64_t)size);
 	if (sel) {
 		rp->c.frees++;
 		rp->cache_ps->frees++;
 		if (rp->kind & AN_KIND_HEAP)
-			rp->moved += b->size;
+			rp->moved += size;
 	}
-	heap_blocks_del(&rp->heap, TABLE_KEY(space, addr));
 	return 0;
 }
 
 static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t index, int sel)
+		      const struct mt_event *ev, uint64_t stack, int sel)
 {
 	int ret;
 
 	switch (ev->type) {
 	case MT_EV_ALLOC:
-		return ev->addr ? heap_alloc(rp, ss, space, ev, index, sel) : 0;
+		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
 	case MT_EV_FREE:
 		return heap_free(rp, ss, space, ev, ev->addr, sel);
 	case MT_EV_REALLOC:
 		if (!ev->old_addr)
-			return ev->addr ? heap_alloc(rp, ss, space, ev, index, sel) : 0;
+			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
 		if (ev->addr) {
 			/* Free first: a block resized in place keeps its address. */
 			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel);
-			return ret ? ret : heap_alloc(rp, ss, space, ev, index, sel);
+			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel);
 		}
 		if (!ev->size) /* realloc(p, 0) */
 			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
@@ -307,6 +469,8 @@ static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
 			rp->c.allocs++;
 			rp->c.frees++;
 			rp->c.bytes_allocated += ev->size;
+			rp->c.size_allocs[replay_size_class(ev->size)]++;
+			rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
 			rp->cache_ps->allocs++;
 			rp->cache_ps->frees++;
 			rp->cache_ps->bytes_allocated += ev->size;
@@ -316,19 +480,19 @@ static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
 	return 0;
 }
 
-static int count_mapping(struct replay *rp, const struct mt_event *ev, uint64_t bytes)
+/* A mapping made: counted in the lot of the block that changed last, the
+ * new one. */
+static int count_mapping(struct replay *rp, uint64_t bytes)
 {
-	struct site_totals *t;
+	struct lot *l;
 
 	if (rp->kind & AN_KIND_MMAP)
 		rp->moved += bytes;
-	if (!rp->track_sites)
+	if (!rp->map_lot)
 		return 0;
-	t = site(rp, ev->stack, AN_KIND_MMAP);
-	if (!t)
-		return -ENOMEM;
-	t->bytes += bytes;
-	t->count++;
+	l = touch(rp, rp->map_lot);
+	l->now.alloc_bytes += bytes;
+	l->now.allocs++;
 	return 0;
 }
 
@@ -337,13 +501,15 @@ static int count_mapping(struct replay *rp, const struct mt_event *ev, uint64_t 
  * blocks the allocator hands out are counted there); they only move the
  * program break, which later brk calls are measured from.
  */
-static int map_event(struct replay *rp, uint32_t space, const struct mt_event *ev, int sel)
+static int map_event(struct replay *rp, uint32_t space, const struct mt_event *ev, uint64_t stack,
+		     int sel)
 {
 	int own = !(ev->flags & MT_EVF_IN_ALLOC);
 	int failed = (ev->flags & MT_EVF_FAILED) != 0;
 	uint64_t before = rp->maps.live;
 	int ret = 0;
 
+	rp->map_lot = 0;
 	switch (ev->type) {
 	case MT_EV_MMAP:
 		if (failed || mt_syscall_failed((int64_t)ev->addr))
@@ -352,11 +518,11 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 			rp->c.mmap_calls_in_allocator += sel;
 			return 0;
 		}
-		ret = regions_map(&rp->maps, space, ev->addr, replay_page_up(ev->size), ev->stack,
+		ret = regions_map(&rp->maps, space, ev->addr, replay_page_up(ev->size), stack,
 				  !(ev->mflags & MT_MAP_ANONYMOUS));
 		if (sel && ret == 0) {
 			rp->c.mmap_calls++;
-			ret = count_mapping(rp, ev, replay_page_up(ev->size));
+			ret = count_mapping(rp, replay_page_up(ev->size));
 		}
 		break;
 	case MT_EV_MUNMAP:
@@ -373,7 +539,7 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 		rp->c.mremap_calls += sel;
 		ret = regions_remap(&rp->maps, space, ev->old_addr, replay_page_up(ev->old_size),
 				    ev->addr, replay_page_up(ev->size),
-				    (ev->mflags & MT_MREMAP_DONTUNMAP) != 0, ev->stack);
+				    (ev->mflags & MT_MREMAP_DONTUNMAP) != 0, stack);
 		if (sel && (rp->kind & AN_KIND_MMAP))
 			rp->moved += before > rp->maps.live ? before - rp->maps.live
 							    : rp->maps.live - before;
@@ -385,9 +551,9 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 			return 0;
 		if (own)
 			rp->c.brk_calls += sel;
-		ret = regions_brk(&rp->maps, space, ev->addr, own, ev->stack);
+		ret = regions_brk(&rp->maps, space, ev->addr, own, stack);
 		if (sel && own && ret == 0 && rp->maps.live > before)
-			ret = count_mapping(rp, ev, rp->maps.live - before);
+			ret = count_mapping(rp, rp->maps.live - before);
 		else if (sel && (rp->kind & AN_KIND_MMAP))
 			rp->moved += before - rp->maps.live;
 		break;
@@ -396,74 +562,74 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 	return ret;
 }
 
-/* fork: the new space starts with a copy of the parent's live blocks. */
+/* fork: the new space starts with a copy of the parent's live blocks, each
+ * in the child's lot of the same size and stack. */
 static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space_state *child)
 {
-	struct copied {
-		uint64_t addr;
-		struct heap_block b;
-	} *v = NULL;
-	size_t n = 0, cap = 0, i = 0;
-	struct table_key k;
-	struct heap_block *val;
+	const struct space_state *parent = space_table_get(&rp->spaces, from);
+	struct blocks *src = parent ? parent->blocks : NULL, *dst;
+	struct u64_map lots = {0}; /* parent's lot -> child's */
+	struct blocks_iter it = {0};
+	uint64_t addr;
+	uint32_t n;
 	int ret = 0;
 
-	while (heap_blocks_next(&rp->heap, &i, &k, &val)) {
-		if (k.a != from)
-			continue;
-		if (n == cap) {
-			struct copied *nv = realloc(v, (cap = cap ? cap * 2 : 256) * sizeof(*v));
+	if (!src || !src->len)
+		return 0;
+	dst = blocks_of(child);
+	if (!dst)
+		return -ENOMEM;
+	while (ret == 0 && blocks_next(src, &it, &addr, &n)) {
+		int created;
+		uint64_t *c = u64_map_put(&lots, n, &created);
+		struct lot *l;
 
-			if (!nv) {
-				free(v);
-				return -ENOMEM;
-			}
-			v = nv;
-		}
-		v[n].addr = k.b;
-		v[n++].b = *val;
-	}
-	for (i = 0; i < n; i++) {
-		struct heap_block *b = heap_blocks_put(&rp->heap, TABLE_KEY(to, v[i].addr), NULL);
-
-		if (!b) {
+		if (!c) {
 			ret = -ENOMEM;
 			break;
 		}
-		*b = v[i].b;
-		heap_add(rp, child, (int64_t)b->size);
+		if (created) {
+			const struct lot *pl = &rp->lots[n - 1];
+			int late = rp->late;
+
+			rp->late = pl->late;
+			*c = lot_of(rp, to, AN_KIND_HEAP, pl->stack, pl->size);
+			rp->late = late;
+			if (!*c) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = blocks_put(dst, addr, (uint32_t)*c, NULL);
+		if (ret < 0)
+			break;
+		l = touch(rp, (uint32_t)*c);
+		l->now.live++;
+		l->now.live_bytes += l->size;
+		rp->blocks++;
+		heap_add(rp, child, (int64_t)l->size);
+		ret = 0;
 	}
-	free(v);
+	u64_map_free(&lots);
 	return ret;
 }
 
 /* exec: nothing of the old image stays. */
 static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 {
-	uint64_t *addrs = NULL;
-	size_t n = 0, cap = 0, i = 0;
-	struct table_key k;
+	struct blocks_iter it = {0};
+	uint64_t addr;
+	uint32_t n;
 
-	while (heap_blocks_next(&rp->heap, &i, &k, NULL)) {
-		if (k.a != space)
-			continue;
-		if (n == cap) {
-			uint64_t *na = realloc(addrs, (cap = cap ? cap * 2 : 256) * sizeof(*addrs));
-
-			if (!na) {
-				free(addrs);
-				return -ENOMEM;
-			}
-			addrs = na;
-		}
-		addrs[n++] = k.b;
+	if (ss->blocks) {
+		while (blocks_next(ss->blocks, &it, &addr, &n))
+			lot_drop(rp, n);
+		blocks_free(ss->blocks);
 	}
-	for (i = 0; i < n; i++)
-		heap_blocks_del(&rp->heap, TABLE_KEY(space, addrs[i]));
-	free(addrs);
 	heap_add(rp, ss, -(int64_t)ss->heap);
 	regions_drop_space(&rp->maps, space);
 	ss->gone = 1;
+	ss->gone_stamp = rp->peaks;
 	return 0;
 }
 
@@ -550,6 +716,7 @@ static void proc_exit(struct replay *rp, const struct mt_event *ev)
 	if (!ss || !ss->pids || --ss->pids || ss->gone)
 		return;
 	ss->gone = 1;
+	ss->gone_stamp = rp->peaks;
 	if (ss->selected) {
 		struct region_space rs = regions_space(&rp->maps, p->space);
 
@@ -593,14 +760,9 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	struct replay_memory use;
 	uint64_t live;
 	int ret = 0;
-	struct mt_event cut;
-
 	/* what a stack cut at --depth holds is told apart from then on */
-	if (ev->stack && (ev->flags & MT_EVF_TRUNCATED)) {
-		cut = *ev;
-		cut.stack |= AN_STACK_CUT;
-		ev = &cut;
-	}
+	uint64_t stack = ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT
+								      : ev->stack;
 
 	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
 		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
@@ -609,14 +771,14 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	case MT_EV_FREE:
 	case MT_EV_REALLOC:
 		ss = space_of(rp, ev->pid, &space);
-		ret = ss ? heap_event(rp, ss, space, ev, index, sel) : -ENOMEM;
+		ret = ss ? heap_event(rp, ss, space, ev, stack, sel) : -ENOMEM;
 		break;
 	case MT_EV_MMAP:
 	case MT_EV_MUNMAP:
 	case MT_EV_MREMAP:
 	case MT_EV_BRK:
 		ss = space_of(rp, ev->pid, &space);
-		ret = ss ? map_event(rp, space, ev, sel) : -ENOMEM;
+		ret = ss ? map_event(rp, space, ev, stack, sel) : -ENOMEM;
 		break;
 	case MT_EV_PROC_START:
 		ret = proc_start(rp, ev);
@@ -627,6 +789,7 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 		break;
 	case MT_EV_THREAD_EXIT:
 		last_alloc_table_del(&rp->last_alloc, ev->tid);
+		rp->last = NULL;
 		break;
 	case MT_EV_MARK:
 		rp->c.marks += sel;
@@ -649,7 +812,9 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	if (live > rp->peak) {
 		rp->peak = live;
 		rp->peak_event = index;
+		rp->peak_ns = ev->time_ns;
 		rp->peak_seen = 1;
+		rp->peaks++;
 	}
-	return ret;
+	return rp->nomem ? -ENOMEM : ret;
 }

@@ -24,8 +24,8 @@
  * Temporary allocations (heaptrack's definition): a block freed by the
  * thread that allocated it before that thread allocated anything else.
  *
- * Memory grows with live blocks, live mappings, processes, threads and
- * (with sites on) distinct stacks, never with events.
+ * Memory grows with live blocks (a few bytes each), live mappings,
+ * processes, threads and lots, never with events.
  */
 #ifndef MEMTRACK_ANALYZER_REPLAY_H
 #define MEMTRACK_ANALYZER_REPLAY_H
@@ -33,18 +33,73 @@
 #include <stdint.h>
 
 #include "../formats/log.h"
+#include "blocks.h"
 #include "regions.h"
 #include "table.h"
 
-/* A live heap block (value of replay.heap, keyed by (space, address)). */
-struct heap_block {
-	uint64_t size;
-	uint64_t stack;
-	uint64_t event;		/* index of the event that allocated it */
+/*
+ * Lots: what blocks have in common, counted together.  A heap lot is the
+ * blocks of one size allocated from one stack in one address space (and,
+ * for leaks --at, on one side of that moment: late); a mapping lot, the
+ * mappings made from one stack in one space.  Every live block belongs to
+ * one lot, and a live heap block is only its address and its lot's number
+ * (blocks.h), so memory follows live blocks at a few bytes each, and
+ * distinct (size, stack) pairs, which are few, at a hundred.  A snapshot
+ * sums lots, never blocks.
+ *
+ * Each lot also keeps its counts as they were at the last peak (the first
+ * event at which the memory of replay.kind was highest so far): saved the
+ * first time the lot changes after a peak, when stamp falls behind
+ * replay.peaks.  So the state at the peak is known at the end of one pass.
+ */
+struct lot_counts {
+	uint64_t live_bytes, live;	/* live now */
+	uint64_t alloc_bytes, allocs;	/* allocated (mapped) by the chosen processes */
+	uint64_t temp_bytes, temps;	/* their temporary allocations */
 };
 
-/* Per-stack totals over the events replayed so far (replay.sites, keyed by
- * (stack, AN_KIND_HEAP or AN_KIND_MMAP)). */
+struct lot {
+	/* what every block's alloc and free touch, in one cache line */
+	uint64_t size;		/* heap: each block's; mappings: 0 */
+	uint64_t stamp;		/* replay.peaks when at_peak was saved */
+	struct lot_counts now;
+	/* the rest */
+	uint64_t stack;
+	uint32_t space;
+	uint8_t kind;		/* AN_KIND_HEAP or AN_KIND_MMAP */
+	uint8_t late;		/* heap: allocated once replay.late was set */
+	struct lot_counts at_peak;
+} __attribute__((aligned(64)));
+
+struct lot_key {
+	uint64_t stack, size;
+	uint32_t space;
+	uint32_t kind_late;	/* kind | late << 8 */
+};
+
+static inline uint64_t lot_key_hash(struct lot_key k)
+{
+	return hash_mix64(k.stack ^ hash_mix64(k.size ^ ((uint64_t)k.space << 32 | k.kind_late)));
+}
+
+static inline int lot_key_eq(struct lot_key a, struct lot_key b)
+{
+	return a.stack == b.stack && a.size == b.size && a.space == b.space &&
+	       a.kind_late == b.kind_late;
+}
+
+HASH_DEFINE(lot_index, struct lot_key, uint32_t, lot_key_hash, lot_key_eq)
+
+/* In front of replay.lot_index: the lots used last, by a hash of their key,
+ * in one array (the index's keys and values lie in arrays of their own). */
+#define LOT_CACHE 4096
+struct lot_cache_entry {
+	struct lot_key key;
+	uint32_t n;		/* 0: empty */
+};
+
+/* Per-stack totals (the sites of a snapshot, keyed by (stack, AN_KIND_HEAP
+ * or AN_KIND_MMAP)). */
 struct site_totals {
 	uint64_t bytes;		/* allocated (mapped) */
 	uint64_t count;		/* allocations (mappings) */
@@ -67,6 +122,8 @@ struct proc_state {
 /* One address space (replay.spaces, keyed by space id). */
 struct space_state {
 	uint64_t heap;		/* live heap bytes */
+	struct blocks *blocks;	/* its live heap blocks -> their lots; NULL: none yet */
+	uint64_t gone_stamp;	/* replay.peaks when it went gone */
 	uint32_t owner;		/* the process that made it */
 	uint32_t pids;		/* processes running in it now */
 	uint8_t selected;	/* its memory counts (--pid) */
@@ -85,7 +142,6 @@ struct rss_sample {
 	uint64_t bytes;
 };
 
-HASH_DEFINE(heap_blocks, struct table_key, struct heap_block, table_hash_pair, table_eq_pair)
 HASH_DEFINE(site_table, struct table_key, struct site_totals, table_hash_pair, table_eq_pair)
 HASH_DEFINE(proc_table, uint64_t, struct proc_state, table_hash_u64, table_eq_u64)
 /* cppcheck's whole-program pass tells the functions of one HASH_DEFINE
@@ -111,7 +167,16 @@ struct replay_counts {
 	uint64_t mmap_peak;
 	uint64_t marks;
 	uint64_t rss_samples, rss_peak;
+	/* allocations (as allocs counts them) by size class: [0] size 0,
+	 * [k] sizes in [2^(k-1), 2^k) */
+	uint64_t size_allocs[65], size_bytes[65];
 };
+
+/* The size class of an allocation of `size` bytes (replay_counts). */
+static inline unsigned replay_size_class(uint64_t size)
+{
+	return size ? 64 - (unsigned)__builtin_clzll(size) : 0;
+}
 
 /* Memory of the chosen processes by kind. */
 struct replay_memory {
@@ -119,16 +184,24 @@ struct replay_memory {
 };
 
 struct replay {
-	struct heap_blocks heap;	/* (space, addr) -> struct heap_block */
+	struct lot *lots;		/* lot n is lots[n - 1] */
+	uint32_t nlots, lots_cap;
+	struct lot_index lot_index;	/* -> n */
+	struct lot_cache_entry *lot_cache; /* [LOT_CACHE], made on first need */
+	uint64_t blocks;		/* live heap blocks, every space */
 	struct regions maps;
 	struct proc_table procs;	/* pid -> struct proc_state */
 	struct space_table spaces;	/* space -> struct space_state */
-	struct last_alloc_table last_alloc; /* tid -> (space, addr) it allocated last */
+	struct last_alloc_table last_alloc; /* tid -> (space, addr) it allocated last;
+					       addr 0: nothing since its last free */
+	uint32_t last_tid;		/* the entry of the thread seen last */
+	struct last_alloc *last;	/* NULL: none (after a put or del) */
 	struct u64_map doubtful;	/* tid -> unknown frees since its last other event */
 	uint64_t ndoubtful;		/* their sum: unknown, unless the thread exits next */
 	struct rss_table rss_pids;	/* pid -> its last RSS sample */
-	struct site_table sites;	/* with track_sites: (stack, kind) -> site_totals */
-	int track_sites;
+	int late;			/* heap blocks allocated from now on are late */
+	uint32_t map_lot;		/* the lot of the mapping that changed last */
+	int nomem;			/* a region callback ran out of memory */
 	uint32_t pid;			/* --pid; 0: every process */
 	uint32_t root;			/* the log's first process */
 	struct replay_counts c;		/* of the chosen processes */
@@ -140,7 +213,9 @@ struct replay {
 	unsigned kind;
 	uint64_t peak;
 	uint64_t peak_event;		/* index of that event */
+	uint64_t peak_ns;		/* its time */
 	int peak_seen;			/* 0 while nothing was ever live */
+	uint64_t peaks;			/* how many times the peak rose */
 	int last_selected;		/* the last event was the chosen process's */
 	/* the last event's process, cached */
 	uint32_t cache_pid, cache_space;
@@ -148,8 +223,8 @@ struct replay {
 	struct proc_state *cache_ps;
 };
 
-/* kind: whose peak to follow.  Then set pid, root and track_sites as
- * wanted, before the first event. */
+/* kind: whose peak to follow.  Then set pid and root as wanted, before the
+ * first event. */
 void replay_init(struct replay *rp, unsigned kind);
 void replay_free(struct replay *rp);
 
@@ -158,17 +233,41 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index);
 
 /* The memory in use now by the chosen processes (the timeline's view): what
  * is live, without what processes other than the first left behind when they
- * exited. */
-struct replay_memory replay_in_use(const struct replay *rp);
+ * exited.  (Inline: asked after every event.) */
+static inline struct replay_memory replay_in_use(const struct replay *rp)
+{
+	struct replay_memory m = {rp->c.heap_live - rp->gone.heap, rp->mapped.anon - rp->gone.anon,
+				  rp->mapped.file - rp->gone.file};
+
+	return m;
+}
 
 /* Its bytes of `kind` (AN_KIND_*): what the peaks follow. */
-uint64_t replay_live(const struct replay *rp, unsigned kind);
+static inline uint64_t replay_live(const struct replay *rp, unsigned kind)
+{
+	struct replay_memory m = replay_in_use(rp);
+
+	return (kind & AN_KIND_HEAP ? m.heap : 0) + (kind & AN_KIND_MMAP ? m.anon + m.file : 0);
+}
 
 /* Is the block of this space counted (the chosen processes' memory)? */
 int replay_space_selected(const struct replay *rp, uint32_t space);
 
 /* Has the last process running in this space exited (or exec'd)? */
 int replay_space_exited(const struct replay *rp, uint32_t space);
+
+/* Was the space gone (its last process exited) at the last peak? */
+int replay_space_gone_at_peak(const struct replay *rp, uint32_t space);
+
+/* The lot of the live heap block at (space, addr): 1 with *lot set, or 0. */
+int replay_block(const struct replay *rp, uint32_t space, uint64_t addr, const struct lot **lot);
+
+/* The counts of a lot at the last peak. */
+const struct lot_counts *replay_lot_at_peak(const struct replay *rp, const struct lot *l);
+
+/* The totals of one stack and kind, over its lots: 1, or 0 when it has
+ * none. */
+int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct site_totals *out);
 
 /* The mapping length the kernel works with: whole pages. */
 uint64_t replay_page_up(uint64_t len);

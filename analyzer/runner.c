@@ -56,14 +56,20 @@ int report_run(const struct report_ops *ops, const struct an_opts *o, void *priv
 	struct report rp = {.o = o, .priv = priv};
 	int ret;
 
-	rp.filter = (struct an_filter){o->include, o->ninclude, o->exclude, o->nexclude};
+	rp.filter = (struct an_filter){.include = o->include,
+				       .ninclude = o->ninclude,
+				       .exclude = o->exclude,
+				       .nexclude = o->nexclude,
+				       .alloc_fn = o->alloc_fn,
+				       .nalloc_fn = o->nalloc_fn};
 	rp.g = (struct grouping){.filter = &rp.filter, .cumulative = o->cumulative};
 	stats_init(&rp.stats, ops->by_traceback ? AN_BY_TRACEBACK : o->by);
+	rp.stats.by_count = o->sort == AN_SORT_COUNT;
 	ret = ops->check ? ops->check(&rp, st) : 0;
-	if (ret == 0)
-		ret = input_open(&rp.r, o->log, st);
-	if (ret == 0 && ops->two_logs && o->log2)
-		ret = input_open(&rp.r2, o->log2, st);
+	if (ret == 0 && (ret = input_open(&rp.r, o->log, st)) == 0)
+		input_watch(rp.r, o->log, o);
+	if (ret == 0 && ops->two_logs && o->log2 && (ret = input_open(&rp.r2, o->log2, st)) == 0)
+		input_watch(rp.r2, o->log2, o);
 	if (ret == 0)
 		ret = ops->collect(&rp, st);
 	if (ret == 0) {
@@ -81,9 +87,13 @@ int report_run(const struct report_ops *ops, const struct an_opts *o, void *priv
 	resolver_close(rp.res);
 	resolver_close(rp.res2);
 	snapshot_free(&rp.snap);
-	if (rp.r)
+	if (rp.r) {
+		input_unwatch(rp.r);
 		log_reader_close(rp.r);
-	if (rp.r2)
+	}
+	if (rp.r2) {
+		input_unwatch(rp.r2);
 		log_reader_close(rp.r2);
+	}
 	return ret;
 }

@@ -8,13 +8,14 @@
 #include <string.h>
 
 #include "../formats/log_reader.h"
+#include "ahead.h"
 #include "input.h"
 #include "massif.h"
 #include "series.h"
 #include "snapshot.h"
 
-#define SLICES	  1000
-#define MARK_TEXT 512
+#define SLICES	      1000
+#define MARK_TEXT     512
 
 long series_frames(struct resolver *res, const struct an_filter *f, uint64_t stack,
 		   struct ex_frame **frames, size_t *cap)
@@ -47,13 +48,21 @@ long series_frames(struct resolver *res, const struct an_filter *f, uint64_t sta
 			.module = fr[i]->module,
 			.display = fr[i]->display,
 			.pc = fr[i]->pc,
-			.module_id = fr[i]->module_id,
-			.inlined = fr[i]->inlined != 0,
 		};
 	/* a stack cut at --depth: "[truncated]" at its root end (the cut
 	 * pseudo-frame has no function, and that display) */
 	return (long)n;
 }
+
+/* A moment of the timeline kept until the pass ends: what the chart shows
+ * of an ex_sample, in one cache line; a mark's text is made when written. */
+struct row {
+	uint64_t time_ns, heap, anon, file, rss;
+	uint64_t seq;	    /* its event */
+	uint64_t mark;	    /* mark:N hit there, 0: none */
+	uint32_t mark_path; /* its location (a string of the log) */
+	uint8_t has_rss, peak;
+};
 
 /* What the first pass learns. */
 struct extent {
@@ -139,35 +148,186 @@ static int emit(struct feed *fd, const struct ex_record *rec)
 	return 0;
 }
 
-static struct ex_sample sample_of(const struct replay *rp, uint64_t time_ns, unsigned kind)
+static int emit_row(struct feed *fd, const struct row *r)
 {
-	struct replay_memory m = replay_in_use(rp);
-	struct ex_sample s = {
-		.time_ns = time_ns,
-		.moved = rp->moved,
-		.total = replay_live(rp, kind),
-		.heap = m.heap,
-		.anon = m.anon,
-		.file = m.file,
-		.rss = rp->rss,
-		.has_rss = rp->c.rss_samples > 0,
-	};
+	struct ex_record rec = {.type = EX_SAMPLE};
+	char mark[MARK_TEXT];
 
-	return s;
+	rec.u.sample = (struct ex_sample){.time_ns = r->time_ns,
+					  .heap = r->heap,
+					  .anon = r->anon,
+					  .file = r->file,
+					  .total = r->heap + r->anon + r->file,
+					  .rss = r->rss,
+					  .has_rss = r->has_rss,
+					  .peak = r->peak};
+	if (r->mark) {
+		const char *where = log_reader_string(fd->r, r->mark_path);
+
+		snprintf(mark, sizeof(mark), "mark:%" PRIu64 "%s%s", r->mark, where ? " " : "",
+			 where ? where : "");
+		rec.u.sample.mark = mark;
+	}
+	return emit(fd, &rec);
 }
 
 /* --- the timeline ------------------------------------------------------------- */
 
-struct row {
-	struct ex_sample s;
-	uint64_t seq;
+/* A row of its own (an RSS sample, a mark, the peak), or a segment: the
+ * changes of one slice between two rows of their own, as its lowest,
+ * highest and last moment. */
+struct item {
+	int own;
+	uint64_t slice;
+	struct row min, max, last; /* own: the row is min */
 };
 
-struct slice {
-	int used;
-	uint64_t index;
-	struct row min, max, last;
+struct timeline {
+	struct item *v;
+	size_t n, cap;
+	unsigned shift; /* slices are 2^shift ns wide */
+	int open;	/* v[n - 1] is the segment changes go to */
+	size_t peak;	/* the peak's item + 1; 0: none yet */
 };
+
+static uint64_t row_total(const struct row *r)
+{
+	return r->heap + r->anon + r->file;
+}
+
+/* Room for one more item at the end (its fields the caller's to set). */
+static struct item *push(struct timeline *t)
+{
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 256;
+		struct item *v = realloc(t->v, cap * sizeof(*v));
+
+		if (!v)
+			return NULL;
+		t->v = v;
+		t->cap = cap;
+	}
+	return &t->v[t->n++];
+}
+
+static int push_own(struct timeline *t, const struct row *r)
+{
+	struct item *it = push(t);
+
+	if (!it)
+		return -ENOMEM;
+	it->own = 1;
+	it->slice = 0;
+	it->min = *r;
+	t->open = 0;
+	return 0;
+}
+
+/* b's changes join a's, b being later: the earliest lowest, the earliest
+ * highest, b's last. */
+static void join(struct item *a, const struct item *b)
+{
+	if (row_total(&b->min) < row_total(&a->min))
+		a->min = b->min;
+	if (row_total(&b->max) > row_total(&a->max))
+		a->max = b->max;
+	a->last = b->last;
+}
+
+/* Joins the neighbours of one slice in v[from..n) that no row of their own
+ * keeps apart; the peak's index follows. */
+static void compact(struct timeline *t, size_t from)
+{
+	size_t w = from;
+
+	for (size_t i = from; i < t->n; i++) {
+		struct item *it = &t->v[i];
+
+		if (w > 0 && !it->own && !t->v[w - 1].own && t->v[w - 1].slice == it->slice) {
+			join(&t->v[w - 1], it);
+			continue;
+		}
+		if (t->peak == i + 1)
+			t->peak = w + 1;
+		if (w != i)
+			t->v[w] = *it;
+		w++;
+	}
+	t->n = w;
+}
+
+/* The run is longer than 1000 slices: slices twice as wide. */
+static void widen(struct timeline *t)
+{
+	t->shift++;
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i].slice >>= 1;
+	compact(t, 0);
+}
+
+/* The slice of a moment, the slices widened as far as it needs. */
+static uint64_t slice_of(struct timeline *t, uint64_t time_ns)
+{
+	while ((time_ns >> t->shift) >= SLICES)
+		widen(t);
+	return time_ns >> t->shift;
+}
+
+/* A higher peak came: the old one is an ordinary change of its slice. */
+static void demote(struct timeline *t)
+{
+	uint64_t slice = slice_of(t, t->v[t->peak - 1].min.time_ns);
+	size_t p = t->peak - 1;
+	struct item *it = &t->v[p];
+
+	it->own = 0;
+	it->min.peak = 0;
+	it->slice = slice;
+	it->max = it->last = it->min;
+	t->peak = 0;
+	compact(t, p ? p - 1 : 0);
+}
+
+static void fill_row(struct row *r, const struct replay *rp, uint64_t time_ns, uint64_t index)
+{
+	struct replay_memory use = replay_in_use(rp);
+
+	*r = (struct row){.time_ns = time_ns,
+			  .heap = use.heap,
+			  .anon = use.anon,
+			  .file = use.file,
+			  .rss = rp->rss,
+			  .seq = index,
+			  .has_rss = rp->c.rss_samples > 0};
+}
+
+/* A change the chart shows: the row goes to its slice's segment, made
+ * right there (most events of a busy program are changes). */
+static int change(struct timeline *t, const struct replay *rp, const struct mt_event *ev,
+		  uint64_t index, uint64_t total)
+{
+	uint64_t slice = slice_of(t, ev->time_ns);
+	struct item *it;
+
+	if (t->open && t->v[t->n - 1].slice == slice) {
+		it = &t->v[t->n - 1];
+		fill_row(&it->last, rp, ev->time_ns, index);
+		if (total < row_total(&it->min))
+			it->min = it->last;
+		if (total > row_total(&it->max))
+			it->max = it->last;
+		return 0;
+	}
+	it = push(t);
+	if (!it)
+		return -ENOMEM;
+	it->own = 0;
+	it->slice = slice;
+	fill_row(&it->last, rp, ev->time_ns, index);
+	it->min = it->max = it->last;
+	t->open = 1;
+	return 0;
+}
 
 static int by_seq(const void *a, const void *b)
 {
@@ -176,148 +336,133 @@ static int by_seq(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t row_total(const struct row *r)
+static int write_timeline(struct feed *fd, const struct timeline *t)
 {
-	return r->s.heap + r->s.anon + r->s.file;
-}
-
-static int emit_row(struct feed *fd, const struct row *r, uint64_t *last_seq, int *any)
-{
-	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = r->s};
-
-	*last_seq = r->seq;
-	*any = 1;
-	return emit(fd, &rec);
-}
-
-static int flush(struct feed *fd, struct slice *sl, uint64_t *last_seq, int *any)
-{
-	struct row rows[3];
 	int ret = 0;
 
-	if (!sl->used)
-		return 0;
-	rows[0] = sl->min;
-	rows[1] = sl->max;
-	rows[2] = sl->last;
-	qsort(rows, 3, sizeof(rows[0]), by_seq);
-	for (int i = 0; i < 3 && ret == 0; i++)
-		if (!i || rows[i].seq != rows[i - 1].seq)
-			ret = emit_row(fd, &rows[i], last_seq, any);
-	sl->used = 0;
+	for (size_t i = 0; i < t->n && ret == 0; i++) {
+		const struct item *it = &t->v[i];
+		struct row rows[3] = {it->min, it->max, it->last};
+
+		if (it->own) {
+			ret = emit_row(fd, &it->min);
+			continue;
+		}
+		qsort(rows, 3, sizeof(rows[0]), by_seq);
+		for (int k = 0; k < 3 && ret == 0; k++)
+			if (!k || rows[k].seq != rows[k - 1].seq)
+				ret = emit_row(fd, &rows[k]);
+	}
 	return ret;
 }
 
-static void mark_text(const struct log_reader *r, const struct mt_event *ev, uint64_t n, char *buf,
-		      size_t len)
+static uint64_t last_seq(const struct timeline *t)
 {
-	const char *where = log_reader_string(r, ev->path);
+	const struct item *it = &t->v[t->n - 1];
 
-	snprintf(buf, len, "mark:%" PRIu64 "%s%s", n, where ? " " : "", where ? where : "");
+	return it->own ? it->min.seq : it->last.seq;
 }
 
-static int timeline(struct feed *fd, struct replay *rp, const struct extent *x,
-		    struct an_status *st)
+/* One event replayed: the rows it makes. */
+struct timeline_pass {
+	struct timeline t;
+	struct replay_memory before;
+	struct row marked; /* a mark waits for the RSS sample the tracer takes
+			      right after it */
+	uint32_t marked_pid;
+	int pending;
+};
+
+static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
+			  const struct mt_event *ev, uint64_t index, uint64_t rss_before,
+			  int new_peak, unsigned kind)
 {
-	uint64_t width = x->end_ns / SLICES ? x->end_ns / SLICES : 1, last_seq = 0, last_ns = 0;
-	struct replay_memory before = {0, 0, 0};
-	uint64_t index = 0;
-	struct slice sl = {0};
-	struct mt_event ev;
-	/* a mark waits for the RSS sample the tracer takes right after it */
-	char mark[MARK_TEXT];
-	struct row marked;
-	uint32_t marked_pid = 0;
-	int ret, any = 0, seen = 0, pending = 0;
+	struct timeline *t = &tp->t;
+	int sel = rp->last_selected, ret;
+	int own = (ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak;
+	struct replay_memory use = replay_in_use(rp);
+	struct row row;
+	int changed = use.heap != tp->before.heap || use.anon != tp->before.anon ||
+		      use.file != tp->before.file || rp->rss != rss_before;
 
-	while ((ret = input_next(fd->r, fd->o->log, &ev, st)) > 0) {
-		uint64_t total, rss_before = rp->rss;
-		struct row row;
-		int special;
-
-		index = log_reader_event_index(fd->r);
-		seen = 1;
-		last_ns = ev.time_ns;
-		if (replay_event(rp, &ev, index) < 0) {
-			status_add(st, "out of memory");
-			return -ENOMEM;
-		}
-		if (pending) {
-			pending = 0;
-			if (ev.type == MT_EV_RSS && rp->last_selected && ev.pid == marked_pid) {
-				marked.s.rss = rp->rss;
-				marked.s.has_rss = 1;
-				marked.seq = index;
-				if ((ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-					return ret;
-				before = replay_in_use(rp);
-				continue;
-			}
-			if ((ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-				return ret;
-		}
-		total = in_use_total(rp);
-		row.s = sample_of(rp, ev.time_ns, fd->o->kind);
-		row.seq = index;
-		special = (ev.type == MT_EV_RSS && rp->last_selected) ||
-			  (ev.type == MT_EV_MARK && rp->last_selected) ||
-			  (x->peak_seen && index == x->peak_event);
-		if (special) {
-			if ((ret = flush(fd, &sl, &last_seq, &any)) < 0)
-				return ret;
-			row.s.peak = x->peak_seen && index == x->peak_event;
-			if (ev.type == MT_EV_MARK && rp->last_selected) {
-				mark_text(fd->r, &ev, rp->c.marks, mark, sizeof(mark));
-				row.s.mark = mark;
-				marked = row;
-				marked_pid = ev.pid;
-				pending = 1;
-			} else if ((ret = emit_row(fd, &row, &last_seq, &any)) < 0) {
-				return ret;
-			}
-		} else if (row.s.heap != before.heap || row.s.anon != before.anon ||
-			   row.s.file != before.file || rp->rss != rss_before) {
-			uint64_t slice = ev.time_ns / width;
-
-			if (sl.used && slice != sl.index &&
-			    (ret = flush(fd, &sl, &last_seq, &any)) < 0)
-				return ret;
-			sl.index = slice;
-			if (!sl.used) {
-				sl.min = sl.max = sl.last = row;
-				sl.used = 1;
-			} else {
-				if (total < row_total(&sl.min))
-					sl.min = row;
-				if (total > row_total(&sl.max))
-					sl.max = row;
-				sl.last = row;
-			}
-		}
-		before = replay_in_use(rp);
+	/* the slices cover the run so far */
+	slice_of(t, ev->time_ns);
+	if (!tp->pending && !own) {
+		/* most events: nothing the chart shows, or a change of a slice */
+		ret = changed ? change(t, rp, ev, index, use.heap + use.anon + use.file) : 0;
+		tp->before = use;
+		return ret;
 	}
-	if (ret < 0)
-		return ret;
-	if (pending && (ret = emit_row(fd, &marked, &last_seq, &any)) < 0)
-		return ret;
-	if ((ret = flush(fd, &sl, &last_seq, &any)) < 0)
-		return ret;
-	/* the state holds to the last event */
-	if (seen && (!any || last_seq != index)) {
-		struct row row = {sample_of(rp, last_ns, fd->o->kind), index};
-
-		ret = emit_row(fd, &row, &last_seq, &any);
+	fill_row(&row, rp, ev->time_ns, index);
+	if (tp->pending) {
+		tp->pending = 0;
+		if (ev->type == MT_EV_RSS && sel && ev->pid == tp->marked_pid) {
+			tp->marked.rss = rp->rss;
+			tp->marked.has_rss = 1;
+			tp->marked.seq = index;
+			tp->before = use;
+			return push_own(t, &tp->marked);
+		}
+		if ((ret = push_own(t, &tp->marked)) < 0)
+			return ret;
 	}
-	return ret;
+	if (own) {
+		t->open = 0;
+		if (new_peak && t->peak && t->peak == t->n && t->n > 1) {
+			/* the memory rising event after event: the old peak, last,
+			 * joins the segment before it when that is of its slice,
+			 * and the new one takes its place (the slice first: that
+			 * may widen the slices) */
+			uint64_t slice = slice_of(t, t->v[t->n - 1].min.time_ns);
+			struct item *old = &t->v[t->n - 1], *prev = &t->v[t->n - 2];
+
+			if (!prev->own && prev->slice == slice) {
+				struct row *r = &old->min;
+
+				/* join(prev, that row): the earliest lowest, the
+				 * earliest highest, the last */
+				r->peak = 0;
+				if (row_total(r) < row_total(&prev->min))
+					prev->min = *r;
+				if (row_total(r) > row_total(&prev->max))
+					prev->max = *r;
+				prev->last = *r;
+				row.peak = 1;
+				*r = row;
+				tp->before = use;
+				return 0;
+			}
+		}
+		if (new_peak) {
+			if (t->peak)
+				demote(t);
+			row.peak = 1;
+		}
+		if (ev->type == MT_EV_MARK && sel) {
+			row.mark = rp->c.marks;
+			row.mark_path = ev->path;
+			tp->marked = row;
+			tp->marked_pid = ev->pid;
+			tp->pending = 1;
+		} else if ((ret = push_own(t, &row)) < 0) {
+			return ret;
+		}
+		if (new_peak)
+			t->peak = t->n; /* (a mark never raises the memory) */
+	} else if (changed &&
+		   (ret = change(t, rp, ev, index, use.heap + use.anon + use.file)) < 0) {
+		return ret;
+	}
+	tp->before = use;
+	return 0;
 }
 
 /* --- massif ------------------------------------------------------------------- */
 
-static int massif_write(struct feed *fd, const struct replay *rp, const struct massif_snapshot *m);
-
-static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
+static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, int peak)
 {
-	static const struct an_filter none;
+	/* whole stacks, but for the allocator's frames */
+	const struct an_filter none = {.alloc_fn = fd->o->alloc_fn, .nalloc_fn = fd->o->nalloc_fn};
 	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
 	struct snapshot snap;
@@ -326,10 +471,9 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s)
 	size_t i = 0;
 	int ret;
 
-	memset(&snap, 0, sizeof(snap));
-	snap_stacks_init(&snap.stacks);
-	site_table_init(&snap.sites);
-	ret = snapshot_collect(&snap, rp, &so, 0);
+	snapshot_init(&snap);
+	/* the end: what exited processes left is no longer in use */
+	ret = snapshot_collect(&snap, rp, &so, 0, peak);
 	if (ret == 0)
 		ret = emit(fd, &rec);
 	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
@@ -361,7 +505,7 @@ static int massif_write(struct feed *fd, const struct replay *rp, const struct m
 		.moved = m->time, .total = m->heap, .extra = m->extra, .peak = m->peak};
 	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = s};
 
-	return m->detailed ? detail(fd, rp, s) : emit(fd, &rec);
+	return m->detailed ? detail(fd, rp, s, 0) : emit(fd, &rec);
 }
 
 /* The snapshots massif keeps (massif.c), written as the log is replayed
@@ -398,42 +542,128 @@ static int massif(struct feed *fd, struct replay *rp, struct an_status *st)
 	return ret < 0 ? ret : 0;
 }
 
-int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
-	       struct series_out *outs, size_t n, struct an_status *st)
-{
-	struct feed fd = {.outs = outs, .n = n, .o = o, .r = r};
-	int detailed = 0, ret;
-	struct replay rp;
-	struct extent x;
+/* --- the pass ----------------------------------------------------------------- */
 
-	for (size_t i = 0; i < n; i++)
-		detailed |= (outs[i].exp->input & EX_INPUT_DETAIL) != 0;
-	ret = first_pass(r, o, &x, st);
-	if (ret < 0)
-		return ret;
-	info->end_ns = x.end_ns;
-	info->has_rss = x.has_rss;
-	info->multi_process = x.multi_process;
-	if (detailed && (ret = resolver_open(&fd.res, r)) < 0) {
-		status_add(st, "out of memory");
-		return ret;
-	}
-	setup(&rp, r, o);
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		outs[i].w.info = info;
-		ret = outs[i].exp->begin(&outs[i].w);
-	}
-	if (ret == 0)
-		ret = detailed ? massif(&fd, &rp, st) : timeline(&fd, &rp, &x, st);
-	for (size_t i = 0; i < n; i++) {
-		int e = outs[i].exp->end(&outs[i].w);
+/* Ends the exporters; ret: how what came before went. */
+static int end_all(struct feed *fd, int ret, struct an_status *st)
+{
+	for (size_t i = 0; i < fd->n; i++) {
+		int e = fd->outs[i].exp->end(&fd->outs[i].w);
 
 		if (e < 0 && ret == 0)
 			ret = e;
 	}
 	if (ret < 0 && !st->message[0])
 		status_add(st, ret == -ENOMEM ? "out of memory" : "writing the export failed");
+	return ret;
+}
+
+/* Begins the exporters, with what the run is. */
+static int begin_all(struct feed *fd, struct ex_info *info)
+{
+	int ret = 0;
+
+	for (size_t i = 0; i < fd->n && ret == 0; i++) {
+		fd->outs[i].w.info = info;
+		ret = fd->outs[i].exp->begin(&fd->outs[i].w);
+	}
+	return ret;
+}
+
+/* massif: what the run is, then massif's snapshots (massif.c), then the
+ * log again to write them with their trees. */
+static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opts *o,
+		      struct ex_info *info, struct an_status *st)
+{
+	struct replay rp;
+	struct extent x;
+	int ret = first_pass(r, o, &x, st);
+
+	if (ret < 0)
+		return ret;
+	info->end_ns = x.end_ns;
+	info->has_rss = x.has_rss;
+	info->multi_process = x.multi_process;
+	if ((ret = resolver_open(&fd->res, r)) < 0) {
+		status_add(st, "out of memory");
+		return ret;
+	}
+	setup(&rp, r, o);
+	ret = begin_all(fd, info);
+	if (ret == 0)
+		ret = massif(fd, &rp, st);
+	ret = end_all(fd, ret, st);
 	replay_free(&rp);
+	return ret;
+}
+
+/* The timeline: one pass, its rows kept, then written. */
+static int run_timeline(struct feed *fd, struct log_reader *r, const struct an_opts *o,
+			struct ex_info *info, struct an_status *st)
+{
+	struct timeline_pass tp;
+	int seen = 0, ret;
+	uint64_t index = 0, last_ns = 0;
+	const struct mt_event *ev;
+	struct ahead *ah = NULL;
+	struct replay rp;
+
+	memset(&tp, 0, sizeof(tp));
+	setup(&rp, r, o);
+	ret = ahead_begin(&ah, r, o->log, st);
+	while (ah && (ret = ahead_next(ah, &ev)) > 0) {
+		uint64_t peaks = rp.peaks, rss = rp.rss;
+
+		index = seen ? index + 1 : 0;
+		seen = 1;
+		last_ns = ev->time_ns;
+		if (replay_event(&rp, ev, index) < 0) {
+			status_add(st, "out of memory");
+			ret = -ENOMEM;
+			break;
+		}
+		if ((ret = timeline_event(&tp, &rp, ev, index, rss, rp.peaks != peaks, o->kind)) < 0)
+			break;
+	}
+	ahead_end(ah);
+	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
+		ret = -ENOENT;
+	}
+	if (ret == 0) {
+		if (tp.pending)
+			ret = push_own(&tp.t, &tp.marked);
+		/* the state holds to the last event */
+		if (ret == 0 && seen && (!tp.t.n || last_seq(&tp.t) != index)) {
+			struct row row;
+
+			fill_row(&row, &rp, last_ns, index);
+			ret = push_own(&tp.t, &row);
+		}
+	}
+	info->end_ns = last_ns;
+	info->has_rss = rp.c.rss_samples > 0;
+	info->multi_process = !o->pid && rp.procs.len > 1;
+	if (ret == 0) {
+		ret = begin_all(fd, info);
+		if (ret == 0)
+			ret = write_timeline(fd, &tp.t);
+		ret = end_all(fd, ret, st);
+	}
+	free(tp.t.v);
+	replay_free(&rp);
+	return ret;
+}
+
+int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
+	       struct series_out *outs, size_t n, struct an_status *st)
+{
+	struct feed fd = {.outs = outs, .n = n, .o = o, .r = r};
+	int detailed = 0, ret;
+
+	for (size_t i = 0; i < n; i++)
+		detailed |= (outs[i].exp->input & EX_INPUT_DETAIL) != 0;
+	ret = detailed ? run_massif(&fd, r, o, info, st) : run_timeline(&fd, r, o, info, st);
 	resolver_close(fd.res);
 	free(fd.frames);
 	return ret;

@@ -7,15 +7,20 @@
  *   - every RSS sample and every mark hit (a mark with the RSS sample the
  *     tracer takes right after it, as one moment);
  *   - the peak: the first event at which heap + mappings was highest;
- *   - the run cut in 1000 slices of equal time: in each slice in which heap
- *     or mappings changed, the moment the total was lowest, the moment it
- *     was highest, and the slice's last change, in time order (a short run
- *     thus lists every change; a long one keeps its envelope); a moment of
- *     the two kinds above splits its slice;
+ *   - the run cut in slices of equal time (a power of two nanoseconds wide,
+ *     the narrowest that makes at most 1000 of them, so between 500 and
+ *     1000): in each slice in which heap or mappings changed, the moment the
+ *     total was lowest, the moment it was highest, and the slice's last
+ *     change, in time order (a short run thus lists every change; a long one
+ *     keeps its envelope); a moment of the two kinds above splits its slice;
  *   - the last event.
  * For massif (EX_INPUT_DETAIL, the heap only): the snapshots valgrind's
  * massif keeps, at the moments it takes them, on its clock (massif.h), the
  * detailed ones and the peak with their stacks.
+ *
+ * The timeline from one pass over the log: rows are kept until it ends (the
+ * run's length and the peak are known only then), a handful per
+ * slice plus the RSS samples and marks, then handed to the exporters.
  *
  * Memory charted is that of processes still running: a child's memory
  * leaves the chart when it exits; the first process's stays to the end.
@@ -37,11 +42,10 @@ struct series_out {
 };
 
 /*
- * Replays the log at r (opened, not read yet) twice: once for its extent,
- * peak and symbols, once feeding every exporter of outs[0..n), from its
- * begin() to its end().  o gives the log, kind and pid; the first pass
- * completes *info (end_ns, has_rss, multi_process), which every writer is
- * given.  Returns 0 or < 0 with the reason in st.
+ * Replays the log at r (opened, not read yet) once, then feeds every
+ * exporter of outs[0..n), from its begin() to its end().  o gives the log,
+ * kind and pid; the pass completes *info (end_ns, has_rss, multi_process),
+ * which every writer is given.  Returns 0 or < 0 with the reason in st.
  */
 int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *info,
 	       struct series_out *outs, size_t n, struct an_status *st);

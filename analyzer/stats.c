@@ -20,10 +20,13 @@ void stats_init(struct stats *s, enum an_group by)
 
 void stats_free(struct stats *s)
 {
+	int by_count = s->by_count;
+
 	free(s->v);
 	u64_map_free(&s->index);
 	arena_free(&s->arena);
 	stats_init(s, s->by);
+	s->by_count = by_count;
 }
 
 /* The function key as printed: "function (path)", "function", or the
@@ -209,21 +212,24 @@ int stats_add_values(struct stats *s, const struct an_frame *const *frames, size
 	return 0;
 }
 
-/* Statistic._sort_key, reverse=True: the biggest first. */
-static int stat_order(const void *pa, const void *pb, void *by)
-{
-	const struct stat *a = pa, *b = pb;
-
-	if (a->size != b->size)
-		return a->size > b->size ? -1 : 1;
-	if (a->count != b->count)
-		return a->count > b->count ? -1 : 1;
-	return -key_cmp(*(enum an_group *)by, a, b);
-}
-
 static int cmp_u64(uint64_t a, uint64_t b)
 {
 	return a < b ? -1 : a > b;
+}
+
+/* Statistic._sort_key, reverse=True: the biggest first (the most, by
+ * count). */
+static int stat_order(const void *pa, const void *pb, void *arg)
+{
+	const struct stats *s = arg;
+	const struct stat *a = pa, *b = pb;
+	int c;
+
+	if (s->by_count && (c = cmp_u64(a->count, b->count)))
+		return -c;
+	if ((c = cmp_u64(a->size, b->size)) || (c = cmp_u64(a->count, b->count)))
+		return -c;
+	return -key_cmp(s->by, a, b);
 }
 
 static uint64_t diff_abs(uint64_t now, uint64_t old)
@@ -231,23 +237,29 @@ static uint64_t diff_abs(uint64_t now, uint64_t old)
 	return now > old ? now - old : old - now;
 }
 
-/* StatisticDiff._sort_key, reverse=True. */
-static int diff_order(const void *pa, const void *pb, void *by)
+/* StatisticDiff._sort_key, reverse=True (counts first, by count). */
+static int diff_order(const void *pa, const void *pb, void *arg)
 {
+	const struct stats *s = arg;
 	const struct stat *a = pa, *b = pb;
 	int c;
 
+	if (s->by_count && ((c = cmp_u64(diff_abs(a->v.count, a->v.old_count),
+					  diff_abs(b->v.count, b->v.old_count))) ||
+			    (c = cmp_u64(a->v.count, b->v.count))))
+		return -c;
 	if ((c = cmp_u64(diff_abs(a->v.size, a->v.old_size), diff_abs(b->v.size, b->v.old_size))) ||
 	    (c = cmp_u64(a->v.size, b->v.size)) ||
 	    (c = cmp_u64(diff_abs(a->v.count, a->v.old_count),
 			 diff_abs(b->v.count, b->v.old_count))) ||
 	    (c = cmp_u64(a->v.count, b->v.count)))
 		return -c;
-	return -key_cmp(*(enum an_group *)by, a, b);
+	return -key_cmp(s->by, a, b);
 }
 
-static int site_order(const void *pa, const void *pb, void *by)
+static int site_order(const void *pa, const void *pb, void *arg)
 {
+	const struct stats *s = arg;
 	const struct stat *a = pa, *b = pb;
 	int c;
 
@@ -256,13 +268,13 @@ static int site_order(const void *pa, const void *pb, void *by)
 	    (c = cmp_u64(a->v.alloc_count, b->v.alloc_count)) ||
 	    (c = cmp_u64(a->v.temp_size, b->v.temp_size)))
 		return -c;
-	return -key_cmp(*(enum an_group *)by, a, b);
+	return -key_cmp(s->by, a, b);
 }
 
 static void sort_by(struct stats *s, int (*order)(const void *, const void *, void *))
 {
 	if (s->n)
-		qsort_r(s->v, s->n, sizeof(*s->v), order, &s->by);
+		qsort_r(s->v, s->n, sizeof(*s->v), order, s);
 	/* the hash chains index positions that moved */
 	u64_map_free(&s->index);
 }

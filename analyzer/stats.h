@@ -1,7 +1,8 @@
 /*
  * stats.h - statistics grouped by a key and sorted the way tracemalloc's
  * Snapshot.statistics() sorts them: biggest size first, then biggest count,
- * then the key itself, descending (Statistic._sort_key with reverse=True).
+ * then the key itself, descending (Statistic._sort_key with reverse=True);
+ * or, with by_count (--sort count), count first, then size, then the key.
  *
  * Keys (frames are those of resolve.h; the frame pointers must outlive the
  * stats):
@@ -47,6 +48,7 @@ struct stat {
 
 struct stats {
 	enum an_group by;
+	int by_count;		/* sort by count before size */
 	struct stat *v;
 	size_t n, cap;
 	struct u64_map index;	/* key hash -> first stat with it, +1 */
@@ -74,7 +76,8 @@ int stats_add_values(struct stats *s, const struct an_frame *const *frames, size
 void stats_sort(struct stats *s);
 
 /* Sorts as Snapshot.compare_to() sorts its StatisticDiff list:
- * (abs(size_diff), size, abs(count_diff), count, traceback), reversed. */
+ * (abs(size_diff), size, abs(count_diff), count, traceback), reversed; with
+ * by_count (abs(count_diff), count, abs(size_diff), size, traceback). */
 void stats_sort_diff(struct stats *s);
 
 /* Sorts by (size, count, allocated bytes, allocations, temporary bytes,

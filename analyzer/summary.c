@@ -176,9 +176,53 @@ static void print_seconds(FILE *out, uint64_t ns)
 	fprintf(out, "%" PRIu64 ".%06" PRIu64, ns / 1000000000u, ns % 1000000000u / 1000);
 }
 
+/* A power of two as IEC units give it exactly: "512 KiB", "16 EiB". */
+static const char *power_text(unsigned log2, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+
+	snprintf(buf, len, "%llu %s", 1ull << (log2 % 10), units[log2 / 10]);
+	return buf;
+}
+
+/* --histogram: the non-empty size classes, as text or JSON rows. */
+static void print_histogram(FILE *out, const struct replay_counts *c, int json)
+{
+	size_t n = 0;
+
+	fputs(json ? ",\n  \"histogram\": [" : "histogram (allocs by size class):\n", out);
+	for (unsigned k = 0; k < 65; k++) {
+		char from[32], to[32];
+
+		if (!c->size_allocs[k])
+			continue;
+		if (json && k == 64)
+			fprintf(out, "%s\n    {\"from\": %llu, \"to\": 18446744073709551616, ", n ? "," : "",
+				1ull << 63);
+		else if (json)
+			fprintf(out, "%s\n    {\"from\": %llu, \"to\": %llu, ", n ? "," : "",
+				k ? 1ull << (k - 1) : 0, 1ull << k);
+		if (json) {
+			fprintf(out, "\"allocs\": %" PRIu64 ", \"bytes\": %" PRIu64 "}",
+				c->size_allocs[k], c->size_bytes[k]);
+		} else {
+			if (k)
+				fprintf(out, "  [%s, %s)", power_text(k - 1, from, sizeof(from)),
+					power_text(k, to, sizeof(to)));
+			else
+				fputs("  0 B", out);
+			fprintf(out, ": %" PRIu64 " allocs, %" PRIu64 " bytes\n", c->size_allocs[k],
+				c->size_bytes[k]);
+		}
+		n++;
+	}
+	if (json)
+		fputs(n ? "\n  ]" : "]", out);
+}
+
 static void print_json(FILE *out, const struct log_reader *r, const struct replay *rp,
 		       const struct observed *ob, const struct row *rows, size_t nrows,
-		       const struct run_end *e)
+		       const struct run_end *e, int histogram)
 {
 	const struct mt_log_header *h = log_reader_header(r);
 	char cmd[COMMAND_MAX];
@@ -201,6 +245,8 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 	else
 		fputs(",\n  \"exit_signal\": null", out);
 	fprintf(out, ",\n  \"truncated\": %s", log_reader_truncated(r) ? "true" : "false");
+	if (histogram)
+		print_histogram(out, &rp->c, 1);
 
 	fputs(",\n  \"marks\": [", out);
 	n = sorted_marks(ob, &marks);
@@ -248,7 +294,7 @@ static void print_json(FILE *out, const struct log_reader *r, const struct repla
 
 static void print_text(FILE *out, const struct log_reader *r, const struct replay *rp,
 		       const struct observed *ob, const struct row *rows, size_t nrows,
-		       const struct run_end *e)
+		       const struct run_end *e, int histogram)
 {
 	const struct mt_log_header *h = log_reader_header(r);
 	char size[TM_SIZE_LEN], cmd[COMMAND_MAX];
@@ -276,6 +322,8 @@ static void print_text(FILE *out, const struct log_reader *r, const struct repla
 	else
 		fprintf(out, "exit_status: %" PRId64 "\n", e->status);
 	fprintf(out, "truncated: %s\n", log_reader_truncated(r) ? "yes" : "no");
+	if (histogram)
+		print_histogram(out, &rp->c, 0);
 
 	n = sorted_marks(ob, &marks);
 	if (n)
@@ -330,6 +378,7 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		goto out;
+	input_watch(r, o->log, o);
 	ob.r = r;
 	replay_free(&rp);
 	ret = snapshot_replay(&rp, r, o->log, &o->at, &so, &pt, st);
@@ -340,8 +389,6 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 	{
 		const struct replay_counts *c = &rp.c;
 		uint64_t leaked = 0;
-		struct table_key k;
-		size_t i = 0;
 		struct row rows[] = {
 			{"events", c->events, 0},
 			{"allocs", c->allocs, 0},
@@ -368,13 +415,15 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 		};
 		size_t nrows = sizeof(rows) / sizeof(rows[0]);
 
-		while (heap_blocks_next(&rp.heap, &i, &k, NULL))
-			leaked += replay_space_selected(&rp, (uint32_t)k.a);
+		for (uint32_t i = 0; i < rp.nlots; i++)
+			if (rp.lots[i].kind == AN_KIND_HEAP &&
+			    replay_space_selected(&rp, rp.lots[i].space))
+				leaked += rp.lots[i].now.live;
 		rows[6].value = leaked;
 		if (o->json)
-			print_json(out, r, &rp, &ob, rows, nrows, &e);
+			print_json(out, r, &rp, &ob, rows, nrows, &e, o->histogram);
 		else
-			print_text(out, r, &rp, &ob, rows, nrows, &e);
+			print_text(out, r, &rp, &ob, rows, nrows, &e, o->histogram);
 	}
 	if (ferror(out)) {
 		status_add(st, "writing the report failed");
@@ -385,7 +434,9 @@ int an_summary(const struct an_opts *o, FILE *out, struct an_status *st)
 out:
 	mark_table_free(&ob.marks);
 	replay_free(&rp);
-	if (r)
+	if (r) {
+		input_unwatch(r);
 		log_reader_close(r);
+	}
 	return ret;
 }

@@ -35,6 +35,7 @@ int an_timeline(const struct an_opts *o, FILE *out, struct an_status *st)
 	ret = input_open(&r, o->log, st);
 	if (ret < 0)
 		return ret;
+	input_watch(r, o->log, o);
 	for (size_t i = 0; i < 2; i++) {
 		const struct exporter *exp = ex_find(i ? "svg" : "timeline");
 
@@ -64,6 +65,7 @@ out:
 		ret = output_close(outs[k].w.out, out, paths[i], ret, st);
 		free(outs[k++].w.state);
 	}
+	input_unwatch(r);
 	log_reader_close(r);
 	return ret;
 }

@@ -8,6 +8,8 @@
  *                      the calls: what a bare ptrace tracer that does
  *                      nothing but stop three times per pair costs (the
  *                      floor, driven by bench/floor)
+ *     keep             N mallocs from 16 functions, none freed: N blocks
+ *                      live at the end, what an analyzer's tables must hold
  *     THREADS          the N pairs shared among that many threads
  *
  * With CHURN_CPU set in the environment it ends by printing its own CPU
@@ -56,6 +58,163 @@ static __attribute__((noinline)) void run(long n, int traps)
 	}
 }
 
+/* 16 sites (each its own size, so that no two functions are folded into
+ * one; none a tail call, so that each is in the stack), for a report to group the blocks by. */
+static __attribute__((noinline)) void *kept0(size_t size)
+{
+	char *p = malloc(size + 0);
+
+	if (p)
+		p[0] = 0;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept1(size_t size)
+{
+	char *p = malloc(size + 8);
+
+	if (p)
+		p[0] = 1;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept2(size_t size)
+{
+	char *p = malloc(size + 16);
+
+	if (p)
+		p[0] = 2;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept3(size_t size)
+{
+	char *p = malloc(size + 24);
+
+	if (p)
+		p[0] = 3;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept4(size_t size)
+{
+	char *p = malloc(size + 32);
+
+	if (p)
+		p[0] = 4;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept5(size_t size)
+{
+	char *p = malloc(size + 40);
+
+	if (p)
+		p[0] = 5;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept6(size_t size)
+{
+	char *p = malloc(size + 48);
+
+	if (p)
+		p[0] = 6;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept7(size_t size)
+{
+	char *p = malloc(size + 56);
+
+	if (p)
+		p[0] = 7;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept8(size_t size)
+{
+	char *p = malloc(size + 64);
+
+	if (p)
+		p[0] = 8;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept9(size_t size)
+{
+	char *p = malloc(size + 72);
+
+	if (p)
+		p[0] = 9;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept10(size_t size)
+{
+	char *p = malloc(size + 80);
+
+	if (p)
+		p[0] = 10;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept11(size_t size)
+{
+	char *p = malloc(size + 88);
+
+	if (p)
+		p[0] = 11;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept12(size_t size)
+{
+	char *p = malloc(size + 96);
+
+	if (p)
+		p[0] = 12;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept13(size_t size)
+{
+	char *p = malloc(size + 104);
+
+	if (p)
+		p[0] = 13;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept14(size_t size)
+{
+	char *p = malloc(size + 112);
+
+	if (p)
+		p[0] = 14;
+	return p;
+}
+
+static __attribute__((noinline)) void *kept15(size_t size)
+{
+	char *p = malloc(size + 120);
+
+	if (p)
+		p[0] = 15;
+	return p;
+}
+
+static void *(*const kept[16])(size_t) = {
+	kept0, kept1, kept2,  kept3,  kept4,  kept5,  kept6,  kept7,
+	kept8, kept9, kept10, kept11, kept12, kept13, kept14, kept15,
+};
+
+static __attribute__((noinline)) void keep(long n)
+{
+	for (long i = 0; i < n; i++)
+		sink += (unsigned long)kept[i & 15](16 + (size_t)(i & 63));
+}
+
 struct share {
 	long n;
 	int traps;
@@ -84,6 +243,11 @@ int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
 	int traps = argc > 2 && !strcmp(argv[2], "traps");
+
+	if (argc > 2 && !strcmp(argv[2], "keep")) {
+		keep(n);
+		return 0;
+	}
 	int nthreads = argc > 3 ? atoi(argv[3]) : 1;
 	pthread_t t[64];
 	struct share s = {n / (nthreads > 0 ? nthreads : 1), traps};

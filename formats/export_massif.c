@@ -26,20 +26,36 @@
 
 #include "export.h"
 
-struct mnode {
-	struct ex_frame f;
+/*
+ * A detailed snapshot is kept as its sites, each a run of frame numbers
+ * (frames interned once, for the whole export), and printed by grouping
+ * them: the children of a node are the distinct frames at the next depth
+ * of the sites under it, found by sorting those sites.  No tree is built,
+ * so the memory is the sites' frames at 4 bytes each, however deep and
+ * however many the stacks (a python interpreter's are both).
+ */
+struct msite {
 	uint64_t bytes;
-	struct mnode *child; /* first child */
-	struct mnode *next;  /* next sibling */
-	size_t nchildren;
+	size_t first;	/* its frames: ids[first..first + n) */
+	size_t n;
 };
 
 struct massif {
 	unsigned long long snapshots;
-	struct mnode root;
 	struct ex_sample detail; /* the sample being detailed */
 	int in_detail;
-	int err;
+	/* the frames seen, once each, and a table of them */
+	struct ex_frame *frames;
+	uint32_t nframes, frames_cap;
+	uint32_t *table; /* frame id + 1, 0: empty; (1 << bits) slots */
+	unsigned bits;
+	/* the detailed snapshot's sites */
+	struct msite *sites;
+	size_t nsites, sites_cap;
+	uint32_t *ids;
+	size_t nids, ids_cap;
+	/* print_tree(): the depth being grouped, for by_frame() */
+	size_t depth;
 };
 
 static int massif_begin(struct ex_writer *w)
@@ -78,28 +94,91 @@ static int same_frame(const struct ex_frame *a, const struct ex_frame *b)
 	       streq(a->file, b->file);
 }
 
-static int add_stack(struct mnode *root, const struct ex_site *s)
+static size_t slot_of(const struct massif *m, const struct ex_frame *f)
 {
-	struct mnode *at = root;
+	size_t mask = ((size_t)1 << m->bits) - 1;
+	size_t i = (size_t)((f->pc * 0x9e3779b97f4a7c15ull ^ f->line) >> 7) & mask;
 
-	root->bytes += s->size;
-	for (size_t i = 0; i < s->nframes; i++) {
-		struct mnode *c;
+	while (m->table[i] && !same_frame(&m->frames[m->table[i] - 1], f))
+		i = (i + 1) & mask;
+	return i;
+}
 
-		for (c = at->child; c && !same_frame(&c->f, &s->frames[i]); c = c->next)
-			;
-		if (!c) {
-			c = calloc(1, sizeof(*c));
-			if (!c)
-				return -ENOMEM;
-			c->f = s->frames[i];
-			c->next = at->child;
-			at->child = c;
-			at->nchildren++;
+/* The number of frame f, interned on first sight; UINT32_MAX when memory
+ * ran out. */
+static uint32_t frame_id(struct massif *m, const struct ex_frame *f)
+{
+	size_t i;
+
+	if (!m->table || (size_t)m->nframes * 2 >= ((size_t)1 << m->bits)) {
+		unsigned bits = m->table ? m->bits + 1 : 12;
+		uint32_t *old = m->table, old_bits = m->bits;
+
+		m->table = calloc((size_t)1 << bits, sizeof(*m->table));
+		if (!m->table) {
+			m->table = old;
+			return UINT32_MAX;
 		}
-		c->bytes += s->size;
-		at = c;
+		m->bits = bits;
+		for (size_t k = 0; old && k < ((size_t)1 << old_bits); k++)
+			if (old[k])
+				m->table[slot_of(m, &m->frames[old[k] - 1])] = old[k];
+		free(old);
 	}
+	i = slot_of(m, f);
+	if (m->table[i])
+		return m->table[i] - 1;
+	if (m->nframes == m->frames_cap) {
+		uint32_t cap = m->frames_cap ? m->frames_cap * 2 : 1024;
+		struct ex_frame *v = realloc(m->frames, cap * sizeof(*v));
+
+		if (!v)
+			return UINT32_MAX;
+		m->frames = v;
+		m->frames_cap = cap;
+	}
+	m->frames[m->nframes] = *f;
+	m->table[i] = ++m->nframes;
+	return m->nframes - 1;
+}
+
+static int add_stack(struct massif *m, const struct ex_site *s)
+{
+	struct msite *site;
+
+	if (m->nsites == m->sites_cap) {
+		size_t cap = m->sites_cap ? m->sites_cap * 2 : 256;
+		struct msite *v = realloc(m->sites, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		m->sites = v;
+		m->sites_cap = cap;
+	}
+	if (m->nids + s->nframes > m->ids_cap) {
+		size_t cap = m->ids_cap ? m->ids_cap * 2 : 4096;
+		uint32_t *v;
+
+		while (cap < m->nids + s->nframes)
+			cap *= 2;
+		v = realloc(m->ids, cap * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		m->ids = v;
+		m->ids_cap = cap;
+	}
+	site = &m->sites[m->nsites];
+	site->bytes = s->size;
+	site->first = m->nids;
+	site->n = s->nframes;
+	for (size_t i = 0; i < s->nframes; i++) {
+		uint32_t id = frame_id(m, &s->frames[i]);
+
+		if (id == UINT32_MAX)
+			return -ENOMEM;
+		m->ids[m->nids++] = id;
+	}
+	m->nsites++;
 	return 0;
 }
 
@@ -109,66 +188,112 @@ static void put_text(FILE *out, const char *s)
 		fputc(*s == '#' ? '?' : *s == '\n' ? ' ' : *s, out);
 }
 
-/* Biggest first; equal sizes in the order of their text. */
-static int by_bytes(const void *pa, const void *pb)
+/* The frame of a site at depth d, or UINT32_MAX past its end. */
+static uint32_t frame_at(const struct massif *m, const struct msite *s, size_t d)
 {
-	const struct mnode *a = *(struct mnode *const *)pa, *b = *(struct mnode *const *)pb;
+	return d < s->n ? m->ids[s->first + d] : UINT32_MAX;
+}
+
+/* Sites by their frame at the depth being grouped (qsort_r's arg: m). */
+static int by_frame(const void *pa, const void *pb, void *arg)
+{
+	const struct massif *m = arg;
+	uint32_t a = frame_at(m, pa, m->depth), b = frame_at(m, pb, m->depth);
+
+	return a < b ? -1 : a > b;
+}
+
+/* A group of sites sharing a frame: one child. */
+struct group {
+	uint32_t frame;
+	uint64_t bytes;
+	size_t lo, hi; /* its sites */
+};
+
+/* Biggest first; equal sizes in the order of their pc and line, then of
+ * first sight. */
+static int by_bytes(const void *pa, const void *pb, void *arg)
+{
+	const struct massif *m = arg;
+	const struct group *a = pa, *b = pb;
+	const struct ex_frame *fa = &m->frames[a->frame], *fb = &m->frames[b->frame];
 
 	if (a->bytes != b->bytes)
 		return a->bytes > b->bytes ? -1 : 1;
-	if (a->f.pc != b->f.pc)
-		return a->f.pc < b->f.pc ? -1 : 1;
-	return a->f.line < b->f.line ? -1 : a->f.line > b->f.line;
+	if (fa->pc != fb->pc)
+		return fa->pc < fb->pc ? -1 : 1;
+	if (fa->line != fb->line)
+		return fa->line < fb->line ? -1 : 1;
+	return a->frame < b->frame ? -1 : a->frame > b->frame;
 }
 
-static int print_tree(FILE *out, const struct mnode *n, int depth)
+static void print_node(FILE *out, const struct ex_frame *f, size_t depth, size_t nchildren,
+		       uint64_t bytes)
 {
-	struct mnode **kids = NULL;
-	size_t k = 0;
+	fprintf(out, "%*sn%zu: %llu ", (int)depth, "", nchildren, (unsigned long long)bytes);
+	if (!f) {
+		fputs("(heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n", out);
+		return;
+	}
+	fprintf(out, "0x%llx: ", (unsigned long long)f->pc);
+	put_text(out, f->function ? f->function : "???");
+	if (f->file) {
+		fputs(" (", out);
+		put_text(out, f->file);
+		fprintf(out, ":%u)\n", f->line);
+	} else if (f->module) {
+		fputs(" (in ", out);
+		put_text(out, f->module);
+		fputs(")\n", out);
+	} else {
+		fputc('\n', out);
+	}
+}
+
+/* The node of frame f (NULL: the root) over sites[lo..hi), which share
+ * frames 0..depth-1, and its children, biggest first. */
+static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, size_t lo, size_t hi,
+		      size_t depth, uint64_t bytes)
+{
+	struct group *groups = NULL;
+	size_t ngroups = 0;
 	int ret = 0;
 
-	fprintf(out, "%*sn%zu: %llu ", depth, "", n->nchildren, (unsigned long long)n->bytes);
-	if (!depth) {
-		fputs("(heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n", out);
-	} else {
-		fprintf(out, "0x%llx: ", (unsigned long long)n->f.pc);
-		put_text(out, n->f.function ? n->f.function : "???");
-		if (n->f.file) {
-			fputs(" (", out);
-			put_text(out, n->f.file);
-			fprintf(out, ":%u)\n", n->f.line);
-		} else if (n->f.module) {
-			fputs(" (in ", out);
-			put_text(out, n->f.module);
-			fputs(")\n", out);
-		} else {
-			fputc('\n', out);
+	m->depth = depth;
+	if (hi > lo)
+		qsort_r(m->sites + lo, hi - lo, sizeof(*m->sites), by_frame, m);
+	for (size_t i = lo; i < hi; i++) {
+		uint32_t id = frame_at(m, &m->sites[i], depth);
+
+		if (id == UINT32_MAX)
+			break; /* sites ending here: sorted last */
+		if (!ngroups || groups[ngroups - 1].frame != id) {
+			struct group *g = realloc(groups, (ngroups + 1) * sizeof(*g));
+
+			if (!g) {
+				free(groups);
+				return -ENOMEM;
+			}
+			groups = g;
+			groups[ngroups++] = (struct group){id, 0, i, i};
 		}
+		groups[ngroups - 1].bytes += m->sites[i].bytes;
+		groups[ngroups - 1].hi = i + 1;
 	}
-	if (n->nchildren && !(kids = malloc(n->nchildren * sizeof(*kids))))
-		return -ENOMEM;
-	for (const struct mnode *c = n->child; c && k < n->nchildren; c = c->next)
-		kids[k++] = (struct mnode *)c;
-	if (k)
-		qsort(kids, k, sizeof(*kids), by_bytes);
-	for (size_t i = 0; i < k && ret == 0; i++)
-		ret = print_tree(out, kids[i], depth + 1);
-	free(kids);
+	print_node(out, f, depth, ngroups, bytes);
+	if (ngroups)
+		qsort_r(groups, ngroups, sizeof(*groups), by_bytes, m);
+	for (size_t g = 0; g < ngroups && ret == 0; g++)
+		ret = print_tree(out, m, &m->frames[groups[g].frame], groups[g].lo, groups[g].hi,
+				 depth + 1, groups[g].bytes);
+	free(groups);
 	return ret;
 }
 
-static void free_tree(struct mnode *n)
+static void forget_sites(struct massif *m)
 {
-	struct mnode *c = n->child, *next;
-
-	for (; c; c = next) {
-		next = c->next;
-		free_tree(c);
-		free(c);
-	}
-	n->child = NULL;
-	n->nchildren = 0;
-	n->bytes = 0;
+	m->nsites = 0;
+	m->nids = 0;
 }
 
 static int massif_event(struct ex_writer *w, const struct ex_record *rec)
@@ -181,20 +306,25 @@ static int massif_event(struct ex_writer *w, const struct ex_record *rec)
 		header(w, &rec->u.sample, "empty");
 		break;
 	case EX_DETAIL_BEGIN:
-		free_tree(&m->root);
+		forget_sites(m);
 		m->detail = rec->u.sample;
 		m->in_detail = 1;
 		break;
 	case EX_SITE:
 		if (m->in_detail)
-			ret = add_stack(&m->root, &rec->u.site);
+			ret = add_stack(m, &rec->u.site);
 		break;
-	case EX_DETAIL_END:
+	case EX_DETAIL_END: {
+		uint64_t total = 0;
+
 		header(w, &m->detail, m->detail.peak ? "peak" : "detailed");
-		ret = print_tree(w->out, &m->root, 0);
-		free_tree(&m->root);
+		for (size_t i = 0; i < m->nsites; i++)
+			total += m->sites[i].bytes;
+		ret = print_tree(w->out, m, NULL, 0, m->nsites, 0, total);
+		forget_sites(m);
 		m->in_detail = 0;
 		break;
+	}
 	}
 	return ret ? ret : ex_status(w->out);
 }
@@ -203,7 +333,10 @@ static int massif_end(struct ex_writer *w)
 {
 	struct massif *m = w->state;
 
-	free_tree(&m->root);
+	free(m->frames);
+	free(m->table);
+	free(m->sites);
+	free(m->ids);
 	return ex_status(w->out);
 }
 

@@ -999,6 +999,11 @@ uint64_t log_reader_event_index(const struct log_reader *r)
 	return r->nevents ? r->nevents - 1 : 0;
 }
 
+uint64_t log_reader_position(const struct log_reader *r)
+{
+	return r->next_chunk;
+}
+
 int log_reader_rewind(struct log_reader *r)
 {
 	r->next_chunk = r->first_chunk;

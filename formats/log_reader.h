@@ -31,6 +31,9 @@ int log_reader_next(struct log_reader *r, struct mt_event *ev);
 /* Index of the event last returned by next() (0-based: "#N"). */
 uint64_t log_reader_event_index(const struct log_reader *r);
 
+/* Bytes of the log read so far in this pass (to tell how much is left). */
+uint64_t log_reader_position(const struct log_reader *r);
+
 /* Goes back to the first event, keeping the tables already built. */
 int log_reader_rewind(struct log_reader *r);
 

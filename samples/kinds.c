@@ -87,5 +87,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < nsites; i++)
 		say("expect heap samples/kinds.c:%d %zu %d\n", sites[i].line, sites[i].bytes,
 		       sites[i].count);
+	/* Every allocation the calls above made, as valgrind's memcheck counts
+	 * them (realloc: an allocation of its new size; realloc(p, 0) and a
+	 * failed malloc: none; a failed realloc of a size that is positive as
+	 * a signed number: one), for summary --histogram:
+	 *   expect alloc BYTES */
+	if (argc == 1) {
+		static const size_t allocs[] = {100, 300, 200, 50, 5000, 77, 640, 1280, 320, 4000,
+						0,   16,  16,  16, 16,	 16, 123, 60,	40};
+
+		for (size_t i = 0; i < sizeof(allocs) / sizeof(allocs[0]); i++)
+			say("expect alloc %zu\n", allocs[i]);
+		say("expect alloc %zu\n", (size_t)huge);
+	}
 	return 0;
 }

@@ -226,7 +226,9 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 		uint64_t now = trace_now(tr);
 		int err;
 
-		rss_poll(tr);
+		/* the timer's work: RSS samples, the status line */
+		if (rss_poll(tr))
+			record_progress(tr, 0);
 		/* A tracer killed outright loses what its last chunk held:
 		 * keep that to about a second of events. */
 		if (now - last_flush > 1000000000u) {

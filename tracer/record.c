@@ -7,11 +7,15 @@
  * the symbolizer, after the traced processes are gone (nothing of it is on
  * the hot path), and appended, so that the log can be read where the
  * binaries are not.
+ *
+ * Progress: the writer's event count and the log's size on disk, handed to
+ * opts.progress from the timer's tick, a few times a second.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "../formats/log_writer.h"
@@ -106,12 +110,31 @@ int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 
 	clock_gettime(CLOCK_REALTIME, &now);
 	tr->record_start = monotonic_ns();
+	tr->logpath = logpath;
 	h->start_realtime_ns = (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
 	err = log_writer_open(&tr->w, logpath, h);
 	if (err < 0)
 		snprintf(res->error, sizeof(res->error), "cannot write %s: %s", logpath,
 			 strerror(-err));
 	return err;
+}
+
+/* 25 ticks of the 10 ms timer: four times a second */
+#define PROGRESS_TICKS 25
+
+void record_progress(struct tracer *tr, int done)
+{
+	struct tracer_progress p = {.done = done};
+	struct stat sb;
+
+	if (!tr->opts.progress || !tr->w || (!done && ++tr->ticks < PROGRESS_TICKS))
+		return;
+	tr->ticks = 0;
+	p.elapsed_ns = trace_now(tr);
+	p.events = log_writer_events(tr->w);
+	if (tr->logpath && stat(tr->logpath, &sb) == 0)
+		p.log_bytes = (uint64_t)sb.st_size;
+	tr->opts.progress(tr->opts.progress_arg, &p);
 }
 
 struct symtab_ctx {

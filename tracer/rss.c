@@ -58,12 +58,13 @@ void rss_sample(struct tracer *tr, struct tproc *p)
 	fclose(f);
 }
 
-void rss_poll(struct tracer *tr)
+int rss_poll(struct tracer *tr)
 {
 	if (!rss_due)
-		return;
+		return 0;
 	rss_due = 0;
 	for (struct tproc *p = tr->procs; p; p = p->next)
 		if (p->followed && p->exec_seen)
 			rss_sample(tr, p);
+	return 1;
 }

@@ -190,6 +190,8 @@ struct tracer {
 	char unwind_first_mismatch[256];
 	int exec_status;	/* run: the held exec stop of the launched child */
 	uint64_t record_start;	/* CLOCK_MONOTONIC ns when the log was opened */
+	const char *logpath;	/* the log being written */
+	unsigned ticks;		/* of the timer, since the last progress call */
 	uint64_t pcs[1025];	/* stack capture buffer (UNW_MAX_FRAMES) */
 	uint64_t last_time;	/* of the last event: the log's time never goes back */
 	size_t nfast;		/* processes the fast engine records */
@@ -231,6 +233,9 @@ int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 		struct tracer_result *res);
 /* The symbol table, the trailer (from res), close. */
 int record_close(struct tracer *tr, const char *logpath, struct tracer_result *res);
+/* The timer ticked (every 10 ms): every 25th tick, tells opts.progress
+ * where the run stands; with done, tells it the run is over. */
+void record_progress(struct tracer *tr, int done);
 uint64_t trace_now(const struct tracer *tr);
 void trace_event(struct tracer *tr, struct mt_event *ev);
 /* The same, for an event that happened at trace time `at` (a ring record). */
@@ -367,8 +372,9 @@ void marks_report_missing(struct tracer *tr);
 /* rss.c: resident size sampled every 10 ms, and at marks */
 void rss_start(struct tracer *tr);
 void rss_stop(struct tracer *tr);
-/* Samples every followed process if the interval has passed. */
-void rss_poll(struct tracer *tr);
+/* Samples every followed process if the interval has passed; returns 1
+ * then (the timer ticked), else 0. */
+int rss_poll(struct tracer *tr);
 void rss_sample(struct tracer *tr, struct tproc *p);
 
 /* inject.c */

@@ -125,6 +125,7 @@ int tracer_trace(struct tracer *tr, const char *logpath, struct mt_log_header *h
 	tr->t0 = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 
 	loop_run(tr, res);
+	record_progress(tr, 1);
 	cpumask_unpin(tr);
 	res->exit_status = tr->root_status;
 	unwind_check_report(tr);

@@ -16,6 +16,14 @@ enum tracer_engine {
 	TRACER_PTRACE,		/* a stop per call: nothing is injected but scratch pages */
 };
 
+/* Where a run stands, for a status line (tracer_opts.progress). */
+struct tracer_progress {
+	uint64_t elapsed_ns;	/* since tracing began */
+	uint64_t events;	/* written to the log so far */
+	uint64_t log_bytes;	/* the log's size on disk (the chunk being filled not yet) */
+	int done;		/* tracing is over: the last call */
+};
+
 struct tracer_opts {
 	char *const *argv;	/* run: the command and its arguments (argv[0] is
 				   looked up in PATH, like execvp) */
@@ -35,6 +43,11 @@ struct tracer_opts {
 	 * be hooked, a static binary without symbols), one line each. */
 	void (*warn)(void *arg, const char *line);
 	void *warn_arg;
+	/* Called about four times a second while tracing (from the tracer's
+	 * timer, never per event), and once with done set when tracing is
+	 * over, before the symbol table is written.  NULL: not called. */
+	void (*progress)(void *arg, const struct tracer_progress *p);
+	void *progress_arg;
 };
 
 struct tracer_result {

@@ -15,6 +15,14 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/replay.h"
 
+/* The lot of the live block at (space, addr), or NULL. */
+static const struct lot *block(const struct replay *rp, uint32_t space, uint64_t addr)
+{
+	const struct lot *l;
+
+	return replay_block(rp, space, addr, &l) ? l : NULL;
+}
+
 static uint64_t next_index;
 
 static void feed(struct replay *rp, struct mt_event ev)
@@ -103,16 +111,15 @@ static void run(struct replay *rp, uint32_t pid, uint64_t stop_after)
 static void test_fork_copies(void **state)
 {
 	struct replay rp;
-	const struct heap_block *b;
+	const struct lot *b;
 
 	run(&rp, 0, 4);
 	/* the child's space holds copies of its parent's blocks and mapping */
-	assert_int_equal(rp.heap.len, 4);
-	b = heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x2000));
+	assert_int_equal(rp.blocks, 4);
+	b = block(&rp, 2, 0x2000);
 	assert_non_null(b);
 	assert_int_equal(b->size, 200);
 	assert_int_equal(b->stack, 2);
-	assert_int_equal(b->event, 2);
 	assert_int_equal(rp.c.heap_live, 600);
 	assert_int_equal(rp.mapped.file, 8192);
 	/* copies are not allocations */
@@ -124,8 +131,8 @@ static void test_fork_copies(void **state)
 	run(&rp, 0, 6);
 	assert_int_equal(rp.c.frees, 1);
 	assert_int_equal(rp.c.unknown_frees, 0);
-	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x1000)));
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
+	assert_null(block(&rp, 2, 0x1000));
+	assert_non_null(block(&rp, 1, 0x1000));
 	assert_int_equal(rp.c.heap_live, 100 + 200 + 200 + 300);
 	replay_free(&rp);
 }
@@ -137,9 +144,9 @@ static void test_exec_drops(void **state)
 
 	run(&rp, 0, 9);
 	/* exec: space 2 is gone; 200 runs in space 3 */
-	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x2000)));
-	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x3000)));
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(3, 0x1000)));
+	assert_null(block(&rp, 2, 0x2000));
+	assert_null(block(&rp, 2, 0x3000));
+	assert_non_null(block(&rp, 3, 0x1000));
 	assert_int_equal(rp.mapped.file, 4096);
 	/* 200 exited: its block stays live (its leak), but not in use */
 	assert_int_equal(rp.c.heap_live, 100 + 200 + 50);
@@ -220,12 +227,12 @@ static void test_vfork_shares(void **state)
 	alloc(&rp, 100, 0x1000, 10, 1);
 	/* vfork: the child runs in its parent's space, nothing is copied */
 	start(&rp, 300, 1, MT_PROC_FORK, 100);
-	assert_int_equal(rp.heap.len, 1);
+	assert_int_equal(rp.blocks, 1);
 	alloc(&rp, 300, 0x2000, 20, 1);
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x2000)));
+	assert_non_null(block(&rp, 1, 0x2000));
 	/* its exec leaves the space to the parent: nothing is dropped */
 	start(&rp, 300, 4, MT_PROC_EXEC, 0);
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
+	assert_non_null(block(&rp, 1, 0x1000));
 	assert_int_equal(rp.c.heap_live, 30);
 	exit_proc(&rp, 300);
 	assert_int_equal(replay_in_use(&rp).heap, 30);
@@ -262,11 +269,10 @@ static void test_attach(void **state)
 static void test_temporaries(void **state)
 {
 	struct replay rp;
-	const struct site_totals *t;
+	struct site_totals site, *t = &site;
 
 	next_index = 0;
 	replay_init(&rp, AN_KIND_HEAP);
-	rp.track_sites = 1;
 	start(&rp, 100, 1, MT_PROC_EXEC, 0);
 	/* freed before its thread allocated again: temporary */
 	alloc(&rp, 100, 0x1000, 10, 1);
@@ -303,13 +309,12 @@ static void test_temporaries(void **state)
 				    .stack = 4});
 	assert_int_equal(rp.c.temporaries, 3);
 	assert_int_equal(rp.c.temporary_bytes, 10 + 30 + 50);
-	t = site_table_get(&rp.sites, TABLE_KEY(1, AN_KIND_HEAP));
-	assert_non_null(t);
+	assert_true(replay_site(&rp, 1, AN_KIND_HEAP, t));
 	assert_int_equal(t->temps, 2);
 	assert_int_equal(t->temp_bytes, 60);
 	assert_int_equal(t->count, 2);
 	assert_int_equal(t->bytes, 60);
-	t = site_table_get(&rp.sites, TABLE_KEY(2, AN_KIND_HEAP));
+	assert_true(replay_site(&rp, 2, AN_KIND_HEAP, t));
 	assert_int_equal(t->temps, 0);
 	assert_int_equal(t->count, 2);
 	replay_free(&rp);

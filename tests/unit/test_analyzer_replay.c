@@ -13,6 +13,14 @@
 #include "analyzer/analyzer.h"
 #include "analyzer/replay.h"
 
+/* The lot of the live block at (space, addr), or NULL. */
+static const struct lot *block(const struct replay *rp, uint32_t space, uint64_t addr)
+{
+	const struct lot *l;
+
+	return replay_block(rp, space, addr, &l) ? l : NULL;
+}
+
 static uint64_t next_index;
 
 static void feed(struct replay *rp, struct mt_event ev)
@@ -50,7 +58,7 @@ static void counts(const struct replay *rp, uint64_t allocs, uint64_t frees, uin
 	assert_int_equal(rp->c.unknown_frees + rp->ndoubtful, unknown);
 	assert_int_equal(rp->c.bytes_allocated, bytes);
 	assert_int_equal(rp->c.heap_live, live);
-	assert_int_equal(rp->heap.len, blocks);
+	assert_int_equal(rp->blocks, blocks);
 }
 
 static void test_alloc_free(void **state)
@@ -112,7 +120,7 @@ static void test_teardown_frees(void **state)
 static void test_realloc_cases(void **state)
 {
 	struct replay rp;
-	const struct heap_block *b;
+	const struct lot *b;
 
 	replay_init(&rp, AN_KIND_HEAP);
 	/* realloc(NULL, 40): an alloc */
@@ -124,11 +132,11 @@ static void test_realloc_cases(void **state)
 	/* moved: one alloc of the new size, one free of the old block */
 	REALLOC(0x1000, 0x2000, 100);
 	counts(&rp, 2, 1, 0, 140, 100, 1);
-	assert_null(heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x1000)));
+	assert_null(block(&rp, 0, 0x1000));
 	/* in place: the same, the address stays live with the new size */
 	REALLOC(0x2000, 0x2000, 30);
 	counts(&rp, 3, 2, 0, 170, 30, 1);
-	b = heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x2000));
+	b = block(&rp, 0, 0x2000);
 	assert_non_null(b);
 	assert_int_equal(b->size, 30);
 	assert_int_equal(b->stack, 9);
@@ -276,12 +284,12 @@ static void test_address_spaces(void **state)
 	feed(&rp, (struct mt_event){
 			  .type = MT_EV_ALLOC, .pid = 200, .tid = 200, .addr = 0x1000, .size = 20});
 	counts(&rp, 2, 0, 0, 30, 30, 2);
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(2, 0x1000)));
+	assert_non_null(block(&rp, 1, 0x1000));
+	assert_non_null(block(&rp, 2, 0x1000));
 	/* the child frees its own block, not its parent's */
 	feed(&rp, (struct mt_event){.type = MT_EV_FREE, .pid = 200, .tid = 201, .addr = 0x1000});
 	counts(&rp, 2, 1, 0, 30, 10, 1);
-	assert_non_null(heap_blocks_get(&rp.heap, TABLE_KEY(1, 0x1000)));
+	assert_non_null(block(&rp, 1, 0x1000));
 	replay_free(&rp);
 }
 
@@ -293,11 +301,11 @@ static void test_many_blocks(void **state)
 	replay_init(&rp, AN_KIND_HEAP);
 	for (uint64_t i = 1; i <= 100000; i++)
 		ALLOC(0x10000 + i * 16, i, 1);
-	assert_int_equal(rp.heap.len, 100000);
+	assert_int_equal(rp.blocks, 100000);
 	for (uint64_t i = 1; i <= 100000; i += 2)
 		FREE(0x10000 + i * 16, 0);
 	for (uint64_t i = 100000; i >= 2; i -= 2) {
-		const struct heap_block *b = heap_blocks_get(&rp.heap, TABLE_KEY(0, 0x10000 + i * 16));
+		const struct lot *b = block(&rp, 0, 0x10000 + i * 16);
 
 		assert_non_null(b);
 		assert_int_equal(b->size, i);
@@ -307,6 +315,114 @@ static void test_many_blocks(void **state)
 	replay_free(&rp);
 }
 
+/* A random run of two processes (the child forked with a copy, exiting
+ * halfway), heap and mappings, for the one-pass peak. */
+static uint64_t seed = 88172645463325252ull;
+
+static uint64_t rnd(void)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return seed;
+}
+
+static struct mt_event random_event(uint64_t i, uint64_t n)
+{
+	uint32_t pid = i > n / 4 && i < n / 2 && rnd() % 2 ? 200 : 100;
+	uint64_t addr = 0x1000 + (rnd() % 256) * 16;
+	struct mt_event ev = {.pid = pid, .tid = pid, .stack = 1 + rnd() % 4};
+
+	if (i == 0)
+		return (struct mt_event){.type = MT_EV_PROC_START, .pid = 100, .tid = 100, .space = 1,
+					 .mflags = MT_PROC_EXEC};
+	if (i == n / 4)
+		return (struct mt_event){.type = MT_EV_PROC_START, .pid = 200, .tid = 200, .space = 2,
+					 .arg = 100, .mflags = MT_PROC_FORK};
+	if (i == n / 2)
+		return (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 200, .tid = 200};
+	switch (rnd() % 6) {
+	case 0:
+	case 1:
+		ev.type = MT_EV_ALLOC;
+		ev.fn = MT_FN_MALLOC;
+		ev.addr = addr;
+		ev.size = 1 + rnd() % 3 * 100;
+		break;
+	case 2:
+		ev.type = MT_EV_REALLOC;
+		ev.fn = MT_FN_REALLOC;
+		ev.old_addr = addr;
+		ev.addr = 0x1000 + (rnd() % 256) * 16;
+		ev.size = 1 + rnd() % 3 * 100;
+		break;
+	case 3:
+		ev.type = MT_EV_MMAP;
+		ev.addr = 0x100000 + (rnd() % 64) * 4096;
+		ev.size = 4096 * (1 + rnd() % 3);
+		ev.mflags = MT_MAP_ANONYMOUS;
+		break;
+	case 4:
+		ev.type = MT_EV_MUNMAP;
+		ev.addr = 0x100000 + (rnd() % 64) * 4096;
+		ev.size = 4096;
+		break;
+	default:
+		ev.type = MT_EV_FREE;
+		ev.fn = MT_FN_FREE;
+		ev.addr = addr;
+		break;
+	}
+	return ev;
+}
+
+static void test_peak_in_one_pass(void **state)
+{
+	const uint64_t n = 20000;
+
+	for (unsigned kind = AN_KIND_HEAP; kind <= AN_KIND_ALL; kind++) {
+		struct replay all, upto;
+		uint64_t start = seed;
+
+		/* the whole run, and the run stopped at its peak */
+		replay_init(&all, kind);
+		all.root = 100;
+		for (uint64_t i = 0; i < n; i++) {
+			struct mt_event ev = random_event(i, n);
+
+			assert_int_equal(replay_event(&all, &ev, i), 0);
+		}
+		assert_true(all.peaks > 10);
+		seed = start;
+		replay_init(&upto, kind);
+		upto.root = 100;
+		for (uint64_t i = 0; i <= all.peak_event; i++) {
+			struct mt_event ev = random_event(i, n);
+
+			assert_int_equal(replay_event(&upto, &ev, i), 0);
+		}
+		/* lots are made in the same order: each one's counts at the peak
+		 * are those of the run stopped there */
+		assert_true(upto.nlots <= all.nlots);
+		for (uint32_t i = 0; i < all.nlots; i++) {
+			const struct lot_counts *p = replay_lot_at_peak(&all, &all.lots[i]);
+			struct lot_counts none = {0};
+			const struct lot_counts *want = i < upto.nlots ? &upto.lots[i].now : &none;
+
+			assert_int_equal(p->live, want->live);
+			assert_int_equal(p->live_bytes, want->live_bytes);
+			assert_int_equal(p->allocs, want->allocs);
+			assert_int_equal(p->alloc_bytes, want->alloc_bytes);
+			assert_int_equal(p->temps, want->temps);
+		}
+		/* the child exited before or after the peak */
+		assert_int_equal(replay_space_gone_at_peak(&all, 2), replay_space_exited(&upto, 2));
+		replay_free(&all);
+		replay_free(&upto);
+		seed = start + 1;
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +430,7 @@ int main(void)
 		cmocka_unit_test(test_realloc_cases),  cmocka_unit_test(test_heap_peak),
 		cmocka_unit_test(test_mmap_family),    cmocka_unit_test(test_brk_events),
 		cmocka_unit_test(test_address_spaces), cmocka_unit_test(test_many_blocks),
+		cmocka_unit_test(test_peak_in_one_pass),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

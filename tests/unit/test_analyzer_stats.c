@@ -64,9 +64,51 @@ static const struct an_frame *const stack[] = {&f_malloc, &f_int_malloc, &f_xstr
 
 static long site(const char *const *inc, size_t ninc, const char *const *exc, size_t nexc)
 {
-	struct an_filter f = {inc, ninc, exc, nexc};
+	struct an_filter f = {.include = inc, .ninclude = ninc, .exclude = exc, .nexclude = nexc};
 
 	return filter_site(&f, stack, NSTACK);
+}
+
+/* --alloc-fn: the wrappers' frames are the allocator's too. */
+static void test_alloc_fn(void **state)
+{
+	static const char *const xstrdup_glob[] = {"x*dup"};
+	static const char *const both[] = {"xstrdup", "foo_*"};
+	static const char *const params[] = {"ns::Pool::get"};
+	static const char *const everything[] = {"*"};
+	struct an_filter f = {.alloc_fn = xstrdup_glob, .nalloc_fn = 1};
+	static const struct an_frame f_pool = {.display = "pool.cc",
+					       .file = "pool.cc",
+					       .function = "ns::Pool::get(unsigned long)"};
+	static const struct an_frame f_vector = {
+		.display = "/usr/include/c++/12/bits/stl_vector.h",
+		.file = "/usr/include/c++/12/bits/stl_vector.h",
+		.function = "std::_Vector_base<long, std::allocator<long> >::_M_allocate(unsigned "
+			    "long)",
+		.line = 378};
+	static const struct an_frame f_traits = {.function =
+							 "std::allocator_traits<std::allocator<"
+							 "long> >::allocate(std::allocator<long>&, "
+							 "unsigned long)"};
+	const struct an_frame *cxx[] = {&f_malloc, &f_traits, &f_vector, &f_main};
+
+	assert_int_equal(filter_site(&f, stack, NSTACK), 3);
+	f.alloc_fn = both;
+	f.nalloc_fn = 2;
+	assert_int_equal(filter_site(&f, stack, NSTACK), 4);
+	/* a name without its parameter list matches too */
+	f.alloc_fn = params;
+	f.nalloc_fn = 1;
+	assert_true(filter_allocator(&f, &f_pool));
+	assert_false(filter_allocator(&f, &f_main));
+	/* the stack never leaves the allocator: its outermost frame */
+	f.alloc_fn = everything;
+	assert_int_equal(filter_site(&f, stack, NSTACK), NSTACK - 1);
+	/* C++: the standard library's allocators, by name, and its headers */
+	f.nalloc_fn = 0;
+	assert_true(filter_allocator(&f, &f_traits));
+	assert_true(filter_allocator(&f, &f_vector));
+	assert_int_equal(filter_site(&f, cxx, 4), 3);
 }
 
 static void test_site(void **state)
@@ -104,7 +146,7 @@ static void test_site_edges(void **state)
 {
 	static const struct an_filter none;
 	static const char *const libc[] = {"*libc*"};
-	const struct an_filter inc_libc = {libc, 1, NULL, 0};
+	const struct an_filter inc_libc = {.include = libc, .ninclude = 1};
 	const struct an_frame *only_alloc[] = {&f_malloc, &f_int_malloc};
 	const struct an_frame *inner_alloc[] = {&f_main, &f_malloc};
 
@@ -273,6 +315,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_site),
+		cmocka_unit_test(test_alloc_fn),
 		cmocka_unit_test(test_site_edges),
 		cmocka_unit_test(test_lineno_order),
 		cmocka_unit_test(test_filename_and_function),

@@ -1,0 +1,321 @@
+/*
+ * blocks.c - live heap blocks by address, in sorted arrays per 4 KiB page
+ * (see blocks.h).
+ *
+ * A page's array holds at most 512 blocks (one per 8-byte unit), so
+ * keeping it sorted costs a memmove of a few hundred bytes at most, and a
+ * search is a few steps over one or two cache lines of units.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks.h"
+
+#define REGION_SHIFT 26 /* 64 MiB */
+#define PAGE_SHIFT   12 /* 4 KiB */
+#define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
+#define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
+#define MIN_CAP	     4
+
+/* units[cap], then values[cap]: cap is even, so values are aligned */
+struct block_page {
+	uint16_t len, cap;
+	uint16_t units[];
+};
+
+struct block_region {
+	uint64_t key; /* address >> REGION_SHIFT */
+	struct block_page *pages[PAGES];
+};
+
+static inline uint32_t *values(struct block_page *p)
+{
+	return (uint32_t *)(void *)(p->units + p->cap);
+}
+
+void blocks_init(struct blocks *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void blocks_free(struct blocks *b)
+{
+	for (uint32_t i = 0; i < b->nregions; i++) {
+		for (uint32_t k = 0; k < PAGES; k++)
+			free(b->regions[i]->pages[k]);
+		free(b->regions[i]);
+	}
+	free(b->regions);
+	region_index_free(&b->index);
+	odd_blocks_free(&b->odd);
+	blocks_init(b);
+}
+
+static inline uint16_t unit_of(uint64_t addr)
+{
+	return (uint16_t)((addr & ((1u << PAGE_SHIFT) - 1)) >> UNIT_SHIFT);
+}
+
+static inline uint32_t page_of(uint64_t addr)
+{
+	return (uint32_t)((addr >> PAGE_SHIFT) & (PAGES - 1));
+}
+
+/* The region of addr; NULL when it has none (and !create) or memory ran
+ * out. */
+static struct block_region *region_of(struct blocks *b, uint64_t addr, int create)
+{
+	uint64_t key = addr >> REGION_SHIFT;
+	struct block_region *r;
+	uint32_t *at;
+	int created;
+
+	if (b->last && b->last->key == key)
+		return b->last;
+	if (!create) {
+		at = region_index_get(&b->index, key);
+		return at ? (b->last = b->regions[*at - 1]) : NULL;
+	}
+	at = region_index_put(&b->index, key, &created);
+	if (!at)
+		return NULL;
+	if (!created)
+		return b->last = b->regions[*at - 1];
+	r = calloc(1, sizeof(*r));
+	if (r && b->nregions == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 8;
+		struct block_region **v = realloc(b->regions, cap * sizeof(*v));
+
+		if (v) {
+			b->regions = v;
+			b->cap = cap;
+		} else {
+			free(r);
+			r = NULL;
+		}
+	}
+	if (!r) {
+		region_index_del(&b->index, key);
+		return NULL;
+	}
+	r->key = key;
+	b->regions[b->nregions] = r;
+	*at = ++b->nregions;
+	return b->last = r;
+}
+
+/* The first slot whose unit is >= unit. */
+static inline uint32_t lower(const struct block_page *p, uint16_t unit)
+{
+	uint32_t lo = 0, hi = p->len;
+
+	/* an allocator filling a page hands out addresses upward */
+	if (!hi || p->units[hi - 1] < unit)
+		return hi;
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (p->units[mid] < unit)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Room for one more block: the page array doubled (a page holds at most
+ * 512 blocks, so cap stays within 16 bits). */
+static struct block_page *grow(struct block_page *p)
+{
+	uint16_t cap = p ? (uint16_t)(p->cap * 2) : MIN_CAP;
+	struct block_page *n = malloc(sizeof(*n) + cap * (sizeof(uint16_t) + sizeof(uint32_t)));
+
+	if (!n)
+		return NULL;
+	n->cap = cap;
+	n->len = p ? p->len : 0;
+	if (p) {
+		memcpy(n->units, p->units, p->len * sizeof(*p->units));
+		memcpy(values(n), values(p), p->len * sizeof(uint32_t));
+		free(p);
+	}
+	return n;
+}
+
+int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
+{
+	struct block_region *r;
+	struct block_page **pp, *p;
+	uint16_t unit;
+	uint32_t i, *v;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		int created;
+		uint32_t *ov = odd_blocks_put(&b->odd, addr, &created);
+
+		if (!ov)
+			return -ENOMEM;
+		if (!created && old)
+			*old = *ov;
+		*ov = value;
+		b->len += created;
+		return !created;
+	}
+	r = region_of(b, addr, 1);
+	if (!r)
+		return -ENOMEM;
+	pp = &r->pages[page_of(addr)];
+	p = *pp;
+	unit = unit_of(addr);
+	i = p ? lower(p, unit) : 0;
+	if (p && i < p->len && p->units[i] == unit) {
+		v = values(p);
+		if (old)
+			*old = v[i];
+		v[i] = value;
+		return 1;
+	}
+	if (!p || p->len == p->cap) {
+		p = grow(p);
+		if (!p)
+			return -ENOMEM;
+		*pp = p;
+	}
+	v = values(p);
+	if (i < p->len) {
+		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
+		memmove(&v[i + 1], &v[i], (p->len - i) * sizeof(*v));
+	}
+	p->units[i] = unit;
+	v[i] = value;
+	p->len++;
+	b->len++;
+	return 0;
+}
+
+/* The page of addr and the slot of its block: NULL when there is none. */
+static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *slot)
+{
+	uint64_t key = addr >> REGION_SHIFT;
+	const struct block_region *r = b->last;
+	struct block_page *p;
+	uint16_t unit = unit_of(addr);
+	uint32_t i;
+
+	if (!r || r->key != key) {
+		const uint32_t *at = region_index_get(&b->index, key);
+
+		if (!at)
+			return NULL;
+		r = b->regions[*at - 1];
+	}
+	p = r->pages[page_of(addr)];
+	if (!p)
+		return NULL;
+	i = lower(p, unit);
+	if (i == p->len || p->units[i] != unit)
+		return NULL;
+	*slot = i;
+	return p;
+}
+
+int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
+{
+	struct block_page *p;
+	uint32_t i;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		const uint32_t *v = odd_blocks_get(&b->odd, addr);
+
+		if (v)
+			*value = *v;
+		return v != NULL;
+	}
+	p = find(b, addr, &i);
+	if (!p)
+		return 0;
+	*value = values(p)[i];
+	return 1;
+}
+
+int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
+{
+	struct block_page *p;
+	uint32_t i, *v;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		const uint32_t *ov = odd_blocks_get(&b->odd, addr);
+
+		if (!ov)
+			return 0;
+		*value = *ov;
+		odd_blocks_del(&b->odd, addr);
+		b->len--;
+		return 1;
+	}
+	/* the region found is likely the next one's too */
+	if (!region_of(b, addr, 0))
+		return 0;
+	p = find(b, addr, &i);
+	if (!p)
+		return 0;
+	v = values(p);
+	*value = v[i];
+	p->len--;
+	if (i < p->len) {
+		memmove(&p->units[i], &p->units[i + 1], (p->len - i) * sizeof(*p->units));
+		memmove(&v[i], &v[i + 1], (p->len - i) * sizeof(*v));
+	}
+	b->len--;
+	return 1;
+}
+
+int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, uint32_t *value)
+{
+	for (; it->region < b->nregions; it->region++, it->page = 0) {
+		const struct block_region *r = b->regions[it->region];
+
+		for (; it->page < PAGES; it->page++, it->slot = 0) {
+			struct block_page *p = r->pages[it->page];
+
+			if (!p || it->slot >= p->len)
+				continue;
+			*addr = r->key << REGION_SHIFT | (uint64_t)it->page << PAGE_SHIFT |
+				(uint64_t)p->units[it->slot] << UNIT_SHIFT;
+			*value = values(p)[it->slot++];
+			return 1;
+		}
+	}
+	/* then the odd addresses: it->slot walks that table's slots */
+	if (it->region == b->nregions) {
+		size_t i = it->slot;
+		uint64_t k;
+		uint32_t *v;
+
+		if (odd_blocks_next(&b->odd, &i, &k, &v)) {
+			it->slot = i;
+			*addr = k;
+			*value = *v;
+			return 1;
+		}
+		it->region++;
+	}
+	return 0;
+}
+
+size_t blocks_memory(const struct blocks *b)
+{
+	size_t n = b->cap * sizeof(*b->regions) + b->index.cap * (1 + 8 + 4) +
+		   b->odd.cap * (1 + 8 + 4);
+
+	for (uint32_t i = 0; i < b->nregions; i++) {
+		n += sizeof(struct block_region);
+		for (uint32_t k = 0; k < PAGES; k++)
+			if (b->regions[i]->pages[k])
+				n += sizeof(struct block_page) +
+				     b->regions[i]->pages[k]->cap *
+					     (sizeof(uint16_t) + sizeof(uint32_t));
+	}
+	return n;
+}
