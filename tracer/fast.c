@@ -1518,9 +1518,14 @@ int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 	_Static_assert(sizeof(si) == sizeof(slot->held_info), "a siginfo_t fits");
 	memcpy(slot->held_info, &si, sizeof(si));
 	slot->saved_mask = mask;
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
-		return 0;
+	/* held_sig before the mask: a tracer that dies in between leaves a
+	 * signal the recorder sends again and a mask it puts back, never a
+	 * thread that blocks every signal with nobody to unblock them */
 	__atomic_store_n(&slot->held_sig, (uint32_t)sig, __ATOMIC_RELEASE);
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0) {
+		__atomic_store_n(&slot->held_sig, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
 	return 1;
 }
 
