@@ -6,7 +6,7 @@
  * address or left a trap behind makes it fail loudly; on SIGTERM or after
  * SECONDS it prints how many allocations it made and exits 0.
  *
- *   server [SECONDS [THREADS [spawn|storm|vfork|posix_spawn|signals]]]
+ *   server [SECONDS [THREADS [spawn|storm|vfork|posix_spawn|signals|pending]]]
  *                                  default 30 seconds, 2 threads
  *
  * With "spawn" the main thread, instead of sleeping, starts a short-lived
@@ -23,7 +23,14 @@
  * at 1 kHz (SIGALRM from setitimer, SIGRTMIN from a POSIX timer carrying
  * a value), whose handlers check each siginfo: a signal that arrives as
  * the tracer is in the middle of a call must come as it was sent.
+ * With "pending" the main thread allocates without pause, and logs every
+ * SIGUSR1, SIGUSR2, SIGIO (its stdin, a pipe, is O_ASYNC: the kernel's
+ * siginfo) and SIGRTMIN+1 it gets, siginfo and all; on SIGTERM it prints
+ * them in the order its handlers ran, one a line: signals sent while it is
+ * stopped are still pending when a tracer attaches, and must come once
+ * each, as they were sent, and in the order they would have come.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
@@ -170,6 +177,53 @@ static int storms(int seconds)
 	return 0;
 }
 
+static volatile sig_atomic_t nlogged;
+static struct {
+	int sig, code, pid, value;
+} logged[32];
+
+static void on_logged(int sig, siginfo_t *si, void *ctx)
+{
+	int n = nlogged;
+
+	if (n < 32) {
+		logged[n].sig = sig;
+		logged[n].code = si->si_code;
+		logged[n].pid = si->si_pid;
+		logged[n].value = si->si_value.sival_int;
+		nlogged = n + 1;
+	}
+}
+
+/* The signals "pending" logs, from before it says it is ready. */
+static void log_signals(void)
+{
+	struct sigaction sa = {.sa_sigaction = on_logged, .sa_flags = SA_SIGINFO | SA_RESTART};
+	int sigs[] = {SIGUSR1, SIGUSR2, SIGIO, SIGRTMIN + 1};
+
+	for (int i = 0; i < 4; i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			abort();
+	/* a byte written to stdin brings SIGIO, sent by the kernel */
+	if (fcntl(0, F_SETOWN, getpid()) || fcntl(0, F_SETFL, fcntl(0, F_GETFL) | O_ASYNC))
+		abort();
+}
+
+/* Allocates until SECONDS or SIGTERM; prints the signals it got. */
+static void pendings(int seconds)
+{
+	double end = now() + seconds;
+
+	while (!done && now() < end) {
+		void *volatile p = malloc(64);
+
+		free(p);
+	}
+	for (int i = 0; i < nlogged; i++)
+		say("signal %d code %d from %d value %d\n", logged[i].sig, logged[i].code,
+		    logged[i].pid, logged[i].value);
+}
+
 static void *worker(void *arg)
 {
 	long id = (long)(intptr_t)arg;
@@ -213,10 +267,13 @@ int main(int argc, char **argv)
 	int vforking = argc > 3 && !strcmp(argv[3], "vfork");
 	int spawning = argc > 3 && !strcmp(argv[3], "posix_spawn");
 	int timing = argc > 3 && !strcmp(argv[3], "signals");
+	int pending = argc > 3 && !strcmp(argv[3], "pending");
+	/* a mode keeps the main thread busy; without one it sleeps */
+	int busy = storming || vforking || spawning || timing || pending;
 	pthread_t t[64];
 	long total = 0;
 
-	if (n < !(storming || vforking || spawning || timing) || n > 64)
+	if (n < !busy || n > 64)
 		return 64;
 	/* posix_spawn's child resets the handlers it inherits: with none, it
 	 * lives for a moment only, and ends at SECONDS */
@@ -225,6 +282,8 @@ int main(int argc, char **argv)
 	for (long i = 0; i < n; i++)
 		if (pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i) != 0)
 			return 1;
+	if (pending)
+		log_signals();
 	say("ready %d\n", (int)getpid());
 	if (storming)
 		storm(seconds);
@@ -234,8 +293,9 @@ int main(int argc, char **argv)
 		spawns(seconds);
 	if (timing && storms(seconds))
 		return 1;
-	for (int s = 0; !storming && !vforking && !spawning && !timing && s < seconds * 10 && !done;
-	     s++) {
+	if (pending)
+		pendings(seconds);
+	for (int s = 0; !busy && s < seconds * 10 && !done; s++) {
 		struct timespec tick = {0, 100000000}, brief_tick = {0, 3000000};
 
 		if (!spawn) {

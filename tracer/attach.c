@@ -15,7 +15,8 @@
  * addresses back; a thread caught between an out-of-line instruction and
  * its jump back is moved to the matching place in the real code; every
  * int3 is replaced by its original byte; the scratch pages are unmapped;
- * then each thread is let go with whatever signal it had pending.
+ * then each thread is let go.  A signal that finds a thread held, at
+ * either end, goes in at once (signal_let_in): none waits for the tracer.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -100,8 +101,9 @@ static void adopt(struct tracer *tr, struct tthread *t, int event)
 
 /*
  * Waits until t sits in a stop we can hold it in, outside any syscall: the
- * interrupt (or its first stop, or a group-stop), or a signal on its way in
- * (delivered when it goes on).  Detaching, a breakpoint hit is settled
+ * interrupt (or its first stop, or a group-stop).  A signal on its way in
+ * goes in first, and the thread is held at its handler's first
+ * instruction (signal_let_in).  Detaching, a breakpoint hit is settled
  * first: a returning call of ours is recorded and sent back to its caller;
  * a call just starting is rewound to run its original instruction after we
  * are gone.
@@ -165,7 +167,10 @@ static int await_stop(struct tracer *tr, struct tthread *t, int detaching)
 			/* fall through */
 		case STOP_SIGTRAP:
 		case STOP_SIGNAL:
-			t->pending_signal = s.sig;	/* the program's own, SIGTRAP too */
+			/* the program's own, SIGTRAP too */
+			if (signal_let_in(tr, &s) < 0)
+				return -ESRCH;
+			t->group_stopped = s.kind == STOP_GROUP;
 			goto held;
 		default:
 			break;
@@ -340,6 +345,7 @@ static void release(struct tthread *u)
 	int stopped = u->group_stopped;
 
 	u->held = u->group_stopped = 0;
+	u->let_in_frame = 0;
 	if (!stopped) {
 		stop_resume(u, GO_ON);
 	} else if (at_syscall_exit(u->tid)) {
@@ -376,9 +382,12 @@ int attach_arm(struct tracer *tr)
 	if (err == 0)
 		marks_report_at_start(tr, p);	/* every module it has is armed */
 	for_each_thread(tr, u) {
-		/* the fast engine: not in the middle of a jump, and known by
-		 * its thread pointer */
-		fast_move_out_of_sites(u->proc->vm_owner ? u->proc->vm_owner : u->proc, u);
+		struct tproc *own = u->proc->vm_owner ? u->proc->vm_owner : u->proc;
+
+		/* the fast engine: not in the middle of a jump, nor back there
+		 * from a handler, and known by its thread pointer */
+		fast_move_out_of_sites(own, u);
+		signal_mend_frame(own, u);
 		fast_thread_started(tr, u);
 		release(u);
 	}
@@ -386,24 +395,18 @@ int attach_arm(struct tracer *tr)
 }
 
 /*
- * Lets go of a held thread with the signal it had on its way in.  A
- * signal goes in from its own delivery stop only: a thread an injection
- * ran in sits at a syscall exit, so its signal is raised again and let in,
- * with its siginfo, from the stop that brings.
+ * Lets go of a held thread.  Its signals went in when it was held; one
+ * the event loop sent again before (stop_resume) and that waits for its
+ * siginfo back, queued still, is let in from its delivery stop first: the
+ * thread runs until none is left (those that come first go in as they
+ * are).
  */
 static void let_go_of(struct tracer *tr, struct tthread *t)
 {
-	int sig = t->pending_signal;
 	struct stop s;
+	int sig = 0;
 
-	if (t->reraise) {
-		stop_raise_again(t, sig);
-		sig = 0;
-	}
-	t->pending_signal = t->reraise = 0;
-	/* a signal sent again goes in from its own delivery stop, with its
-	 * siginfo: the thread runs until none is left queued (those that
-	 * come first go in as they are) */
+	t->let_in_frame = 0;
 	for (int n = 0; n < 16 && stop_kept_queued(t); n++) {
 		if (stop_resume(t, RESUME(GO_CONT, sig)) < 0 || stop_wait(tr, t->tid, 0, &s) < 0 ||
 		    s.kind == STOP_EXITED)

@@ -1518,31 +1518,44 @@ int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig)
 	_Static_assert(sizeof(si) == sizeof(slot->held_info), "a siginfo_t fits");
 	memcpy(slot->held_info, &si, sizeof(si));
 	slot->saved_mask = mask;
-	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0)
-		return 0;
+	/* held_sig before the mask: a tracer that dies in between leaves a
+	 * signal the recorder sends again and a mask it puts back, never a
+	 * thread that blocks every signal with nobody to unblock them */
 	__atomic_store_n(&slot->held_sig, (uint32_t)sig, __ATOMIC_RELEASE);
+	if (ptrace(PTRACE_SETSIGMASK, t->tid, sizeof(all), &all) < 0) {
+		__atomic_store_n(&slot->held_sig, 0, __ATOMIC_RELEASE);
+		return 0;
+	}
 	return 1;
+}
+
+uint64_t fast_out_of_sites(const struct tproc *p, uint64_t pc)
+{
+	const struct fastproc *fp = p->fast;
+
+	for (uint32_t i = 0; fp && i < fp->nsites; i++) {
+		const struct fast_site *s = &fp->sites[i];
+
+		if (pc <= s->addr || pc >= s->addr + s->len)
+			continue;
+		for (size_t k = 0; k < s->nmap; k++)
+			if (pc == s->addr + s->map[k].from)
+				return s->copy + s->map[k].to;
+	}
+	return pc;
 }
 
 /* A thread found inside the displaced bytes of a site moves to the same
  * instruction in their copy (attach: threads stop anywhere). */
 void fast_move_out_of_sites(struct tproc *p, struct tthread *t)
 {
-	struct fastproc *fp = p->fast;
 	struct user_regs_struct regs;
+	uint64_t pc;
 
-	if (!fp || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
+	if (!p->fast || ptrace(PTRACE_GETREGS, t->tid, 0, &regs) < 0)
 		return;
-	for (uint32_t i = 0; i < fp->nsites; i++) {
-		const struct fast_site *s = &fp->sites[i];
-
-		if (regs.rip <= s->addr || regs.rip >= s->addr + s->len)
-			continue;
-		for (size_t k = 0; k < s->nmap; k++)
-			if (regs.rip == s->addr + s->map[k].from) {
-				regs.rip = s->copy + s->map[k].to;
-				ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
-				return;
-			}
+	if ((pc = fast_out_of_sites(p, regs.rip)) != regs.rip) {
+		regs.rip = pc;
+		ptrace(PTRACE_SETREGS, t->tid, 0, &regs);
 	}
 }

@@ -92,5 +92,8 @@ int fast_hold_signal(struct tracer *tr, struct tthread *t, int sig);
 /* attach, arming: a held thread in the middle of a site's displaced bytes
  * moves to the same instruction in their copy. */
 void fast_move_out_of_sites(struct tproc *p, struct tthread *t);
+/* Where pc, in the middle of a site's displaced bytes, is in their copy;
+ * pc itself when it is not (a pc a signal frame saved). */
+uint64_t fast_out_of_sites(const struct tproc *p, uint64_t pc);
 
 #endif

@@ -7,6 +7,15 @@
  * syscall-exit-stop has one at rip - 2 (the one it just executed); once a
  * scratch page exists it holds one; otherwise two bytes at rip are
  * borrowed and restored (only when no other thread can run there).
+ *
+ * A signal that comes as the thread is sent to the syscall stops it at
+ * its delivery stop before the syscall runs (signals go in on the way back
+ * to user code, after a syscall-exit-stop).  A thread the tracer holds
+ * gets it there and then, on its own registers (signal_let_in), and the
+ * syscall runs from its handler's first instruction.  In the event loop
+ * the caller holds the registers the thread will go on with, so the
+ * signal waits: it is taken off its delivery stop and sent again when the
+ * thread goes on (stop_keep, stop_resume).
  */
 #include <errno.h>
 #include <signal.h>
@@ -26,20 +35,23 @@
 
 static const uint8_t syscall_bytes[2] = {0x0f, 0x05};
 
-/* Waits for the injected syscall's exit; 0, or a negative errno. */
-static int run_to_exit(struct tracer *tr, struct tthread *t, int64_t *ret)
+/*
+ * Waits for the injected syscall's exit; 0, a negative errno, or, for a
+ * held thread, -EINTR: a signal's delivery stop came first (in s), the
+ * syscall has not run.
+ */
+static int run_to_exit(struct tracer *tr, struct tthread *t, int64_t *ret, struct stop *s)
 {
 	for (;;) {
 		struct __ptrace_syscall_info info = {0};	/* valgrind does not know the kernel fills it */
-		struct stop s;
 
 		if (stop_restart(t->tid, RESUME(GO_SYSCALL, 0)) < 0)
 			return -ESRCH;
-		if (stop_wait(tr, t->tid, 0, &s) < 0 || s.kind == STOP_EXITED) {
+		if (stop_wait(tr, t->tid, 0, s) < 0 || s->kind == STOP_EXITED) {
 			t->state = TS_GONE;
 			return -ESRCH;
 		}
-		switch (s.kind) {
+		switch (s->kind) {
 		case STOP_SYSCALL:
 		case STOP_SECCOMP:
 			if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) > 0 &&
@@ -51,11 +63,11 @@ static int run_to_exit(struct tracer *tr, struct tthread *t, int64_t *ret)
 		case STOP_SIGNAL:
 		case STOP_SIGTRAP:
 		case STOP_BREAKPOINT:
-			/* A signal arrived first: keep it and its siginfo for
-			 * later, run the syscall.  (The thread runs no code of
+			/* A signal came first.  (The thread runs no code of
 			 * ours, so even a SIGTRAP is the program's.) */
-			t->pending_signal = s.sig;
-			stop_keep_info(t, NULL);
+			if (t->held)
+				return -EINTR;
+			stop_keep(t);
 			break;
 		default:
 			break;
@@ -92,8 +104,10 @@ int at_syscall_exit(pid_t tid)
 	return n > 0 && info.op == PTRACE_SYSCALL_INFO_EXIT;
 }
 
-int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
-		   int64_t *ret)
+/* One try of inject_syscall: -EINTR when a signal came first (in s), the
+ * thread back on its own registers at that signal's delivery stop. */
+static int inject_once(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
+		       int64_t *ret, struct stop *s)
 {
 	struct tproc *p = t->proc;
 	struct user_regs_struct saved, regs;
@@ -104,10 +118,6 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 	*ret = -ENOSYS;	/* until the kernel says otherwise */
 	if (ptrace(PTRACE_GETREGS, t->tid, 0, &saved) < 0)
 		return -errno;
-	/* held at a signal's delivery stop (attach): the injection leaves
-	 * that stop, so the signal must be raised again, as it came */
-	if (t->pending_signal && !t->reraise)
-		stop_keep_info(t, NULL);
 	if (exit_stop && tmem_read_all(t->tid, saved.rip - 2, orig, 2) == 0 &&
 	    !memcmp(orig, syscall_bytes, 2)) {
 		insn = saved.rip - 2;
@@ -134,17 +144,45 @@ int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t
 		err = -errno;
 		goto out;
 	}
-	err = run_to_exit(tr, t, ret);
+	err = run_to_exit(tr, t, ret, s);
+	if (err == -EINTR) {
+		/* at the signal's delivery stop: its handler's frame is to
+		 * hold the registers as they were (the kernel restarts an
+		 * interrupted syscall, or not, by the handler's flags) */
+		if (ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
+			err = -errno;
+		goto out;
+	}
 	if (!exit_stop)
 		restarted(&saved);
 	/* the thread now sits at a syscall-exit-stop: going on from there is
 	 * going on from the saved registers */
 	if (err == 0 && ptrace(PTRACE_SETREGS, t->tid, 0, &saved) < 0)
 		err = -errno;
-	t->reraise = !!t->pending_signal;
 out:
 	if (patched && t->state != TS_GONE)
 		tmem_write(p->memfd, insn, orig, 2);
+	return err;
+}
+
+int inject_syscall(struct tracer *tr, struct tthread *t, long nr, const uint64_t args[6],
+		   int64_t *ret)
+{
+	struct stop s;
+	int err;
+
+	/* a held thread: a signal that came first goes in, and the syscall
+	 * runs from its handler's first instruction (or from the group-stop
+	 * the signal began: the thread is held in it) */
+	while ((err = inject_once(tr, t, nr, args, ret, &s)) == -EINTR) {
+		int kind = signal_let_in(tr, &s);
+
+		if (kind < 0) {
+			t->state = TS_GONE;
+			return -ESRCH;
+		}
+		t->group_stopped |= kind == STOP_GROUP;
+	}
 	return err;
 }
 

@@ -307,7 +307,8 @@ struct resume proc_on_exec(struct tracer *tr, struct stop *s)
 }
 
 /* Waits for a new task's first stop (a fork child of the fast engine must
- * have its area before it runs); 0, or -ESRCH when it died first. */
+ * have its area before it runs); 0, or -ESRCH when it died first.  A
+ * signal before it goes in, and the task stops again before it runs. */
 static int first_stop(struct tracer *tr, struct tthread *nt)
 {
 	for (;;) {
@@ -315,10 +316,12 @@ static int first_stop(struct tracer *tr, struct tthread *nt)
 
 		if (stop_wait(tr, nt->tid, 0, &s) < 0 || s.kind == STOP_EXITED)
 			return -ESRCH;	/* its exit is lost with it: nothing ran */
+		if (s.kind == STOP_SIGNAL || s.kind == STOP_SIGTRAP) {
+			if (signal_let_in(tr, &s) < 0)
+				return -ESRCH;
+		}
 		if (s.kind == STOP_ATTACHED)
 			return 0;
-		if (s.kind == STOP_SIGNAL || s.kind == STOP_SIGTRAP)
-			nt->pending_signal = s.sig;	/* delivered once it runs */
 		stop_restart(nt->tid, GO_ON);
 	}
 }

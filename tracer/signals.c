@@ -15,10 +15,23 @@
  * The fast engine's recorder runs in the program: a thread caught between
  * reserving a record and making it whole gets its signal once the record
  * is (fast_hold_signal).
+ *
+ * A thread the tracer holds (attach, detach) or runs a syscall in is not
+ * taken off a signal's delivery stop and sent the signal again later: a
+ * signal sent again by another process cannot keep a siginfo the kernel
+ * made (setitimer's SI_KERNEL, kill's SI_USER; it arrives as SI_TKILL),
+ * and a tracer that dies before it gives the siginfo back leaves the
+ * program a wrong one.  The signal goes in there and then (signal_let_in):
+ * the kernel builds the handler's frame, and an interrupt stops the thread
+ * before the handler's first instruction, where the tracer goes on.
  */
+#include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <ucontext.h>
 
+#include "memory.h"
 #include "trace.h"
 
 int signal_replayed(struct tthread *t, uint64_t addr, uint64_t sp)
@@ -82,4 +95,61 @@ struct resume signal_on_delivery(struct tracer *tr, struct stop *s)
 		return GO_ON;
 	out_of_scratch(tr, s->t);
 	return RESUME(GO_CONT, s->sig);
+}
+
+/* Where the pc a signal's frame saved lies, the frame at sp (the
+ * handler's first instruction: sp points at its return address, the
+ * ucontext follows). */
+static uint64_t saved_pc_at(uint64_t sp)
+{
+	return sp + 8 + offsetof(ucontext_t, uc_mcontext.gregs[REG_RIP]);
+}
+
+int signal_let_in(struct tracer *tr, struct stop *s)
+{
+	struct tthread *t = s->t;
+	struct resume r = signal_on_delivery(tr, s);
+	struct user_regs_struct before, after;
+	int have_before = ptrace(PTRACE_GETREGS, t->tid, 0, &before) == 0;
+
+	/* PTRACE_INTERRUPT leaves a thread at a delivery stop where it is;
+	 * the kernel takes the trap once the signal is handled (its frame
+	 * built, or ignored), before the thread returns to its code */
+	ptrace(PTRACE_INTERRUPT, t->tid, 0, 0);
+	for (;;) {
+		if (stop_restart(t->tid, r) < 0 || stop_wait(tr, t->tid, 0, s) < 0 ||
+		    s->kind == STOP_EXITED)
+			return -ESRCH;
+		switch (s->kind) {
+		case STOP_INTERRUPT:
+		case STOP_GROUP:
+		case STOP_ATTACHED:
+			/* a frame was built: the first of a hold saved the
+			 * thread's own pc */
+			if (t->held && have_before && !t->let_in_frame &&
+			    ptrace(PTRACE_GETREGS, t->tid, 0, &after) == 0 &&
+			    after.rsp != before.rsp)
+				t->let_in_frame = after.rsp;
+			return s->kind;
+		case STOP_SIGNAL:
+		case STOP_SIGTRAP:
+			/* another signal's delivery stop first: it goes in
+			 * too */
+			r = signal_on_delivery(tr, s);
+			break;
+		default:
+			r = GO_ON;
+			break;
+		}
+	}
+}
+
+void signal_mend_frame(struct tproc *own, struct tthread *t)
+{
+	uint64_t at = t->let_in_frame, pc, moved;
+
+	t->let_in_frame = 0;
+	if (at && tmem_read_all(t->tid, saved_pc_at(at), &pc, sizeof(pc)) == 0 &&
+	    (moved = fast_out_of_sites(own, pc)) != pc)
+		tmem_write(own->memfd, saved_pc_at(at), &moved, sizeof(moved));
 }

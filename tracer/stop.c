@@ -109,6 +109,46 @@ void stop_classify(struct tracer *tr, struct stop *s)
 	}
 }
 
+/* The siginfo a signal sent again plain carries: tgkill's, from us. */
+static int sent_plain(const siginfo_t *si)
+{
+	return si->si_code == SI_TKILL && si->si_pid == getpid();
+}
+
+static void drop_kept(struct tthread *t, size_t i)
+{
+	memmove(&t->kept[i], &t->kept[i + 1], (t->nkept - i - 1) * sizeof(t->kept[0]));
+	t->nkept--;
+}
+
+/*
+ * At a signal-delivery-stop of t: if it is a signal sent again plain, it
+ * gets its siginfo back (the oldest kept of its number: real-time signals
+ * queue in order).  A standard signal (below 32, for the kernel) is
+ * pending once at most, so other kept ones of its number were merged into
+ * it: they go too.
+ */
+static void give_back(struct stop *s)
+{
+	struct tthread *t = s->t;
+	int sig = WSTOPSIG(s->status), given = 0, standard = sig < 32;
+	siginfo_t now;
+
+	if (!t || !t->nkept || !WIFSTOPPED(s->status) || (s->status >> 16) ||
+	    sig == (SIGTRAP | 0x80) || ptrace(PTRACE_GETSIGINFO, s->tid, 0, &now) < 0 ||
+	    !sent_plain(&now))
+		return;
+	for (size_t i = 0; i < t->nkept;) {
+		if (!t->kept[i].sent || t->kept[i].signo != sig || (given && !standard)) {
+			i++;
+			continue;
+		}
+		if (!given)
+			given = ptrace(PTRACE_SETSIGINFO, s->tid, 0, &t->kept[i].info) == 0;
+		drop_kept(t, i);
+	}
+}
+
 int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s)
 {
 	pid_t got;
@@ -120,29 +160,23 @@ int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s)
 		return -EAGAIN;
 	s->tid = got;
 	s->t = thread_find(tr, got);
+	give_back(s);
 	stop_classify(tr, s);
 	return 0;
 }
 
-int stop_keep_info(struct tthread *t, const siginfo_t *si)
+void stop_keep(struct tthread *t)
 {
-	siginfo_t now;
-	size_t i;
+	siginfo_t si;
 
-	if (!si) {
-		if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &now) < 0)
-			return -1;
-		si = &now;
-	}
-	for (i = 0; i < t->nkept && t->kept[i].signo != si->si_signo; i++)
-		;
-	if (i == TTHREAD_KEPT)
-		i = 0;	/* the oldest goes */
-	else if (i == t->nkept)
-		t->nkept++;
-	t->kept[i].signo = si->si_signo;
-	t->kept[i].info = *si;
-	return 0;
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0)
+		return;	/* not at a delivery stop: gone */
+	if (t->nkept == TTHREAD_KEPT)
+		drop_kept(t, 0);	/* the oldest goes */
+	t->kept[t->nkept].signo = si.si_signo;
+	t->kept[t->nkept].sent = 0;
+	t->kept[t->nkept].info = si;
+	t->nkept++;
 }
 
 int stop_queued(pid_t tid, int sig)
@@ -160,35 +194,28 @@ int stop_queued(pid_t tid, int sig)
 int stop_kept_queued(struct tthread *t)
 {
 	for (size_t i = 0; i < t->nkept; i++)
-		if (stop_queued(t->tid, t->kept[i].signo))
+		if (!t->kept[i].sent || stop_queued(t->tid, t->kept[i].signo))
 			return t->kept[i].signo;
 	return 0;
 }
 
-void stop_raise_again(struct tthread *t, int sig)
+/* Sends again what injections took off its delivery stops: queued with
+ * its own siginfo where the kernel lets another process do it (not for a
+ * siginfo the kernel made, nor kill's or tgkill's), else plain. */
+static void send_kept(struct tthread *t)
 {
-	/* queued again with its own siginfo where the kernel lets us (a
-	 * timer's, sigqueue's); else plain, the siginfo given back at the
-	 * delivery stop */
-	for (size_t i = 0; i < t->nkept; i++)
-		if (t->kept[i].signo == sig &&
-		    syscall(SYS_rt_tgsigqueueinfo, t->proc->pid, t->tid, sig, &t->kept[i].info) == 0) {
-			t->kept[i] = t->kept[--t->nkept];
-			return;
+	for (size_t i = 0; i < t->nkept;) {
+		if (t->kept[i].sent) {
+			i++;
+		} else if (syscall(SYS_rt_tgsigqueueinfo, t->proc->pid, t->tid, t->kept[i].signo,
+				   &t->kept[i].info) == 0) {
+			drop_kept(t, i);
+		} else {
+			syscall(SYS_tgkill, t->proc->pid, t->tid, t->kept[i].signo);
+			t->kept[i].sent = 1;
+			i++;
 		}
-	syscall(SYS_tgkill, t->proc->pid, t->tid, sig);
-}
-
-/* At the delivery stop of sig: if it is a signal sent again, it goes in
- * with the siginfo it came with. */
-static void give_back_info(struct tthread *t, int sig)
-{
-	for (size_t i = 0; sig && i < t->nkept; i++)
-		if (t->kept[i].signo == sig) {
-			ptrace(PTRACE_SETSIGINFO, t->tid, 0, &t->kept[i].info);
-			t->kept[i] = t->kept[--t->nkept];
-			return;
-		}
+	}
 }
 
 static long request(enum go how)
@@ -218,24 +245,9 @@ int stop_restart(pid_t tid, struct resume r)
 
 int stop_resume(struct tthread *t, struct resume r)
 {
-	int sig = r.sig, raise_again = 0;
-
 	if (request(r.how) < 0)
 		return 0;
-	if (t->pending_signal && r.how != GO_LISTEN) {
-		if (!t->reraise && !sig)
-			sig = t->pending_signal;	/* held at its own delivery stop */
-		else if (t->reraise || sig != t->pending_signal)
-			/* it left its delivery stop for an injection: the signal
-			 * comes again, and its siginfo with it at that stop */
-			raise_again = t->pending_signal;
-	}
-	give_back_info(t, sig);
-	if (stop_restart(t->tid, RESUME(r.how, sig)) < 0)
-		return -ESRCH;
-	if (raise_again)
-		stop_raise_again(t, raise_again);
-	t->pending_signal = 0;
-	t->reraise = 0;
-	return 0;
+	if (r.how != GO_LISTEN)
+		send_kept(t);
+	return stop_restart(t->tid, r);
 }

@@ -80,7 +80,9 @@ struct resume {
 #define GO_ON		 RESUME(GO_CONT, 0)
 
 /*
- * Waits for a stop of tid (-1: of any task) and classifies it.  EINTR (the
+ * Waits for a stop of tid (-1: of any task) and classifies it.  A signal
+ * stop_resume sent again plain has its own siginfo back first, so that
+ * whoever reads it (PTRACE_GETSIGINFO) reads that one.  EINTR (the
  * RSS timer, a stop signal to memtrack) is not an error here without
  * STOP_EINTR: the wait goes on.  With STOP_NOHANG it does not wait.
  * Returns 0, -EINTR (only with STOP_EINTR), -EAGAIN (STOP_NOHANG, no stop)
@@ -96,25 +98,24 @@ int stop_wait(struct tracer *tr, pid_t tid, int flags, struct stop *s);
 void stop_classify(struct tracer *tr, struct stop *s);
 
 /*
- * Restarts t as r says.  A signal an injection held back (t->pending_signal,
- * t->reraise) is raised again once the thread runs, and comes back with its
- * siginfo at its new delivery stop; one held at its own delivery stop is
- * delivered directly.  Returns 0, or -ESRCH when the thread is gone (its
- * exit is on its way to a wait).
+ * Restarts t as r says.  Signals an injection took off their delivery stop
+ * (stop_keep) are sent again first (but with GO_LISTEN: the thread stays
+ * stopped), each with its siginfo where the kernel lets another process
+ * queue it (a timer's, sigqueue's); the others go plain, and stop_wait
+ * gives them their siginfo back at their delivery stop.  Returns 0, or
+ * -ESRCH when the thread is gone (its exit is on its way to a wait).
  */
 int stop_resume(struct tthread *t, struct resume r);
 
-/* Keeps t's siginfo for the signal at its delivery stop now (GETSIGINFO),
- * or *si, to give back at that signal's next delivery stop: it is sent
- * again.  0, or -1 when there was no siginfo to keep. */
-int stop_keep_info(struct tthread *t, const siginfo_t *si);
-/* Sends t's signal sig again (a kept siginfo with it when the kernel lets
- * us queue it as it was). */
-void stop_raise_again(struct tthread *t, int sig);
+/* At a signal's delivery stop that t is taken off (an injection run from
+ * the event loop): keeps the signal and its siginfo, to send again when
+ * t goes on. */
+void stop_keep(struct tthread *t);
 /* Is sig queued for tid, not yet taken?  (A thread that ran into an int3
  * just as an interrupt came reports the interrupt first.) */
 int stop_queued(pid_t tid, int sig);
-/* The signal of a kept siginfo still queued for t, 0 if none. */
+/* A signal kept for t that has not come back to its delivery stop yet
+ * (not sent again, or sent and still queued), 0 if none. */
 int stop_kept_queued(struct tthread *t);
 
 /* The raw half of stop_resume, for a task that has no thread of the

@@ -110,7 +110,7 @@ enum thread_state {
 };
 
 #define TTHREAD_REPLAYS 16	/* calls resumed at their breakpoint, nested */
-#define TTHREAD_KEPT 4		/* siginfos kept for signals sent again */
+#define TTHREAD_KEPT 8		/* signals kept to be sent again */
 
 struct tthread {
 	pid_t tid;
@@ -126,15 +126,22 @@ struct tthread {
 		uint64_t addr, sp;
 	} replay[TTHREAD_REPLAYS];
 	size_t nreplay;
-	int pending_signal;	/* swallowed during an injection; re-raised after */
-	int reraise;		/* an injection took it off its delivery stop */
-	/* siginfos of signals sent again (an injection or a record took them
-	 * off their delivery stop): given back at their next delivery stop */
+	/* signals an injection took off their delivery stop (the event loop's:
+	 * its caller holds the thread's registers, so they cannot go in
+	 * before it): sent again when the thread goes on (stop_resume), and,
+	 * when the kernel would not let us queue them with their siginfo,
+	 * given it back at their new delivery stop (sent, stop_wait) */
 	struct {
 		int signo;
+		int sent;
 		siginfo_t info;
 	} kept[TTHREAD_KEPT];
 	size_t nkept;
+	/* attach: the frame of the first signal let in while the thread was
+	 * held (signal_let_in), 0 if none: the pc it saved is the thread's
+	 * own, mended as the thread's own once the program is armed (those
+	 * let in after saved a handler's entry) */
+	uint64_t let_in_frame;
 	struct shadow *shadow;
 	size_t nshadow, capshadow;
 	long affinity_call;	/* in sched_get/setaffinity: its number, else 0 */
@@ -336,6 +343,21 @@ void sc_wrapper_record(struct tracer *tr, struct tproc *p, pid_t tid, uint32_t n
 /* signals.c */
 /* The program's own signal, at its delivery stop. */
 struct resume signal_on_delivery(struct tracer *tr, struct stop *s);
+/*
+ * A thread the tracer keeps stopped (attach, detach, an injection) met a
+ * signal at its delivery stop s: the signal goes in now, as
+ * signal_on_delivery says, and the thread stops again before it runs an
+ * instruction (at its handler's first).  The kernel builds the handler's
+ * frame from the siginfo as it was sent; nothing is left for the tracer to
+ * send again.  Returns the stop it is held in (STOP_INTERRUPT, STOP_GROUP
+ * when the signal stopped the process, STOP_ATTACHED for a new task; in
+ * s), or -ESRCH when it is gone.
+ */
+int signal_let_in(struct tracer *tr, struct stop *s);
+/* attach, armed: the pc the frame of the first signal let in saved, in
+ * the middle of a fast site's displaced bytes, moves to their copy, as a
+ * thread's own pc does (fast_move_out_of_sites); the frame is forgotten. */
+void signal_mend_frame(struct tproc *own, struct tthread *t);
 /* Is this hit a call sent back to its breakpoint by a signal?  Then it is
  * forgotten, with any left by handlers that never returned. */
 int signal_replayed(struct tthread *t, uint64_t addr, uint64_t sp);

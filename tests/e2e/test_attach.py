@@ -12,6 +12,7 @@ import subprocess
 import time
 
 from e2e import *
+import pending
 
 SERVER = sample("server", "O2")
 
@@ -166,6 +167,16 @@ srv = start_server(60, 0, "signals")
 bad = attach_cycles(srv, 40, "0.1", 0.05, "signals")
 ok(not bad, "40 attaches to a process under timer storms: each exits 0", bad)
 ends_cleanly(srv, "every signal came as it was sent, and the process exits cleanly")
+
+# Signals sent to a stopped process are pending when memtrack attaches; its
+# first injected syscalls bring them to their delivery stops.  Each goes in
+# then, as it was sent, and its handler runs once the process is continued:
+# none lost, none sent again with memtrack's siginfo (SI_TKILL), in the order
+# they come with no tracer.
+pending.check(lambda pid: ok(
+    memtrack("attach", "--duration", "0.3", "-o", log_path("pending"), str(pid)).returncode == 0,
+    "attach to a stopped process with signals pending: exits 0"), pending.untraced(),
+    "pending signals, attached and detached while they wait")
 
 # A stopped process (SIGSTOP) stays stopped while memtrack is attached, and
 # goes on when continued after.

@@ -16,6 +16,7 @@ import subprocess
 import time
 
 from e2e import *
+import pending
 
 SERVER = sample("server", "O2")
 rng = random.Random(1)
@@ -74,6 +75,30 @@ for batch in range(5):
     harmed += kill_while_attached("fast", ["", "signals"] * 5, "death-%d" % batch)
 ok(not harmed, "50 servers, memtrack killed while attached: %d harmed" % len(harmed),
    "\n".join(harmed[:10]))
+
+# Signals pending in a stopped server when memtrack attaches go in as
+# memtrack finds them: killed once attached, it holds none back and owes
+# none a siginfo.  (Killed at its first syscalls in the server, a signal
+# it had taken off its delivery stop was lost, and one it had sent again
+# came with its own SI_TKILL.)
+
+
+def attach_then_kill(pid):
+    t = subprocess.Popen([MEMTRACK, "attach", "--engine", "fast", "-o", log_path("pending"),
+                          str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # attached once its recorder is mapped; then a while for the rest
+    for _ in range(200):
+        with open("/proc/%d/maps" % pid) as f:
+            if "memfd:memtrack" in f.read():
+                break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    t.send_signal(signal.SIGKILL)
+    t.wait()
+    ok(tracer_of(pid) == 0, "memtrack killed while a stopped server's signals wait: no tracer left")
+
+
+pending.check(attach_then_kill, pending.untraced(), "pending signals, memtrack killed while attached")
 
 # the test can fail: the ptrace engine's int3s stay behind it
 harmed = kill_while_attached("ptrace", [""] * 3, "death-ptrace")
