@@ -6,11 +6,12 @@
  * printed.  The fast engine's drainer thread runs exactly this for every
  * record it drains, so it bounds the event rate memtrack keeps up with.
  *
- *   writer LOG [ROUNDS [OUT]]
+ *   writer LOG [ROUNDS [OUT [TICK_NS]]]
  *     LOG     a memtrack log to replay (record it with --time-resolution 1ns
  *             so the times the writer sees are the tracer's own)
  *     ROUNDS  passes over the events (5); the median and the best are shown
  *     OUT     where the copies go (/dev/null)
+ *     TICK_NS the copies' time unit (1000000: memtrack's default, 1 ms)
  */
 #include <errno.h>
 #include <stdio.h>
@@ -103,14 +104,17 @@ static double now(void)
 }
 
 /* One pass: the modules, then every event as the tracer writes it. */
-static int write_copy(struct input *in, const char *out, double *secs)
+static int write_copy(struct input *in, const char *out, uint64_t tick, double *secs)
 {
-	const struct mt_log_header *h = log_reader_header(in->r);
+	struct mt_log_header h = *log_reader_header(in->r);
 	const struct mt_module *mods;
 	struct log_writer *w;
 	size_t nmods;
 	double t0;
-	int rc = log_writer_open(&w, out, h);
+	int rc;
+
+	h.tick_ns = tick;
+	rc = log_writer_open(&w, out, &h);
 
 	if (rc < 0)
 		return rc;
@@ -169,10 +173,11 @@ int main(int argc, char **argv)
 	struct input in = {0};
 	int rounds = argc > 2 ? atoi(argv[2]) : 5;
 	const char *out = argc > 3 ? argv[3] : "/dev/null";
+	uint64_t tick = argc > 4 ? strtoull(argv[4], NULL, 10) : 1000000;
 	double secs[64], idle[64];
 
-	if (argc < 2 || rounds < 1 || rounds > 64) {
-		fprintf(stderr, "usage: writer LOG [ROUNDS [OUT]]\n");
+	if (argc < 2 || rounds < 1 || rounds > 64 || tick < 1 || tick > MT_LOG_MAX_TICK) {
+		fprintf(stderr, "usage: writer LOG [ROUNDS [OUT [TICK_NS]]]\n");
 		return 64;
 	}
 	if (load(&in, argv[1]) < 0)
@@ -182,7 +187,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	for (int i = 0; i < rounds; i++) {
-		int rc = write_copy(&in, out, &secs[i]);
+		int rc = write_copy(&in, out, tick, &secs[i]);
 
 		if (rc < 0) {
 			fprintf(stderr, "writer: writing %s: %s\n", out, strerror(-rc));

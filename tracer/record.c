@@ -149,7 +149,13 @@ static int write_symbols(struct log_writer *w)
 	mods = log_writer_modules(w, &nmods);
 	for (size_t i = 0; i < nmods; i++)
 		sym_add_module(ctx.sym, &mods[i]);
-	log_writer_foreach_pc(w, add_symbol, &ctx);
+	for (size_t i = 0, n = log_writer_pc_count(w); i < n && !ctx.err; i++) {
+		uint32_t space;
+		uint64_t pc;
+
+		if (log_writer_pc(w, i, &space, &pc) == 0 && add_symbol(&ctx, space, pc))
+			break;
+	}
 	sym_close(ctx.sym);
 	return ctx.err;
 }

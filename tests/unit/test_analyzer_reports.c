@@ -160,6 +160,7 @@ static void write_log(enum log_kind kind)
 				  .flags = MT_LOG_SYSCALLS_SECCOMP,
 				  .depth = 64,
 				  .pid = PID,
+				  .tick_ns = 1,
 				  .cwd = dir,
 				  .argc = 3,
 				  .argv = argv};
@@ -606,17 +607,29 @@ static void test_bad_logs(void **state)
 	assert_string_equal(r.out, "");
 	expect_text(r.st.message, DIR_LOG ": empty file");
 	free(r.out);
-	/* from a newer memtrack: version 2 */
+	/* from a newer memtrack: version 3 */
 	write_log(LOG_FULL);
 	f = fopen(log_path, "r+");
 	fseek(f, 8, SEEK_SET);
-	fputc(2, f);
+	fputc(3, f);
 	fclose(f);
 	r = run(an_replay, &o);
 	assert_int_equal(r.ret, -EPROTONOSUPPORT);
 	assert_string_equal(r.out, "");
-	expect_text(r.st.message, DIR_LOG ": log format version 2 is newer than this memtrack "
-					  "supports (1)");
+	expect_text(r.st.message, DIR_LOG ": log format version 3 is newer than this memtrack "
+					  "supports (2)");
+	free(r.out);
+	/* from the memtrack of the first format */
+	f = fopen(log_path, "r+");
+	fseek(f, 8, SEEK_SET);
+	fputc(1, f);
+	fclose(f);
+	r = run(an_top, &o);
+	assert_int_equal(r.ret, -EPROTONOSUPPORT);
+	assert_string_equal(r.out, "");
+	expect_text(r.st.message, DIR_LOG ": log format version 1 is older than this memtrack "
+					  "reads (2): record it again, or read it with the "
+					  "memtrack that wrote it");
 	free(r.out);
 }
 
@@ -740,7 +753,8 @@ static void test_replay(void **state)
 	assert_string_equal(r.st.message, "");
 	expect_text(
 		r.out,
-		"memtrack log version 1, mode run, syscalls by seccomp, depth 64, pid 4242, "
+		"memtrack log version 2, mode run, syscalls by seccomp, depth 64, time step 1ns, "
+		"pid 4242, "
 		"command: build/arrays 1000 a \"b\"\n"
 		"#0 +0.000000 4242/4242 proc_start exec space 1\n"
 		"#1 +0.000001 4242/4242 malloc(8000000) = 0xa1000  samples/arrays.c:21 main\n"
@@ -770,11 +784,16 @@ static void test_replay(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_top_lineno),    cmocka_unit_test(test_top_filters),
-		cmocka_unit_test(test_top_groupings), cmocka_unit_test(test_top_kinds),
-		cmocka_unit_test(test_top_bad_when),  cmocka_unit_test(test_top_without_symbols),
-		cmocka_unit_test(test_cut_log),	      cmocka_unit_test(test_bad_logs),
-		cmocka_unit_test(test_summary),	      cmocka_unit_test(test_killed),
+		cmocka_unit_test(test_top_lineno),
+		cmocka_unit_test(test_top_filters),
+		cmocka_unit_test(test_top_groupings),
+		cmocka_unit_test(test_top_kinds),
+		cmocka_unit_test(test_top_bad_when),
+		cmocka_unit_test(test_top_without_symbols),
+		cmocka_unit_test(test_cut_log),
+		cmocka_unit_test(test_bad_logs),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_killed),
 		cmocka_unit_test(test_replay),
 	};
 
