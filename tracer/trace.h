@@ -26,6 +26,7 @@
 
 struct unwinder;
 struct log_writer;
+struct symq;
 
 /* An ELF file whose code is mapped into a process. */
 struct tmodule {
@@ -188,6 +189,8 @@ struct tracer {
 	char unwind_first_mismatch[256];
 	int exec_status;	/* run: the held exec stop of the launched child */
 	uint64_t record_start;	/* CLOCK_MONOTONIC ns when the log was opened */
+	uint64_t last_flush;	/* trace time of the log's last flush */
+	struct symq *symq;	/* record.c: the symbols, resolved as the run goes */
 	uint64_t pcs[1025];	/* stack capture buffer (UNW_MAX_FRAMES) */
 	uint64_t last_time;	/* of the last event: the log's time never goes back */
 	size_t nfast;		/* processes the fast engine records */
@@ -220,8 +223,11 @@ static inline int is_stop_signal(int sig)
 /* record.c: the log side of the tracer */
 int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 		struct tracer_result *res);
-/* The symbol table, the trailer (from res), close. */
+/* The last symbols, the trailer (from res), close. */
 int record_close(struct tracer *tr, const char *logpath, struct tracer_result *res);
+/* Called as the loop goes round (at least every 10 ms): hands new pcs to
+ * the symbol thread and writes its symbols, flushes the log each second. */
+void record_poll(struct tracer *tr);
 uint64_t trace_now(const struct tracer *tr);
 void trace_event(struct tracer *tr, struct mt_event *ev);
 /* The same, for an event that happened at trace time `at` (a ring record). */
