@@ -503,7 +503,7 @@ int an_replay(const struct an_opts *o, FILE *out, struct an_status *st)
 		ret = -EIO;
 		goto out;
 	}
-	ret = warned;
+	ret = warned | resolver_note_unnamed(res, o->log, st);
 	goto out;
 nomem:
 	status_add(st, "out of memory");
