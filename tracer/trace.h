@@ -72,6 +72,7 @@ struct tproc {
 				   a new one after each unmap of a module, so that a
 				   pc means the code mapped when it was recorded */
 	int memfd;
+	uint64_t last_rss;	/* the last RSS sample logged, bytes (rss.c) */
 	int followed;		/* its events are recorded */
 	int armed;		/* some allocator's breakpoints are in place */
 	int arm_pending;	/* modules wait for a stop that can inject */
@@ -358,6 +359,7 @@ void rss_start(struct tracer *tr);
 void rss_stop(struct tracer *tr);
 /* Samples every followed process if the interval has passed. */
 void rss_poll(struct tracer *tr);
+/* Logs p's RSS now (at a mark). */
 void rss_sample(struct tracer *tr, struct tproc *p);
 
 /* inject.c */
