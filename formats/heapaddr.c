@@ -209,6 +209,8 @@ static inline void make_block(struct heapaddr *h, uint64_t addr, uint64_t size, 
 
 	h->made++;
 	h->next_guess = guess_next(addr, size);
+	h->last_made = addr;
+	h->last_made_slot = (size_t)(s - h->live.slots);
 	if (h->reader) {
 		if (s->key)
 			map_remove(&h->by_serial, map_find(&h->by_serial, s->val >> 8));
@@ -241,9 +243,9 @@ static inline uint64_t born_code(const struct heapaddr *h, uint64_t addr, unsign
 
 /* --- the writer ------------------------------------------------------------- */
 
-int heapaddr_reserve(struct heapaddr *h)
+int heapaddr_grow(struct heapaddr *h)
 {
-	return map_reserve(&h->live);
+	return map_grow(&h->live);
 }
 
 /* The code of the live block of serial `serial`: by its distance from the
@@ -261,13 +263,23 @@ static inline uint64_t live_code(const struct heapaddr *h, uint64_t serial)
 	return HEAPADDR_FREED_LIVE + 2 * next + 1;
 }
 
+/* The slot of the live block at addr, or the empty one where it would go.
+ * The block made last (what a program frees most often) is found without
+ * hashing, while nothing has moved it. */
+static inline struct heapaddr_slot *live_slot(const struct heapaddr *h, uint64_t addr)
+{
+	struct heapaddr_slot *s = &h->live.slots[h->last_made_slot];
+
+	return addr == h->last_made && s->key == addr ? s : map_find(&h->live, addr);
+}
+
 uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep)
 {
 	struct heapaddr_slot *s;
 
 	if (!addr)
 		return varint_put(p, HEAPADDR_FREED_ZERO);
-	s = map_find(&h->live, addr);
+	s = live_slot(h, addr);
 	if (!s->key) {
 		p = varint_put(p, HEAPADDR_FREED_LITERAL);
 		if (!keep)
@@ -330,7 +342,7 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		return HEAPADDR_NOT_SHORTEST;
 	*addr = s->val;
 	if (!keep)
-		free_block(h, map_find(&h->live, s->val));
+		free_block(h, live_slot(h, s->val));
 	return HEAPADDR_OK;
 }
 

@@ -60,6 +60,8 @@ struct heapaddr_map {
 struct heapaddr {
 	int reader;
 	uint64_t made;		       /* blocks made so far: the last one's serial */
+	uint64_t last_made;	       /* its address (0 before any) */
+	size_t last_made_slot;	       /* where it is in `live`, unless moved since */
 	uint64_t next_guess;	       /* where a block made next would start */
 	uint64_t last_freed;	       /* the last address freed, 0 before any */
 	uint64_t freed_serial;	       /* the serial of the last live block freed */
@@ -81,7 +83,13 @@ unsigned heapaddr_class(uint64_t size);
 
 /* Writer: room for one more block, so that heapaddr_put_born cannot fail
  * once a record is being written.  0 or -ENOMEM. */
-int heapaddr_reserve(struct heapaddr *h);
+int heapaddr_grow(struct heapaddr *h);
+
+static inline int heapaddr_reserve(struct heapaddr *h)
+{
+	/* the map stays at most half full */
+	return h->live.len + 1 <= ((size_t)1 << h->live.bits) / 2 ? 0 : heapaddr_grow(h);
+}
 
 /*
  * Writer: the code of a freed address at p (at most 2 varints), and the

@@ -497,24 +497,25 @@ static int valid_STACK(const struct log_writer *w, const struct mt_event *ev, ui
 	return id <= w->nnodes;
 }
 
-/* Made ready before an event is written, so that writing cannot fail
- * halfway: a BORN address may grow the heap model. */
-static int ready_BORN(struct log_writer *w)
-{
-	return heapaddr_reserve(&w->heap);
-}
-
-#define ready_U64(w)	0
-#define ready_FREEFN(w) 0
-#define ready_ARG(w)	0
-#define ready_U32(w)	0
-#define ready_I64(w)	0
-#define ready_FN(w)	0
-#define ready_CAUSE(w)	0
-#define ready_FREED(w)	0
-#define ready_OLD(w)	0
-#define ready_STRING(w) 0
-#define ready_STACK(w)	0
+/* The kinds with a BORN field, which may grow the heap model: room is
+ * made before the event is written, so that writing cannot fail halfway. */
+#define BORN_U64		     0
+#define BORN_U32		     0
+#define BORN_I64		     0
+#define BORN_FN			     0
+#define BORN_FREEFN		     0
+#define BORN_CAUSE		     0
+#define BORN_FREED		     0
+#define BORN_OLD		     0
+#define BORN_ARG		     0
+#define BORN_BORN		     1
+#define BORN_STRING		     0
+#define BORN_STACK		     0
+#define HAS_BORN(member, coding)     | BORN_##coding
+#define ROW(kind, tag, name, fields) [MT_EV_##kind] = 0 fields,
+static const uint8_t grows_model[MT_EV_TYPE_COUNT] = {MT_EVENTS(ROW, HAS_BORN)};
+#undef ROW
+#undef HAS_BORN
 
 static inline uint8_t *put_U64(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
 			       uint64_t v)
@@ -618,19 +619,7 @@ int log_writer_event(struct log_writer *w, const struct mt_event *ev)
 		return w->err;
 	if (!event_valid(w, ev))
 		return -EINVAL;
-	switch (ev->type) {
-#define READY(member, coding) || ready_##coding(w)
-#define CASE(kind, tag, name, fields)                                                              \
-	case MT_EV_##kind:                                                                         \
-		rc = 0 fields;                                                                     \
-		break;
-		MT_EVENTS(CASE, READY)
-#undef CASE
-#undef READY
-	default:
-		rc = 0;
-	}
-	if (rc)
+	if (grows_model[ev->type] && heapaddr_reserve(&w->heap))
 		return fail(w, -ENOMEM);
 	if (w->len + LOG_EVENT_MAX > CHUNK_TARGET_RAW) {
 		rc = chunk_write(w, 0);
