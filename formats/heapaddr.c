@@ -163,6 +163,17 @@ unsigned heapaddr_class(uint64_t size)
 	return size_class(size);
 }
 
+/* The state of thread tid: its slot, taken afresh when it held another
+ * thread (of 256 at once, two sharing a slot only predict less). */
+static inline struct heapaddr_thread *thread_of(struct heapaddr *h, uint32_t tid)
+{
+	struct heapaddr_thread *t = &h->threads[tid % HEAPADDR_THREADS];
+
+	if (t->tid != tid)
+		*t = (struct heapaddr_thread){.tid = tid};
+	return t;
+}
+
 /* --- the changes to the model ------------------------------------------------ */
 
 static inline void ring_push(struct heapaddr *h, unsigned cls, uint64_t addr)
@@ -177,13 +188,14 @@ static inline uint64_t ring_slot(const struct heapaddr *h, unsigned cls, unsigne
 	return h->ring[cls][(h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING];
 }
 
-/* The live block in slot s is freed. */
-static inline void free_block(struct heapaddr *h, struct heapaddr_slot *s)
+/* The live block in slot s is freed by thread t. */
+static inline void free_block(struct heapaddr *h, struct heapaddr_slot *s,
+			      struct heapaddr_thread *t)
 {
 	uint64_t addr = s->key, serial = s->val >> 8;
 
 	ring_push(h, (unsigned)(s->val & 0xff), addr);
-	h->last_freed = addr;
+	t->last_freed = addr;
 	h->freed_serial = serial;
 	map_remove(&h->live, s);
 	if (h->reader)
@@ -203,12 +215,13 @@ static inline uint64_t guess_next(uint64_t addr, uint64_t size)
 /* A block of `size` bytes, class cls, is made at addr (not 0); room was
  * reserved.  A block still live at that address (its free was not seen)
  * is forgotten. */
-static inline void make_block(struct heapaddr *h, uint64_t addr, uint64_t size, unsigned cls)
+static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uint64_t addr,
+			      uint64_t size, unsigned cls)
 {
 	struct heapaddr_slot *s = map_find(&h->live, addr);
 
 	h->made++;
-	h->next_guess = guess_next(addr, size);
+	t->next_guess = guess_next(addr, size);
 	h->last_made = addr;
 	h->last_made_slot = (size_t)(s - h->live.slots);
 	if (h->reader) {
@@ -222,20 +235,21 @@ static inline void make_block(struct heapaddr *h, uint64_t addr, uint64_t size, 
 	s->val = h->made << 8 | cls;
 }
 
-/* The BORN code of addr for a block of class cls: the first of these
- * that applies. */
-static inline uint64_t born_code(const struct heapaddr *h, uint64_t addr, unsigned cls)
+/* The BORN code of addr for a block of class cls made by thread t: the
+ * first of these that applies. */
+static inline uint64_t born_code(const struct heapaddr *h, const struct heapaddr_thread *t,
+				 uint64_t addr, unsigned cls)
 {
 	uint64_t zz;
 
 	if (!addr)
 		return HEAPADDR_BORN_ZERO;
-	if (addr == h->last_freed)
+	if (addr == t->last_freed)
 		return HEAPADDR_BORN_LAST_FREED;
 	for (unsigned k = 0; k < HEAPADDR_RING; k++)
 		if (ring_slot(h, cls, k) == addr)
 			return HEAPADDR_BORN_RING + k;
-	zz = zigzag_encode((int64_t)(addr - h->next_guess));
+	zz = zigzag_encode((int64_t)(addr - t->next_guess));
 	if (zz > UINT64_MAX - HEAPADDR_BORN_DELTA)
 		return HEAPADDR_BORN_LITERAL;
 	return HEAPADDR_BORN_DELTA + zz;
@@ -273,7 +287,7 @@ static inline struct heapaddr_slot *live_slot(const struct heapaddr *h, uint64_t
 	return addr == h->last_made && s->key == addr ? s : map_find(&h->live, addr);
 }
 
-uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep)
+uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep, uint32_t tid)
 {
 	struct heapaddr_slot *s;
 
@@ -283,32 +297,34 @@ uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int k
 	if (!s->key) {
 		p = varint_put(p, HEAPADDR_FREED_LITERAL);
 		if (!keep)
-			h->last_freed = addr;
+			thread_of(h, tid)->last_freed = addr;
 		return varint_put(p, addr);
 	}
 	p = varint_put(p, live_code(h, s->val >> 8));
 	if (!keep)
-		free_block(h, s);
+		free_block(h, s, thread_of(h, tid));
 	return p;
 }
 
-uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64_t size)
+uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64_t size,
+			   uint32_t tid)
 {
+	struct heapaddr_thread *t = thread_of(h, tid);
 	unsigned cls = size_class(size);
-	uint64_t code = born_code(h, addr, cls);
+	uint64_t code = born_code(h, t, addr, cls);
 
 	p = varint_put(p, code);
 	if (code == HEAPADDR_BORN_LITERAL)
 		p = varint_put(p, addr);
 	if (addr)
-		make_block(h, addr, size, cls);
+		make_block(h, t, addr, size, cls);
 	return p;
 }
 
 /* --- the reader ------------------------------------------------------------- */
 
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
-		       uint64_t *addr)
+		       uint32_t tid, uint64_t *addr)
 {
 	struct heapaddr_slot *s;
 	uint64_t x, serial;
@@ -324,7 +340,7 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		if (map_find(&h->live, literal)->key)
 			return HEAPADDR_NOT_SHORTEST;
 		if (!keep)
-			h->last_freed = literal;
+			thread_of(h, tid)->last_freed = literal;
 		*addr = literal;
 		return HEAPADDR_OK;
 	}
@@ -342,13 +358,14 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		return HEAPADDR_NOT_SHORTEST;
 	*addr = s->val;
 	if (!keep)
-		free_block(h, live_slot(h, s->val));
+		free_block(h, live_slot(h, s->val), thread_of(h, tid));
 	return HEAPADDR_OK;
 }
 
 int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
-		      uint64_t *addr)
+		      uint32_t tid, uint64_t *addr)
 {
+	struct heapaddr_thread *t = thread_of(h, tid);
 	unsigned cls = size_class(size);
 	uint64_t a;
 
@@ -357,7 +374,7 @@ int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint6
 		return HEAPADDR_OK;
 	}
 	if (code == HEAPADDR_BORN_LAST_FREED) {
-		a = h->last_freed;
+		a = t->last_freed;
 		if (!a)
 			return HEAPADDR_NOTHING_FREED;
 	} else if (code < HEAPADDR_BORN_LITERAL) {
@@ -367,15 +384,15 @@ int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint6
 	} else if (code == HEAPADDR_BORN_LITERAL) {
 		a = literal;
 	} else {
-		a = h->next_guess + (uint64_t)zigzag_decode(code - HEAPADDR_BORN_DELTA);
+		a = t->next_guess + (uint64_t)zigzag_decode(code - HEAPADDR_BORN_DELTA);
 	}
 	if (!a)
 		return HEAPADDR_ZERO;
-	if (born_code(h, a, cls) != code)
+	if (born_code(h, t, a, cls) != code)
 		return HEAPADDR_NOT_SHORTEST;
 	if (map_reserve(&h->live) || map_reserve(&h->by_serial))
 		return HEAPADDR_NOMEM;
-	make_block(h, a, size, cls);
+	make_block(h, t, a, size, cls);
 	*addr = a;
 	return HEAPADDR_OK;
 }

@@ -2,8 +2,10 @@
  * heapaddr.h - how a memtrack log codes heap addresses (formats/FORMAT.md,
  * "Heap addresses"), shared by the writer and the reader.  Both keep the
  * same model of the log so far: the blocks its events made and have not
- * freed (by serial number), the last block made, the last address freed
- * and the last few freed in each size class.  A freed address is then
+ * freed (by serial number), the last block made, the last few addresses
+ * freed in each size class, and for each thread the last address it freed
+ * and where its next block would be cut (an allocator gives each thread
+ * blocks of its own).  A freed address is then
  * named by how many blocks were made after it, and an address an
  * allocator returns is most often one just freed: a byte or two where the
  * address itself takes six.
@@ -19,6 +21,7 @@
 
 #define HEAPADDR_RING	 8   /* freed addresses remembered per size class */
 #define HEAPADDR_CLASSES 128 /* size classes (heapaddr_class) */
+#define HEAPADDR_THREADS 256 /* threads remembered, by tid modulo this */
 
 /* FREED and OLD codes below HEAPADDR_FREED_LIVE; from there on, a live
  * block: + 2 * (how many blocks were made after it), or + 2 * zigzag(its
@@ -32,10 +35,10 @@ enum {
 /* BORN codes. */
 enum {
 	HEAPADDR_BORN_ZERO = 0,			   /* nothing made (the call failed) */
-	HEAPADDR_BORN_LAST_FREED = 1,		   /* the last address freed */
+	HEAPADDR_BORN_LAST_FREED = 1,		   /* the thread's last address freed */
 	HEAPADDR_BORN_RING = 2,			   /* + k: k-th last freed of its class */
 	HEAPADDR_BORN_LITERAL = 2 + HEAPADDR_RING, /* the address follows */
-	HEAPADDR_BORN_DELTA = 3 + HEAPADDR_RING,   /* + zigzag(addr - next_guess) */
+	HEAPADDR_BORN_DELTA = 3 + HEAPADDR_RING,   /* + zigzag(addr - thread's next) */
 };
 
 /* What a reader finds wrong with a code. */
@@ -44,7 +47,7 @@ enum heapaddr_error {
 	HEAPADDR_NOMEM,		/* the model could not grow */
 	HEAPADDR_ZERO,		/* address 0 where it cannot be */
 	HEAPADDR_NOT_LIVE,	/* a distance to no block held live */
-	HEAPADDR_NOTHING_FREED, /* "the last address freed" before any */
+	HEAPADDR_NOTHING_FREED, /* "the last address freed" before the thread's first */
 	HEAPADDR_EMPTY_SLOT,	/* a freed-ring slot nothing was put in */
 	HEAPADDR_NOT_SHORTEST,	/* the value has another, preferred coding */
 };
@@ -62,13 +65,17 @@ struct heapaddr {
 	uint64_t made;		       /* blocks made so far: the last one's serial */
 	uint64_t last_made;	       /* its address (0 before any) */
 	size_t last_made_slot;	       /* where it is in `live`, unless moved since */
-	uint64_t next_guess;	       /* where a block made next would start */
-	uint64_t last_freed;	       /* the last address freed, 0 before any */
 	uint64_t freed_serial;	       /* the serial of the last live block freed */
 	struct heapaddr_map live;      /* address -> serial << 8 | class */
 	struct heapaddr_map by_serial; /* reader: serial -> address */
 	uint64_t ring[HEAPADDR_CLASSES][HEAPADDR_RING];
 	uint8_t ring_pos[HEAPADDR_CLASSES];
+	/* a thread's: tid (0: none yet), where its next block would start,
+	 * the last address it freed (0 before any) */
+	struct heapaddr_thread {
+		uint32_t tid;
+		uint64_t next_guess, last_freed;
+	} threads[HEAPADDR_THREADS];
 };
 
 /* An empty model; a reader's also maps serials back.  0 or -ENOMEM. */
@@ -92,15 +99,16 @@ static inline int heapaddr_reserve(struct heapaddr *h)
 }
 
 /*
- * Writer: the code of a freed address at p (at most 2 varints), and the
- * model updated as the reader will update it.  keep: the block stays live
- * (a realloc that failed).  Returns the end.
+ * Writer: the code of an address thread tid freed, at p (at most 2
+ * varints), and the model updated as the reader will update it.  keep:
+ * the block stays live (a realloc that failed).  Returns the end.
  */
-uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep);
+uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep, uint32_t tid);
 
-/* Writer: the code of an address an allocator returned for a block of
- * `size` bytes (heapaddr_reserve() first).  Returns the end. */
-uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64_t size);
+/* Writer: the code of an address an allocator returned to thread tid for
+ * a block of `size` bytes (heapaddr_reserve() first).  Returns the end. */
+uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64_t size,
+			   uint32_t tid);
 
 /*
  * Reader: the address a FREED or OLD code names (literal: the varint that
@@ -108,12 +116,12 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
  * Returns an enum heapaddr_error.
  */
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
-		       uint64_t *addr);
+		       uint32_t tid, uint64_t *addr);
 
 /* Reader: the address a BORN code names (literal after
  * HEAPADDR_BORN_LITERAL) for a block of `size` bytes; the model updated. */
 int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
-		      uint64_t *addr);
+		      uint32_t tid, uint64_t *addr);
 
 /* A one-line description of an enum heapaddr_error. */
 const char *heapaddr_strerror(int err);

@@ -535,7 +535,7 @@ static int get_CAUSE(struct log_reader *r, struct mt_event *ev, uint32_t *v)
 }
 
 /* A freed address: its code, the literal after HEAPADDR_FREED_LITERAL. */
-static int get_freed(struct log_reader *r, int zero_ok, int keep, uint64_t *v)
+static int get_freed(struct log_reader *r, int zero_ok, int keep, uint32_t tid, uint64_t *v)
 {
 	const uint8_t *at = r->p;
 	uint64_t code, literal = 0;
@@ -543,7 +543,7 @@ static int get_freed(struct log_reader *r, int zero_ok, int keep, uint64_t *v)
 
 	if (get(r, &code) || (code == HEAPADDR_FREED_LITERAL && get(r, &literal)))
 		return -EBADMSG;
-	e = heapaddr_get_freed(&r->heap, code, literal, zero_ok, keep, v);
+	e = heapaddr_get_freed(&r->heap, code, literal, zero_ok, keep, tid, v);
 	if (e == HEAPADDR_NOMEM)
 		return io_error(r, -ENOMEM, r->chunk_off);
 	if (e)
@@ -553,13 +553,13 @@ static int get_freed(struct log_reader *r, int zero_ok, int keep, uint64_t *v)
 
 static int get_FREED(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 {
-	return get_freed(r, 0, 0, v);
+	return get_freed(r, 0, 0, ev->tid, v);
 }
 
 /* A realloc that failed leaves its old block where it was. */
 static int get_OLD(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 {
-	return get_freed(r, 1, (ev->flags & MT_EVF_FAILED) != 0, v);
+	return get_freed(r, 1, (ev->flags & MT_EVF_FAILED) != 0, ev->tid, v);
 }
 
 /* An address made: coded against the freed ones of the size read before. */
@@ -571,7 +571,7 @@ static int get_BORN(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 
 	if (get(r, &code) || (code == HEAPADDR_BORN_LITERAL && get(r, &literal)))
 		return -EBADMSG;
-	e = heapaddr_get_born(&r->heap, code, literal, ev->size, v);
+	e = heapaddr_get_born(&r->heap, code, literal, ev->size, ev->tid, v);
 	if (e == HEAPADDR_NOMEM)
 		return io_error(r, -ENOMEM, r->chunk_off);
 	if (e)

@@ -544,20 +544,20 @@ static inline uint8_t *put_ARG(struct log_writer *w, const struct mt_event *ev, 
 static inline uint8_t *put_FREED(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
 				 uint64_t v)
 {
-	return heapaddr_put_freed(&w->heap, p, v, 0);
+	return heapaddr_put_freed(&w->heap, p, v, 0, ev->tid);
 }
 
 /* A realloc that failed leaves its old block where it was. */
 static inline uint8_t *put_OLD(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
 			       uint64_t v)
 {
-	return heapaddr_put_freed(&w->heap, p, v, (ev->flags & MT_EVF_FAILED) != 0);
+	return heapaddr_put_freed(&w->heap, p, v, (ev->flags & MT_EVF_FAILED) != 0, ev->tid);
 }
 
 static inline uint8_t *put_BORN(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
 				uint64_t v)
 {
-	return heapaddr_put_born(&w->heap, p, v, ev->size);
+	return heapaddr_put_born(&w->heap, p, v, ev->size, ev->tid);
 }
 
 /* The others are varints of a checked value. */

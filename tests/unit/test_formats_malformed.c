@@ -924,6 +924,39 @@ static void test_heap_addresses(void **state)
 	expect_fine(&file, 6, &o);
 	assert_true(o.last_addr == 0x1000);
 
+	/* The last freed and the next block are each thread's: another
+	 * thread has freed nothing yet; two tids sharing a slot (1 and 257)
+	 * start afresh. */
+	rec.n = 0;
+	malloc_ev(&rec, 8, 11 + 0x2000); /* thread 0 */
+	free_ev(&rec, 2);
+	ev(&rec, 1, 1, 0, 1, 0); /* thread 1: the last freed? */
+	putv(&rec, 1);
+	putv(&rec, 0);
+	putv(&rec, 8);
+	putv(&rec, 1);
+	log_with(&file, &rec);
+	expect_corrupt(&file, 3, "an address coded as the last freed before any free");
+	rec.n = 0;
+	ev(&rec, 1, 1, 0, 1, 0); /* thread 1 at 0x1000 */
+	putv(&rec, 1);
+	putv(&rec, 0);
+	putv(&rec, 8);
+	putv(&rec, 11 + 0x2000);
+	ev(&rec, 1, 1, 0, 256, 0); /* thread 257: its next is not 0x1020 */
+	putv(&rec, 1);
+	putv(&rec, 0);
+	putv(&rec, 8);
+	putv(&rec, 11 + 2 * 0x1020);
+	ev(&rec, 1, 1, 0, -256, 0); /* thread 1 again, afresh: 0x1060 from 0 */
+	putv(&rec, 1);
+	putv(&rec, 0);
+	putv(&rec, 8);
+	putv(&rec, 11 + 2 * 0x1060);
+	log_with(&file, &rec);
+	expect_fine(&file, 4, &o);
+	assert_true(o.last_addr == 0x1060);
+
 	/* realloc: NULL is 0; a failed one keeps its block. */
 	rec.n = 0;
 	malloc_ev(&rec, 8, 11 + 0x2000);
