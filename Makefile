@@ -16,11 +16,12 @@ PREFIX	?= /usr/local
 BUILD	:= build
 
 # Libraries found with pkg-config; the Debian packages that provide them.
-PKGS		:= libdw libelf capstone libzstd
-DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev
+PKGS		:= libdw libelf capstone libzstd zlib
+DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev zlib1g-dev
 # What the tests and benchmarks run beside memtrack.
 DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace librsvg2-bin libc6-dbg \
-		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 lld rustc rustfilt
+		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 lld rustc rustfilt \
+		   chromium golang-go
 TEST_PKGS	:= cmocka
 
 ifeq ($(V),1)
@@ -320,6 +321,23 @@ sanitize: $(SAN_BINS)
 test: $(TEST_MORE_STAMP) $(SAN_BINS)
 .PHONY: sanitize
 # --- end of issue 10's block --------------------------------------------------
+
+# --- the reports' real readers: the HTML page in a browser, pprof's profile ---
+# in Go's pprof (tests/e2e/test_report.py, test_pprof.py).
+TEST_READERS_STAMP := $(BUILD)/.test-deps-readers
+$(TEST_READERS_STAMP): $(TEST_DEPS_STAMP)
+	$(Q)missing=$$(for c in chromium:chromium go:golang-go; do \
+			command -v $${c%%:*} >/dev/null || echo $${c#*:}; done); \
+	[ -z "$$missing" ] || { [ "$$(id -u)" = 0 ] || \
+		{ echo "memtrack's tests need: sudo apt-get install" $$missing >&2; exit 1; }; \
+		echo "  APT    " $$missing; apt-get update -qq >/dev/null; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; }
+	$(Q)touch $@
+
+test: $(TEST_READERS_STAMP)
+
+# formats/html.c carries the report's style and script (.incbin).
+$(BUILD)/formats/html.o $(SAN)/formats/html.o: $(wildcard formats/report/*)
 
 # --- demo, bench ----------------------------------------------------------------
 demo: memtrack samples

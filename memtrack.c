@@ -140,11 +140,14 @@ static const struct opt opt_from = {"from", 0, OPT_STR, ARG(from), "WHEN",
 static const struct opt opt_to = {"to", 0, OPT_STR, ARG(to), "WHEN",
 				  "the new snapshot (default: end)"};
 static const struct opt opt_format = {"format", 0, OPT_STR, ARG(format), "FORMAT",
-				      "folded, massif, csv or json (required)"};
+				      "folded, massif, csv, json or pprof (required)"};
 static const struct opt opt_metric = {"metric", 0, OPT_STR, ARG(metric), "METRIC",
 				      "folded's value: live (default), allocated or count"};
 static const struct opt opt_export_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
 					     "write to FILE (default: standard output)"};
+static const struct opt opt_report_output = {"output", 'o', OPT_STR, ARG(output), "FILE",
+					     "write the page to FILE ('-': standard output; "
+					     "default: LOG with .html for .log)"};
 static const struct opt opt_csv = {"csv", 0, OPT_STR, ARG(csv), "FILE",
 				   "write the timeline as CSV to FILE ('-': standard output)"};
 static const struct opt opt_svg = {"svg", 0, OPT_STR, ARG(svg), "FILE",
@@ -186,6 +189,14 @@ static const struct command commands[] = {
 	 "behind.  Exits 0 after a clean detach, or when the process ended.",
 	 {&opt_output, &opt_engine, &opt_duration, &opt_depth, &opt_mark, &opt_time_resolution},
 	 "PID", 1, .max_rest = 1},
+	{"report", NULL, "LOG [-o FILE.html] [--pid PID]",
+	 "Write the whole log as one HTML page that opens from disk and fetches\n"
+	 "nothing: the summary; the timeline (hover for the memory at a moment;\n"
+	 "marks and peak drawn); the sites, sortable by size and count and filtered\n"
+	 "by a file glob (--include's attribution); a flame graph of live bytes at\n"
+	 "the peak or the end, bytes allocated, allocations or temporaries (click to\n"
+	 "zoom, search); the leaks with their tracebacks; marks and processes.",
+	 {&opt_report_output, &opt_pid}, "LOG", 1, 1, 0, .report = an_report},
 	{"top", NULL, "LOG [OPTIONS]",
 	 "Print the top statistics of a snapshot, as tracemalloc's Snapshot.statistics.",
 	 {&opt_by, &opt_limit, &opt_at, &opt_include, &opt_exclude, &opt_kind,
@@ -217,11 +228,13 @@ static const struct command commands[] = {
 	 "marks and the peak; as CSV (on the standard output by default) and as an\n"
 	 "SVG chart.",
 	 {&opt_csv, &opt_svg, &opt_pid}, "LOG", 1, 1, 0, .report = an_timeline, .limit = 10},
-	{"export", NULL, "LOG --format folded|massif|csv|json [OPTIONS]",
+	{"export", NULL, "LOG --format folded|massif|csv|json|pprof [OPTIONS]",
 	 "Write a snapshot for other tools: folded stacks (flamegraph.pl, inferno,\n"
 	 "speedscope), massif (ms_print, massif-visualizer: the whole run, time in\n"
 	 "bytes allocated and freed, peak and end detailed), csv (one row per site),\n"
-	 "json (the statistics).",
+	 "json (the statistics), pprof (gzipped profile.proto for go tool pprof, with\n"
+	 "Go's heap sample types: alloc_objects, alloc_space, inuse_objects,\n"
+	 "inuse_space).",
 	 {&opt_format, &opt_at, &opt_metric, &opt_export_output, &opt_by, &opt_kind,
 	  &opt_include, &opt_exclude, &opt_cumulative, &opt_pid},
 	 "LOG", 1, 1, 0, .report = an_export, .usage = export_usage},

@@ -72,7 +72,7 @@ struct an_opts {
 	int temporary;			/* top --temporary */
 	const char *format;		/* export --format */
 	enum an_metric metric;		/* export --metric */
-	const char *output;		/* export -o FILE; NULL: out */
+	const char *output;		/* export, report -o FILE; NULL: out */
 	const char *csv;		/* timeline --csv FILE ("-": out) */
 	const char *svg;		/* timeline --svg FILE ("-": out) */
 };
@@ -105,6 +105,10 @@ int an_timeline(const struct an_opts *o, FILE *out, struct an_status *st);
 /* memtrack export: a snapshot (or the run, for massif) in another tool's
  * format; o->format names a row of formats/export.h's table */
 int an_export(const struct an_opts *o, FILE *out, struct an_status *st);
+
+/* memtrack report: the whole log as one self-contained HTML page, written
+ * to o->output ("-": out), by default the log's path with .html for .log */
+int an_report(const struct an_opts *o, FILE *out, struct an_status *st);
 
 /* The formats `memtrack export --format` takes, "a|b|c", for help texts. */
 const char *an_export_formats(void);

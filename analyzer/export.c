@@ -170,7 +170,9 @@ static int export_sites(struct series_out *so, const struct value_table *values,
 						      .line = a->line,
 						      .module = a->module,
 						      .display = a->display,
-						      .pc = a->pc};
+						      .pc = a->pc,
+						      .module_id = a->module_id,
+						      .inlined = a->inlined != 0};
 		}
 		rec.u.site.key = stats_trace(&stats, s, key, sizeof(key));
 		rec.u.site.frames = frames;
@@ -239,6 +241,7 @@ static int collect(struct report *rp, struct an_status *st)
 	}
 	x->info.command = report_command(rp->r, x->command, sizeof(x->command));
 	x->info.log = o->log;
+	x->info.start_realtime_ns = log_reader_header(rp->r)->start_realtime_ns;
 	x->info.when = when_format(&o->at, x->when, sizeof(x->when));
 	x->info.by = group_names[o->by];
 	x->info.kind = kind_name(o->kind);
@@ -268,6 +271,7 @@ static int print(struct report *rp, FILE *out, struct an_status *st)
 	ret = resolver_open(&rp->res, rp->r);
 	if (ret == 0)
 		ret = stack_values(&rp->snap, o->kind, &values);
+	x->info.modules = log_reader_modules(rp->r, &x->info.nmodules);
 	if (ret == 0)
 		ret = so->exp->begin(&so->w);
 	if (ret == 0)

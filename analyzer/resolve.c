@@ -257,6 +257,7 @@ static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct 
 		f[i].module = m ? m->path : NULL;
 		f[i].module_id = m ? m->id : 0;
 		f[i].comp_dir = sym ? sym->comp_dir : NULL;
+		f[i].inlined = i + 1 < n;
 		if (sf) {
 			f[i].function = sf->function;
 			f[i].file = sf->file;

@@ -28,6 +28,9 @@ struct an_frame {
 	uint64_t pc;		/* the address it was resolved from (0: none) */
 	uint32_t line;		/* 0 if unknown */
 	uint32_t flags;		/* MT_SYMF_* */
+	/* Not 0 when this frame is inlined into the next one: both come from
+	 * the same pc (one physical frame of the stack). */
+	uint32_t inlined;
 	/* Not 0 only on the pseudo-frame that ends a stack cut at --depth
 	 * (display "[truncated]"): that depth.  It is never a site, never
 	 * passes a filter, and a traceback prints it as a line of its own. */

@@ -9,8 +9,13 @@
  *                      nothing but stop three times per pair costs (the
  *                      floor, driven by bench/floor)
  *     THREADS          the N pairs shared among that many threads
+ *
+ * With CHURN_CPU set in the environment it ends by printing its own CPU
+ * time on stderr ("cpu SECONDS"): what tracing cost the program itself,
+ * apart from a tracer working on another CPU.
  */
 #include <pthread.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +69,17 @@ static void *thread_main(void *arg)
 	return NULL;
 }
 
+static void say_cpu(void)
+{
+	struct rusage ru;
+
+	if (!getenv("CHURN_CPU") || getrusage(RUSAGE_SELF, &ru) < 0)
+		return;
+	fprintf(stderr, "cpu %.6f\n",
+		(double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+			(double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6);
+}
+
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 100000;
@@ -74,6 +90,7 @@ int main(int argc, char **argv)
 
 	if (nthreads <= 1) {
 		run(n, traps);
+		say_cpu();
 		return 0;
 	}
 	if (nthreads > 64)
@@ -83,5 +100,6 @@ int main(int argc, char **argv)
 			return 1;
 	for (int i = 0; i < nthreads; i++)
 		pthread_join(t[i], NULL);
+	say_cpu();
 	return 0;
 }

@@ -7,10 +7,11 @@
 
 #include "export.h"
 
-extern const struct exporter ex_folded, ex_massif, ex_csv, ex_json, ex_timeline, ex_svg;
+extern const struct exporter ex_folded, ex_massif, ex_csv, ex_json, ex_timeline, ex_svg,
+	ex_pprof;
 
 const struct exporter *const ex_table[] = {
-	&ex_folded, &ex_massif, &ex_csv, &ex_json, &ex_timeline, &ex_svg, NULL,
+	&ex_folded, &ex_massif, &ex_csv, &ex_json, &ex_pprof, &ex_timeline, &ex_svg, NULL,
 };
 
 const struct exporter *ex_find(const char *name)

@@ -1,7 +1,8 @@
 /*
  * export.h - memtrack's formats for other tools: folded stacks (flamegraph.pl,
  * inferno, speedscope), valgrind's massif.out (ms_print, massif-visualizer),
- * CSV and JSON for scripts, and the timeline as CSV and as an SVG chart.
+ * CSV and JSON for scripts, pprof's profile.proto (go tool pprof), and the
+ * timeline as CSV and as an SVG chart.
  *
  * Exporters are one table of {name, begin, event, end}: the analyzer calls
  * begin() once, event() for each record in order, end() once, and the
@@ -22,6 +23,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "log.h"
+
 /* One frame of a stack. */
 struct ex_frame {
 	const char *function;	/* NULL if unknown */
@@ -31,6 +34,8 @@ struct ex_frame {
 	const char *display;	/* the frame as reports show it without a file:
 				   MODULE+0xOFF(FUNCTION), 0xPC */
 	uint64_t pc;
+	uint32_t module_id;	/* its module's id in info->modules; 0: none */
+	int inlined;		/* inlined into the next frame: both are one pc's */
 };
 
 enum ex_record_type {
@@ -79,8 +84,11 @@ struct ex_info {
 	const char *kind;	/* "heap", "mmap", "all" */
 	const char *metric;	/* "live", "allocated", "count" */
 	uint64_t end_ns;	/* the time of the log's last event */
+	uint64_t start_realtime_ns; /* when tracing began (CLOCK_REALTIME) */
 	int has_rss;		/* the log holds RSS samples */
 	int multi_process;	/* the samples sum several processes */
+	const struct mt_module *modules; /* the log's, ids 1..nmodules (sites only) */
+	size_t nmodules;
 };
 
 struct ex_writer {

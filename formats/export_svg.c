@@ -3,7 +3,8 @@
  * and the file mappings the program made, stacked, so the top edge is all
  * the memory it asked for; RSS as a line over them when the log has RSS
  * samples (what of it the kernel actually keeps resident); marks as
- * labelled vertical lines; the peak of the stack as a red dot.
+ * labelled vertical lines; the peak of the stack as a red dot.  The time
+ * axis runs from the start of the log to its last event: the run.
  */
 #include <errno.h>
 #include <math.h>
@@ -218,8 +219,22 @@ static int svg_end(struct ex_writer *w)
 		cmd = slash;
 	}
 	if (s->n) {
+		double end = (double)info->end_ns / 1e9;
+
 		thin(s);
+		/* the last state holds to the end of the run, where the axis ends */
+		if (end > s->x[s->n - 1] && add(s, end, s->heap[s->n - 1], s->anon[s->n - 1],
+						s->file[s->n - 1], s->rss[s->n - 1]) < 0) {
+			release(s);
+			return -ENOMEM;
+		}
+		c.x = s->x;
 		c.npoints = s->n;
+		c.x_end = s->x[s->n - 1];
+		series[0].y = s->heap;
+		series[1].y = s->anon;
+		series[2].y = s->file;
+		series[3].y = s->rss;
 	}
 	snprintf(title, sizeof(title), "memtrack timeline: %.*s%s", TITLE_MAX, cmd,
 		 strlen(cmd) > TITLE_MAX ? "..." : "");

@@ -2,7 +2,8 @@
  * svg.c - a line chart written as SVG text (see svg.h).
  *
  * The page is 960 x 540: the title on top, the plot on the left, the legend
- * to its right.  Axes start at 0 and end at a rounded value above the data;
+ * to its right.  Axes start at 0 and end at a rounded value above the data
+ * (the x axis, when the chart says where, at its x_end);
  * ticks fall on 1, 2, 2.5 or 5 times a power of ten of the axis's unit
  * (bytes in KiB, MiB or GiB; seconds in µs, ms or s), so every label is a
  * short round number.  Groups carry class names (series, axis, legend,
@@ -359,32 +360,103 @@ static void lines(FILE *out, const struct plot *p)
 	}
 }
 
+/* How much room a label takes: its characters at about 0.6 em each (11 px
+ * text) down its line, and across it the ascent left of the baseline and
+ * the descent right of it. */
+#define LABEL_CHAR    6.6
+#define LABEL_ASCENT  10
+#define LABEL_DESCENT 3
+#define LABEL_GAP     5
+
+struct label_box {
+	double x0, x1, y0, y1;
+};
+
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	return n;
+}
+
+/*
+ * Where a label goes beside its line at x: left of it (the baseline 4 px
+ * off), from the top of the plot down, below the labels already placed
+ * that it would cover; failing that, right of the line the same way.
+ * Returns 0 and the label's box in *box, or -1 when it fits on neither side
+ * above the x axis.
+ */
+static int stagger(const struct label_box *placed, size_t n, double x, double len,
+		   struct label_box *box)
+{
+	static const double baseline[2] = {-4, 4 + LABEL_ASCENT};
+
+	for (int side = 0; side < 2; side++) {
+		struct label_box b = {x + baseline[side] - LABEL_ASCENT,
+				      x + baseline[side] + LABEL_DESCENT, TOP + 6, TOP + 6 + len};
+		int moved = 1;
+
+		while (moved) {
+			moved = 0;
+			for (size_t i = 0; i < n; i++)
+				if (b.x0 < placed[i].x1 + 1 && placed[i].x0 < b.x1 + 1 &&
+				    b.y0 < placed[i].y1 + LABEL_GAP &&
+				    placed[i].y0 < b.y1 + LABEL_GAP) {
+					b.y0 = placed[i].y1 + LABEL_GAP;
+					b.y1 = b.y0 + len;
+					moved = 1;
+				}
+		}
+		if (b.y1 <= BOTTOM - 4) {
+			*box = b;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 static void vlines(FILE *out, const struct plot *p)
 {
 	const struct chart *c = p->c;
-	size_t every = (c->nvlines + MAX_LABELLED_VLINES - 1) / MAX_LABELLED_VLINES;
+	size_t every = (c->nvlines + MAX_LABELLED_VLINES - 1) / MAX_LABELLED_VLINES, n = 0;
+	struct label_box *placed;
 
 	if (!c->nvlines)
 		return;
+	placed = calloc(c->nvlines, sizeof(*placed));
 	fputs("<g class=\"marks\" font-size=\"11\" fill=\"#444\">\n", out);
 	for (size_t i = 0; i < c->nvlines; i++) {
 		double x = px(p, c->vlines[i].x);
+		struct label_box b;
 
 		fprintf(out,
 			"<line class=\"mark\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" "
-			"stroke=\"#555\" stroke-width=\"1\" stroke-dasharray=\"4 3\"/>\n",
+			"stroke=\"#555\" stroke-width=\"1\" stroke-dasharray=\"4 3\">",
 			x, TOP, x, BOTTOM);
-		if (!c->vlines[i].label || i % every)
+		if (c->vlines[i].label) {
+			fputs("<title>", out);
+			text(out, c->vlines[i].label);
+			fputs("</title>", out);
+		}
+		fputs("</line>\n", out);
+		if (!c->vlines[i].label || i % every || !placed)
 			continue;
+		if (stagger(placed, n, x, (double)utf8_chars(c->vlines[i].label) * LABEL_CHAR, &b) <
+		    0)
+			continue; /* no room beside its line: its title still names it */
+		placed[n++] = b;
 		fprintf(out,
-			"<text class=\"mark-label\" transform=\"translate(%.1f %d) rotate(-90)\" "
+			"<text class=\"mark-label\" transform=\"translate(%.1f %.1f) rotate(-90)\" "
 			"text-anchor=\"end\" stroke=\"white\" stroke-width=\"3\" "
 			"paint-order=\"stroke\">",
-			x - 4, TOP + 6);
+			b.x0 + LABEL_ASCENT, b.y0);
 		text(out, c->vlines[i].label);
 		fputs("</text>\n", out);
 	}
 	fputs("</g>\n", out);
+	free(placed);
 }
 
 /* The peak: a dot on the chart; its words are in the legend, where they
@@ -518,7 +590,12 @@ int svg_chart(FILE *out, const struct chart *c)
 		if (c->vlines[i].x > xmax)
 			xmax = c->vlines[i].x;
 	p.x0 = 0;
+	if (c->x_end > xmax)
+		xmax = c->x_end;
 	p.x = make_axis(xmax, c->x_unit);
+	/* the axis ends with the run: its ticks stay round, its end does not */
+	if (c->x_end > 0 && xmax > 0)
+		p.x.top = xmax;
 	p.y = make_axis(ymax * 1.05, c->y_unit);
 
 	fprintf(out,

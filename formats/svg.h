@@ -1,7 +1,8 @@
 /*
  * svg.h - a line chart as a self-contained SVG file, written by hand: a
  * title, axes with units and rounded ticks, series drawn as stacked areas,
- * lines or points, labelled vertical lines (marks), one highlighted point
+ * lines or points, labelled vertical lines (marks; labels that would
+ * overlap are staggered down their lines), one highlighted point
  * (the peak), and a legend.  Nothing but the FILE is needed to view it.
  *
  * Everything the chart points to is borrowed for the call.
@@ -46,6 +47,8 @@ struct chart {
 	int steps;			/* values hold until the next point (memory
 					   over time), else straight segments */
 	const double *x;		/* npoints, ascending */
+	double x_end;			/* > 0: the x axis ends exactly there (the
+					   end of a run), not at a round value */
 	size_t npoints;
 	const struct chart_series *series;
 	size_t nseries;

@@ -28,6 +28,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <libelf.h>
+#include <limits.h>
 #include <gelf.h>
 #include <linux/futex.h>
 #include <stdio.h>
@@ -77,6 +78,22 @@ struct fastproc {
 	uint64_t stall_since;	/* trace time the tail stopped moving, 0 */
 	uint64_t stall_tail;
 	uint64_t skipped;	/* reservations stepped over */
+	uint64_t unlinked;	/* ALLOC records whose stack referred to one not seen */
+	struct slot_stack *stacks[MTR_THREADS];	/* per thread slot, as records come */
+};
+
+/*
+ * A thread slot's last stack as its ALLOC records give it, kept as the
+ * recorder keeps it (struct mtr_thread, last_*): outermost frame first.
+ * The log's node for it too, while the symbol space stays.
+ */
+struct slot_stack {
+	uint32_t n;
+	uint16_t seq;
+	uint64_t node;		/* 0: none yet */
+	uint32_t space;
+	uint32_t truncated;	/* MTR_CALL_TRUNCATED of the record it came from */
+	uint64_t pcs[MTR_LAST_FRAMES];
 };
 
 /* The recorder's image, read once from the ELF memtrack carries. */
@@ -188,22 +205,52 @@ static void clock_start(struct tracer *tr)
 	tr->clk.ready = 1;
 }
 
+/* A new epoch (shared.h, mtr_ctl), every EPOCH_NS at most: the time the
+ * records made from now on take. */
+#define EPOCH_NS 100000
+
+static uint32_t clock_epoch(struct tracer *tr, uint64_t now)
+{
+	if (!tr->clk.epoch_tsc && !(tr->clk.epoch_tsc = calloc(65536, sizeof(uint64_t))))
+		return 0;
+	if (tr->clk.epoch && (double)(now - tr->clk.epoch_at) * tr->clk.ns_per_tick < EPOCH_NS)
+		return tr->clk.epoch;
+	if (!++tr->clk.epoch)
+		tr->clk.epoch = 1;	/* 0: none */
+	tr->clk.epoch_at = now;
+	tr->clk.epoch_tsc[tr->clk.epoch & 0xffff] = now;
+	return tr->clk.epoch;
+}
+
+/* The rate again, from the two clocks read now, every 10 ms at most. */
 static void clock_refine(struct tracer *tr)
 {
-	uint64_t t = mono_ns(), c = __rdtsc();
+	uint64_t c = __rdtsc(), t;
 
+	if ((double)(c - tr->clk.refined_at) * tr->clk.ns_per_tick < 10000000.0)
+		return;
+	tr->clk.refined_at = c;
+	t = mono_ns();
 	if (t - tr->clk.ns0 > 50000000u && c > tr->clk.tsc0)
 		tr->clk.ns_per_tick = (double)(t - tr->clk.ns0) / (double)(c - tr->clk.tsc0);
 }
 
 /* In microseconds: what the TSC's rate is known to, and the log's deltas
  * compress to almost nothing (a fifth of cc1's log was nanoseconds). */
-static uint64_t tsc_time(const struct tracer *tr, uint64_t tsc)
+static uint64_t tsc_time(struct tracer *tr, uint64_t tsc)
 {
-	double ns = (double)(int64_t)(tsc - tr->clk.tsc0) * tr->clk.ns_per_tick;
-	uint64_t at = tr->clk.ns0 + (uint64_t)(ns > 0 ? ns : 0);
+	double ns;
+	uint64_t at;
 
-	return at > tr->t0 ? (at - tr->t0) / 1000 * 1000 : 0;
+	/* records of one epoch come in a row: one conversion for them all */
+	if (tsc == tr->clk.last_tsc && tr->clk.last_rate == tr->clk.ns_per_tick)
+		return tr->clk.last_time;
+	ns = (double)(int64_t)(tsc - tr->clk.tsc0) * tr->clk.ns_per_tick;
+	at = tr->clk.ns0 + (uint64_t)(ns > 0 ? ns : 0);
+	tr->clk.last_tsc = tsc;
+	tr->clk.last_rate = tr->clk.ns_per_tick;
+	tr->clk.last_time = at > tr->t0 ? (at - tr->t0) / 1000 * 1000 : 0;
+	return tr->clk.last_time;
 }
 
 /* --- the area ------------------------------------------------------------------ */
@@ -239,6 +286,8 @@ static void layout(struct mtr_ctl *c, size_t *area_len)
 	off = page_round(off + MTR_THREADS * sizeof(struct mtr_thread));
 	c->replies_off = off;
 	off = page_round(off + MTR_REPLIES * sizeof(struct mtr_reply));
+	c->wcaches_off = off;
+	off = page_round(off + MTR_WCACHES * sizeof(struct mtr_wcache));
 	c->rules_off = off;
 	off = page_round(off + RULES * sizeof(struct mtr_rule));
 	c->rules_mask = RULES - 1;
@@ -339,7 +388,9 @@ static int new_area(struct tracer *tr, struct tproc *p, struct tthread *t, struc
 	fp->ctl->version = MTR_VERSION;
 	fp->ctl->tracer_pid = (uint32_t)getpid();
 	fp->ctl->depth = tr->opts.depth;
-	fp->ctl->flags = tr->unwind_check ? MTR_F_CHECK : 0;
+	fp->ctl->flags = (tr->unwind_check ? MTR_F_CHECK : 0) |
+			 (tr->opts.exact_time ? MTR_F_EXACT_TIME : 0) |
+			 (tr->no_fsgsbase ? MTR_F_NO_FSGSBASE : 0);
 	fp->ctl->blob = (struct mtr_range){fp->base, fp->base + fp->img_len};
 	fp->ctl->tsc_per_sec = (uint64_t)(1e9 / tr->clk.ns_per_tick);
 	err = 0;
@@ -387,6 +438,11 @@ int fast_start(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t n
 	fp->ctl->magic = MTR_MAGIC;
 	p->fast = fp;
 	tr->nfast++;
+	if (tr->no_fsgsbase == 1) {
+		tr->no_fsgsbase = 2;	/* said once */
+		trace_warn(tr, "this kernel does not let programs read their thread pointer "
+			       "(FSGSBASE): the fast engine asks it for each call, which is slower");
+	}
 	return 0;
 fail:
 	TRACE_ERR(tr, "cannot map the recorder into process %d: %s", (int)p->pid, strerror(-err));
@@ -537,6 +593,21 @@ int fast_hook(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t ad
 	return 0;
 }
 
+/* The smallest range that holds every one of r[0..n): a call whose return
+ * address lies outside is none of them, at one comparison. */
+static struct mtr_range span(const struct mtr_range *r, uint32_t n)
+{
+	struct mtr_range box = {0, 0};
+
+	for (uint32_t i = 0; i < n; i++) {
+		if (!i || r[i].start < box.start)
+			box.start = r[i].start;
+		if (!i || r[i].end > box.end)
+			box.end = r[i].end;
+	}
+	return box;
+}
+
 void fast_share_ranges(struct tproc *p)
 {
 	struct fastproc *fp = p->fast;
@@ -553,6 +624,8 @@ void fast_share_ranges(struct tproc *p)
 	for (size_t i = 0; i < p->nalloc_ranges && n < MTR_MAX_ALLOCMODS; i++)
 		c->allocmods[n++] = (struct mtr_range){p->alloc_ranges[i].start, p->alloc_ranges[i].end};
 	c->nallocmods = (uint32_t)n;
+	c->afns_box = span(c->afns, c->nafns);
+	c->allocmods_box = span(c->allocmods, c->nallocmods);
 }
 
 void fast_set_quiet(struct tproc *p, int quiet)
@@ -671,25 +744,25 @@ static void rule_put(struct fastproc *fp, const struct mtr_rule *r)
 
 	for (uint32_t probe = 0; probe < 64; probe++, i = (i + 1) & mask) {
 		struct mtr_rule *e = &tab[i];
+		uint64_t pc = e->pc;
 
-		if (e->pc && e->pc != r->pc)
+		if (pc && pc != r->pc)
 			continue;
-		if (e->pc == r->pc && e->status == r->status && !memcmp(e->kind, r->kind, sizeof(e->kind)) &&
-		    e->cfa_reg == r->cfa_reg && e->cfa_off == r->cfa_off && e->ra_off == r->ra_off &&
-		    !memcmp(e->off, r->off, sizeof(e->off)))
-			return;	/* shared already */
-		uint32_t seq = e->seq;
+		if (!pc) {
+			/* a new one: whole before its key says it is there */
+			struct mtr_rule m = *r;
 
-		__atomic_store_n(&e->seq, seq + 1, __ATOMIC_RELEASE);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
-		e->status = r->status;
-		e->cfa_reg = r->cfa_reg;
-		memcpy(e->kind, r->kind, sizeof(e->kind));
-		e->cfa_off = r->cfa_off;
-		e->ra_off = r->ra_off;
-		memcpy(e->off, r->off, sizeof(e->off));
-		__atomic_store_n(&e->pc, r->pc, __ATOMIC_RELEASE);
-		__atomic_store_n(&e->seq, seq + 2, __ATOMIC_RELEASE);
+			m.pc = 0;
+			*e = m;
+			__atomic_store_n(&e->pc, r->pc, __ATOMIC_RELEASE);
+			return;
+		}
+		if (!memcmp(e, r, sizeof(*e)))
+			return;	/* shared already */
+		/* a published one changes: walks meanwhile ask the tracer */
+		__atomic_add_fetch(&fp->ctl->rules_gen, 1, __ATOMIC_SEQ_CST);
+		*e = *r;
+		__atomic_add_fetch(&fp->ctl->rules_gen, 1, __ATOMIC_RELEASE);
 		return;
 	}
 }
@@ -750,27 +823,107 @@ static struct tproc *caller(struct tracer *tr, struct tproc *p, uint32_t tid)
 	return t->proc;
 }
 
-static void log_call(struct tracer *tr, struct tproc *p, const struct mtr_rec_call *r,
-		     uint64_t at)
+/*
+ * The stack of ALLOC record r (of process p's ring): its own frames, then
+ * those it keeps of its slot's last stack (shared.h, struct mtr_rec_alloc),
+ * into pcs (room for UNW_MAX_FRAMES); the slot's last stack becomes it.
+ * The number of frames; *node the log's stack when it is known already
+ * (the same stack as the slot's last, in the same symbol space).  -1 when
+ * the record refers to a stack the tracer never saw.
+ */
+static long alloc_stack(struct fastproc *fp, const struct mtr_rec_alloc *r, uint64_t *pcs,
+			uint32_t space, uint64_t *node)
 {
-	struct mt_event ev = {.tid = r->tid};
+	uint32_t n = (uint32_t)r->nnew + r->nkeep;
+	const uint64_t *mine = r->words + mtr_nargs(r->who.fn) + !!(r->who.flags & MTR_CALL_TSC);
+	struct slot_stack *st;
 
-	p = caller(tr, p, r->tid);
-	ev.pid = (uint32_t)p->pid;
-	alloc_fill(r->fn, r->args, r->ret, &ev);
-	if (r->flags & MTR_CALL_TRUNCATED)
+	*node = 0;
+	if (r->slot == MTR_NO_SLOT || r->slot >= MTR_THREADS) {
+		if (r->nkeep || r->nnew > UNW_MAX_FRAMES)
+			return -1;
+		memcpy(pcs, mine, r->nnew * sizeof(*pcs));
+		return r->nnew;
+	}
+	st = fp->stacks[r->slot];
+	if (!st && !(st = fp->stacks[r->slot] = calloc(1, sizeof(*st))))
+		return -1;
+	if (r->nkeep > st->n || n > UNW_MAX_FRAMES || r->seq != (uint16_t)(st->seq + 1)) {
+		/* out of step: the next record starting afresh is understood */
+		st->n = 0;
+		st->node = 0;
+		st->seq = r->seq;
+		return -1;
+	}
+	if (!r->nnew && r->nkeep == st->n && st->node && st->space == space)
+		*node = st->node;
+	else
+		st->node = 0;
+	memcpy(pcs, mine, r->nnew * sizeof(*pcs));
+	for (uint32_t j = 0; j < r->nkeep; j++)
+		pcs[r->nnew + j] = st->pcs[r->nkeep - 1 - j];
+	if (n <= MTR_LAST_FRAMES) {
+		for (uint32_t j = r->nkeep; j < n; j++)
+			st->pcs[j] = pcs[n - 1 - j];
+		st->n = n;
+	} else {
+		st->n = 0;
+	}
+	st->seq = r->seq;
+	return n;
+}
+
+/* An event all zero: copied, it is a few vector moves, where an
+ * initializer clears the struct with a string instruction (a tenth of the
+ * drain). */
+static const struct mt_event blank_event;
+
+static void log_alloc(struct tracer *tr, struct tproc *p, const struct mtr_rec_alloc *r,
+		      uint64_t at)
+{
+	struct fastproc *fp = p->fast;
+	struct mt_event ev = blank_event;
+	uint64_t node, args[3] = {0, 0, 0};
+	struct slot_stack *st;
+	struct tproc *cp = caller(tr, p, r->who.tid);
+	long n = alloc_stack(fp, r, tr->pcs, cp->symspace, &node);
+
+	for (uint32_t i = 0; i < mtr_nargs(r->who.fn); i++)
+		args[i] = r->words[i];
+	ev.tid = r->who.tid;
+	ev.pid = (uint32_t)cp->pid;
+	alloc_fill(r->who.fn, args, r->ret, &ev);
+	if (r->who.flags & MTR_CALL_TRUNCATED)
 		ev.flags |= MT_EVF_TRUNCATED;
-	if (r->nframes && p->followed)
-		ev.stack = log_writer_stack(tr->w, p->symspace, r->pcs, r->nframes);
-	if (p->followed)
-		trace_event_at(tr, &ev, at);
+	if (n < 0) {
+		fp->unlinked++;
+		ev.flags |= MT_EVF_TRUNCATED;
+		n = 0;
+	}
+	if (!cp->followed)
+		return;
+	if (node) {
+		ev.stack = node;
+	} else if (n) {
+		ev.stack = log_writer_stack(tr->w, cp->symspace, tr->pcs, (size_t)n);
+		if (r->slot < MTR_THREADS && (st = fp->stacks[r->slot]) && st->n == (uint32_t)n) {
+			st->node = ev.stack;
+			st->space = cp->symspace;
+		}
+	}
+	trace_event_at(tr, &ev, at);
 }
 
 static void log_free(struct tracer *tr, struct tproc *p, const struct mtr_rec_free *r, uint64_t at)
 {
-	struct mt_event ev = {.type = MT_EV_FREE, .fn = MT_FN_FREE, .tid = r->tid, .addr = r->addr};
+	struct mt_event ev = blank_event;
 
-	p = caller(tr, p, r->tid);
+	ev.type = MT_EV_FREE;
+	ev.fn = MT_FN_FREE;
+	ev.tid = r->who.tid;
+	ev.addr = r->addr;
+
+	p = caller(tr, p, r->who.tid);
 	ev.pid = (uint32_t)p->pid;
 	if (p->followed)
 		trace_event_at(tr, &ev, at);
@@ -901,6 +1054,12 @@ uint32_t fast_site_fn(const struct tproc *p, uint32_t site)
  * no longer than that takes. */
 #define DRAIN_BATCH 512
 
+/* The TSC of an epoch a record names. */
+static uint64_t epoch_tsc(const struct tracer *tr, uint16_t epoch)
+{
+	return tr->clk.epoch_tsc ? tr->clk.epoch_tsc[epoch] : tr->clk.tsc0;
+}
+
 static int valid_header(uint64_t h, uint64_t pos, uint64_t size)
 {
 	uint32_t words = MTR_HDR_WORDS(h);
@@ -912,15 +1071,18 @@ static void log_record(struct tracer *tr, struct tproc *p, const uint64_t *r, ui
 {
 	switch (type) {
 	case MTR_REC_ALLOC: {
-		const struct mtr_rec_call *c = (const void *)r;
+		const struct mtr_rec_alloc *a = (const void *)r;
+		uint64_t tsc = a->who.flags & MTR_CALL_TSC ? a->words[mtr_nargs(a->who.fn)]
+							   : epoch_tsc(tr, a->who.epoch);
 
-		log_call(tr, p, c, tsc_time(tr, c->tsc));
+		log_alloc(tr, p, a, tsc_time(tr, tsc));
 		break;
 	}
 	case MTR_REC_FREE: {
 		const struct mtr_rec_free *f = (const void *)r;
+		uint64_t tsc = f->who.flags & MTR_CALL_TSC ? f->words[0] : epoch_tsc(tr, f->who.epoch);
 
-		log_free(tr, p, f, tsc_time(tr, f->tsc));
+		log_free(tr, p, f, tsc_time(tr, tsc));
 		break;
 	}
 	case MTR_REC_SYSCALL: {
@@ -1014,28 +1176,47 @@ int fast_drain(struct tracer *tr, struct tproc *p)
 				__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
 		}
 	}
-	__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_RELEASE);
+	__atomic_store_n(&fp->ctl->tail, tail, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&fp->ctl->room_waiters, __ATOMIC_SEQ_CST)) {
+		__atomic_add_fetch(&fp->ctl->room_bell, 1, __ATOMIC_RELEASE);
+		syscall(SYS_futex, &fp->ctl->room_bell, FUTEX_WAKE, INT_MAX, NULL, NULL, 0);
+	}
 	return done;
 }
 
 int fast_drain_all(struct tracer *tr)
 {
+	uint32_t epoch;
 	int n = 0;
 
 	if (!tr->nfast)
 		return 0;
 	clock_refine(tr);
+	/* records made from now until the next epoch take this one's time */
+	epoch = clock_epoch(tr, __rdtsc());
 	for (struct tproc *p = tr->procs; p; p = p->next)
-		if (p->fast)
+		if (p->fast) {
+			if (__atomic_load_n(&p->fast->ctl->epoch, __ATOMIC_RELAXED) != epoch)
+				__atomic_store_n(&p->fast->ctl->epoch, epoch, __ATOMIC_RELAXED);
 			n += fast_drain(tr, p);
+		}
 	return n;
 }
 
 static void drainer_lock(struct tracer *tr);
 
-/* Nothing to drain: waits for the doorbell of the one fast process (it
- * rings when a thread waits for us), at most a ms; with several, 200 us. */
-static void idle(struct tracer *tr)
+/* How long the drainer waits: with nothing to drain; with a little (records
+ * gather meanwhile, so that the drainer and the program do not pass every
+ * line of the ring back and forth). */
+#define IDLE_NS	 1000000
+#define PAUSE_NS 50000
+
+/*
+ * Waits on the doorbell of the one fast process (it rings when a thread
+ * waits for us), at most ns; with several, sleeps ns.  A wait of IDLE_NS
+ * leaves no published time behind: records made meanwhile read the TSC.
+ */
+static void idle(struct tracer *tr, long ns)
 {
 	struct fastproc *only = NULL;
 	int nfast = 0;
@@ -1045,15 +1226,18 @@ static void idle(struct tracer *tr)
 		if (p->fast) {
 			only = p->fast;
 			nfast++;
+			if (ns >= IDLE_NS)
+				__atomic_store_n(&p->fast->ctl->epoch, 0, __ATOMIC_RELAXED);
 		}
 	if (nfast == 1) {
 		uint32_t bell = __atomic_load_n(&only->ctl->doorbell, __ATOMIC_ACQUIRE);
-		struct timespec ts = {0, 1000000};
+		struct timespec ts = {0, ns};
 		uint32_t *word = &only->ctl->doorbell;
 
 		__atomic_store_n(&only->ctl->sleeping, 1, __ATOMIC_SEQ_CST);
 		/* anything since the last drain rang already: bell changed */
-		if (__atomic_load_n(&only->ctl->head, __ATOMIC_SEQ_CST) == only->ctl->tail) {
+		if (ns < IDLE_NS ||
+		    __atomic_load_n(&only->ctl->head, __ATOMIC_SEQ_CST) == only->ctl->tail) {
 			/* the area stays while the lock is not held: its process
 			 * is freed under the lock, after the drainer is told */
 			tr->drainer_waits_on = only;
@@ -1068,7 +1252,7 @@ static void idle(struct tracer *tr)
 					__atomic_store_n(&only->ctl->sleeping, 0, __ATOMIC_RELEASE);
 		pthread_mutex_unlock(&tr->lock);
 	} else {
-		struct timespec ts = {0, 200000};
+		struct timespec ts = {0, ns < 200000 ? ns : 200000};
 
 		pthread_mutex_unlock(&tr->lock);
 		nanosleep(&ts, NULL);
@@ -1078,6 +1262,7 @@ static void idle(struct tracer *tr)
 static void *drainer(void *arg)
 {
 	struct tracer *tr = arg;
+	int empty = 0;
 
 	while (!__atomic_load_n(&tr->drainer_quit, __ATOMIC_ACQUIRE)) {
 		int n;
@@ -1087,8 +1272,13 @@ static void *drainer(void *arg)
 		n = fast_drain_all(tr);
 		tr->in_drainer = 0;
 		pthread_mutex_unlock(&tr->lock);
-		if (!n)
-			idle(tr);
+		/* a program that goes quiet for a while gets exact times and a
+		 * tracer that sleeps; one that only paused, neither */
+		empty = n ? 0 : empty + 1;
+		if (empty > IDLE_NS / PAUSE_NS)
+			idle(tr, IDLE_NS);
+		else if (n < DRAIN_BATCH / 4)
+			idle(tr, PAUSE_NS);
 	}
 	return NULL;
 }
@@ -1213,6 +1403,8 @@ int fast_fork_child(struct tracer *tr, struct tproc *parent, struct tproc *child
 	memcpy(cf->ctl->afns, pf->ctl->afns, sizeof(cf->ctl->afns));
 	cf->ctl->nallocmods = pf->ctl->nallocmods;
 	memcpy(cf->ctl->allocmods, pf->ctl->allocmods, sizeof(cf->ctl->allocmods));
+	cf->ctl->afns_box = pf->ctl->afns_box;
+	cf->ctl->allocmods_box = pf->ctl->allocmods_box;
 	cf->ctl->magic = MTR_MAGIC;
 	child->fast = cf;
 	tr->nfast++;
@@ -1240,14 +1432,12 @@ void fast_free(struct tracer *tr, struct tproc *p)
 		return;
 	fast_drain(tr, p);
 	if (tr->drainer_waits_on == fp) {
-		/* the drainer sleeps on this area's doorbell: not after it goes */
+		/* the drainer sleeps on this area's doorbell: woken, it looks at
+		 * the processes again (under the lock it does not have now), and
+		 * a wait that begins after the area is gone fails at once.
+		 * Waiting here for it to leave could take the CPU it needs. */
 		fp->ctl->doorbell++;
 		syscall(SYS_futex, &fp->ctl->doorbell, FUTEX_WAKE, 1, NULL, NULL, 0);
-		while (tr->drainer_waits_on == fp) {
-			fast_unlock(tr);
-			sched_yield();
-			fast_lock(tr);
-		}
 	}
 	if (fp->skipped)
 		trace_warn(tr, "process %d: %llu calls were lost (a thread never came back to "
@@ -1255,6 +1445,11 @@ void fast_free(struct tracer *tr, struct tproc *p)
 	if (fp->ctl->dropped)
 		trace_warn(tr, "process %d: %llu calls were not recorded", (int)p->pid,
 			   (unsigned long long)fp->ctl->dropped);
+	if (fp->unlinked)
+		trace_warn(tr, "process %d: %llu stacks were lost (their records referred to one "
+			       "never seen)", (int)p->pid, (unsigned long long)fp->unlinked);
+	for (uint32_t i = 0; i < MTR_THREADS; i++)
+		free(fp->stacks[i]);
 	unmap_here(fp);
 	free(fp);
 	p->fast = NULL;

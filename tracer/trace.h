@@ -203,10 +203,17 @@ struct tracer {
 	int in_drainer;		/* the drainer holds it: drains in batches */
 	struct fastproc *drainer_waits_on;	/* its doorbell, while it sleeps */
 	int unwind_check;	/* MEMTRACK_UNWIND_CHECK=1 */
+	int no_fsgsbase;	/* programs may not use rdfsbase here */
 	struct {
 		uint64_t tsc0, ns0;	/* the TSC and CLOCK_MONOTONIC, read together */
 		double ns_per_tick;
 		int ready;
+		uint32_t epoch;		/* the last published (shared.h, mtr_ctl) */
+		uint64_t epoch_at;	/* its TSC */
+		uint64_t *epoch_tsc;	/* 65536: the TSC of each epoch, by its low bits */
+		uint64_t last_tsc, last_time;	/* the last conversion */
+		uint64_t refined_at;	/* the TSC when the rate was last refined */
+		double last_rate;
 	} clk;			/* the fast engine's records are stamped with the TSC */
 	struct unw_patch *patches;
 	size_t cappatches;

@@ -9,12 +9,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "trace.h"
 #include "unwind.h"
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1ul << 1)	/* asm/hwcap2.h */
+#endif
 
 static struct tracer *tracer_new(const struct tracer_opts *o, struct tracer_result *res)
 {
@@ -109,6 +114,11 @@ int tracer_trace(struct tracer *tr, const char *logpath, struct mt_log_header *h
 	tr->page_size = sysconf(_SC_PAGESIZE);
 	check = getenv("MEMTRACK_UNWIND_CHECK");
 	tr->unwind_check = check && *check == '1';
+	/* the fast engine's recorder reads the thread pointer with rdfsbase
+	 * where the kernel lets programs (Linux 5.9, a CPU that has it);
+	 * MEMTRACK_NO_FSGSBASE=1 makes it ask the kernel, as elsewhere */
+	check = getenv("MEMTRACK_NO_FSGSBASE");
+	tr->no_fsgsbase = (check && *check == '1') || !(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE);
 	if (tr->opts.nmarks)
 		tr->mark_found = calloc(tr->opts.nmarks, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -153,6 +163,7 @@ void tracer_close(struct tracer *tr)
 		close(tr->errpipe);
 	free(tr->mark_found);
 	free(tr->patches);
+	free(tr->clk.epoch_tsc);
 	cpumask_unpin(tr);
 	free(tr);
 }

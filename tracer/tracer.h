@@ -26,6 +26,9 @@ struct tracer_opts {
 	int engine;		/* enum tracer_engine */
 	int follow_forks;	/* run: record child processes too */
 	int pin;		/* run: keep tracer and target on one CPU */
+	int exact_time;		/* fast engine: every record reads the clock itself,
+				   instead of the time of the tracer's last look at
+				   the ring (at most ~0.1 ms earlier while busy) */
 	const char *const *marks; /* --mark LOCATION: FUNCTION or FILE:LINE */
 	size_t nmarks;
 	/* Told of problems that do not stop the run (an allocator that cannot

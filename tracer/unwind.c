@@ -512,18 +512,19 @@ static const struct rule *lookup_rule(struct unwinder *u, uint64_t pc)
 	return r;
 }
 
-_Static_assert((int)REG_SAME == (int)MTR_REG_SAME && (int)REG_UNDEF == (int)MTR_REG_UNDEF &&
-		       (int)REG_AT == (int)MTR_REG_AT && (int)REG_VAL == (int)MTR_REG_VAL &&
-		       NTRACKED == MTR_NREGS,
-	       "the recorder walks with the same register rules");
+_Static_assert(NTRACKED == MTR_NREGS, "the recorder tracks the same registers");
+
+static int fits16(int32_t v)
+{
+	return v >= INT16_MIN && v <= INT16_MAX;
+}
 
 void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
 {
 	const struct rule *r = lookup_rule(u, pc);
+	struct mtr_rule m = {.pc = pc, .status = MTR_RULE_TRACER};
 
-	memset(out, 0, sizeof(*out));
-	out->pc = pc;
-	out->status = MTR_RULE_TRACER;
+	*out = m;
 	if (!r || (r->status != RULE_OK && r->status != RULE_END && r->status != RULE_SIGNAL))
 		return;
 	if (r->status == RULE_END) {
@@ -531,7 +532,7 @@ void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
 		return;
 	}
 	if (r->cfa_reg == DWARF_RSP) {
-		out->cfa_reg = MTR_CFA_RSP;
+		m.cfa_reg = MTR_CFA_RSP;
 	} else {
 		int idx = -1;
 
@@ -540,16 +541,35 @@ void unw_rule_export(struct unwinder *u, uint64_t pc, struct mtr_rule *out)
 				idx = i;
 		if (idx < 0)
 			return;
-		out->cfa_reg = (uint8_t)idx;
+		m.cfa_reg = (uint8_t)idx;
 	}
-	/* the same order: rbx rbp r12-r15, and the same kinds */
+	/* the same order, rbx rbp r12-r15; offsets in 16 bits (a frame's
+	 * saved registers lie close to its CFA; what does not fit stays
+	 * the tracer's) */
+	if (!fits16(r->ra_off))
+		return;
 	for (int i = 0; i < NTRACKED; i++) {
-		out->kind[i] = r->kind[i];
-		out->off[i] = r->off[i];
+		switch (r->kind[i]) {
+		case REG_SAME:
+			continue;
+		case REG_UNDEF:
+			m.undef |= (uint8_t)(1u << i);
+			continue;
+		case REG_AT:
+			m.at |= (uint8_t)(1u << i);
+			break;
+		case REG_VAL:
+			m.val |= (uint8_t)(1u << i);
+			break;
+		}
+		if (!fits16(r->off[i]))
+			return;
+		m.off[i] = (int16_t)r->off[i];
 	}
-	out->cfa_off = r->cfa_off;
-	out->ra_off = r->ra_off;
-	out->status = r->status == RULE_SIGNAL ? MTR_RULE_SIGNAL : MTR_RULE_OK;
+	m.cfa_off = r->cfa_off;
+	m.ra_off = (int16_t)r->ra_off;
+	m.status = r->status == RULE_SIGNAL ? MTR_RULE_SIGNAL : MTR_RULE_OK;
+	*out = m;
 }
 
 /* --- the walks ------------------------------------------------------------------- */

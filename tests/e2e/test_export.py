@@ -90,8 +90,8 @@ for opt in OPTS:
 
 # What cannot be exported says so, on one line, with the usage status.
 for args, pattern in [
-    (["--format", "pdf"], r"unknown export format 'pdf': use folded\|massif\|csv\|json"),
-    ([], r"export needs --format folded\|massif\|csv\|json"),
+    (["--format", "pdf"], r"unknown export format 'pdf': use folded\|massif\|csv\|json\|pprof$"),
+    ([], r"export needs --format folded\|massif\|csv\|json\|pprof "),
     (["--format", "folded", "--metric", "weight"], r"unknown --metric 'weight'"),
     (["--format", "massif", "--at", "peak"], r"massif covers the whole run"),
     (["--format", "folded", "--cumulative"], r"--cumulative cannot be used with --format folded"),

@@ -70,7 +70,7 @@ def reports(log, has_marks):
            ["timeline", log, "--svg", svg], ["diff", log, log],
            ["export", log, "--format", "folded"], ["export", log, "--format", "massif"],
            ["export", log, "--format", "csv"],
-           ["export", log, "--format", "json", "--by", "traceback"]]
+           ["export", log, "--format", "json", "--by", "traceback"], ["report", log, "-o", "-"]]
     if has_marks:
         out.append(["diff", log, "--from", "mark:1", "--to", "mark:3"])
     return out, svg

@@ -175,6 +175,24 @@ for opt in OPTS:
     ok(("recorder yes" if engine == "fast" else "recorder no") in lines,
        "hooks %s: the recorder is mapped under the fast engine only" % opt, t.stdout)
 
+# Where the kernel does not let programs read their thread pointer with
+# rdfsbase (before Linux 5.9, or a CPU without it), the recorder asks the
+# kernel: MEMTRACK_NO_FSGSBASE=1 makes it do so here, and memtrack says so;
+# threads and nested allocating handlers come out as exactly.
+if engine == "fast":
+    env = dict(os.environ, MEMTRACK_NO_FSGSBASE="1")
+    for name, args in [("threads", [sample("threads", "O2")]),
+                       ("nested handlers", [sample("signals", "O2"), "3000", "nested"])]:
+        log = log_path("nofsgsbase")
+        t = trace(args, log, env=env)
+        ok("(FSGSBASE): the fast engine asks it" in t.stderr,
+           "%s without FSGSBASE: memtrack says the recorder asks the kernel" % name, t.stderr)
+        check("%s without FSGSBASE" % name, args, log, traced=t)
+        s = summary(log)
+        ok(s["unknown_frees"] == 0 and s["frees"] + s["leaked_count"] == s["allocs"],
+           "%s without FSGSBASE: every call's result recorded" % name,
+           {k: s[k] for k in ("allocs", "frees", "leaked_count", "unknown_frees")})
+
 # Totals equal valgrind's where valgrind sees the program.
 for name, args in [("threads", [sample("threads", "O2")]), ("cxx-O0", [sample("cxx", "O0")]),
                    ("cxx-O2", [sample("cxx", "O2")]), ("signals", [sample("signals", "O2")])]:

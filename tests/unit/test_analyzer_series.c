@@ -443,7 +443,7 @@ static void test_export(void **state)
 	/* a format that does not exist: the ones that do are named */
 	o.format = "pdf";
 	expect(an_export, o, -EINVAL, "",
-	       "unknown export format 'pdf': use folded|massif|csv|json");
+	       "unknown export format 'pdf': use folded|massif|csv|json|pprof");
 }
 
 /* Snapshots by bytes allocated and freed (massif's time unit B), the peak

@@ -119,12 +119,19 @@ static uint64_t rdtsc(void)
 	return (uint64_t)hi << 32 | lo;
 }
 
-/* The thread pointer, without touching TLS (there may be none yet). */
-static uint64_t thread_pointer(void)
-{
-	uint64_t fs;
+#define SYS_arch_prctl 158
+#define ARCH_GET_FS    0x1003
 
-	__asm__ volatile("rdfsbase %0" : "=r"(fs));
+/* The thread pointer, without touching TLS (there may be none yet): one
+ * instruction where the kernel allows it (FSGSBASE), else a syscall. */
+static uint64_t thread_pointer(const struct mtr_ctl *k)
+{
+	uint64_t fs = 0;
+
+	if (k->flags & MTR_F_NO_FSGSBASE)
+		sys3(SYS_arch_prctl, ARCH_GET_FS, (long)&fs, 0);
+	else
+		__asm__ volatile("rdfsbase %0" : "=r"(fs));
 	return fs;
 }
 
@@ -225,6 +232,33 @@ static int wait_a_little(struct mtr_ctl *k, uint32_t *round)
 	return 1;
 }
 
+/*
+ * The ring is full up to `end`: spins a little, then sleeps until the
+ * tracer moves its tail (it wakes those who wait), so that a program that
+ * outruns the tracer on a busy machine leaves it the CPU; about every
+ * second asks whether the tracer is still there.  0 when it is not.
+ */
+static int wait_for_room(struct mtr_ctl *k, uint64_t end, uint32_t *round)
+{
+	uint32_t bell;
+
+	if (++*round < 64) {
+		cpu_relax();
+		return 1;
+	}
+	ring_bell(k);
+	if (*round % 100 == 0 && !tracer_alive(k)) {
+		give_up(k);
+		return 0;
+	}
+	bell = __atomic_load_n(&k->room_bell, __ATOMIC_ACQUIRE);
+	__atomic_fetch_add(&k->room_waiters, 1, __ATOMIC_SEQ_CST);
+	if (end - __atomic_load_n(&k->tail, __ATOMIC_SEQ_CST) > k->ring_size)
+		futex_wait(&k->room_bell, bell, 10);
+	__atomic_fetch_sub(&k->room_waiters, 1, __ATOMIC_RELAXED);
+	return 1;
+}
+
 /* --- threads --------------------------------------------------------------------- */
 
 static uint32_t hash64(uint64_t v)
@@ -236,7 +270,7 @@ static uint32_t hash64(uint64_t v)
 static struct mtr_thread *thread_self(struct mtr_ctl *k)
 {
 	struct mtr_thread *tab = area(k->threads_off);
-	uint64_t key = thread_pointer() + 1;
+	uint64_t key = thread_pointer(k) + 1;
 	uint32_t i = hash64(key) & (MTR_THREADS - 1);
 
 	for (uint32_t probe = 0; probe < MTR_THREADS; probe++, i = (i + 1) & (MTR_THREADS - 1)) {
@@ -269,6 +303,12 @@ static uint32_t thread_tid(const struct mtr_ctl *k, const struct mtr_thread *th)
 	return (uint32_t)sys3(SYS_gettid, 0, 0, 0);
 }
 
+/* The slot's number in the thread table. */
+static uint32_t slot_index(const struct mtr_ctl *k, const struct mtr_thread *th)
+{
+	return th ? (uint32_t)(th - (const struct mtr_thread *)area(k->threads_off)) : MTR_NO_SLOT;
+}
+
 /* A wrapper call of this thread is running above sp (deeper calls abandoned
  * by longjmp are forgotten on the way). */
 static int call_active(struct mtr_thread *th, uint64_t sp)
@@ -280,44 +320,42 @@ static int call_active(struct mtr_thread *th, uint64_t sp)
 	return th->nactive > 0;
 }
 
+/* --- time ------------------------------------------------------------------------ */
+
+/* Who makes a call record, and when (shared.h, struct mtr_who): the
+ * tracer's epoch, or MTR_CALL_TSC when there is none (it sleeps) or exact
+ * times are asked for; then *tsc is to be written. */
+static struct mtr_who who(const struct mtr_ctl *k, uint32_t tid, uint32_t fn, uint32_t flags,
+			  uint64_t *tsc)
+{
+	uint32_t epoch = __atomic_load_n(&k->epoch, __ATOMIC_RELAXED);
+
+	if (!epoch || (k->flags & MTR_F_EXACT_TIME)) {
+		*tsc = rdtsc();
+		flags |= MTR_CALL_TSC;
+	}
+	return (struct mtr_who){.tid = tid, .epoch = (uint16_t)epoch, .fn = (uint8_t)fn,
+				.flags = (uint8_t)flags};
+}
+
 /* --- the ring -------------------------------------------------------------------- */
 
 /*
- * Reserves `words` words; returns where to write them, NULL when the tracer
- * is gone.  A full ring is waited out: records are never dropped while the
- * tracer lives.  The reservation is marked at once (type 0), so that the
- * tracer can step over one whose thread never came back to it.
+ * A thread writes records between record_enter and record_leave: a signal
+ * that comes meanwhile is held back by the tracer until record_leave (see
+ * struct mtr_thread), so that its handler neither waits behind a record
+ * half written nor changes the slot's last stack under it.
  */
-static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t words,
-			      uint64_t *pos)
+static void record_enter(struct mtr_thread *th)
 {
-	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p;
-
-	if (th) {
-		th->in_record++;
-		__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	}
-	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
-	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
-	uint32_t round = 0;
-
-	while (p + len - __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE) > size) {
-		if (k->disabled || !wait_a_little(k, &round)) {
-			__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
-			if (th)
-				th->in_record--;
-			return NULL;
-		}
-	}
-	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(p), 0, words), __ATOMIC_RELEASE);
-	*pos = p;
-	return rec;
+	if (!th)
+		return;
+	th->in_record++;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 }
 
-static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec, uint64_t pos,
-			uint32_t type, uint32_t words)
+static void record_leave(struct mtr_thread *th)
 {
-	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
 	if (!th)
 		return;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
@@ -334,30 +372,59 @@ static void ring_commit(struct mtr_ctl *k, struct mtr_thread *th, uint64_t *rec,
 	}
 }
 
+/*
+ * Reserves `words` words (inside record_enter); returns where to write
+ * them, NULL when the tracer is gone.  A full ring is waited out: records
+ * are never dropped while the tracer lives.  The reservation is marked at
+ * once (type 0), so that the tracer can step over one whose thread never
+ * came back to it.
+ */
+static uint64_t *ring_reserve(struct mtr_ctl *k, struct mtr_thread *th, uint32_t words,
+			      uint64_t *pos)
+{
+	uint64_t len = (uint64_t)words * 8, size = k->ring_size, p, tail;
+	uint32_t round = 0;
+
+	p = __atomic_fetch_add(&k->head, len, __ATOMIC_RELAXED);
+	uint64_t *rec = (uint64_t *)((char *)area(k->ring_off) + (p & (size - 1)));
+
+	if (!th || p + len - th->tail_seen > size) {
+		while (p + len - (tail = __atomic_load_n(&k->tail, __ATOMIC_ACQUIRE)) > size) {
+			if (k->disabled || !wait_for_room(k, p + len, &round)) {
+				__atomic_fetch_add(&k->dropped, 1, __ATOMIC_RELAXED);
+				return NULL;
+			}
+		}
+		if (th)
+			th->tail_seen = tail;
+	}
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(p), 0, words), __ATOMIC_RELEASE);
+	*pos = p;
+	return rec;
+}
+
+static void ring_commit(uint64_t *rec, uint64_t pos, uint32_t type, uint32_t words)
+{
+	__atomic_store_n(rec, MTR_HDR(MTR_TAG_OF(pos), type, words), __ATOMIC_RELEASE);
+}
+
 /* --- unwinding ------------------------------------------------------------------- */
 
-/* The shared rule of pc, copied out whole; 0 when there is none (yet). */
-static int rule_get(struct mtr_ctl *k, uint64_t pc, struct mtr_rule *out)
+/* The shared rule of pc, or NULL when there is none (yet). */
+static const struct mtr_rule *rule_find(const struct mtr_ctl *k, uint64_t pc)
 {
-	struct mtr_rule *tab = area(k->rules_off);
+	const struct mtr_rule *tab = area(k->rules_off);
 	uint32_t mask = k->rules_mask, i = hash64(pc) & mask;
 
-	for (uint32_t probe = 0; probe <= mask && probe < 64; probe++, i = (i + 1) & mask) {
-		struct mtr_rule *r = &tab[i];
-		uint32_t s1 = __atomic_load_n(&r->seq, __ATOMIC_ACQUIRE);
-		uint64_t key = __atomic_load_n(&r->pc, __ATOMIC_RELAXED);
+	for (uint32_t probe = 0; probe < 64 && pc; probe++, i = (i + 1) & mask) {
+		uint64_t key = __atomic_load_n(&tab[i].pc, __ATOMIC_ACQUIRE);
 
-		if (!key && !(s1 & 1))
-			return 0;
-		if (key != pc)
-			continue;
-		*out = *r;
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if ((s1 & 1) || __atomic_load_n(&r->seq, __ATOMIC_RELAXED) != s1 || out->pc != pc)
-			return 0;	/* being rewritten: ask the tracer */
-		return 1;
+		if (key == pc)
+			return &tab[i];
+		if (!key)
+			break;
 	}
-	return 0;
+	return NULL;
 }
 
 enum walk_end {
@@ -371,121 +438,417 @@ struct walk_regs {
 	uint64_t val[MTR_NREGS];	/* rbx rbp r12 r13 r14 r15 */
 };
 
+/* Whether the word at `at` lies where a walk may read. */
+#define READABLE(at, lo, hi) ((at) >= (lo) && (at) + 8 <= (hi))
+
+#define RBP (1u << 1)		/* rbp's bit in register masks */
+
+/* Where a walk is: a frame, and what it may read. */
+struct wstate {
+	uint64_t lookup, sp;
+	uint64_t lo, hi;
+	uint64_t val[MTR_NREGS];
+	unsigned valid;
+};
+
+/* What one step read and used, for the walk cache. */
+struct wstep {
+	uint64_t ra_at, ra, rbp_at, rbp;
+	uint8_t use, def, at, signal;
+};
+
+enum step_end {
+	STEP_ON,		/* s is the caller's frame */
+	STEP_LAST,		/* s was the outermost frame */
+	STEP_TRACER,		/* only the tracer can walk on */
+};
+
 /*
- * The tracer's fast walk (tracer/unwind.c, walk_fast), step for step, over
- * the live stack: frames of the state in w into pcs, at most max.  Memory
- * is read only between the first stack pointer and STACK_MAX above it, as
- * the tracer's copy would be; anything else is the tracer's to walk.  With
- * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
- * the recorder's frames are walked and kept, for the caller to drop.
+ * One step of the tracer's fast walk (tracer/unwind.c, walk_fast) over the
+ * live stack: from frame s, by its rule r, to its caller's.  Memory is read
+ * only between the first stack pointer and STACK_MAX above it, as the
+ * tracer's copy would be; anything else is the tracer's to walk.
  */
-static enum walk_end walk(struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
-			  uint32_t max, uint32_t *nout, int stop_at_blob)
+static enum step_end step(const struct mtr_rule *r, struct wstate *s, struct wstep *d)
 {
-	uint64_t val[MTR_NREGS], lo = w->rsp, hi = w->rsp + STACK_MAX;
-	uint64_t sp = w->rsp, lookup = w->rip;
-	unsigned valid = (1u << MTR_NREGS) - 1;
-	enum walk_end end = WALK_DONE;
+	uint64_t cfa, ra, at;
+	unsigned m;
+
+	d->ra_at = d->ra = d->rbp_at = d->rbp = 0;
+	d->use = d->def = d->at = d->signal = 0;
+	if (r->status == MTR_RULE_END)
+		return STEP_LAST;
+	if (r->status == MTR_RULE_SIGNAL) {
+		/* the saved context; the interrupted pc is exact */
+		uint64_t cfa_at = s->sp + (int64_t)r->cfa_off, ra_at = s->sp + (int64_t)r->ra_off;
+
+		d->signal = 1;
+		if (!READABLE(cfa_at, s->lo, s->hi) || !READABLE(ra_at, s->lo, s->hi))
+			return STEP_TRACER;
+		for (m = r->at; m; m &= m - 1) {
+			int i = __builtin_ctz(m);
+
+			at = s->sp + (int64_t)r->off[i];
+			if (!READABLE(at, s->lo, s->hi))
+				return STEP_TRACER;
+			s->val[i] = *(const uint64_t *)at;
+		}
+		s->valid = (s->valid & ~(unsigned)r->undef) | r->at;
+		cfa = *(const uint64_t *)cfa_at;
+		ra = *(const uint64_t *)ra_at;
+		if (!ra)
+			return STEP_LAST;
+		/* the interrupted frame's stack may be another (sigaltstack) */
+		s->lo = cfa < s->lo ? cfa : s->lo;
+		s->hi = cfa + STACK_MAX > s->hi ? cfa + STACK_MAX : s->hi;
+		s->sp = cfa;
+		s->lookup = ra;
+		return STEP_ON;
+	}
+	if (r->status != MTR_RULE_OK)
+		return STEP_TRACER;
+	if (r->cfa_reg == MTR_CFA_RSP) {
+		cfa = s->sp;
+	} else if (r->cfa_reg < MTR_NREGS && (s->valid & (1u << r->cfa_reg))) {
+		cfa = s->val[r->cfa_reg];
+		d->use = (uint8_t)(1u << r->cfa_reg);
+	} else {
+		return STEP_TRACER;
+	}
+	cfa += (int64_t)r->cfa_off;
+	at = cfa + (int64_t)r->ra_off;
+	if (!READABLE(at, s->lo, s->hi))
+		return STEP_TRACER;
+	d->ra_at = at;
+	d->ra = ra = *(const uint64_t *)at;
+	/* the callee's registers, as its caller had them: those saved are
+	 * read back, the rest stay (every set bit is one register) */
+	for (m = r->at; m; m &= m - 1) {
+		int i = __builtin_ctz(m);
+
+		at = cfa + (int64_t)r->off[i];
+		if (!READABLE(at, s->lo, s->hi))
+			return STEP_TRACER;
+		s->val[i] = *(const uint64_t *)at;
+		if (i == 1) {
+			d->rbp_at = at;
+			d->rbp = s->val[i];
+		}
+	}
+	for (m = r->val; m; m &= m - 1) {
+		int i = __builtin_ctz(m);
+
+		s->val[i] = cfa + (int64_t)r->off[i];
+	}
+	s->valid = (s->valid & ~(unsigned)r->undef) | r->at | r->val;
+	d->at = r->at;
+	d->def = r->at | r->val | r->undef;
+	if (!ra)
+		return STEP_LAST;
+	s->sp = cfa;
+	s->lookup = ra - 1;
+	return STEP_ON;
+}
+
+/* --- the walk cache (shared.h, struct mtr_wcache) -------------------------------- */
+
+/* Gives the frames of a list from `from` up to `until` back to the pool;
+ * how many. */
+static uint32_t wc_free(struct mtr_wcache *wc, uint16_t from, uint16_t until)
+{
 	uint32_t n = 0;
 
-	for (int i = 0; i < MTR_NREGS; i++)
-		val[i] = w->val[i];
-	while (n < max) {
-		struct mtr_rule r;
-		uint64_t cfa, base, ra, nval[MTR_NREGS], at;
-		unsigned nvalid = 0;
+	while (from != until && from != MTR_WF_END) {
+		uint16_t next = wc->f[from].next;
 
-		if (n && stop_at_blob && in_range(&k->blob, lookup + 1)) {
+		wc->f[from].next = wc->free;
+		wc->free = from;
+		from = next;
+		n++;
+	}
+	return n;
+}
+
+/* Empty, for the walks of thread slot `me` under rules generation gen. */
+static void wc_reset(struct mtr_wcache *wc, uint32_t me, uint32_t gen)
+{
+	if (!wc->ready) {
+		for (uint32_t i = 0; i < MTR_WF_POOL; i++)
+			wc->f[i].next = (uint16_t)(i + 1 < MTR_WF_POOL ? i + 1 : MTR_WF_END);
+		wc->free = 0;
+		wc->head = MTR_WF_END;
+		wc->ready = 1;
+	}
+	wc_free(wc, wc->head, MTR_WF_END);
+	wc->head = MTR_WF_END;
+	wc->len = 0;
+	wc->owner = me;
+	wc->gen = gen;
+	wc->cut = 0;
+}
+
+/*
+ * Whether the rest of a walk at frame s is the cached walk's from its frame
+ * c on: the registers that rest reads agree, and every word its frames read
+ * holds what they read then.  If so its pcs follow pcs[0..n), up to max,
+ * and *got says how many.  If not, *bad is
+ * the stack pointer of the frame whose words changed: no frame at or below
+ * it can end the walk early either.
+ */
+static int wc_rest(const struct mtr_wcache *wc, uint16_t c, const struct wstate *s, uint64_t *pcs,
+		   uint32_t n, uint32_t max, uint32_t *got, uint64_t *bad)
+{
+	const struct mtr_wframe *f = &wc->f[c];
+	uint32_t m = 0;
+
+	if (f->flags & MTR_WF_NOMATCH)
+		return 0;
+	if (f->need & RBP) {
+		unsigned known = !!(s->valid & RBP);
+
+		if (known != !!(f->flags & MTR_WF_RBP_VALID) || (known && s->val[1] != f->rbp_in))
+			return 0;
+	}
+	for (; c != MTR_WF_END && n + m < max; c = wc->f[c].next) {
+		const struct mtr_wframe *e = &wc->f[c];
+
+		pcs[n + m++] = e->lookup;
+		if (n + m == max || !(e->flags & MTR_WF_STEP))
+			continue;
+		if (!READABLE(e->ra_at, s->lo, s->hi) || *(const uint64_t *)e->ra_at != e->ra ||
+		    (e->rbp_at &&
+		     (!READABLE(e->rbp_at, s->lo, s->hi) || *(const uint64_t *)e->rbp_at != e->rbp))) {
+			*bad = e->sp;
+			return 0;
+		}
+	}
+	if (n + m < max && wc->cut)
+		return 0;	/* the new walk goes on where the cached one stopped */
+	*got = m;
+	return 1;
+}
+
+/*
+ * The new frames of a walk, order[0..n) innermost first, now lead the
+ * cache (followed by frame `rest` of the old walk, or nothing): which
+ * registers entering each the rest of the walk reads, which reads must be
+ * checked, and where a later walk may end early (only where every check
+ * is of a return address or rbp, and the registers it must compare are at
+ * most rbp).
+ */
+static void wc_link(struct mtr_wcache *wc, const uint8_t *order, uint32_t n, uint16_t rest)
+{
+	uint8_t need = rest == MTR_WF_END ? 0 : wc->f[rest].need;
+	int bad = 0, blob = rest != MTR_WF_END && (wc->f[rest].flags & MTR_WF_BLOB);
+
+	for (uint32_t k = n; k-- > 0;) {
+		struct mtr_wframe *e = &wc->f[order[k]];
+		uint8_t at_needed = e->at & need;
+
+		blob |= in_range(&ctl()->blob, e->lookup) || in_range(&ctl()->blob, e->lookup + 1);
+		if (blob)
+			e->flags |= MTR_WF_BLOB;
+
+		e->next = k + 1 < n ? order[k + 1] : rest;
+		if (!(at_needed & RBP))
+			e->rbp_at = 0;
+		bad |= (at_needed & ~RBP) != 0;
+		need = (uint8_t)(e->use | (need & ~e->def));
+		e->need = need;
+		if (bad || (need & ~RBP))
+			e->flags |= MTR_WF_NOMATCH;
+	}
+	wc->head = n ? order[0] : rest;
+}
+
+/* Cuts the cached walk after MTR_WF_MAXWALK frames. */
+static void wc_trim(struct mtr_wcache *wc)
+{
+	uint16_t c = wc->head;
+
+	if (wc->len <= MTR_WF_MAXWALK)
+		return;
+	for (uint32_t i = 1; c != MTR_WF_END && i < MTR_WF_MAXWALK; i++)
+		c = wc->f[c].next;
+	if (c != MTR_WF_END && wc->f[c].next != MTR_WF_END) {
+		wc->len -= wc_free(wc, wc->f[c].next, MTR_WF_END);
+		wc->f[c].next = MTR_WF_END;
+		wc->cut = 1;
+	}
+}
+
+/*
+ * The walk from registers w: frames into pcs, at most max.  With
+ * stop_at_blob a return into the recorder ends the walk (WALK_BLOB); else
+ * the recorder's frames are walked and kept, for the caller to drop.  With
+ * wc (this thread's walk cache, held: slot me), the walk ends early where
+ * it meets the cached walk, and becomes the cached walk: for that it goes
+ * on past max (up to MTR_WF_MAXWALK frames), so that a later walk that
+ * meets it higher up still finds max frames in it.  *blob (when not NULL)
+ * is set if a frame lies in the recorder.
+ */
+static enum walk_end walk(const struct mtr_ctl *k, const struct walk_regs *w, uint64_t *pcs,
+			  uint32_t max, uint32_t *nout, int stop_at_blob, struct mtr_wcache *wc,
+			  uint32_t me, int *blob)
+{
+	struct wstate s = {.lookup = w->rip, .sp = w->rsp, .lo = w->rsp, .hi = w->rsp + STACK_MAX,
+			   .valid = (1u << MTR_NREGS) - 1};
+	uint32_t gen = __atomic_load_n(&k->rules_gen, __ATOMIC_ACQUIRE), n = 0, nb = 0, got;
+	uint32_t lim = max;	/* frames walked: max, or the cache's */
+	uint64_t bad = 0;	/* frames at or below this stack pointer cannot match */
+	enum walk_end end = WALK_DONE;
+	uint8_t order[MTR_WF_MAXWALK];
+	uint16_t old = MTR_WF_END;
+	int build = 0;
+
+	for (int i = 0; i < MTR_NREGS; i++)
+		s.val[i] = w->val[i];
+	if (gen & 1) {
+		end = WALK_TRACER;
+		goto out;
+	}
+	if (wc && max <= MTR_WF_MAXWALK) {
+		if (!wc->ready || wc->owner != me || wc->gen != gen)
+			wc_reset(wc, me, gen);
+		old = wc->head;
+		build = 1;
+		lim = MTR_WF_MAXWALK;
+	}
+	while (n < lim && (build || n < max)) {
+		const struct mtr_rule *r;
+		struct mtr_wframe *e = NULL;
+		struct wstep d;
+		enum step_end se;
+
+		if (n && stop_at_blob && in_range(&k->blob, s.lookup + 1)) {
 			end = WALK_BLOB;
 			break;
 		}
-		pcs[n++] = lookup;
-		if (!rule_get(k, lookup, &r) || (r.status != MTR_RULE_OK && r.status != MTR_RULE_END &&
-						 r.status != MTR_RULE_SIGNAL)) {
+		/* the cached walk's frames below this one are not in this walk */
+		while (old != MTR_WF_END && wc->f[old].sp < s.sp)
+			old = wc->f[old].next;
+		if (old != MTR_WF_END && s.sp > bad && wc->f[old].sp == s.sp &&
+		    wc->f[old].lookup == s.lookup &&
+		    wc_rest(wc, old, &s, pcs, n, max, &got, &bad)) {
+			if (blob && (wc->f[old].flags & MTR_WF_BLOB))
+				*blob = 1;
+			if (build) {
+				/* what came before it is gone; this walk leads */
+				wc->len -= wc_free(wc, wc->head, old);
+				wc->len += nb;
+				wc_link(wc, order, nb, old);
+				wc_trim(wc);
+			}
+			n = n < max ? n + got : max;
+			goto out;
+		}
+		if (n < max)
+			pcs[n] = s.lookup;
+		n++;
+		if (blob && n <= max &&
+		    (in_range(&k->blob, s.lookup) || in_range(&k->blob, s.lookup + 1)))
+			*blob = 1;
+		if (!(r = rule_find(k, s.lookup))) {
 			end = WALK_TRACER;
 			break;
 		}
-		if (r.status == MTR_RULE_END)
-			break;
-		if (r.status == MTR_RULE_SIGNAL) {
-			/* the saved context; the interrupted pc is exact */
-			for (int i = -2; i < MTR_NREGS; i++) {
-				int32_t off = i == -2 ? r.cfa_off : i == -1 ? r.ra_off : r.off[i];
+		if (build) {
+			uint16_t i = wc->free;
 
-				at = sp + (int64_t)off;
-				if ((i < 0 || r.kind[i] == MTR_REG_AT) && (at < lo || at + 8 > hi)) {
-					end = WALK_TRACER;
-					goto out;
-				}
+			if (i == MTR_WF_END) {
+				/* the pool ran out: this walk is not kept */
+				if (nb)
+					wc_free(wc, order[0], MTR_WF_END);
+				build = 0;
+			} else {
+				/* taken off the free list, onto this walk's */
+				wc->free = wc->f[i].next;
+				if (nb)
+					wc->f[order[nb - 1]].next = i;
+				order[nb++] = (uint8_t)i;
+				e = &wc->f[i];
+				e->next = MTR_WF_END;
+				e->sp = s.sp;
+				e->lookup = s.lookup;
+				e->rbp_in = s.val[1];
+				e->flags = (s.valid & RBP) ? MTR_WF_RBP_VALID : 0;
 			}
-			cfa = *(const uint64_t *)(sp + (int64_t)r.cfa_off);
-			ra = *(const uint64_t *)(sp + (int64_t)r.ra_off);
-			for (int i = 0; i < MTR_NREGS; i++) {
-				if (r.kind[i] == MTR_REG_AT) {
-					val[i] = *(const uint64_t *)(sp + (int64_t)r.off[i]);
-					valid |= 1u << i;
-				} else if (r.kind[i] == MTR_REG_UNDEF) {
-					valid &= ~(1u << i);
-				}
-			}
-			if (!ra)
-				break;
-			/* the interrupted frame's stack may be another (sigaltstack) */
-			lo = cfa < lo ? cfa : lo;
-			hi = cfa + STACK_MAX > hi ? cfa + STACK_MAX : hi;
-			sp = cfa;
-			lookup = ra;
-			continue;
 		}
-		if (r.cfa_reg == MTR_CFA_RSP) {
-			base = sp;
-		} else if (r.cfa_reg < MTR_NREGS && (valid & (1u << r.cfa_reg))) {
-			base = val[r.cfa_reg];
-		} else {
+		se = step(r, &s, &d);
+		if (e) {
+			if (d.ra_at)
+				e->flags |= MTR_WF_STEP;
+			e->ra_at = d.ra_at;
+			e->ra = d.ra;
+			e->rbp_at = d.rbp_at;
+			e->rbp = d.rbp;
+			e->use = d.use;
+			e->def = d.def;
+			e->at = d.at;
+		}
+		if (se == STEP_TRACER) {
 			end = WALK_TRACER;
 			break;
 		}
-		cfa = base + (int64_t)r.cfa_off;
-		at = cfa + (int64_t)r.ra_off;
-		if (at < lo || at + 8 > hi) {
-			end = WALK_TRACER;
-			break;
+		if (d.signal && build) {
+			/* its bounds moved: such walks are not kept */
+			wc_free(wc, order[0], MTR_WF_END);
+			build = 0;
 		}
-		ra = *(const uint64_t *)at;
-		for (int i = 0; i < MTR_NREGS; i++) {
-			switch (r.kind[i]) {
-			case MTR_REG_SAME:
-				nval[i] = val[i];
-				nvalid |= valid & (1u << i);
-				break;
-			case MTR_REG_UNDEF:
-				break;
-			case MTR_REG_AT:
-				at = cfa + (int64_t)r.off[i];
-				if (at < lo || at + 8 > hi) {
-					end = WALK_TRACER;
-					goto out;
-				}
-				nval[i] = *(const uint64_t *)at;
-				nvalid |= 1u << i;
-				break;
-			case MTR_REG_VAL:
-				nval[i] = cfa + (int64_t)r.off[i];
-				nvalid |= 1u << i;
-				break;
-			}
-		}
-		for (int i = 0; i < MTR_NREGS; i++)
-			val[i] = nval[i];
-		valid = nvalid;
-		if (!ra)
+		if (se == STEP_LAST)
 			break;
-		sp = cfa;
-		lookup = ra - 1;
+	}
+	if (build) {
+		if (end == WALK_DONE || n > max) {
+			/* kept; where it stopped short of the outermost frame
+			 * (at the cache's length, or at a pc the tracer must
+			 * walk past), later walks cannot go on from it */
+			wc_free(wc, wc->head, MTR_WF_END);
+			wc->len = nb;
+			wc->cut = end != WALK_DONE || n == lim;
+			wc_link(wc, order, nb, MTR_WF_END);
+		} else if (nb) {
+			wc_free(wc, order[0], MTR_WF_END);
+		}
+	}
+	if (n > max) {
+		/* what went wrong past max frames is nobody's business */
+		n = max;
+		end = WALK_DONE;
 	}
 out:
+	/* a rule rewritten meanwhile (its code went away): ask the tracer */
+	__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&k->rules_gen, __ATOMIC_RELAXED) != gen) {
+		end = WALK_TRACER;
+		if (wc)
+			wc->gen = ~0u;	/* not to be reused */
+	}
 	*nout = n;
 	return end;
+}
+
+/* This thread's walk cache, held, or NULL (another walk has it: one of a
+ * thread whose slot shares it, or this thread's own, interrupted by a
+ * signal handler that allocates). */
+static struct mtr_wcache *wc_take(struct mtr_ctl *k, uint32_t me)
+{
+	struct mtr_wcache *wc;
+	uint32_t free = 0;
+
+	if (me == MTR_NO_SLOT)
+		return NULL;
+	wc = (struct mtr_wcache *)area(k->wcaches_off) + (me & (MTR_WCACHES - 1));
+	if (!__atomic_compare_exchange_n(&wc->busy, &free, 1, 0, __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+		return NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	return wc;
+}
+
+static void wc_give(struct mtr_wcache *wc)
+{
+	if (wc)
+		__atomic_store_n(&wc->busy, 0, __ATOMIC_RELEASE);
 }
 
 /* Claims a reply slot, asks the tracer to walk from regs (up to max frames)
@@ -522,8 +885,10 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 		if (!slot && (k->disabled || !wait_a_little(k, &round)))
 			return 0;
 	}
+	record_enter(th);
 	rec = (struct mtr_rec_walk *)ring_reserve(k, th, words, &pos);
 	if (!rec) {
+		record_leave(th);
 		__atomic_store_n(&slot->state, MTR_REPLY_FREE, __ATOMIC_RELEASE);
 		return 0;
 	}
@@ -537,7 +902,8 @@ static int ask_tracer(struct mtr_ctl *k, struct mtr_thread *th, uint32_t why, ui
 	rec->regs = *regs;
 	for (uint32_t i = 0; i < nmine; i++)
 		rec->pcs[i] = mine[i];
-	ring_commit(k, th, &rec->hdr, pos, MTR_REC_WALK, words);
+	ring_commit(&rec->hdr, pos, MTR_REC_WALK, words);
+	record_leave(th);
 	ring_bell(k);
 
 	round = 0;
@@ -591,21 +957,26 @@ static int stack_at_entry(struct mtr_ctl *k, struct mtr_thread *th, const struct
 {
 	struct walk_regs w = {.rip = s->addr, .rsp = c->rsp,
 			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
-	uint32_t limit = max + 1 + OWN_FRAMES, flags = 0, ignored, m;
-	enum walk_end end = walk(k, &w, pcs, limit, n, 0);
+	uint32_t limit = max + 1 + OWN_FRAMES, flags = 0, ignored, m, me = slot_index(k, th);
+	struct mtr_wcache *wc = wc_take(k, me);
+	int blob = 0;
+	enum walk_end end = walk(k, &w, pcs, limit, n, 0, wc, me, &blob);
 	struct mtr_regs regs;
 
-	ctx_regs(c, s, &regs);
-	if (end != WALK_DONE) {
-		if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL, 0, pcs, n,
-				&flags))
+	wc_give(wc);
+	if (end != WALK_DONE || (k->flags & MTR_F_CHECK)) {
+		ctx_regs(c, s, &regs);
+		if (end != WALK_DONE) {
+			if (!ask_tracer(k, th, MTR_WALK_RAW, (uint32_t)c->site, &regs, limit, NULL,
+					0, pcs, n, &flags))
+				return 0;
+		} else if (!ask_tracer(k, th, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs,
+				       *n, NULL, &ignored, &ignored)) {
 			return 0;
-	} else if (k->flags & MTR_F_CHECK) {
-		if (!ask_tracer(k, th, MTR_WALK_CHECK, (uint32_t)c->site, &regs, limit, pcs, *n, NULL,
-				&ignored, &ignored))
-			return 0;
+		}
 	}
-	m = without_blob(k, pcs, *n);
+	/* the recorder's frames (a handler that interrupted a wrapper) go */
+	m = blob || end != WALK_DONE ? without_blob(k, pcs, *n) : *n;
 	*cut = m > max || (flags & MTR_REPLY_TRUNCATED);
 	*n = m > max ? max : m;
 	return 1;
@@ -628,11 +999,13 @@ static int is_nested(struct mtr_ctl *k, struct mtr_thread *th, const struct mtr_
 			      .val = {c->rbx, c->rbp, c->r12, c->r13, c->r14, c->r15}};
 	enum walk_end end;
 
-	if (in_range(&k->blob, ret) || in_ranges(k->afns, k->nafns, ret))
+	if (in_range(&k->blob, ret) ||
+	    (in_range(&k->afns_box, ret) && in_ranges(k->afns, k->nafns, ret)))
 		return 1;
-	if (!in_ranges(k->allocmods, k->nallocmods, ret) || !call_active(th, c->rsp))
+	if (!in_range(&k->allocmods_box, ret) || !in_ranges(k->allocmods, k->nallocmods, ret) ||
+	    !call_active(th, c->rsp))
 		return 0;
-	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1);
+	end = walk(k, &w, pcs, NEST_FRAMES, &n, 1, NULL, MTR_NO_SLOT, NULL);
 	if (end == WALK_TRACER) {
 		struct mtr_regs regs;
 
@@ -659,42 +1032,106 @@ static uint64_t call_original(const struct mtr_ctx *c)
 	return ((original_fn)c->orig)(c->rdi, c->rsi, c->rdx, c->rcx, c->r8, c->r9);
 }
 
-static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t type, uint32_t tid,
-			uint32_t fn, uint32_t flags, const uint64_t args[6], uint64_t ret,
-			const uint64_t *pcs, uint32_t n)
+/*
+ * An allocator call that returned, with its stack pcs[0..n): only the
+ * frames that differ from the slot's last stack are written (shared.h,
+ * struct mtr_rec_alloc), and the slot's last stack becomes this one.
+ */
+static void record_alloc(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint32_t fn,
+			 uint32_t flags, const uint64_t args[3], uint64_t ret, const uint64_t *pcs,
+			 uint32_t n)
+{
+	uint32_t keep = 0, seq = 0, words, nargs = mtr_nargs(fn), w;
+	struct mtr_rec_alloc *rec;
+	struct mtr_who id;
+	uint64_t pos, tsc = 0;
+
+	record_enter(th);
+	if (th) {
+		uint32_t last = th->last_n;
+
+		while (keep < n && keep < last && pcs[n - 1 - keep] == th->last_pcs[keep])
+			keep++;
+		seq = th->last_seq + 1;
+	}
+	id = who(k, tid, fn, flags, &tsc);
+	words = (uint32_t)(sizeof(struct mtr_rec_alloc) / 8) + nargs + !!(id.flags & MTR_CALL_TSC) +
+		n - keep;
+	rec = (struct mtr_rec_alloc *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->who = id;
+		rec->slot = (uint16_t)slot_index(k, th);
+		rec->seq = (uint16_t)seq;
+		rec->nnew = (uint16_t)(n - keep);
+		rec->nkeep = (uint16_t)keep;
+		rec->ret = ret;
+		for (w = 0; w < nargs; w++)
+			rec->words[w] = args[w];
+		if (id.flags & MTR_CALL_TSC)
+			rec->words[w++] = tsc;
+		for (uint32_t i = 0; i < n - keep; i++)
+			rec->words[w + i] = pcs[i];
+		ring_commit(&rec->hdr, pos, MTR_REC_ALLOC, words);
+		if (th) {
+			/* as the tracer will, reading it */
+			if (n <= MTR_LAST_FRAMES) {
+				for (uint32_t j = keep; j < n; j++)
+					th->last_pcs[j] = pcs[n - 1 - j];
+				th->last_n = n;
+			} else {
+				th->last_n = 0;
+			}
+			th->last_seq = seq;
+		}
+	}
+	record_leave(th);
+}
+
+static void record_call(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint32_t fn,
+			uint32_t flags, const uint64_t args[6], uint64_t ret, const uint64_t *pcs,
+			uint32_t n)
 {
 	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_call) / 8) + n;
+	struct mtr_rec_call *rec;
 	uint64_t pos;
-	struct mtr_rec_call *rec = (struct mtr_rec_call *)ring_reserve(k, th, words, &pos);
 
-	if (!rec)
-		return;
-	rec->tsc = rdtsc();
-	rec->tid = tid;
-	rec->fn = fn;
-	rec->flags = flags;
-	rec->nframes = n;
-	for (int i = 0; i < 6; i++)
-		rec->args[i] = args[i];
-	rec->ret = ret;
-	for (uint32_t i = 0; i < n; i++)
-		rec->pcs[i] = pcs[i];
-	ring_commit(k, th, &rec->hdr, pos, type, words);
+	record_enter(th);
+	rec = (struct mtr_rec_call *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->tsc = rdtsc();
+		rec->tid = tid;
+		rec->fn = fn;
+		rec->flags = flags;
+		rec->nframes = n;
+		for (int i = 0; i < 6; i++)
+			rec->args[i] = args[i];
+		rec->ret = ret;
+		for (uint32_t i = 0; i < n; i++)
+			rec->pcs[i] = pcs[i];
+		ring_commit(&rec->hdr, pos, MTR_REC_SYSCALL, words);
+	}
+	record_leave(th);
 }
 
 static void record_free(struct mtr_ctl *k, struct mtr_thread *th, uint32_t tid, uint64_t addr)
 {
-	uint32_t words = (uint32_t)(sizeof(struct mtr_rec_free) / 8);
-	uint64_t pos;
-	struct mtr_rec_free *rec = (struct mtr_rec_free *)ring_reserve(k, th, words, &pos);
+	struct mtr_rec_free *rec;
+	struct mtr_who id;
+	uint64_t pos, tsc = 0;
+	uint32_t words;
 
-	if (!rec)
-		return;
-	rec->tsc = rdtsc();
-	rec->tid = tid;
-	rec->fn = MT_FN_FREE;
-	rec->addr = addr;
-	ring_commit(k, th, &rec->hdr, pos, MTR_REC_FREE, words);
+	record_enter(th);
+	id = who(k, tid, MT_FN_FREE, 0, &tsc);
+	words = (uint32_t)(sizeof(struct mtr_rec_free) / 8) + !!(id.flags & MTR_CALL_TSC);
+	rec = (struct mtr_rec_free *)ring_reserve(k, th, words, &pos);
+	if (rec) {
+		rec->who = id;
+		rec->addr = addr;
+		if (id.flags & MTR_CALL_TSC)
+			rec->words[0] = tsc;
+		ring_commit(&rec->hdr, pos, MTR_REC_FREE, words);
+	}
+	record_leave(th);
 }
 
 /* A walk's pcs live on the program's stack, sized for the depth asked:
@@ -709,7 +1146,7 @@ static uint64_t alloc_call(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	struct mtr_thread *th = thread_self(k);
 	uint32_t tid = thread_tid(k, th), depth = k->depth, n = 0, flags = 0;
 	uint64_t ret = *(const uint64_t *)c->rsp, r;
-	uint64_t args[6] = {c->rdi, c->rsi, c->rdx, 0, 0, 0};
+	uint64_t args[3] = {c->rdi, c->rsi, c->rdx};
 	int pushed = 0, cut = 0;
 
 	if (is_nested(k, th, c, s, ret) || k->disabled)
@@ -739,7 +1176,7 @@ static uint64_t alloc_call(struct mtr_ctl *k, const struct mtr_site *s, struct m
 	ret = r;
 	if (s->fn == MT_FN_POSIX_MEMALIGN)
 		ret = (uint32_t)r == 0 ? *(const uint64_t *)c->rdi : 0;
-	record_call(k, th, MTR_REC_ALLOC, tid, s->fn, flags, args, ret, pcs + 1, n);
+	record_alloc(k, th, tid, s->fn, flags, args, ret, pcs + 1, n);
 	return r;
 }
 
@@ -790,7 +1227,7 @@ static uint64_t syscall_call(struct mtr_ctl *k, const struct mtr_site *s, struct
 			n = depth;
 	}
 	r = call_original(c);
-	record_call(k, th, MTR_REC_SYSCALL, tid, s->fn, flags, args, r, pcs, n);
+	record_call(k, th, tid, s->fn, flags, args, r, pcs, n);
 	return r;
 }
 

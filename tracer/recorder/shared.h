@@ -14,6 +14,7 @@
  *   hook sites                 struct mtr_site[MTR_MAX_SITES]          T
  *   threads                    struct mtr_thread[MTR_THREADS]          T, R
  *   walk replies               struct mtr_reply[MTR_REPLIES]           T, R
+ *   walk caches                struct mtr_wcache[MTR_WCACHES]          R
  *   unwind rules               struct mtr_rule[rules_mask + 1]         T
  *   the ring                   ring_size bytes, mapped twice in a row  R -> T
  *
@@ -25,8 +26,10 @@
 
 #include <stdint.h>
 
+#include "../../formats/log.h"
+
 #define MTR_MAGIC   0x3152454452435452ull	/* "RTCRDER1" */
-#define MTR_VERSION 1
+#define MTR_VERSION 2
 
 #define MTR_MAX_SITES	 256
 #define MTR_THREADS	 4096		/* power of two */
@@ -35,6 +38,8 @@
 #define MTR_MAX_FRAMES	 1026		/* --depth 1024, the entry, one to see a cut */
 #define MTR_MAX_AFNS	 96
 #define MTR_MAX_ALLOCMODS 8
+#define MTR_LAST_FRAMES	 128		/* a stack a thread's next one may refer to */
+#define MTR_NO_SLOT	 0xffff
 
 /* --- hook sites ------------------------------------------------------------ */
 
@@ -78,14 +83,28 @@ struct mtr_thread {
 	uint32_t held_sig;	/* T sets, R clears: a signal waits */
 	uint64_t saved_mask;	/* T: the mask to put back */
 	uint8_t held_info[128];	/* T: its siginfo_t */
+	/* R: a tail the ring was read with: up to it there is room, and the
+	 * shared tail (a line the tracer writes) is read again only when a
+	 * record would pass it */
+	uint64_t tail_seen;
+	/* R: the stack of this slot's last ALLOC record, outermost frame
+	 * first (so that a stack sharing its outer frames rewrites only the
+	 * rest), last_n frames (0 when it had more than MTR_LAST_FRAMES), and
+	 * that record's number.  The tracer keeps the same per slot, from the
+	 * records: struct mtr_rec_alloc says how the next stack differs. */
+	uint32_t last_n;
+	uint32_t last_seq;
+	uint64_t last_pcs[MTR_LAST_FRAMES];
 };
 
 /* --- unwind rules ------------------------------------------------------------ */
 
 /* Rule of one pc (the lookup pc: the exact pc of frame 0, return address
- * minus one above it), reduced as tracer/unwind.c reduces DWARF CFI.  The
- * tracer writes, the recorder reads, under a sequence count (odd while
- * being written). */
+ * minus one above it), reduced as tracer/unwind.c reduces DWARF CFI, in
+ * 32 bytes: a frame's walk reads one line.  The tracer writes a new rule
+ * whole, then its pc (release); a published rule is rewritten only when
+ * its code goes away, with ctl.rules_gen odd meanwhile, so a walk that
+ * began and ended with the same even count read whole rules. */
 enum mtr_rule_status {
 	MTR_RULE_EMPTY = 0,
 	MTR_RULE_OK,
@@ -96,26 +115,73 @@ enum mtr_rule_status {
 				   registers at sp + off */
 };
 
-enum mtr_reg_kind {
-	MTR_REG_SAME = 0,
-	MTR_REG_UNDEF,
-	MTR_REG_AT,		/* saved at CFA + off */
-	MTR_REG_VAL,		/* is CFA + off */
-};
-
 #define MTR_NREGS   6		/* rbx rbp r12 r13 r14 r15 */
 #define MTR_CFA_RSP 0xff	/* cfa_reg: the stack pointer, else an index above */
 
+/* Each register (bit i of a mask, in the order above) is the same as in
+ * the callee unless its bit is set in one of three disjoint masks: `at`,
+ * saved at CFA + off[i] (signal frames: sp + off[i]); `val`, it is
+ * CFA + off[i]; `undef`, it is lost. */
 struct mtr_rule {
-	uint32_t seq;		/* T: even when stable */
+	uint64_t pc;		/* T: the key, 0 = empty */
+	int32_t cfa_off;	/* T */
+	int16_t ra_off;		/* T: return address at CFA + ra_off */
 	uint8_t status;		/* T: enum mtr_rule_status */
 	uint8_t cfa_reg;	/* T: MTR_CFA_RSP, or 0..MTR_NREGS-1 */
-	uint8_t kind[MTR_NREGS];	/* T: enum mtr_reg_kind */
-	int32_t cfa_off;	/* T */
-	int32_t ra_off;		/* T: return address at CFA + ra_off */
-	int32_t off[MTR_NREGS];	/* T */
-	uint32_t pad;
-	uint64_t pc;		/* T: the key, 0 = empty */
+	uint8_t at, val, undef;	/* T: register masks */
+	uint8_t pad;
+	int16_t off[MTR_NREGS];	/* T */
+};
+_Static_assert(sizeof(struct mtr_rule) == 32, "a rule is half a cache line");
+
+/* --- walk caches ----------------------------------------------------------------- */
+
+/*
+ * The last walk a thread made from an allocator entry, for its next walk
+ * to end early: when a frame of the new walk is one of the old (same pc,
+ * same stack pointer, the same value in the registers the rest of the walk
+ * reads) and every word the rest of the old walk read still holds what it
+ * read, the rest of the walk is the old one's, exactly.  Checking a frame
+ * is a load or two; walking it is a rule lookup and its registers.
+ *
+ * A walk's frames are a list, innermost first, out of a pool: the new
+ * walk's own frames are linked in front of the old ones it shares, so
+ * nothing is copied.  Only the recorder touches it (threads whose slots
+ * share a cache take turns: busy).
+ */
+#define MTR_WCACHES	 512		/* power of two: slot & (MTR_WCACHES - 1) */
+#define MTR_WF_POOL	 256
+#define MTR_WF_MAXWALK	 128		/* longer walks are not cached */
+#define MTR_WF_END	 0xffff
+
+#define MTR_WF_STEP	 0x1u	/* a step was taken from it: ra was read */
+#define MTR_WF_NOMATCH	 0x2u	/* a walk may not end early here (see recorder.c) */
+#define MTR_WF_RBP_VALID 0x4u	/* rbp was known entering it (rbp_in) */
+#define MTR_WF_BLOB	 0x8u	/* it or a frame after it is in the recorder */
+
+struct mtr_wframe {
+	uint64_t sp, lookup;	/* the frame: its stack pointer, its lookup pc */
+	uint64_t ra_at, ra;	/* its step read its return address there */
+	uint64_t rbp_at, rbp;	/* ... and rbp there (rbp_at 0: nothing to check) */
+	uint64_t rbp_in;	/* rbp entering it */
+	uint16_t next;		/* its caller's frame, MTR_WF_END */
+	uint8_t flags;		/* MTR_WF_* */
+	uint8_t need;		/* registers entering it that the rest of the walk reads */
+	uint8_t use, def, at;	/* its rule's registers: the CFA's (not rsp), those
+				   it sets, those it reads from the stack */
+	uint8_t pad;
+};
+
+struct mtr_wcache {
+	uint32_t busy;		/* R: a walk uses it (compare-and-swap) */
+	uint32_t owner;		/* R: slot + 1 of the thread whose walk it holds */
+	uint32_t gen;		/* R: ctl.rules_gen it was walked under */
+	uint32_t len;		/* R: frames in its list */
+	uint16_t head, free;	/* R: its innermost frame; the free list */
+	uint8_t ready;		/* R: the pool is a free list */
+	uint8_t cut;		/* R: the stack goes on past its last frame */
+	uint16_t pad;
+	struct mtr_wframe f[MTR_WF_POOL];
 };
 
 /* --- walk replies -------------------------------------------------------------- */
@@ -166,7 +232,7 @@ struct mtr_reply {
 #define MTR_TAG_OF(pos)	 (((pos) >> 3) & ((1ull << 40) - 1))
 
 enum mtr_rec_type {
-	MTR_REC_ALLOC = 1,	/* an allocator call returned: struct mtr_rec_call */
+	MTR_REC_ALLOC = 1,	/* an allocator call returned: struct mtr_rec_alloc */
 	MTR_REC_FREE,		/* struct mtr_rec_free */
 	MTR_REC_SYSCALL,	/* attach: a syscall wrapper returned: mtr_rec_call */
 	MTR_REC_WALK,		/* a thread waits for its stack: struct mtr_rec_walk */
@@ -176,25 +242,78 @@ enum mtr_rec_type {
 /* Flags of a call record. */
 #define MTR_CALL_TRUNCATED 0x1u	/* frames remained beyond --depth */
 #define MTR_CALL_IN_ALLOC  0x2u	/* made inside an allocator call */
+#define MTR_CALL_TSC	   0x4u	/* its time is a TSC word of its own, not its epoch */
 
+/*
+ * Who made an allocator call, and when: a record's time is the TSC the
+ * tracer published as `epoch` (struct mtr_ctl), which the tracer looks up
+ * again by its low 16 bits, or, with MTR_CALL_TSC, a word of its own.
+ */
+struct mtr_who {
+	uint32_t tid;
+	uint16_t epoch;
+	uint8_t fn;		/* enum mt_fn */
+	uint8_t flags;		/* MTR_CALL_* */
+};
+
+/* The arguments an allocator call's record keeps: as many as alloc_fill
+ * (tracer/allocators.c) reads for it. */
+static inline uint32_t mtr_nargs(uint32_t fn)
+{
+	switch (fn) {
+	case MT_FN_MALLOC:
+	case MT_FN_VALLOC:
+	case MT_FN_PVALLOC:
+		return 1;
+	case MT_FN_CALLOC:
+	case MT_FN_REALLOC:
+	case MT_FN_MEMALIGN:
+	case MT_FN_ALIGNED_ALLOC:
+		return 2;
+	default:
+		return 3;
+	}
+}
+
+/*
+ * An allocator call that returned.  Then follow, in 8-byte words: its
+ * mtr_nargs(fn) arguments; the TSC with MTR_CALL_TSC; pcs[nnew].  Its
+ * stack (innermost first) is those pcs, then the outermost nkeep frames of
+ * the slot's previous ALLOC record's stack (whose seq is one less),
+ * innermost of them first: a loop that allocates from one place writes no
+ * frame at all.  Without a slot (MTR_NO_SLOT) nkeep is 0 and seq means
+ * nothing.
+ */
+struct mtr_rec_alloc {
+	uint64_t hdr;
+	struct mtr_who who;
+	uint16_t slot;		/* the thread's slot in the table, MTR_NO_SLOT */
+	uint16_t seq;		/* the slot's ALLOC records so far, this one too */
+	uint16_t nnew;
+	uint16_t nkeep;
+	uint64_t ret;		/* posix_memalign: the block, 0 on failure */
+	uint64_t words[];
+};
+
+/* free(addr), then the TSC with MTR_CALL_TSC. */
+struct mtr_rec_free {
+	uint64_t hdr;
+	struct mtr_who who;
+	uint64_t addr;
+	uint64_t words[];
+};
+
+/* A libc syscall wrapper's call (attach): every frame. */
 struct mtr_rec_call {
 	uint64_t hdr;
 	uint64_t tsc;		/* when it returned */
 	uint32_t tid;
-	uint32_t fn;		/* ALLOC: enum mt_fn; SYSCALL: the syscall nr */
+	uint32_t fn;		/* the syscall nr */
 	uint32_t flags;		/* MTR_CALL_* */
 	uint32_t nframes;
 	uint64_t args[6];
-	uint64_t ret;		/* posix_memalign: the block, 0 on failure */
+	uint64_t ret;
 	uint64_t pcs[];		/* nframes, innermost first */
-};
-
-struct mtr_rec_free {
-	uint64_t hdr;
-	uint64_t tsc;
-	uint32_t tid;
-	uint32_t fn;
-	uint64_t addr;
 };
 
 /* Registers a walk starts from (a struct user_regs_struct's subset). */
@@ -235,6 +354,8 @@ struct mtr_range {
 /* flags */
 #define MTR_F_CHECK 0x1u	/* every walk is also asked of the tracer */
 #define MTR_F_QUIET 0x2u	/* a static binary before its first initializer */
+#define MTR_F_EXACT_TIME 0x4u	/* every record reads the TSC (see epoch) */
+#define MTR_F_NO_FSGSBASE 0x8u	/* rdfsbase would fault: ask the kernel */
 
 struct mtr_ctl {
 	uint64_t magic;		/* T: MTR_MAGIC while recording; anything else
@@ -246,6 +367,7 @@ struct mtr_ctl {
 	uint32_t disabled;	/* R: the tracer is gone; T: detaching */
 	uint32_t nsites;	/* T */
 	uint64_t sites_off, threads_off, replies_off, rules_off, ring_off;	/* T */
+	uint64_t wcaches_off;	/* T */
 	uint64_t ring_size;	/* T: a power of two */
 	uint32_t rules_mask;	/* T: rules - 1, a power of two minus one */
 	uint32_t nafns, nallocmods;	/* T */
@@ -260,14 +382,29 @@ struct mtr_ctl {
 				   a wrapper's call of the original */
 	struct mtr_range afns[MTR_MAX_AFNS];		/* T: allocator entry functions */
 	struct mtr_range allocmods[MTR_MAX_ALLOCMODS];	/* T: allocator modules' code */
+	struct mtr_range afns_box, allocmods_box;	/* T: what each set spans */
+	uint32_t rules_gen;	/* T: odd while a published rule is rewritten */
 
 	/* the ring's two ends, each on a cache line of its own */
 	uint64_t head __attribute__((aligned(64)));	/* R: bytes reserved */
 	uint64_t tail __attribute__((aligned(64)));	/* T: bytes consumed */
+	/* threads that wait for room sleep on room_bell, which the tracer rings
+	 * when it moves the tail while there are any */
+	uint32_t room_bell __attribute__((aligned(64)));	/* T */
+	uint32_t room_waiters;	/* R */
 	/* the tracer sleeps on doorbell when it has nothing to do */
 	uint32_t doorbell __attribute__((aligned(64)));	/* R: rung (incremented) */
-	uint32_t sleeping;	/* T: waiting on the doorbell */
 	uint64_t dropped;	/* R: records lost (the tracer went away) */
+	/*
+	 * Time.  Reading the TSC costs more than the rest of a free's record
+	 * on some machines (14-40 ns in a VM), so while the tracer drains it
+	 * publishes the TSC every 100 us or so, numbered (epoch), and a record
+	 * names the number: its time is then at most that much early, plus
+	 * what a look at the ring takes, finer than the log keeps unless asked
+	 * (MTR_F_EXACT_TIME).  0 while the tracer sleeps: records read the TSC.
+	 */
+	uint32_t sleeping __attribute__((aligned(64)));	/* T: waiting on the doorbell */
+	uint32_t epoch;		/* T */
 };
 
 #endif
