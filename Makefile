@@ -348,6 +348,12 @@ $(BUILD)/bench/%: bench/%.c
 	@echo "  CC      $<"
 	$(Q)$(CC) -O2 -g -Wall -o $@ $< -lpthread
 
+# The writer's cost per event: formats/ alone, replaying a log.
+$(BUILD)/bench/writer: bench/writer.c $(call objs_of,formats)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
 $(BUILD)/bench/threads: bench/threads.cpp
 	@mkdir -p $(dir $@)
 	@echo "  CXX     $<"
@@ -369,7 +375,7 @@ $(BENCH_DEPS_STAMP): $(TEST_DEPS_STAMP)
 	fi
 	$(Q)touch $@
 
-bench: memtrack $(BENCH_BINS) $(BUILD)/bench/threads $(BENCH_DEPS_STAMP)
+bench: memtrack $(BENCH_BINS) $(BUILD)/bench/threads $(BUILD)/bench/writer $(BENCH_DEPS_STAMP)
 	$(Q)bench/run $(BUILD)
 
 # The seed experiment: every array length traced, the article's two charts

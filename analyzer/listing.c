@@ -281,7 +281,11 @@ static void print_STACK(FILE *out, const struct log_reader *r, const char *membe
 {
 }
 
-#define print_CAUSE print_U32
+#define print_CAUSE  print_U32
+#define print_OLD    print_FREED
+#define print_ARG    print_U64
+#define print_FREEFN print_FN
+#define print_BORN   print_FREED
 
 static void print_fields(FILE *out, const struct log_reader *r, const struct mt_event *ev)
 {
@@ -414,6 +418,21 @@ static int print_event(FILE *out, const struct log_reader *r, struct resolver *r
 	return 0;
 }
 
+/* A time unit as --time-resolution takes it: 10ms, 1ns. */
+static void print_duration(FILE *out, uint64_t ns)
+{
+	static const struct {
+		const char *name;
+		uint64_t ns;
+	} units[] = {{"s", 1000000000}, {"ms", 1000000}, {"us", 1000}, {"ns", 1}};
+
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (ns % units[i].ns == 0) {
+			fprintf(out, "%" PRIu64 "%s", ns / units[i].ns, units[i].name);
+			return;
+		}
+}
+
 static void print_header(FILE *out, const struct log_reader *r)
 {
 	static const struct flag_name capture[] = {
@@ -430,7 +449,9 @@ static void print_header(FILE *out, const struct log_reader *r)
 	for (size_t i = 0; i < sizeof(capture) / sizeof(capture[0]); i++)
 		if (h->flags & capture[i].bit)
 			fprintf(out, ", syscalls by %s", capture[i].name);
-	fprintf(out, ", depth %" PRIu32 ", pid %" PRIu32 ", command:", h->depth, h->pid);
+	fprintf(out, ", depth %" PRIu32 ", time step ", h->depth);
+	print_duration(out, h->tick_ns);
+	fprintf(out, ", pid %" PRIu32 ", command:", h->pid);
 	for (uint32_t i = 0; i < h->argc; i++)
 		fprintf(out, " %s", h->argv[i]);
 	fputc('\n', out);
@@ -482,7 +503,7 @@ int an_replay(const struct an_opts *o, FILE *out, struct an_status *st)
 		ret = -EIO;
 		goto out;
 	}
-	ret = warned;
+	ret = warned | resolver_note_unnamed(res, o->log, st);
 	goto out;
 nomem:
 	status_add(st, "out of memory");

@@ -12,6 +12,7 @@
 
 #include "../formats/arena.h"
 #include "../symbolizer/symbolizer.h"
+#include "input.h"
 #include "resolve.h"
 #include "table.h"
 
@@ -37,6 +38,14 @@ struct resolver {
 	size_t cap;
 	struct an_frame unknown;
 	struct an_frame cut;
+	/* pcs left unnamed because their module's file is gone [0] or is
+	 * another build [1] (a log cut short before their symbols) */
+	struct unnamed {
+		size_t pcs;
+		uint32_t *ids; /* the modules, each once */
+		size_t nids, cap;
+		const char *example; /* the first */
+	} unnamed[2];
 };
 
 int resolver_open(struct resolver **out, struct log_reader *r)
@@ -60,6 +69,8 @@ void resolver_close(struct resolver *res)
 	if (!res)
 		return;
 	sym_close(res->sym);
+	free(res->unnamed[0].ids);
+	free(res->unnamed[1].ids);
 	pc_table_free(&res->pcs);
 	arena_free(&res->arena);
 	free(res->vec);
@@ -154,20 +165,84 @@ static const char *module_form(struct resolver *res, const struct mt_module *m,
 	return arena_printf(&res->arena, "%s+0x%" PRIx64, m->path, offset);
 }
 
+/* A pc of module m stays unnamed: counted when its file is gone or is
+ * another build (the log lacks its symbols: it was cut short). */
+static void note_unnamed(struct resolver *res, const struct mt_module *m)
+{
+	enum sym_module_state why = sym_module_state(res->sym, m->id);
+	int i = why == SYM_MODULE_MISSING ? 0 : why == SYM_MODULE_CHANGED ? 1 : -1;
+	struct unnamed *u;
+	size_t k;
+
+	if (i < 0)
+		return;
+	u = &res->unnamed[i];
+	u->pcs++;
+	for (k = 0; k < u->nids && u->ids[k] != m->id; k++)
+		;
+	if (k < u->nids)
+		return;
+	if (u->nids == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 8;
+		uint32_t *ids = realloc(u->ids, cap * sizeof(*ids));
+
+		if (!ids)
+			return; /* the count stays a little short */
+		u->ids = ids;
+		u->cap = cap;
+	}
+	u->ids[u->nids++] = m->id;
+	if (!u->example)
+		u->example = m->path;
+}
+
+int resolver_note_unnamed(struct resolver *res, const char *log, struct an_status *st)
+{
+	static const char *const why[2][2] = {
+		{"the file is gone", "the files are gone"},
+		{"the file there now is another build (its build-id differs)",
+		 "the files there now are other builds (their build-ids differ)"},
+	};
+	char others[64] = "";
+	int said = 0;
+
+	for (int i = 0; res && i < 2; i++) {
+		const struct unnamed *u = &res->unnamed[i];
+
+		if (!u->pcs)
+			continue;
+		if (u->nids > 1)
+			snprintf(others, sizeof(others), " and %zu other module%s", u->nids - 1,
+				 u->nids > 2 ? "s" : "");
+		status_add(st,
+			   "%s: %zu pc%s of %s%s cannot be named: %s, and the log holds no "
+			   "symbols for them (cut short before they were written?)",
+			   log, u->pcs, u->pcs == 1 ? "" : "s",
+			   u->example ? u->example : "a module", others, why[i][u->nids > 1]);
+		said = 1;
+	}
+	return said;
+}
+
 static int resolve_pc(struct resolver *res, uint32_t space, uint64_t pc, struct pc_frames *out)
 {
 	const struct mt_symbol *sym = log_reader_symbol(res->r, space, pc);
+	int in_log = sym != NULL;
 	const struct mt_module *m;
 	struct mt_symbol found;
 	struct an_frame *f;
 	uint64_t offset;
 	uint32_t n;
 
-	if (!sym && symbolizer(res) && sym_resolve(res->sym, space, pc, &found) == 0)
+	/* the log's symbol, or what the module's file says now */
+	if ((!sym || !sym->nframes) && symbolizer(res) &&
+	    sym_resolve(res->sym, space, pc, &found) == 0 && (found.nframes || !sym))
 		sym = &found;
 	m = sym ? module_by_id(res, sym->module) : NULL;
 	if (!m)
 		m = module_by_pc(res, space, pc);
+	if (m && !in_log && (!sym || !sym->nframes))
+		note_unnamed(res, m);
 	offset = sym && sym->module ? sym->offset : m ? pc - m->bias : pc;
 	n = sym && sym->nframes ? sym->nframes : 1;
 	if (n > MT_SYM_MAX_INLINE)

@@ -57,6 +57,14 @@ void resolver_close(struct resolver *res);
  */
 const struct an_frame *const *resolver_stack(struct resolver *res, uint64_t stack, size_t *n);
 
+struct an_status;
+
+/* When some pcs resolved so far stayed unnamed because their module's
+ * file is gone or is another build than the one traced (a log cut short
+ * before their symbols were written), says so in one line per reason and
+ * returns 1; else 0. */
+int resolver_note_unnamed(struct resolver *res, const char *log, struct an_status *st);
+
 /*
  * Modules among those the resolved frames lie in that have no line
  * information; *example names one.  Returns how many, *total of how many.

@@ -78,6 +78,12 @@ int report_run(const struct report_ops *ops, const struct an_opts *o, void *priv
 		if (rp.r2)
 			rp.warned |= input_check_truncated(rp.r2, o->log2, st);
 		ret = ops->print ? ops->print(&rp, out, st) : print_stats(&rp, ops, out, st);
+		/* frames left unnamed for want of their file: said once */
+		if (ret >= 0 &&
+		    (resolver_note_unnamed(rp.res, o->log, st) |
+		     resolver_note_unnamed(rp.res2, o->log2, st)) &&
+		    !ret)
+			ret = 1;
 	}
 	if (ops->finish)
 		ret = ops->finish(&rp, ret, st);

@@ -16,8 +16,9 @@
 #include <stdint.h>
 
 #define MT_LOG_MAGIC	     "MEMTRACK"	/* 8 bytes, no terminator in the file */
-#define MT_LOG_VERSION	     1		/* the only version this code reads or writes */
+#define MT_LOG_VERSION	     2		/* the only version this code reads or writes */
 #define MT_LOG_MAX_BUILD_ID  64
+#define MT_LOG_MAX_TICK	     UINT64_C(1000000000) /* the coarsest time unit: 1 s */
 
 /* How the run was traced (header.mode). */
 enum mt_mode {
@@ -52,6 +53,14 @@ enum mt_fn {
 /* Name of an allocator function ("malloc"), or NULL when fn is unknown. */
 const char *mt_fn_name(unsigned fn);
 
+/* Non-zero when fn takes an argument besides its size (event.arg): calloc's
+ * and reallocarray's nmemb, the memalign family's alignment. */
+static inline int mt_fn_has_arg(unsigned fn)
+{
+	return fn == MT_FN_CALLOC || fn == MT_FN_REALLOCARRAY || fn == MT_FN_POSIX_MEMALIGN ||
+	       fn == MT_FN_ALIGNED_ALLOC || fn == MT_FN_MEMALIGN;
+}
+
 /*
  * The event kinds: one row each, the schema of every event record.  The
  * enum below, the names, the writer's encoding and checks, the reader's
@@ -69,19 +78,28 @@ const char *mt_fn_name(unsigned fn);
  *   U32     varint32
  *   I64     zigzag
  *   FN      varint32: an enum mt_fn, never MT_FN_NONE
+ *   FREEFN  not stored: MT_FN_FREE, the one function a FREE event has
+ *   ARG     varint: stored only after an fn that takes one (calloc and
+ *           reallocarray: nmemb; the memalign family: alignment), else 0
  *   CAUSE   varint32: an enum mt_proc_cause
- *   FREED   varint: an address freed, never 0 (free(NULL) is not logged)
+ *   FREED   an address freed, never 0 (free(NULL) is not logged), coded
+ *           against the blocks the log's events hold live (FORMAT.md,
+ *           "Heap addresses")
+ *   OLD     the same for realloc's old block, which may be 0
+ *   BORN    an address an allocator returned (0: none), coded against
+ *           the addresses freed before it; needs the event's size, so it
+ *           comes after it
  *   STRING  varint32: a STRING id, or 0 for none
  *   STACK   varint: a STACK id, or 0 for no stack
  * Members a row does not list are zero when read and ignored when written.
  */
 #define MT_EVENTS(X, F)                                                                            \
 	/* addr = result (0: failed) */                                                            \
-	X(ALLOC, 1, "alloc", F(fn, FN) F(addr, U64) F(size, U64) F(arg, U64) F(stack, STACK))      \
-	X(FREE, 2, "free", F(fn, FN) F(addr, FREED))                                               \
+	X(ALLOC, 1, "alloc", F(fn, FN) F(stack, STACK) F(size, U64) F(arg, ARG) F(addr, BORN))     \
+	X(FREE, 2, "free", F(fn, FREEFN) F(addr, FREED))                                           \
 	/* addr = result (0: failed) */                                                            \
 	X(REALLOC, 3, "realloc",                                                                   \
-	  F(fn, FN) F(old_addr, U64) F(addr, U64) F(size, U64) F(arg, U64) F(stack, STACK))        \
+	  F(fn, FN) F(stack, STACK) F(old_addr, OLD) F(size, U64) F(arg, ARG) F(addr, BORN))       \
 	/* addr = result, size = length, path = the file (0: anonymous) */                         \
 	X(MMAP, 4, "mmap",                                                                         \
 	  F(addr, U64) F(size, U64) F(prot, U32) F(mflags, U32) F(fd, I64) F(offset, U64)          \
@@ -265,6 +283,8 @@ struct mt_log_header {
 	uint32_t depth;		/* --depth */
 	uint32_t pid;		/* the first process traced */
 	uint64_t start_realtime_ns; /* CLOCK_REALTIME when tracing began */
+	uint64_t tick_ns;	/* the unit of event times (1 to MT_LOG_MAX_TICK):
+				   times are multiples of it, rounded down */
 	const char *cwd;	/* borrowed */
 	uint32_t argc;
 	char *const *argv;	/* borrowed */

@@ -3,6 +3,11 @@
  * in memory at a time.  Definitions (strings, stack nodes, modules,
  * symbols) are absorbed into tables as they pass; events are returned.
  *
+ * The chunks' zstd blocks form one stream: each is decoded after all those
+ * before it, so the reader only ever goes forward (a rewind starts the
+ * stream, and the heap-address model, over).  Its memory grows with the
+ * stacks, symbols and live heap blocks of the log, never with its events.
+ *
  * The reader accepts exactly what FORMAT.md allows.  Anything else is
  * corruption, reported once as one line naming the offset, after which
  * every call returns the same error.  A log that simply stops (no trailer,
@@ -23,6 +28,7 @@
 
 #include "arena.h"
 #include "crc32c.h"
+#include "heapaddr.h"
 #include "log_format.h"
 #include "varint.h"
 
@@ -51,12 +57,24 @@ struct log_reader {
 	uint8_t *stored, *raw;
 	size_t stored_cap, raw_cap;
 	const uint8_t *base, *p, *end, *rec;
+	uint32_t codec;
 	ZSTD_DCtx *zd;
+	int frame_started, frame_ended; /* the zstd frame, in this pass */
+	uint32_t zstd_window;
 
-	/* Delta bases, reset at each chunk. */
-	uint64_t prev_time;
+	/* The last event's, as later events are coded from them. */
+	uint64_t prev_tick;
 	uint32_t prev_pid, prev_tid;
-	uint64_t last_time;
+
+	/* The chunk's TIMES record: at which of its events (counted from 0)
+	 * the clock moves, and by how many ticks; the next one to reach. */
+	struct time_move {
+		uint64_t event, ticks;
+	} * moves;
+	size_t nmoves, moves_cap, next_move;
+	uint64_t chunk_events;
+
+	struct heapaddr heap;
 
 	uint64_t nevents; /* returned in this pass */
 	enum reader_state state;
@@ -84,6 +102,7 @@ struct log_reader {
 
 	struct mt_symbol **syms; /* open addressing on (space, pc) */
 	size_t sym_mask, nsyms;
+	struct log_symbol_base sym; /* the last SYMBOL's, what the next omits */
 	uint64_t sym_records, seen_sym_records;
 };
 
@@ -182,6 +201,128 @@ static int grow_buffer(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
+/*
+ * The zstd frame's header: the magic, a frame header descriptor of 0 (no
+ * content size, no checksum, no dictionary, a window descriptor) and a
+ * window of at most LOG_ZSTD_MAX_WINDOW.  Returns its size, or a negative
+ * errno with the reason given.
+ */
+static int zstd_frame_header(struct log_reader *r, uint64_t off, const uint8_t *d, size_t len)
+{
+	unsigned exponent, mantissa;
+	uint64_t window;
+
+	if (len < ZSTD_FRAME_HEADER_SIZE || get_le32(d) != ZSTD_FRAME_MAGIC)
+		return fail(r,
+			    "corrupt log: the first compressed chunk, at offset %" PRIu64
+			    ", does not start a zstd frame",
+			    off);
+	if (d[4] != 0)
+		return fail(r,
+			    "corrupt log: the zstd frame at offset %" PRIu64
+			    " has a frame header descriptor of 0x%02x (the format allows 0)",
+			    off, d[4]);
+	exponent = d[5] >> 3;
+	mantissa = d[5] & 7;
+	window = (uint64_t)1 << (10 + exponent);
+	window += window / 8 * mantissa;
+	if (window > LOG_ZSTD_MAX_WINDOW)
+		return fail(r,
+			    "corrupt log: the zstd frame at offset %" PRIu64
+			    " asks for a window of %" PRIu64 " bytes (at most %u)",
+			    off, window, LOG_ZSTD_MAX_WINDOW);
+	r->zstd_window = (uint32_t)window;
+	return ZSTD_FRAME_HEADER_SIZE;
+}
+
+/*
+ * A zstd chunk: the next whole blocks of the log's frame (its header
+ * first in the first one), which decode to exactly ulen bytes into
+ * r->raw.  The last block of the frame may only end the trailer's chunk,
+ * which read_trailer() and the end of the chunk check.
+ */
+static int zstd_blocks(struct log_reader *r, uint64_t off, uint32_t len, uint32_t ulen)
+{
+	const uint8_t *d = r->stored;
+	size_t pos = 0, z;
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
+
+	/* (no chunk follows the frame's end: that chunk holds the trailer) */
+	if (!r->frame_started) {
+		int n = zstd_frame_header(r, off, d, len);
+
+		if (n < 0)
+			return n;
+		pos = (size_t)n;
+	}
+	if (pos == len)
+		return fail(r,
+			    "corrupt log: the compressed chunk at offset %" PRIu64
+			    " holds no zstd block",
+			    off);
+	while (pos < len) {
+		uint32_t h, type, size, body;
+
+		if (r->frame_ended)
+			return fail(r,
+				    "corrupt log: bytes after the last zstd block in the chunk at "
+				    "offset %" PRIu64,
+				    off);
+		if (len - pos < ZSTD_BLOCK_HEADER_SIZE)
+			return fail(r,
+				    "corrupt log: the chunk at offset %" PRIu64
+				    " ends inside a zstd block header",
+				    off);
+		h = (uint32_t)d[pos] | (uint32_t)d[pos + 1] << 8 | (uint32_t)d[pos + 2] << 16;
+		type = (h >> 1) & 3;
+		size = h >> 3;
+		if (type == 3)
+			return fail(r,
+				    "corrupt log: a reserved zstd block type in the chunk at "
+				    "offset %" PRIu64,
+				    off);
+		if (size > ZSTD_BLOCK_MAX || size > r->zstd_window)
+			return fail(r,
+				    "corrupt log: a zstd block of %" PRIu32
+				    " bytes in the chunk at offset %" PRIu64,
+				    size, off);
+		body = type == 1 ? 1 : size; /* an RLE block stores its byte once */
+		pos += ZSTD_BLOCK_HEADER_SIZE;
+		if (body > len - pos)
+			return fail(r,
+				    "corrupt log: the chunk at offset %" PRIu64
+				    " ends inside a zstd block",
+				    off);
+		pos += body;
+		if (h & 1)
+			r->frame_ended = 1;
+	}
+	r->frame_started = 1;
+	/* one byte of room more than expected: a chunk decoding to more
+	 * stops there, with input left over */
+	if (grow_buffer(&r->raw, &r->raw_cap, (size_t)ulen + 1))
+		return io_error(r, -ENOMEM, off);
+	in = (ZSTD_inBuffer){d, len, 0};
+	out = (ZSTD_outBuffer){r->raw, (size_t)ulen + 1, 0};
+	while (in.pos < in.size && out.pos < out.size) {
+		z = ZSTD_decompressStream(r->zd, &out, &in);
+		if (ZSTD_isError(z))
+			return fail(r,
+				    "corrupt log: the chunk at offset %" PRIu64
+				    " does not decompress: %s",
+				    off, ZSTD_getErrorName(z));
+		if (!z && in.pos < in.size)
+			break;
+	}
+	if (in.pos != in.size || out.pos != ulen)
+		return fail(r,
+			    "corrupt log: bad decompressed length in the chunk at offset %" PRIu64
+			    " (%s%zu bytes, header says %" PRIu32 ")",
+			    off, in.pos != in.size ? "more than " : "", out.pos, ulen);
+	return 0;
+}
+
 /* Loads the next chunk: 1 when loaded, 0 at the end of the log, or a
  * negative errno. */
 static int load_chunk(struct log_reader *r)
@@ -190,7 +331,6 @@ static int load_chunk(struct log_reader *r)
 	uint64_t off = r->next_chunk;
 	uint32_t len, ulen, codec;
 	ssize_t n;
-	size_t z;
 
 	if (r->trailer_seen) {
 		n = read_at(r->fd, head, 1, off);
@@ -230,11 +370,11 @@ static int load_chunk(struct log_reader *r)
 			    "corrupt log: the stored chunk at offset %" PRIu64 " has %" PRIu32
 			    " bytes for %" PRIu32 " raw bytes",
 			    off, len, ulen);
-	if (codec == CODEC_ZSTD && (len == 0 || len >= ulen))
+	if (codec == CODEC_ZSTD && (len == 0 || len > LOG_ZSTD_MAX_STORED(ulen)))
 		return fail(r,
-			    "corrupt log: the compressed chunk at offset %" PRIu64 " (%" PRIu32
-			    " bytes) is not smaller than its %" PRIu32 " raw bytes",
-			    off, len, ulen);
+			    "corrupt log: the compressed chunk at offset %" PRIu64 " has %" PRIu32
+			    " bytes for %" PRIu32 " raw bytes (allowed: 1 to %" PRIu32 ")",
+			    off, len, ulen, LOG_ZSTD_MAX_STORED(ulen));
 	if (grow_buffer(&r->stored, &r->stored_cap, len))
 		return io_error(r, -ENOMEM, off);
 	n = read_at(r->fd, r->stored, len, off + CHUNK_HEADER_SIZE);
@@ -246,43 +386,19 @@ static int load_chunk(struct log_reader *r)
 		return fail(r, "corrupt log: the chunk at offset %" PRIu64 " fails its checksum",
 			    off);
 	if (codec == CODEC_ZSTD) {
-		unsigned long long size = ZSTD_getFrameContentSize(r->stored, len);
+		int rc = zstd_blocks(r, off, len, ulen);
 
-		if (size != ulen)
-			return fail(r,
-				    "corrupt log: bad decompressed length in the chunk at offset "
-				    "%" PRIu64 " (frame says %lld, header says %" PRIu32 ")",
-				    off, (long long)size, ulen);
-		z = ZSTD_findFrameCompressedSize(r->stored, len);
-		if (z != len)
-			return fail(r,
-				    "corrupt log: the chunk at offset %" PRIu64
-				    " is not one whole zstd frame",
-				    off);
-		if (grow_buffer(&r->raw, &r->raw_cap, ulen))
-			return io_error(r, -ENOMEM, off);
-		z = ZSTD_decompressDCtx(r->zd, r->raw, ulen, r->stored, len);
-		if (ZSTD_isError(z))
-			return fail(r,
-				    "corrupt log: the chunk at offset %" PRIu64
-				    " does not decompress: %s",
-				    off, ZSTD_getErrorName(z));
-		if (z != ulen)
-			return fail(r,
-				    "corrupt log: bad decompressed length in the chunk at offset "
-				    "%" PRIu64 " (%zu bytes, header says %" PRIu32 ")",
-				    off, z, ulen);
+		if (rc)
+			return rc;
 		r->base = r->raw;
 	} else {
 		r->base = r->stored;
 	}
 	r->p = r->base;
 	r->end = r->base + ulen;
+	r->codec = codec;
 	r->chunk_off = off;
 	r->next_chunk = off + CHUNK_HEADER_SIZE + len;
-	r->prev_time = 0;
-	r->prev_pid = 0;
-	r->prev_tid = 0;
 	return 1;
 }
 
@@ -371,22 +487,22 @@ static int apply_delta32(struct log_reader *r, const uint8_t *at, const char *wh
  * The codings of event fields (log.h, MT_EVENTS): each reads one field
  * into *v and checks it, naming the field's first byte when it is wrong.
  */
-static int get_U64(struct log_reader *r, uint64_t *v)
+static int get_U64(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 {
 	return get(r, v);
 }
 
-static int get_U32(struct log_reader *r, uint32_t *v)
+static int get_U32(struct log_reader *r, struct mt_event *ev, uint32_t *v)
 {
 	return get32(r, v);
 }
 
-static int get_I64(struct log_reader *r, int64_t *v)
+static int get_I64(struct log_reader *r, struct mt_event *ev, int64_t *v)
 {
 	return getz(r, v);
 }
 
-static int get_FN(struct log_reader *r, uint32_t *v)
+static int get_FN(struct log_reader *r, struct mt_event *ev, uint32_t *v)
 {
 	const uint8_t *at = r->p;
 	int rc = get32(r, v);
@@ -396,7 +512,19 @@ static int get_FN(struct log_reader *r, uint32_t *v)
 	return rc;
 }
 
-static int get_CAUSE(struct log_reader *r, uint32_t *v)
+static int get_FREEFN(struct log_reader *r, struct mt_event *ev, uint32_t *v)
+{
+	*v = MT_FN_FREE;
+	return 0;
+}
+
+static int get_ARG(struct log_reader *r, struct mt_event *ev, uint64_t *v)
+{
+	*v = 0;
+	return mt_fn_has_arg(ev->fn) ? get(r, v) : 0;
+}
+
+static int get_CAUSE(struct log_reader *r, struct mt_event *ev, uint32_t *v)
 {
 	const uint8_t *at = r->p;
 	int rc = get32(r, v);
@@ -406,17 +534,52 @@ static int get_CAUSE(struct log_reader *r, uint32_t *v)
 	return rc;
 }
 
-static int get_FREED(struct log_reader *r, uint64_t *v)
+/* A freed address: its code, the literal after HEAPADDR_FREED_LITERAL. */
+static int get_freed(struct log_reader *r, int zero_ok, int keep, uint32_t tid, uint64_t *v)
 {
 	const uint8_t *at = r->p;
-	int rc = get(r, v);
+	uint64_t code, literal = 0;
+	int e;
 
-	if (!rc && !*v)
-		return corrupt(r, at, "free of address 0");
-	return rc;
+	if (get(r, &code) || (code == HEAPADDR_FREED_LITERAL && get(r, &literal)))
+		return -EBADMSG;
+	e = heapaddr_get_freed(&r->heap, code, literal, zero_ok, keep, tid, v);
+	if (e == HEAPADDR_NOMEM)
+		return io_error(r, -ENOMEM, r->chunk_off);
+	if (e)
+		return corrupt(r, at, "%s", heapaddr_strerror(e));
+	return 0;
 }
 
-static int get_STRING(struct log_reader *r, uint32_t *v)
+static int get_FREED(struct log_reader *r, struct mt_event *ev, uint64_t *v)
+{
+	return get_freed(r, 0, 0, ev->tid, v);
+}
+
+/* A realloc that failed leaves its old block where it was. */
+static int get_OLD(struct log_reader *r, struct mt_event *ev, uint64_t *v)
+{
+	return get_freed(r, 1, (ev->flags & MT_EVF_FAILED) != 0, ev->tid, v);
+}
+
+/* An address made: coded against the freed ones of the size read before. */
+static int get_BORN(struct log_reader *r, struct mt_event *ev, uint64_t *v)
+{
+	const uint8_t *at = r->p;
+	uint64_t code, literal = 0;
+	int e;
+
+	if (get(r, &code) || (code == HEAPADDR_BORN_LITERAL && get(r, &literal)))
+		return -EBADMSG;
+	e = heapaddr_get_born(&r->heap, code, literal, ev->size, ev->tid, v);
+	if (e == HEAPADDR_NOMEM)
+		return io_error(r, -ENOMEM, r->chunk_off);
+	if (e)
+		return corrupt(r, at, "%s", heapaddr_strerror(e));
+	return 0;
+}
+
+static int get_STRING(struct log_reader *r, struct mt_event *ev, uint32_t *v)
 {
 	const uint8_t *at = r->p;
 	int rc = get32(r, v);
@@ -424,7 +587,7 @@ static int get_STRING(struct log_reader *r, uint32_t *v)
 	return rc ? rc : check_string(r, at, *v);
 }
 
-static int get_STACK(struct log_reader *r, uint64_t *v)
+static int get_STACK(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 {
 	const uint8_t *at = r->p;
 	int rc = get(r, v);
@@ -432,40 +595,52 @@ static int get_STACK(struct log_reader *r, uint64_t *v)
 	return rc ? rc : check_stack(r, at, *v);
 }
 
-static int read_event(struct log_reader *r, unsigned type, struct mt_event *ev)
+/* tag: the record's tag, the event type in its low bits and which of the
+ * common fields follow in the others. */
+static int read_event(struct log_reader *r, unsigned tag, struct mt_event *ev)
 {
 	const uint8_t *at;
-	uint64_t dt;
-	int64_t dpid, dtid;
+	uint64_t tick = r->prev_tick;
 	int rc;
 
 	memset(ev, 0, sizeof(*ev));
-	ev->type = type;
-	if ((rc = get(r, &dt)))
-		return rc;
-	if (dt > UINT64_MAX - r->prev_time)
-		return corrupt(r, r->rec, "event time overflows 64 bits");
-	ev->time_ns = r->prev_time + dt;
-	if (ev->time_ns < r->last_time)
-		return corrupt(r, r->rec,
-			       "time goes backwards (%" PRIu64 " ns after %" PRIu64 " ns)",
-			       ev->time_ns, r->last_time);
-	at = r->p;
-	if ((rc = getz(r, &dpid)) ||
-	    (rc = apply_delta32(r, at, "pid", r->prev_pid, dpid, &ev->pid)))
-		return rc;
-	at = r->p;
-	if ((rc = getz(r, &dtid)) ||
-	    (rc = apply_delta32(r, at, "tid", r->prev_tid, dtid, &ev->tid)))
-		return rc;
-	at = r->p;
-	if ((rc = get32(r, &ev->flags)))
-		return rc;
-	if (ev->flags & ~LOG_EVENT_FLAGS)
-		return corrupt(r, at, "unknown event flags 0x%" PRIx32, ev->flags);
-	switch (type) {
+	ev->type = tag & TAG_EVENT_TYPE;
+	ev->pid = r->prev_pid;
+	ev->tid = r->prev_tid;
+	if (r->next_move < r->nmoves && r->moves[r->next_move].event == r->chunk_events) {
+		uint64_t ticks = r->moves[r->next_move++].ticks;
+
+		if (ticks > UINT64_MAX - tick || tick + ticks > UINT64_MAX / r->hdr.tick_ns)
+			return corrupt(r, r->rec, "event time overflows 64 bits");
+		tick += ticks;
+	}
+	r->chunk_events++;
+	ev->time_ns = tick * r->hdr.tick_ns;
+	if (tag & TAG_EVENT_THREAD) {
+		int64_t dpid, dtid;
+
+		at = r->p;
+		if ((rc = getz(r, &dpid)) ||
+		    (rc = apply_delta32(r, at, "pid", r->prev_pid, dpid, &ev->pid)))
+			return rc;
+		if ((rc = getz(r, &dtid)) ||
+		    (rc = apply_delta32(r, at, "tid", r->prev_tid, dtid, &ev->tid)))
+			return rc;
+		if (!dpid && !dtid)
+			return corrupt(r, at, "a thread change to the same thread");
+	}
+	if (tag & TAG_EVENT_FLAGS) {
+		at = r->p;
+		if ((rc = get32(r, &ev->flags)))
+			return rc;
+		if (!ev->flags)
+			return corrupt(r, at, "event flags of 0 stored");
+		if (ev->flags & ~LOG_EVENT_FLAGS)
+			return corrupt(r, at, "unknown event flags 0x%" PRIx32, ev->flags);
+	}
+	switch (ev->type) {
 #define GET(member, coding)                                                                        \
-	if ((rc = get_##coding(r, &ev->member)))                                                   \
+	if ((rc = get_##coding(r, ev, &ev->member)))                                               \
 		return rc;
 #define CASE(kind, tag, name, fields)                                                              \
 	case MT_EV_##kind:                                                                         \
@@ -474,8 +649,7 @@ static int read_event(struct log_reader *r, unsigned type, struct mt_event *ev)
 #undef CASE
 #undef GET
 	}
-	r->prev_time = ev->time_ns;
-	r->last_time = ev->time_ns;
+	r->prev_tick = tick;
 	r->prev_pid = ev->pid;
 	r->prev_tid = ev->tid;
 	r->nevents++;
@@ -523,23 +697,28 @@ static int read_stack(struct log_reader *r)
 {
 	const uint8_t *at = r->p;
 	struct node n = {0};
+	uint64_t back;
+	int64_t d;
 	int rc;
 
-	if ((rc = get(r, &n.parent)))
+	/* how far back the parent was defined: 0 the last node, seen_nodes
+	 * none (a root) */
+	if ((rc = get(r, &back)))
 		return rc;
-	if (n.parent > r->seen_nodes)
-		return corrupt(r, at, "stack node %" PRIu64 " refers to undefined parent %" PRIu64,
-			       r->seen_nodes + 1, n.parent);
-	if (n.parent) {
-		int64_t d;
-
-		if ((rc = getz(r, &d)))
-			return rc;
-		n.pc = r->nodes[n.parent].pc + (uint64_t)d;
+	if (back > r->seen_nodes)
+		return corrupt(r, at,
+			       "stack node %" PRIu64 " refers to a parent %" PRIu64
+			       " nodes before the first",
+			       r->seen_nodes + 1, back - r->seen_nodes);
+	n.parent = r->seen_nodes - back;
+	if (n.parent)
 		n.space = r->nodes[n.parent].space;
-	} else if ((rc = get32(r, &n.space)) || (rc = get(r, &n.pc))) {
+	else if ((rc = get32(r, &n.space)))
 		return rc;
-	}
+	/* the pc: its distance from the parent's (a root's: from 0) */
+	if ((rc = getz(r, &d)))
+		return rc;
+	n.pc = (n.parent ? r->nodes[n.parent].pc : 0) + (uint64_t)d;
 	if (r->seen_nodes++ < r->nnodes)
 		return 0;
 	if (r->nnodes + 2 > r->nodes_cap) {
@@ -647,43 +826,95 @@ static int sym_table_grow(struct log_reader *r)
 	return 0;
 }
 
-/* Reads an optional string id into *s (NULL for 0). */
-static int get_string(struct log_reader *r, const char **s)
+/* A string id where a SYMBOL record has one: checked, and its text. */
+static int get_string_id(struct log_reader *r, uint32_t *id, const char **text)
 {
 	const uint8_t *at = r->p;
-	uint32_t id;
 	int rc;
 
-	if ((rc = get32(r, &id)) || (rc = check_string(r, at, id)))
+	if ((rc = get32(r, id)) || (rc = check_string(r, at, *id)))
 		return rc;
-	*s = r->strings[id];
+	*text = r->strings[*id];
 	return 0;
 }
 
 static int read_symbol(struct log_reader *r)
 {
+	struct log_symbol_base *base = &r->sym;
 	struct mt_symbol s = {0}, **slot;
-	const uint8_t *at;
+	const uint8_t *at = r->p;
+	uint32_t head, comp_dir = base->comp_dir, file = base->file;
+	uint64_t offset = 0;
+	int64_t d;
 	int rc;
 
-	if ((rc = get32(r, &s.space)) || (rc = get(r, &s.pc)))
+	if ((rc = get32(r, &head)))
 		return rc;
+	if (head & ~SYM_HEAD)
+		return corrupt(r, at, "unknown symbol head bits 0x%" PRIx32, head & ~SYM_HEAD);
+	s.space = base->space;
+	s.module = base->module;
+	s.nframes = 1;
+	/* each field the head says follows must differ from what it replaces */
 	at = r->p;
-	if ((rc = get32(r, &s.module)) || (rc = check_module(r, at, s.module)))
+	if ((head & SYM_SPACE) && ((rc = get32(r, &s.space)) || s.space == base->space))
+		return rc ? rc : corrupt(r, at, "a symbol's space stored as it was");
+	if ((rc = getz(r, &d)))
 		return rc;
-	if ((rc = get(r, &s.offset)) || (rc = get_string(r, &s.comp_dir)))
-		return rc;
+	s.pc = base->pc + (uint64_t)d;
 	at = r->p;
-	if ((rc = get32(r, &s.nframes)))
-		return rc;
-	if (s.nframes > MT_SYM_MAX_INLINE)
-		return corrupt(r, at, "symbol with %" PRIu32 " frames (at most %d)", s.nframes,
-			       MT_SYM_MAX_INLINE);
+	if (head & SYM_MODULE) {
+		if ((rc = get32(r, &s.module)) || (rc = check_module(r, at, s.module)))
+			return rc;
+		if (s.module == base->module)
+			return corrupt(r, at, "a symbol's module stored as it was");
+	}
+	at = r->p;
+	if ((head & SYM_OFFSET) && ((rc = get(r, &offset)) || !offset))
+		return rc ? rc : corrupt(r, at, "a symbol's offset stored as pc - bias");
+	s.offset = s.pc - (s.module ? r->modules[s.module - 1].bias : 0) +
+		   (uint64_t)zigzag_decode(offset);
+	at = r->p;
+	if (head & SYM_COMP_DIR) {
+		if ((rc = get_string_id(r, &comp_dir, &s.comp_dir)))
+			return rc;
+		if (comp_dir == base->comp_dir)
+			return corrupt(r, at, "a symbol's directory stored as it was");
+	}
+	s.comp_dir = r->strings[comp_dir];
+	at = r->p;
+	if (head & SYM_NFRAMES) {
+		if ((rc = get32(r, &s.nframes)))
+			return rc;
+		if (s.nframes == 1 || s.nframes > MT_SYM_MAX_INLINE)
+			return corrupt(r, at,
+				       "symbol with %" PRIu32 " frames stored (2 to %d, or 0)",
+				       s.nframes, MT_SYM_MAX_INLINE);
+	}
+	if (!s.nframes && (head & (SYM_FILE | SYM_ALLOCATOR)))
+		return corrupt(r, r->rec,
+			       "a symbol without frames has a first frame's file or flags");
 	for (uint32_t i = 0; i < s.nframes; i++) {
 		struct mt_symframe *f = &s.frames[i];
+		uint32_t id;
 
-		if ((rc = get_string(r, &f->function)) || (rc = get_string(r, &f->file)) ||
-		    (rc = get32(r, &f->line)))
+		if ((rc = get_string_id(r, &id, &f->function)))
+			return rc;
+		at = r->p;
+		if (i == 0) {
+			if (head & SYM_FILE) {
+				if ((rc = get_string_id(r, &file, &f->file)))
+					return rc;
+				if (file == base->file)
+					return corrupt(r, at, "a symbol's file stored as it was");
+			}
+			f->file = r->strings[file];
+			f->flags = head & SYM_ALLOCATOR ? MT_SYMF_ALLOCATOR : 0;
+			if ((rc = get32(r, &f->line)))
+				return rc;
+			continue;
+		}
+		if ((rc = get_string_id(r, &id, &f->file)) || (rc = get32(r, &f->line)))
 			return rc;
 		at = r->p;
 		if ((rc = get32(r, &f->flags)))
@@ -691,6 +922,12 @@ static int read_symbol(struct log_reader *r)
 		if (f->flags & ~LOG_SYMF_FLAGS)
 			return corrupt(r, at, "unknown symbol flags 0x%" PRIx32, f->flags);
 	}
+	base->space = s.space;
+	base->pc = s.pc;
+	base->module = s.module;
+	base->comp_dir = comp_dir;
+	if (s.nframes)
+		base->file = file;
 	if (r->seen_sym_records++ < r->sym_records)
 		return 0;
 	if (r->nsyms + 1 > (r->sym_mask + 1) / 2 && sym_table_grow(r))
@@ -730,9 +967,59 @@ static int read_trailer(struct log_reader *r)
 		return corrupt(r, at, "unknown trailer flags 0x%" PRIx32, t.flags);
 	if (r->p != r->end)
 		return corrupt(r, r->p, "records after the trailer");
+	if (r->codec == CODEC_ZSTD && !r->frame_ended)
+		return corrupt(r, r->rec, "the trailer's chunk does not end the zstd frame");
 	r->trailer = t;
 	r->has_trailer = 1;
 	r->trailer_seen = 1;
+	return 0;
+}
+
+/*
+ * The chunk's TIMES record, when its first: the events at which the clock
+ * moves, as (events skipped since the last move, ticks) pairs.  Reads it
+ * into r->moves.
+ */
+static int read_times(struct log_reader *r)
+{
+	const uint8_t *at = r->p;
+	uint64_t n, event = 0, skip = 0;
+	int rc;
+
+	r->nmoves = r->next_move = 0;
+	r->chunk_events = 0;
+	if (r->p == r->end || *r->p != TAG_TIMES)
+		return 0;
+	r->rec = r->p++;
+	if ((rc = get(r, &n)))
+		return rc;
+	/* each pair takes two bytes at least: a bound before allocating */
+	if (n == 0 || n > (uint64_t)(r->end - r->p) / 2)
+		return corrupt(r, at, "a TIMES record of %" PRIu64 " moves", n);
+	if (n > r->moves_cap) {
+		struct time_move *m = realloc(r->moves, n * sizeof(*m));
+
+		if (!m)
+			return io_error(r, -ENOMEM, r->chunk_off);
+		r->moves = m;
+		r->moves_cap = n;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		int64_t d;
+
+		at = r->p;
+		if ((rc = getz(r, &d)) || (rc = get(r, &r->moves[i].ticks)))
+			return rc;
+		if (!r->moves[i].ticks)
+			return corrupt(r, at, "the clock moves by 0 ticks");
+		/* skips are differences from the previous skip */
+		skip += (uint64_t)d;
+		if (skip > (uint64_t)(r->end - r->p) || event + skip + (i > 0) > CHUNK_MAX_RAW)
+			return corrupt(r, at, "the clock moves at an event past the chunk's end");
+		event += skip + (i > 0);
+		r->moves[i].event = event;
+	}
+	r->nmoves = (size_t)n;
 	return 0;
 }
 
@@ -748,14 +1035,22 @@ int log_reader_next(struct log_reader *r, struct mt_event *ev)
 		unsigned tag;
 
 		if (r->p == r->end) {
+			if (r->next_move < r->nmoves)
+				return corrupt(r, r->p,
+					       "the TIMES record moves the clock at event %" PRIu64
+					       " of a chunk of %" PRIu64 " events",
+					       r->moves[r->next_move].event, r->chunk_events);
+			if (r->frame_ended && !r->trailer_seen && r->base)
+				return corrupt(r, r->p, "the zstd frame ends before the trailer");
 			rc = load_chunk(r);
-			if (rc <= 0)
+			if (rc <= 0 || (rc = read_times(r)))
 				return rc;
 			continue;
 		}
 		r->rec = r->p;
 		tag = *r->p++;
-		if (tag >= MT_EV_ALLOC && tag < MT_EV_TYPE_COUNT) {
+		if (tag < TAG_EVENT_LIMIT && (tag & TAG_EVENT_TYPE) >= MT_EV_ALLOC &&
+		    (tag & TAG_EVENT_TYPE) < MT_EV_TYPE_COUNT) {
 			rc = read_event(r, tag, ev);
 			return rc ? rc : 1;
 		}
@@ -777,6 +1072,9 @@ int log_reader_next(struct log_reader *r, struct mt_event *ev)
 			break;
 		case TAG_TRAILER:
 			rc = read_trailer(r);
+			break;
+		case TAG_TIMES:
+			rc = corrupt(r, r->rec, "a TIMES record that does not start its chunk");
 			break;
 		default:
 			rc = corrupt(r, r->rec, "unknown record tag 0x%02x", tag);
@@ -871,6 +1169,13 @@ static int read_header(struct log_reader *r)
 	}
 	if (version == 0)
 		return fail(r, "corrupt log header: format version 0 does not exist");
+	if (version < MT_LOG_VERSION) {
+		fail(r,
+		     "log format version %" PRIu32 " is older than this memtrack reads (%d): "
+		     "record it again, or read it with the memtrack that wrote it",
+		     version, MT_LOG_VERSION);
+		return r->err = -EPROTONOSUPPORT;
+	}
 	if (n < LOG_HEADER_FIXED)
 		return header_cut(r, (size_t)n, LOG_HEADER_FIXED + 4);
 	blen = get_le32(fixed + 12);
@@ -913,8 +1218,15 @@ static int read_header(struct log_reader *r)
 		goto out;
 	}
 	if ((rc = header_u32(r, &r->hdr.depth)) || (rc = header_u32(r, &r->hdr.pid)) ||
-	    (rc = header_u64(r, &r->hdr.start_realtime_ns, UINT64_MAX)) ||
-	    (rc = header_string(r, &cwd)) || (rc = header_u32(r, &r->hdr.argc)))
+	    (rc = header_u64(r, &r->hdr.start_realtime_ns, UINT64_MAX)))
+		goto out;
+	if ((rc = header_u64(r, &r->hdr.tick_ns, MT_LOG_MAX_TICK)))
+		goto out;
+	if (!r->hdr.tick_ns) {
+		rc = header_corrupt(r, r->p - 1, "a time unit of 0 ns");
+		goto out;
+	}
+	if ((rc = header_string(r, &cwd)) || (rc = header_u32(r, &r->hdr.argc)))
 		goto out;
 	r->hdr.cwd = cwd;
 	/* Each argument takes at least one byte: a bound before allocating. */
@@ -964,7 +1276,9 @@ int log_reader_open(struct log_reader **out, const char *path, char *err, size_t
 	r->sym_mask = 1023;
 	r->syms = calloc(r->sym_mask + 1, sizeof(*r->syms));
 	r->zd = ZSTD_createDCtx();
-	if (!r->strings || !r->nodes || !r->syms || !r->zd) {
+	if (r->zd)
+		ZSTD_DCtx_setParameter(r->zd, ZSTD_d_windowLogMax, LOG_ZSTD_MAX_WINDOW_LOG);
+	if (!r->strings || !r->nodes || !r->syms || !r->zd || heapaddr_init(&r->heap, 1)) {
 		rc = -ENOMEM;
 		snprintf(r->msg, sizeof(r->msg), "%s", strerror(-rc));
 		goto out;
@@ -1008,10 +1322,15 @@ int log_reader_rewind(struct log_reader *r)
 {
 	r->next_chunk = r->first_chunk;
 	r->base = r->p = r->end = r->rec = NULL;
-	r->prev_time = 0;
+	r->prev_tick = 0;
 	r->prev_pid = 0;
 	r->prev_tid = 0;
-	r->last_time = 0;
+	memset(&r->sym, 0, sizeof(r->sym));
+	r->frame_started = 0;
+	r->frame_ended = 0;
+	r->nmoves = r->next_move = 0;
+	ZSTD_DCtx_reset(r->zd, ZSTD_reset_session_only);
+	heapaddr_reset(&r->heap);
 	r->nevents = 0;
 	r->trailer_seen = 0;
 	r->seen_strings = 0;
@@ -1088,6 +1407,8 @@ void log_reader_close(struct log_reader *r)
 	if (r->fd >= 0)
 		close(r->fd);
 	ZSTD_freeDCtx(r->zd);
+	heapaddr_free(&r->heap);
+	free(r->moves);
 	free(r->stored);
 	free(r->raw);
 	free(r->strings);

@@ -1,12 +1,17 @@
 /*
  * log_writer.c - appends a memtrack log (formats/FORMAT.md): the header,
- * then records packed into chunks of about 64 KiB that are compressed with
- * zstd when that makes them smaller and written with their checksums.
+ * then records packed into chunks of about 256 KiB, each compressed as the
+ * next blocks of one zstd stream (so that a chunk finds its matches in all
+ * those before it) and written with its checksums.
  *
  * The tracer calls log_writer_event() and log_writer_stack() on every
  * allocation, so both append straight into the chunk buffer without
- * allocating; the stack trie remembers the previous stack and only hashes
- * the frames that changed.
+ * allocating: the stack trie remembers the previous stack and only hashes
+ * the frames that changed; an event stores its thread and flags only when
+ * they differ from the previous event's (or from 0); a heap address is
+ * coded against the model of heapaddr.c; times count ticks of the header's
+ * unit, found without a division while they stay in one tick, and only the
+ * events where the tick moves are listed, in the chunk's TIMES record.
  *
  * Arguments the format cannot represent (an unknown event type, time going
  * backwards, a reference to an undefined stack) are refused with -EINVAL,
@@ -27,6 +32,7 @@
 
 #include "arena.h"
 #include "crc32c.h"
+#include "heapaddr.h"
 #include "log_format.h"
 #include "varint.h"
 
@@ -43,7 +49,8 @@ struct str_slot {
  * a cache line: the stack trie is looked up for every frame that differs
  * from the previous stack, and large tries live outside the caches.  Three
  * are used: child nodes (key = parent id), root nodes (key = space) and the
- * set of distinct (space, pc) pairs (id = 1).  Node ids therefore stop at
+ * set of distinct (space, pc) pairs (id = its place in pc_list, from 1).
+ * Node ids therefore stop at
  * 2^32-1, which a writer would need some 64 GiB of tables to reach.
  */
 struct slot {
@@ -58,22 +65,51 @@ struct table {
 	size_t count;
 };
 
+/* Room before a chunk's records for its TIMES record: about 1000 moves of
+ * the clock (a second at 1 ms), so that the records never move. */
+#define TIMES_GAP 4096
+
+/* An event at which the clock moved: after `skip` events that did not. */
+struct time_move {
+	uint64_t skip, ticks;
+};
+
+/* A distinct (space, pc) of the stacks, in the order they appeared. */
+struct pc_entry {
+	uint64_t pc;
+	uint32_t space;
+};
+
 struct log_writer {
 	int fd;
 	int err; /* sticky, 0 or a negative errno */
 
-	/* The chunk being filled: raw records, and room to compress them. */
-	uint8_t *buf;
-	size_t len, cap;
+	/* The chunk being filled: its records at buf, len of cap bytes, after
+	 * a gap for its TIMES record (mem is the whole); room to compress. */
+	uint8_t *mem, *buf;
+	size_t gap, len, cap;
 	uint8_t *zbuf;
+	size_t zcap;
 	ZSTD_CCtx *zc;
 
-	/* Delta bases, reset at each chunk (FORMAT.md, "Events"). */
-	uint64_t prev_time;
+	/* Time: ticks of tick_ns; tick is the current one, which lasts until
+	 * next_tick_ns; prev_tick, prev_pid, prev_tid are the last event's. */
+	uint64_t tick_ns, tick, next_tick_ns;
+	uint64_t prev_tick;
 	uint32_t prev_pid, prev_tid;
 
-	uint64_t last_time; /* of the last event, across chunks */
+	/* The chunk's TIMES record: where the tick moved, as (events skipped
+	 * since the last move, ticks moved) pairs, and its bytes. */
+	struct time_move *moves;
+	size_t nmoves, moves_cap;
+	uint64_t chunk_events, since_move;
+	uint8_t *times;
+	size_t times_cap;
+
+	uint64_t last_time; /* of the last event, in ns */
 	uint64_t events;
+
+	struct heapaddr heap;
 
 	struct arena arena; /* interned strings, module tables */
 
@@ -83,6 +119,8 @@ struct log_writer {
 
 	struct table children, roots, pcs;
 	uint64_t nnodes;
+	struct pc_entry *pc_list; /* the pcs set, in order */
+	size_t npcs, pcs_cap;
 
 	/*
 	 * The previous log_writer_stack() call, outermost frame first:
@@ -91,6 +129,8 @@ struct log_writer {
 	uint32_t last_space;
 	size_t last_n, last_cap;
 	uint64_t *last_pcs, *last_ids;
+
+	struct log_symbol_base sym; /* the last SYMBOL's, what the next omits */
 
 	struct mt_module *modules; /* arena memory: old copies stay valid */
 	size_t nmodules, modules_cap;
@@ -137,43 +177,114 @@ static int write_all(int fd, struct iovec *iov, int n)
 	return 0;
 }
 
-/* Compresses (when that wins) and writes the current chunk, then starts a
- * new one with fresh delta bases. */
-static int chunk_write(struct log_writer *w)
+/* Room to compress cap raw bytes: zstd's bound, plus the frame header and
+ * the block headers of a flush. */
+static size_t zbuf_size(size_t cap)
+{
+	return ZSTD_compressBound(cap) + ZSTD_FRAME_HEADER_SIZE + 64;
+}
+
+/* Buffer room: a gap of `gap` bytes before the records, cap for them. */
+static int buf_resize(struct log_writer *w, size_t gap, size_t cap)
+{
+	uint8_t *m = realloc(w->mem, gap + cap);
+
+	if (!m)
+		return fail(w, -ENOMEM);
+	if (gap != w->gap)
+		memmove(m + gap, m + w->gap, w->len);
+	w->mem = m;
+	w->buf = m + gap;
+	w->gap = gap;
+	w->cap = cap;
+	return 0;
+}
+
+/* The chunk's TIMES record, just before its records (the gap grows when
+ * it does not fit); its length into *len. */
+static int times_record(struct log_writer *w, size_t *len)
+{
+	size_t need = 1 + VARINT_MAX * (1 + 2 * w->nmoves);
+	uint8_t *p;
+
+	if (need > w->times_cap) {
+		p = realloc(w->times, need);
+		if (!p)
+			return fail(w, -ENOMEM);
+		w->times = p;
+		w->times_cap = need;
+	}
+	p = w->times;
+	*p++ = TAG_TIMES;
+	p = varint_put(p, w->nmoves);
+	/* a program that keeps its pace makes about as many events each tick:
+	 * a skip is stored as its difference from the one before */
+	for (size_t i = 0; i < w->nmoves; i++) {
+		p = varint_put(p, zigzag_encode((int64_t)(w->moves[i].skip -
+							  (i ? w->moves[i - 1].skip : 0))));
+		p = varint_put(p, w->moves[i].ticks);
+	}
+	*len = (size_t)(p - w->times);
+	if (*len > w->gap && buf_resize(w, *len * 2, w->cap))
+		return w->err;
+	memcpy(w->buf - *len, w->times, *len);
+	return 0;
+}
+
+/*
+ * Compresses and writes the current chunk: its TIMES record and its
+ * records become the next blocks of the log's zstd frame, flushed so that the chunk ends on a
+ * block boundary (a reader decodes it with the chunks before it and
+ * nothing after); `last` ends the frame as well.
+ */
+static int chunk_write(struct log_writer *w, int last)
 {
 	uint8_t head[CHUNK_HEADER_SIZE];
-	const uint8_t *data = w->buf;
-	size_t stored = w->len, z;
-	uint32_t codec = CODEC_STORED;
+	ZSTD_inBuffer in;
+	ZSTD_outBuffer out;
 	struct iovec iov[2];
+	size_t left, raw, tlen = 0;
 	int rc;
 
 	if (w->err)
 		return w->err;
 	if (!w->len)
 		return 0;
-	/* A destination one byte short of the input makes zstd give up as
-	 * soon as compression stops paying. */
-	z = ZSTD_compressCCtx(w->zc, w->zbuf, w->len - 1, w->buf, w->len, 1);
-	if (!ZSTD_isError(z) && z > 0 && z < w->len) {
-		data = w->zbuf;
-		stored = z;
-		codec = CODEC_ZSTD;
+	/* the TIMES record goes first, into the gap before the records */
+	if (w->nmoves && (rc = times_record(w, &tlen)))
+		return rc;
+	raw = tlen + w->len;
+	if (raw > CHUNK_MAX_RAW)
+		return fail(w, -E2BIG);
+	if (zbuf_size(raw) > w->zcap) {
+		uint8_t *z = realloc(w->zbuf, zbuf_size(raw));
+
+		if (!z)
+			return fail(w, -ENOMEM);
+		w->zbuf = z;
+		w->zcap = zbuf_size(raw);
 	}
-	put_le32(head, (uint32_t)stored);
-	put_le32(head + 4, (uint32_t)w->len);
-	put_le32(head + 8, codec);
-	put_le32(head + 12, crc32c(0, data, stored));
+	out = (ZSTD_outBuffer){w->zbuf, w->zcap, 0};
+	in = (ZSTD_inBuffer){w->buf - tlen, raw, 0};
+	do {
+		left = ZSTD_compressStream2(w->zc, &out, &in, last ? ZSTD_e_end : ZSTD_e_flush);
+		if (ZSTD_isError(left) || (left && out.pos == out.size))
+			return fail(w, -EIO); /* the buffer holds a whole bound */
+	} while (left);
+	put_le32(head, (uint32_t)out.pos);
+	put_le32(head + 4, (uint32_t)raw);
+	put_le32(head + 8, CODEC_ZSTD);
+	put_le32(head + 12, crc32c(0, w->zbuf, out.pos));
 	put_le32(head + 16, crc32c(0, head, 16));
 	iov[0] = (struct iovec){head, sizeof(head)};
-	iov[1] = (struct iovec){(void *)data, stored};
+	iov[1] = (struct iovec){w->zbuf, out.pos};
 	rc = write_all(w->fd, iov, 2);
 	if (rc)
 		return fail(w, rc);
 	w->len = 0;
-	w->prev_time = 0;
-	w->prev_pid = 0;
-	w->prev_tid = 0;
+	w->nmoves = 0;
+	w->chunk_events = 0;
+	w->since_move = 0;
 	return 0;
 }
 
@@ -186,24 +297,12 @@ static int reserve(struct log_writer *w, size_t need)
 	if (need > CHUNK_MAX_RAW)
 		return -E2BIG;
 	if (w->len && w->len + need > CHUNK_TARGET_RAW) {
-		rc = chunk_write(w);
+		rc = chunk_write(w, 0);
 		if (rc)
 			return rc;
 	}
-	if (w->len + need > w->cap) {
-		size_t cap = w->len + need;
-		uint8_t *b = realloc(w->buf, cap);
-		uint8_t *z;
-
-		if (!b)
-			return fail(w, -ENOMEM);
-		w->buf = b;
-		z = realloc(w->zbuf, cap);
-		if (!z)
-			return fail(w, -ENOMEM);
-		w->zbuf = z;
-		w->cap = cap;
-	}
+	if (w->len + need > w->cap && buf_resize(w, w->gap, w->len + need))
+		return w->err;
 	return 0;
 }
 
@@ -216,8 +315,8 @@ static int write_header(struct log_writer *w, const struct mt_log_header *h)
 	int rc;
 
 	block = varint_len(h->mode) + varint_len(h->flags) + varint_len(h->depth) +
-		varint_len(h->pid) + varint_len(h->start_realtime_ns) + varint_len(cwd_len) +
-		cwd_len + varint_len(h->argc);
+		varint_len(h->pid) + varint_len(h->start_realtime_ns) + varint_len(h->tick_ns) +
+		varint_len(cwd_len) + cwd_len + varint_len(h->argc);
 	for (uint32_t i = 0; i < h->argc; i++) {
 		size_t n = strlen(h->argv[i]);
 
@@ -240,6 +339,7 @@ static int write_header(struct log_writer *w, const struct mt_log_header *h)
 	p = varint_put(p, h->depth);
 	p = varint_put(p, h->pid);
 	p = varint_put(p, h->start_realtime_ns);
+	p = varint_put(p, h->tick_ns);
 	p = varint_put(p, cwd_len);
 	memcpy(p, cwd, cwd_len);
 	p += cwd_len;
@@ -264,6 +364,8 @@ static int header_valid(const struct mt_log_header *h)
 		return 0;
 	if (h->flags & ~LOG_HEADER_FLAGS)
 		return 0;
+	if (h->tick_ns < 1 || h->tick_ns > MT_LOG_MAX_TICK)
+		return 0;
 	if (h->argc && !h->argv)
 		return 0;
 	for (uint32_t i = 0; i < h->argc; i++)
@@ -284,9 +386,13 @@ int log_writer_open(struct log_writer **out, const char *path, const struct mt_l
 	if (!w)
 		return -ENOMEM;
 	w->fd = -1;
+	w->tick_ns = h->tick_ns;
 	w->cap = CHUNK_TARGET_RAW;
-	w->buf = malloc(w->cap);
-	w->zbuf = malloc(w->cap);
+	w->gap = TIMES_GAP;
+	w->zcap = zbuf_size(w->cap);
+	w->mem = malloc(w->gap + w->cap);
+	w->buf = w->mem ? w->mem + w->gap : NULL;
+	w->zbuf = malloc(w->zcap);
 	w->zc = ZSTD_createCCtx();
 	w->str_mask = 1023;
 	w->strs = calloc(w->str_mask + 1, sizeof(*w->strs));
@@ -297,8 +403,17 @@ int log_writer_open(struct log_writer **out, const char *path, const struct mt_l
 	w->last_pcs = malloc(w->last_cap * sizeof(*w->last_pcs));
 	w->last_ids = malloc(w->last_cap * sizeof(*w->last_ids));
 	if (!w->buf || !w->zbuf || !w->zc || !w->strs || !w->children.slots || !w->roots.slots ||
-	    !w->pcs.slots || !w->last_pcs || !w->last_ids) {
+	    !w->pcs.slots || !w->last_pcs || !w->last_ids || heapaddr_init(&w->heap, 0)) {
 		rc = -ENOMEM;
+		goto out;
+	}
+	if (ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_compressionLevel, LOG_ZSTD_LEVEL)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_windowLog, LOG_ZSTD_WINDOW_LOG)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_minMatch, LOG_ZSTD_MIN_MATCH)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_contentSizeFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_checksumFlag, 0)) ||
+	    ZSTD_isError(ZSTD_CCtx_setParameter(w->zc, ZSTD_c_dictIDFlag, 0))) {
+		rc = -EINVAL;
 		goto out;
 	}
 	w->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
@@ -321,61 +436,134 @@ out:
  * The codings of event fields (log.h, MT_EVENTS): whether a value can be
  * written, and its bytes.
  */
-static int valid_U64(const struct log_writer *w, uint64_t v)
+static int valid_U64(const struct log_writer *w, const struct mt_event *ev, uint64_t v)
 {
 	return 1;
 }
 
-static int valid_U32(const struct log_writer *w, uint32_t v)
+static int valid_U32(const struct log_writer *w, const struct mt_event *ev, uint32_t v)
 {
 	return 1;
 }
 
-static int valid_I64(const struct log_writer *w, int64_t v)
+static int valid_I64(const struct log_writer *w, const struct mt_event *ev, int64_t v)
 {
 	return 1;
 }
 
-static int valid_FN(const struct log_writer *w, uint32_t fn)
+static int valid_FN(const struct log_writer *w, const struct mt_event *ev, uint32_t fn)
 {
 	return fn != MT_FN_NONE && fn < MT_FN_COUNT;
 }
 
-static int valid_CAUSE(const struct log_writer *w, uint32_t cause)
+static int valid_CAUSE(const struct log_writer *w, const struct mt_event *ev, uint32_t cause)
 {
 	return cause >= MT_PROC_EXEC && cause <= MT_PROC_ATTACH;
 }
 
-static int valid_FREED(const struct log_writer *w, uint64_t addr)
+static int valid_FREEFN(const struct log_writer *w, const struct mt_event *ev, uint32_t fn)
+{
+	return fn == MT_FN_FREE;
+}
+
+static int valid_FREED(const struct log_writer *w, const struct mt_event *ev, uint64_t addr)
 {
 	return addr != 0;
 }
 
-static int valid_STRING(const struct log_writer *w, uint32_t id)
+/* An arg after a function that takes none would be lost: refused. */
+static int valid_ARG(const struct log_writer *w, const struct mt_event *ev, uint64_t arg)
+{
+	return !arg || mt_fn_has_arg(ev->fn);
+}
+
+static int valid_OLD(const struct log_writer *w, const struct mt_event *ev, uint64_t addr)
+{
+	return 1;
+}
+
+static int valid_BORN(const struct log_writer *w, const struct mt_event *ev, uint64_t addr)
+{
+	return 1;
+}
+
+static int valid_STRING(const struct log_writer *w, const struct mt_event *ev, uint32_t id)
 {
 	return id <= w->nstrings;
 }
 
-static int valid_STACK(const struct log_writer *w, uint64_t id)
+static int valid_STACK(const struct log_writer *w, const struct mt_event *ev, uint64_t id)
 {
 	return id <= w->nnodes;
 }
 
-static inline uint8_t *put_U64(uint8_t *p, uint64_t v)
+/* The kinds with a BORN field, which may grow the heap model: room is
+ * made before the event is written, so that writing cannot fail halfway. */
+#define BORN_U64		     0
+#define BORN_U32		     0
+#define BORN_I64		     0
+#define BORN_FN			     0
+#define BORN_FREEFN		     0
+#define BORN_CAUSE		     0
+#define BORN_FREED		     0
+#define BORN_OLD		     0
+#define BORN_ARG		     0
+#define BORN_BORN		     1
+#define BORN_STRING		     0
+#define BORN_STACK		     0
+#define HAS_BORN(member, coding)     | BORN_##coding
+#define ROW(kind, tag, name, fields) [MT_EV_##kind] = 0 fields,
+static const uint8_t grows_model[MT_EV_TYPE_COUNT] = {MT_EVENTS(ROW, HAS_BORN)};
+#undef ROW
+#undef HAS_BORN
+
+static inline uint8_t *put_U64(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+			       uint64_t v)
 {
 	return varint_put(p, v);
 }
 
-static inline uint8_t *put_I64(uint8_t *p, int64_t v)
+static inline uint8_t *put_I64(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+			       int64_t v)
 {
 	return varint_put(p, zigzag_encode(v));
+}
+
+static inline uint8_t *put_FREEFN(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+				  uint32_t v)
+{
+	return p;
+}
+
+static inline uint8_t *put_ARG(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+			       uint64_t v)
+{
+	return mt_fn_has_arg(ev->fn) ? varint_put(p, v) : p;
+}
+
+static inline uint8_t *put_FREED(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+				 uint64_t v)
+{
+	return heapaddr_put_freed(&w->heap, p, v, 0, ev->tid);
+}
+
+/* A realloc that failed leaves its old block where it was. */
+static inline uint8_t *put_OLD(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+			       uint64_t v)
+{
+	return heapaddr_put_freed(&w->heap, p, v, (ev->flags & MT_EVF_FAILED) != 0, ev->tid);
+}
+
+static inline uint8_t *put_BORN(struct log_writer *w, const struct mt_event *ev, uint8_t *p,
+				uint64_t v)
+{
+	return heapaddr_put_born(&w->heap, p, v, ev->size, ev->tid);
 }
 
 /* The others are varints of a checked value. */
 #define put_U32	   put_U64
 #define put_FN	   put_U64
 #define put_CAUSE  put_U64
-#define put_FREED  put_U64
 #define put_STRING put_U64
 #define put_STACK  put_U64
 
@@ -398,7 +586,7 @@ static int event_valid(const struct log_writer *w, const struct mt_event *ev)
 	if (ev->time_ns < w->last_time)
 		return 0;
 	switch (t) {
-#define VALID(member, coding) &&valid_##coding(w, ev->member)
+#define VALID(member, coding) &&valid_##coding(w, ev, ev->member)
 #define CASE(kind, tag, name, fields)                                                              \
 	case MT_EV_##kind:                                                                         \
 		return 1 fields;
@@ -409,28 +597,66 @@ static int event_valid(const struct log_writer *w, const struct mt_event *ev)
 	return 1;
 }
 
+/* The tick of time_ns (not before the last event's), found by a division
+ * only when it leaves the current tick. */
+static inline uint64_t tick_of(struct log_writer *w, uint64_t time_ns)
+{
+	if (time_ns >= w->next_tick_ns) {
+		w->tick = w->tick_ns == 1 ? time_ns : time_ns / w->tick_ns;
+		w->next_tick_ns =
+			w->tick < UINT64_MAX / w->tick_ns ? (w->tick + 1) * w->tick_ns : UINT64_MAX;
+	}
+	return w->tick;
+}
+
 int log_writer_event(struct log_writer *w, const struct mt_event *ev)
 {
-	uint8_t *p;
+	uint64_t tick;
+	uint8_t *p, *tag;
 	int rc;
 
 	if (w->err)
 		return w->err;
 	if (!event_valid(w, ev))
 		return -EINVAL;
+	if (grows_model[ev->type] && heapaddr_reserve(&w->heap))
+		return fail(w, -ENOMEM);
 	if (w->len + LOG_EVENT_MAX > CHUNK_TARGET_RAW) {
-		rc = chunk_write(w);
+		rc = chunk_write(w, 0);
 		if (rc)
 			return rc;
 	}
+	tick = tick_of(w, ev->time_ns);
+	if (tick != w->prev_tick) {
+		if (w->nmoves == w->moves_cap) {
+			size_t cap = w->moves_cap ? w->moves_cap * 2 : 256;
+			struct time_move *m = realloc(w->moves, cap * sizeof(*m));
+
+			if (!m)
+				return fail(w, -ENOMEM);
+			w->moves = m;
+			w->moves_cap = cap;
+		}
+		w->moves[w->nmoves++] = (struct time_move){w->since_move, tick - w->prev_tick};
+		w->since_move = 0;
+	} else {
+		w->since_move++;
+	}
+	w->chunk_events++;
 	p = w->buf + w->len;
-	*p++ = (uint8_t)ev->type;
-	p = varint_put(p, ev->time_ns - w->prev_time);
-	p = varint_put(p, zigzag_encode((int64_t)ev->pid - (int64_t)w->prev_pid));
-	p = varint_put(p, zigzag_encode((int64_t)ev->tid - (int64_t)w->prev_tid));
-	p = varint_put(p, ev->flags);
+	tag = p++;
+	*tag = (uint8_t)ev->type;
+	if (ev->pid != w->prev_pid || ev->tid != w->prev_tid) {
+		*tag |= TAG_EVENT_THREAD;
+		p = varint_put(p, zigzag_encode((int64_t)ev->pid - (int64_t)w->prev_pid));
+		p = varint_put(p, zigzag_encode((int64_t)ev->tid - (int64_t)w->prev_tid));
+	}
+	if (ev->flags) {
+		*tag |= TAG_EVENT_FLAGS;
+		p = varint_put(p, ev->flags);
+	}
 	switch (ev->type) {
-#define PUT(member, coding) p = put_##coding(p, ev->member);
+#define PUT(member, coding) p = put_##coding(w, ev, p, ev->member);
 #define CASE(kind, tag, name, fields)                                                              \
 	case MT_EV_##kind:                                                                         \
 		fields break;
@@ -439,7 +665,7 @@ int log_writer_event(struct log_writer *w, const struct mt_event *ev)
 #undef PUT
 	}
 	w->len = (size_t)(p - w->buf);
-	w->prev_time = ev->time_ns;
+	w->prev_tick = tick;
 	w->prev_pid = ev->pid;
 	w->prev_tid = ev->tid;
 	w->last_time = ev->time_ns;
@@ -546,6 +772,21 @@ static int table_reserve(struct table *t)
 	return 0;
 }
 
+/* Room for one more pc in the list of distinct pcs. */
+static int pc_list_reserve(struct log_writer *w)
+{
+	if (w->npcs == w->pcs_cap) {
+		size_t cap = w->pcs_cap ? w->pcs_cap * 2 : 1024;
+		struct pc_entry *l = realloc(w->pc_list, cap * sizeof(*l));
+
+		if (!l)
+			return -ENOMEM;
+		w->pc_list = l;
+		w->pcs_cap = cap;
+	}
+	return 0;
+}
+
 /*
  * The node for pc under parent (whose pc is parent_pc; parent 0 makes a
  * root of `space`), defined when new.  Returns 0 on error.
@@ -574,7 +815,7 @@ static uint64_t node_intern(struct log_writer *w, uint32_t space, uint64_t paren
 		}
 		s = table_find(t, key, pc);
 	}
-	if (table_reserve(&w->pcs)) {
+	if (table_reserve(&w->pcs) || pc_list_reserve(w)) {
 		fail(w, -ENOMEM);
 		return 0;
 	}
@@ -582,20 +823,21 @@ static uint64_t node_intern(struct log_writer *w, uint32_t space, uint64_t paren
 		return 0;
 	p = w->buf + w->len;
 	*p++ = TAG_STACK;
-	p = varint_put(p, parent);
-	if (parent) {
-		p = varint_put(p, zigzag_encode((int64_t)(pc - parent_pc)));
-	} else {
+	/* the parent is most often the node defined just before */
+	p = varint_put(p, w->nnodes - parent);
+	if (!parent)
 		p = varint_put(p, space);
-		p = varint_put(p, pc);
-	}
+	/* a pc as its distance from the parent's, the same bytes each time
+	 * the same call is made in another context */
+	p = varint_put(p, zigzag_encode((int64_t)(pc - parent_pc)));
 	w->len = (size_t)(p - w->buf);
 	*s = (struct slot){pc, key, (uint32_t)++w->nnodes};
 	t->count++;
 	in_set = table_find(&w->pcs, space, pc);
 	if (!in_set->id) {
-		*in_set = (struct slot){pc, space, 1};
+		*in_set = (struct slot){pc, space, (uint32_t)(w->npcs + 1)};
 		w->pcs.count++;
+		w->pc_list[w->npcs++] = (struct pc_entry){pc, space};
 	}
 	return w->nnodes;
 }
@@ -714,7 +956,7 @@ int log_writer_module_gone(struct log_writer *w, uint32_t id, uint64_t time_ns)
 	p = w->buf + w->len;
 	*p++ = TAG_MODULE_GONE;
 	p = varint_put(p, id);
-	p = varint_put(p, time_ns);
+	p = varint_put(p, w->tick_ns == 1 ? time_ns : time_ns / w->tick_ns);
 	w->len = (size_t)(p - w->buf);
 	return 0;
 }
@@ -730,7 +972,8 @@ static int intern_opt(struct log_writer *w, const char *s, uint32_t *id)
 
 int log_writer_symbol(struct log_writer *w, const struct mt_symbol *s)
 {
-	uint32_t comp_dir, fns[MT_SYM_MAX_INLINE], files[MT_SYM_MAX_INLINE];
+	uint32_t comp_dir, fns[MT_SYM_MAX_INLINE], files[MT_SYM_MAX_INLINE], head;
+	uint64_t bias, offset;
 	uint8_t *p;
 	int rc;
 
@@ -749,40 +992,69 @@ int log_writer_symbol(struct log_writer *w, const struct mt_symbol *s)
 	}
 	if (rc)
 		return rc;
-	rc = reserve(w, 1 + (6 + 4 * MT_SYM_MAX_INLINE) * VARINT_MAX);
+	rc = reserve(w, 1 + (7 + 4 * MT_SYM_MAX_INLINE) * VARINT_MAX);
 	if (rc)
 		return rc;
+	/* what differs from the previous symbol (symbols come by batches of
+	 * nearby pcs: the same space, module, directory and file) or from the
+	 * usual (one frame, the offset pc - bias, no flags) is stored, and the
+	 * head says which */
+	bias = s->module ? w->modules[s->module - 1].bias : 0;
+	offset = zigzag_encode((int64_t)(s->offset - (s->pc - bias)));
+	head = (s->space != w->sym.space ? SYM_SPACE : 0) |
+	       (s->module != w->sym.module ? SYM_MODULE : 0) | (offset ? SYM_OFFSET : 0) |
+	       (comp_dir != w->sym.comp_dir ? SYM_COMP_DIR : 0) |
+	       (s->nframes != 1 ? SYM_NFRAMES : 0);
+	if (s->nframes) {
+		head |= (files[0] != w->sym.file ? SYM_FILE : 0) |
+			(s->frames[0].flags & MT_SYMF_ALLOCATOR ? SYM_ALLOCATOR : 0);
+		w->sym.file = files[0];
+	}
 	p = w->buf + w->len;
 	*p++ = TAG_SYMBOL;
-	p = varint_put(p, s->space);
-	p = varint_put(p, s->pc);
-	p = varint_put(p, s->module);
-	p = varint_put(p, s->offset);
-	p = varint_put(p, comp_dir);
-	p = varint_put(p, s->nframes);
+	p = varint_put(p, head);
+	if (head & SYM_SPACE)
+		p = varint_put(p, s->space);
+	p = varint_put(p, zigzag_encode((int64_t)(s->pc - w->sym.pc)));
+	if (head & SYM_MODULE)
+		p = varint_put(p, s->module);
+	if (head & SYM_OFFSET)
+		p = varint_put(p, offset);
+	if (head & SYM_COMP_DIR)
+		p = varint_put(p, comp_dir);
+	if (head & SYM_NFRAMES)
+		p = varint_put(p, s->nframes);
 	for (uint32_t i = 0; i < s->nframes; i++) {
 		p = varint_put(p, fns[i]);
+		if (i == 0) {
+			if (head & SYM_FILE)
+				p = varint_put(p, files[0]);
+			p = varint_put(p, s->frames[0].line);
+			continue;
+		}
 		p = varint_put(p, files[i]);
 		p = varint_put(p, s->frames[i].line);
 		p = varint_put(p, s->frames[i].flags);
 	}
 	w->len = (size_t)(p - w->buf);
+	w->sym.space = s->space;
+	w->sym.pc = s->pc;
+	w->sym.module = s->module;
+	w->sym.comp_dir = comp_dir;
 	return 0;
 }
 
-int log_writer_foreach_pc(struct log_writer *w, int (*fn)(void *arg, uint32_t space, uint64_t pc),
-			  void *arg)
+size_t log_writer_pc_count(const struct log_writer *w)
 {
-	for (size_t i = 0; i <= w->pcs.mask; i++) {
-		const struct slot *s = &w->pcs.slots[i];
-		int rc;
+	return w->npcs;
+}
 
-		if (!s->id)
-			continue;
-		rc = fn(arg, s->key, s->pc);
-		if (rc)
-			return rc;
-	}
+int log_writer_pc(const struct log_writer *w, size_t i, uint32_t *space, uint64_t *pc)
+{
+	if (i >= w->npcs)
+		return -ENOENT;
+	*space = w->pc_list[i].space;
+	*pc = w->pc_list[i].pc;
 	return 0;
 }
 
@@ -799,7 +1071,7 @@ uint64_t log_writer_events(const struct log_writer *w)
 
 int log_writer_flush(struct log_writer *w)
 {
-	return chunk_write(w);
+	return chunk_write(w, 0);
 }
 
 int log_writer_error(const struct log_writer *w)
@@ -831,15 +1103,18 @@ static int write_trailer(struct log_writer *w, const struct mt_log_trailer *t)
 
 int log_writer_close(struct log_writer *w, const struct mt_log_trailer *t)
 {
-	int rc;
+	int rc, trailer = 0;
 
 	if (!w)
 		return 0;
 	rc = w->err;
-	if (!rc && t)
+	if (!rc && t) {
 		rc = write_trailer(w, t);
+		trailer = !rc;
+	}
 	if (!w->err && w->fd >= 0) {
-		int flushed = chunk_write(w);
+		/* the trailer's chunk ends the zstd frame */
+		int flushed = chunk_write(w, trailer);
 
 		if (!rc)
 			rc = flushed;
@@ -847,7 +1122,7 @@ int log_writer_close(struct log_writer *w, const struct mt_log_trailer *t)
 	if (w->fd >= 0 && close(w->fd) && !rc)
 		rc = -errno;
 	ZSTD_freeCCtx(w->zc);
-	free(w->buf);
+	free(w->mem);
 	free(w->zbuf);
 	free(w->strs);
 	free(w->children.slots);
@@ -855,6 +1130,10 @@ int log_writer_close(struct log_writer *w, const struct mt_log_trailer *t)
 	free(w->pcs.slots);
 	free(w->last_pcs);
 	free(w->last_ids);
+	free(w->pc_list);
+	free(w->moves);
+	free(w->times);
+	heapaddr_free(&w->heap);
 	arena_free(&w->arena);
 	free(w);
 	return rc;

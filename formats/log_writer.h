@@ -2,10 +2,12 @@
  * log_writer.h - appends a memtrack log (formats/FORMAT.md).
  *
  * The tracer feeds events as they happen; the writer interns strings and
- * stacks (a trie: node = parent node + pc, so a stack is one number),
- * delta-encodes, frames records into checksummed, compressed chunks, and
- * remembers every distinct (space, pc) so the caller can add a symbol table
- * before closing.
+ * stacks (a trie: node = parent node + pc, so a stack is one number), codes
+ * times in the header's unit, heap addresses against the blocks live so
+ * far and the rest as small deltas, and compresses the records as one zstd
+ * stream cut into checksummed chunks.  It lists every distinct (space, pc)
+ * its stacks hold, in the order they appeared, so that the caller can add
+ * their symbols as the run goes.
  *
  * Errors are sticky: after the first failed write every call returns the
  * same negative errno and writes nothing more.  All functions return 0 or a
@@ -21,7 +23,8 @@ struct log_writer;
 /* Creates (or truncates) path and writes the header.  *out owns the file. */
 int log_writer_open(struct log_writer **out, const char *path, const struct mt_log_header *h);
 
-/* Appends one event; time_ns must not go backwards. */
+/* Appends one event; time_ns must not go backwards.  It is stored in the
+ * header's tick_ns, rounded down. */
 int log_writer_event(struct log_writer *w, const struct mt_event *ev);
 
 /* Interned string id (>= 1) for s, defining it in the log on first use.
@@ -35,16 +38,17 @@ uint64_t log_writer_stack(struct log_writer *w, uint32_t space, const uint64_t *
 /* Records a module mapping; assigns and returns m->id (>= 1), 0 on error. */
 uint32_t log_writer_module(struct log_writer *w, struct mt_module *m);
 
-/* Records that module `id` was unmapped at time_ns. */
+/* Records that module `id` was unmapped at time_ns (rounded down to a tick). */
 int log_writer_module_gone(struct log_writer *w, uint32_t id, uint64_t time_ns);
 
-/* Records what one pc means (normally once per distinct pc, at the end). */
+/* Records what one pc means (once per distinct pc, as the run goes). */
 int log_writer_symbol(struct log_writer *w, const struct mt_symbol *s);
 
-/* Calls fn for every distinct (space, pc) used by a stack so far, in no
- * particular order; stops early and returns fn's value when it is non-zero. */
-int log_writer_foreach_pc(struct log_writer *w,
-			  int (*fn)(void *arg, uint32_t space, uint64_t pc), void *arg);
+/* The distinct (space, pc) pairs the stacks hold so far: there are
+ * log_writer_pc_count() of them, and the i-th to appear is (*space, *pc).
+ * Returns 0, or -ENOENT past the end. */
+size_t log_writer_pc_count(const struct log_writer *w);
+int log_writer_pc(const struct log_writer *w, size_t i, uint32_t *space, uint64_t *pc);
 
 /* Modules recorded so far (borrowed until close). */
 const struct mt_module *log_writer_modules(const struct log_writer *w, size_t *n);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -110,8 +111,11 @@ static int report(struct image *img, const char *path)
 
 	Dwfl_Module *mod = dwfl_report_elf(dwfl, path, path, -1, img->bias, true);
 	int error = errno;
+	int ended = dwfl_report_end(dwfl, NULL, NULL) == 0;
 
-	if (dwfl_report_end(dwfl, NULL, NULL) != 0 || !mod || !build_id_matches(img, mod)) {
+	if (!ended || !mod || !build_id_matches(img, mod)) {
+		if (ended && mod)
+			img->other_build = 1; /* there, but not the build recorded */
 		dwfl_end(dwfl);
 		errno = error;
 		return 0;
@@ -143,15 +147,25 @@ int image_ready(struct image *img)
 	 * A file now at PATH is only trusted when its build-id proves it is
 	 * the same build (reinstalled, or the path was recorded that way). */
 	size_t len = strlen(img->path), slen = strlen(DELETED_SUFFIX);
+	char *path = NULL;
 
 	if (img->build_id_len > 0 && len > slen &&
 	    strcmp(img->path + len - slen, DELETED_SUFFIX) == 0) {
-		char *path = strndup(img->path, len - slen);
-		int ok = path && try_open(img, path);
+		int ok;
 
-		free(path);
-		return ok;
+		path = strndup(img->path, len - slen);
+		ok = path && try_open(img, path);
+		if (ok) {
+			free(path);
+			return 1;
+		}
 	}
+	/* why, for the reports to say */
+	if (img->other_build)
+		img->state = IMAGE_CHANGED;
+	else if (access(path ? path : img->path, F_OK) != 0 && errno == ENOENT)
+		img->state = IMAGE_MISSING;
+	free(path);
 	return 0;
 }
 

@@ -64,7 +64,9 @@ int allocator_match(const char *function);
 enum image_state {
 	IMAGE_UNOPENED = 0, /* not looked at yet: opened on first use */
 	IMAGE_OPEN,	    /* dwfl and mod are valid */
-	IMAGE_FAILED,	    /* missing, not ELF, or not the recorded build */
+	IMAGE_FAILED,	    /* unreadable or not ELF */
+	IMAGE_MISSING,	    /* no file at its path */
+	IMAGE_CHANGED,	    /* a file of another build-id at its path */
 };
 
 struct image {
@@ -73,7 +75,8 @@ struct image {
 	uint8_t build_id[MT_LOG_MAX_BUILD_ID];
 	uint32_t build_id_len;
 	enum image_state state;
-	int has_lines; /* -1 until asked */
+	int other_build; /* the file opened was of another build-id */
+	int has_lines;	 /* -1 until asked */
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	struct fnindex *functions; /* built as pcs arrive, NULL at first */

@@ -82,6 +82,24 @@ int sym_resolve(struct symbolizer *s, uint32_t space, uint64_t pc, struct mt_sym
 	return symcache_put(s->cache, mod->img, pc, out);
 }
 
+enum sym_module_state sym_module_state(struct symbolizer *s, uint32_t module_id)
+{
+	const struct module *mod = s ? modmap_by_id(&s->modules, module_id) : NULL;
+
+	if (!mod)
+		return SYM_MODULE_UNKNOWN;
+	if (image_ready(mod->img))
+		return SYM_MODULE_OPEN;
+	switch (mod->img->state) {
+	case IMAGE_MISSING:
+		return SYM_MODULE_MISSING;
+	case IMAGE_CHANGED:
+		return SYM_MODULE_CHANGED;
+	default:
+		return SYM_MODULE_UNREADABLE;
+	}
+}
+
 int sym_module_has_lines(struct symbolizer *s, uint32_t module_id)
 {
 	const struct module *mod = s ? modmap_by_id(&s->modules, module_id) : NULL;

@@ -24,6 +24,17 @@ int sym_add_module(struct symbolizer *s, const struct mt_module *m);
  * that).  Strings are owned by the symbolizer until sym_close(). */
 int sym_resolve(struct symbolizer *s, uint32_t space, uint64_t pc, struct mt_symbol *out);
 
+/* Whether a module's file could be opened, and if not, why. */
+enum sym_module_state {
+	SYM_MODULE_UNKNOWN,    /* no module of that id */
+	SYM_MODULE_OPEN,       /* opened: its symbols are known */
+	SYM_MODULE_MISSING,    /* no file at its path any more */
+	SYM_MODULE_CHANGED,    /* the file at its path has another build-id */
+	SYM_MODULE_UNREADABLE, /* unreadable, or not ELF */
+};
+
+enum sym_module_state sym_module_state(struct symbolizer *s, uint32_t module_id);
+
 /* Non-zero when a module has line information (DWARF found for it). */
 int sym_module_has_lines(struct symbolizer *s, uint32_t module_id);
 

@@ -186,7 +186,6 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 {
 	struct sigaction ign = {.sa_handler = SIG_IGN}, stop = {.sa_handler = on_stop_signal};
 	struct sigaction old_int, old_quit, old_term, old_hup;
-	uint64_t last_flush = 0;
 	int killed = 0;
 
 	/* run: the terminal's ^C and ^\ are the program's to handle, memtrack
@@ -223,18 +222,13 @@ void loop_run(struct tracer *tr, struct tracer_result *res)
 
 	while (tr->ntasks) {
 		struct stop s;
-		uint64_t now = trace_now(tr);
 		int err;
 
-		/* the timer's work: RSS samples, the status line */
+		/* the timer's work: RSS samples, the status line; symbols and a
+		 * flush of the log */
 		if (rss_poll(tr))
 			record_progress(tr, 0);
-		/* A tracer killed outright loses what its last chunk held:
-		 * keep that to about a second of events. */
-		if (now - last_flush > 1000000000u) {
-			log_writer_flush(tr->w);
-			last_flush = now;
-		}
+		record_poll(tr);
 		if (tr->attached && detach_due(tr)) {
 			res->tracer_signal = stop_signal;
 			if (attach_detach(tr) < 0)

@@ -1,7 +1,9 @@
 /*
  * rss.c - the resident set size of every recorded process, sampled every
  * 10 ms (a timer the event loop's wait is interrupted by) and at each mark,
- * read from /proc/PID/statm.
+ * read from /proc/PID/statm.  A timer's sample is logged when the RSS has
+ * changed since the last one logged: the value holds until the next, and a
+ * program that has settled fills its log with nothing.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -38,7 +40,7 @@ void rss_stop(struct tracer *tr)
 	sigaction(SIGALRM, &old_alrm, NULL);
 }
 
-void rss_sample(struct tracer *tr, struct tproc *p)
+static void sample(struct tracer *tr, struct tproc *p, int changed_only)
 {
 	char path[64];
 	unsigned long long size, resident;
@@ -53,9 +55,16 @@ void rss_sample(struct tracer *tr, struct tproc *p)
 				      .tid = (uint32_t)p->pid,
 				      .size = resident * (unsigned long long)tr->page_size};
 
-		trace_event(tr, &ev);
+		if (!changed_only || ev.size != p->last_rss)
+			trace_event(tr, &ev);
+		p->last_rss = ev.size;
 	}
 	fclose(f);
+}
+
+void rss_sample(struct tracer *tr, struct tproc *p)
+{
+	sample(tr, p, 0);
 }
 
 int rss_poll(struct tracer *tr)
@@ -65,6 +74,6 @@ int rss_poll(struct tracer *tr)
 	rss_due = 0;
 	for (struct tproc *p = tr->procs; p; p = p->next)
 		if (p->followed && p->exec_seen)
-			rss_sample(tr, p);
+			sample(tr, p, 1);
 	return 1;
 }

@@ -26,6 +26,7 @@
 
 struct unwinder;
 struct log_writer;
+struct symq;
 
 /* An ELF file whose code is mapped into a process. */
 struct tmodule {
@@ -72,6 +73,7 @@ struct tproc {
 				   a new one after each unmap of a module, so that a
 				   pc means the code mapped when it was recorded */
 	int memfd;
+	uint64_t last_rss;	/* the last RSS sample logged, bytes (rss.c) */
 	int followed;		/* its events are recorded */
 	int armed;		/* some allocator's breakpoints are in place */
 	int arm_pending;	/* modules wait for a stop that can inject */
@@ -199,6 +201,8 @@ struct tracer {
 	uint64_t record_start;	/* CLOCK_MONOTONIC ns when the log was opened */
 	const char *logpath;	/* the log being written */
 	unsigned ticks;		/* of the timer, since the last progress call */
+	uint64_t last_flush;	/* trace time of the log's last flush */
+	struct symq *symq;	/* record.c: the symbols, resolved as the run goes */
 	uint64_t pcs[1025];	/* stack capture buffer (UNW_MAX_FRAMES) */
 	uint64_t last_time;	/* of the last event: the log's time never goes back */
 	size_t nfast;		/* processes the fast engine records */
@@ -238,11 +242,14 @@ static inline int is_stop_signal(int sig)
 /* record.c: the log side of the tracer */
 int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 		struct tracer_result *res);
-/* The symbol table, the trailer (from res), close. */
+/* The last symbols, the trailer (from res), close. */
 int record_close(struct tracer *tr, const char *logpath, struct tracer_result *res);
 /* The timer ticked (every 10 ms): every 25th tick, tells opts.progress
  * where the run stands; with done, tells it the run is over. */
 void record_progress(struct tracer *tr, int done);
+/* Called as the loop goes round (at least every 10 ms): hands new pcs to
+ * the symbol thread and writes its symbols, flushes the log each second. */
+void record_poll(struct tracer *tr);
 uint64_t trace_now(const struct tracer *tr);
 void trace_event(struct tracer *tr, struct mt_event *ev);
 /* The same, for an event that happened at trace time `at` (a ring record). */
@@ -397,6 +404,7 @@ void rss_stop(struct tracer *tr);
 /* Samples every followed process if the interval has passed; returns 1
  * then (the timer ticked), else 0. */
 int rss_poll(struct tracer *tr);
+/* Logs p's RSS now (at a mark). */
 void rss_sample(struct tracer *tr, struct tproc *p);
 
 /* inject.c */

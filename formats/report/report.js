@@ -314,7 +314,9 @@
 		plot.addEventListener("mousemove", ev => {
 			const r = plot.getBoundingClientRect();
 			const frac = Math.min(1, Math.max(0, (ev.clientX - r.left) / r.width));
-			const t = frac * end, i = at(t);
+			/* the last pixel is the run's end, whatever events share its time
+			 * (the log's times are in steps: 10 ms by default) */
+			const t = ev.clientX >= r.right - 1 ? end : frac * end, i = at(t);
 			const v = i < 0 ? {heap: 0, anon: 0, file: 0, rss: null} :
 				{heap: T.heap[i], anon: T.anon[i], file: T.file[i], rss: T.rss[i]};
 			const mark = T.marks.filter(m => Math.abs(X(m[0]) - X(t)) < 4).map(m => m[1]);

@@ -164,9 +164,14 @@ ok(r.returncode == 2 and r.stderr == "memtrack: %s: no mark:9: the log has 0 mar
    "top --at mark:9 in a log without marks", r.stderr)
 
 # A log from a newer memtrack: refused by its version, before anything else.
-write(good[:8] + (2).to_bytes(4, "little") + good[12:])
-one_line(memtrack("top", bad), 2, r"bad\.log: log format version 2 is newer than this memtrack "
-         r"supports \(1\)", "top: a log from a future version")
+write(good[:8] + (3).to_bytes(4, "little") + good[12:])
+one_line(memtrack("top", bad), 2, r"bad\.log: log format version 3 is newer than this memtrack "
+         r"supports \(2\)", "top: a log from a future version")
+# A log of the first format (before times in ticks and one zstd stream).
+write(good[:8] + (1).to_bytes(4, "little") + good[12:])
+one_line(memtrack("top", bad), 2, r"bad\.log: log format version 1 is older than this memtrack "
+         r"reads \(2\): record it again, or read it with the memtrack that wrote it",
+         "top: a log of format version 1")
 
 # Flipping a byte in the middle of a chunk: the checksum catches it.
 mid = len(good) // 2

@@ -29,6 +29,6 @@ ok(s["allocs"] > RING * THREADS and s["frees"] == s["allocs"] - s["leaked_count"
 text = memtrack("summary", log).stdout
 ok("\npreexisting_frees: %d\n" % (RING * THREADS) in text, "summary's text says so too", text)
 r = memtrack("replay", log)
-ok(r.stdout.startswith("memtrack log version 1, mode attach,")
+ok(r.stdout.startswith("memtrack log version 2, mode attach,")
    and " proc_start attach space " in r.stdout, "replay shows the attach", r.stdout[:300])
 done()

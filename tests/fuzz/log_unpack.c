@@ -1,8 +1,9 @@
 /*
  * log_unpack.c - rewrites a memtrack log with every zstd chunk stored raw
  * (codec 0), its CRCs recomputed: the same records, as bytes the fuzzer
- * can mutate into other records (a mutated zstd frame only fails to
- * decompress).  Only the framing of formats/FORMAT.md is read here.
+ * can mutate into other records (a mutated zstd block only fails to
+ * decompress).  Only the framing of formats/FORMAT.md is read here: the
+ * zstd chunks are one stream, decoded in order.
  *
  *   log_unpack IN OUT
  */
@@ -34,6 +35,7 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
 	FILE *in, *out;
+	ZSTD_DCtx *dz;
 	uint8_t *d, head[20];
 	long n;
 	size_t pos;
@@ -55,6 +57,9 @@ int main(int argc, char **argv)
 	if (pos > (size_t)n)
 		return fail("the header runs past the end");
 	fwrite(d, 1, pos, out);
+	dz = ZSTD_createDCtx();
+	if (!dz)
+		return fail("out of memory");
 	while (pos + 20 <= (size_t)n) {
 		uint32_t stored = get32(d + pos), raw = get32(d + pos + 4),
 			 codec = get32(d + pos + 8);
@@ -63,8 +68,15 @@ int main(int argc, char **argv)
 		if (pos + 20 + stored > (size_t)n)
 			break; /* a cut chunk: left out */
 		if (codec == 1) {
+			ZSTD_inBuffer in = {data, stored, 0};
+			ZSTD_outBuffer o = {NULL, raw, 0};
+
 			plain = malloc(raw ? raw : 1);
-			if (!plain || ZSTD_decompress(plain, raw, data, stored) != raw) {
+			o.dst = plain;
+			while (plain && in.pos < in.size && o.pos < o.size &&
+			       !ZSTD_isError(ZSTD_decompressStream(dz, &o, &in)))
+				;
+			if (!plain || in.pos != in.size || o.pos != raw) {
 				ret = fail("a zstd chunk does not decompress");
 				free(plain);
 				break;
@@ -83,6 +95,7 @@ int main(int argc, char **argv)
 		pos += 20 + get32(d + pos);
 		free(plain);
 	}
+	ZSTD_freeDCtx(dz);
 	if (fclose(out))
 		return fail("cannot write the output");
 	free(d);

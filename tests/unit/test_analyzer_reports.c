@@ -127,6 +127,7 @@ static uint64_t stack(struct log_writer *w, size_t n, ...)
 }
 
 static uint64_t now;
+static char self[4096]; /* this test's executable */
 
 static void event(struct log_writer *w, struct mt_event ev)
 {
@@ -138,8 +139,9 @@ static void event(struct log_writer *w, struct mt_event ev)
 
 enum log_kind {
 	LOG_FULL,	/* with a symbol table and a trailer */
-	LOG_NO_SYMBOLS, /* as a tracer writes it before symbolizing */
+	LOG_NO_SYMBOLS, /* no symbols (written before they were) */
 	LOG_CUT,	/* the tracer died: no symbols, no trailer */
+	LOG_CHANGED,	/* no symbols, and the program's file is another build */
 	LOG_KILLED,	/* as LOG_FULL, the program killed by SIGKILL */
 };
 
@@ -160,6 +162,7 @@ static void write_log(enum log_kind kind)
 				  .flags = MT_LOG_SYSCALLS_SECCOMP,
 				  .depth = 64,
 				  .pid = PID,
+				  .tick_ns = 1,
 				  .cwd = dir,
 				  .argc = 3,
 				  .argv = argv};
@@ -181,6 +184,12 @@ static void write_log(enum log_kind kind)
 	snprintf(file_c, sizeof(file_c), "%s/samples/arrays.c", dir);
 	snprintf(file_h, sizeof(file_h), "%s/samples/arrays.h", dir);
 	now = 0;
+	if (kind == LOG_CHANGED) {
+		/* a file that exists, of another build than the one traced */
+		exe.path = self;
+		exe.build_id_len = 20;
+		memset(exe.build_id, 0x5a, 20);
+	}
 	assert_int_equal(log_writer_open(&w, log_path, &h), 0);
 	assert_int_equal(log_writer_module(w, &exe), 1);
 	assert_int_equal(log_writer_module(w, &libc), 2);
@@ -306,6 +315,8 @@ static int setup(void **state)
 	write_file("samples/arrays.c", arrays_c);
 	write_file("samples/arrays.h", arrays_h);
 	snprintf(log_path, sizeof(log_path), "%s/test.log", dir);
+	if (readlink("/proc/self/exe", self, sizeof(self) - 1) < 0)
+		return -1;
 	return 0;
 }
 
@@ -558,9 +569,38 @@ static void test_top_without_symbols(void **state)
 	struct an_opts o = opts();
 
 	/* the module files do not exist: the symbolizer knows the module only,
-	 * so malloc is not known as the allocator and both stacks meet there */
+	 * so malloc is not known as the allocator and both stacks meet there;
+	 * why the frames have no names is said once */
 	write_log(LOG_NO_SYMBOLS);
-	expect_top(o, 0, LIBC "+0x9a0f0:0: size=156 KiB, count=2, average=78.2 KiB\n", "");
+	expect_top(o, 1, LIBC "+0x9a0f0:0: size=156 KiB, count=2, average=78.2 KiB\n",
+		   DIR_LOG ": 6 pcs of " LIBC " and 1 other module cannot be named: the files "
+			   "are gone, and the log holds no symbols for them (cut short before "
+			   "they were written?)");
+}
+
+static void test_top_changed_module(void **state)
+{
+	struct an_opts o = opts();
+	struct run r;
+	char want[8192];
+
+	/* the program's file is there, but not the build traced: it is not
+	 * used, and the report says why, apart from the module gone */
+	write_log(LOG_CHANGED);
+	snprintf(want, sizeof(want),
+		 DIR_LOG ": 3 pcs of " LIBC " cannot be named: the file is gone, and the log "
+			 "holds no symbols for them (cut short before they were written?)\n" DIR_LOG
+			 ": 3 pcs of %s cannot be named: the file there now is another build (its "
+			 "build-id differs), and the log holds no symbols for them (cut short "
+			 "before they were written?)",
+		 self);
+	expect_top(o, 1, LIBC "+0x9a0f0:0: size=156 KiB, count=2, average=78.2 KiB\n", want);
+	/* replay says it too, once */
+	r = run(an_replay, &o);
+	assert_int_equal(r.ret, 1);
+	assert_non_null(
+		strstr(r.st.message, "cannot be named: the file there now is another build"));
+	free(r.out);
 }
 
 static void test_cut_log(void **state)
@@ -571,7 +611,10 @@ static void test_cut_log(void **state)
 	write_log(LOG_CUT);
 	expect_top(o, 1, LIBC "+0x9a0f0:0: size=156 KiB, count=2, average=78.2 KiB\n",
 		   DIR_LOG ": log is cut short after event #15 (no trailer; the tracer was "
-			   "killed?): the report covers what was read");
+			   "killed?): the report covers what was read\n" DIR_LOG ": 6 pcs of " LIBC
+			   " and 1 other module cannot be named: the files are "
+			   "gone, and the log holds no symbols for them (cut short before they "
+			   "were written?)");
 	o.json = 1;
 	r = run(an_summary, &o);
 	assert_int_equal(r.ret, 1);
@@ -606,17 +649,29 @@ static void test_bad_logs(void **state)
 	assert_string_equal(r.out, "");
 	expect_text(r.st.message, DIR_LOG ": empty file");
 	free(r.out);
-	/* from a newer memtrack: version 2 */
+	/* from a newer memtrack: version 3 */
 	write_log(LOG_FULL);
 	f = fopen(log_path, "r+");
 	fseek(f, 8, SEEK_SET);
-	fputc(2, f);
+	fputc(3, f);
 	fclose(f);
 	r = run(an_replay, &o);
 	assert_int_equal(r.ret, -EPROTONOSUPPORT);
 	assert_string_equal(r.out, "");
-	expect_text(r.st.message, DIR_LOG ": log format version 2 is newer than this memtrack "
-					  "supports (1)");
+	expect_text(r.st.message, DIR_LOG ": log format version 3 is newer than this memtrack "
+					  "supports (2)");
+	free(r.out);
+	/* from the memtrack of the first format */
+	f = fopen(log_path, "r+");
+	fseek(f, 8, SEEK_SET);
+	fputc(1, f);
+	fclose(f);
+	r = run(an_top, &o);
+	assert_int_equal(r.ret, -EPROTONOSUPPORT);
+	assert_string_equal(r.out, "");
+	expect_text(r.st.message, DIR_LOG ": log format version 1 is older than this memtrack "
+					  "reads (2): record it again, or read it with the "
+					  "memtrack that wrote it");
 	free(r.out);
 }
 
@@ -740,7 +795,8 @@ static void test_replay(void **state)
 	assert_string_equal(r.st.message, "");
 	expect_text(
 		r.out,
-		"memtrack log version 1, mode run, syscalls by seccomp, depth 64, pid 4242, "
+		"memtrack log version 2, mode run, syscalls by seccomp, depth 64, time step 1ns, "
+		"pid 4242, "
 		"command: build/arrays 1000 a \"b\"\n"
 		"#0 +0.000000 4242/4242 proc_start exec space 1\n"
 		"#1 +0.000001 4242/4242 malloc(8000000) = 0xa1000  samples/arrays.c:21 main\n"
@@ -770,11 +826,17 @@ static void test_replay(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_top_lineno),    cmocka_unit_test(test_top_filters),
-		cmocka_unit_test(test_top_groupings), cmocka_unit_test(test_top_kinds),
-		cmocka_unit_test(test_top_bad_when),  cmocka_unit_test(test_top_without_symbols),
-		cmocka_unit_test(test_cut_log),	      cmocka_unit_test(test_bad_logs),
-		cmocka_unit_test(test_summary),	      cmocka_unit_test(test_killed),
+		cmocka_unit_test(test_top_lineno),
+		cmocka_unit_test(test_top_filters),
+		cmocka_unit_test(test_top_groupings),
+		cmocka_unit_test(test_top_kinds),
+		cmocka_unit_test(test_top_bad_when),
+		cmocka_unit_test(test_top_without_symbols),
+		cmocka_unit_test(test_top_changed_module),
+		cmocka_unit_test(test_cut_log),
+		cmocka_unit_test(test_bad_logs),
+		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_killed),
 		cmocka_unit_test(test_replay),
 	};
 

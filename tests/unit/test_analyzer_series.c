@@ -77,6 +77,7 @@ static void write_log(void)
 				  .flags = MT_LOG_SYSCALLS_SECCOMP,
 				  .depth = 64,
 				  .pid = PID,
+				  .tick_ns = 1,
 				  .cwd = "/src",
 				  .argc = 2,
 				  .argv = argv};

@@ -2,8 +2,8 @@
  * test_formats_log.c - the event log written and read back: every event
  * type with extreme field values, strings, the stack trie across address
  * spaces, modules, symbols with inline frames, the trailer, a log of many
- * chunks (compressed and stored), rewinding, the writer's argument checks
- * and its sticky write errors.
+ * chunks of one zstd stream, times in ticks, rewinding, the writer's
+ * argument checks and its sticky write errors.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -31,6 +31,7 @@ static const struct mt_log_header test_header = {
 	.depth = 64,
 	.pid = UINT32_MAX,
 	.start_realtime_ns = UINT64_MAX,
+	.tick_ns = 1,
 	.cwd = "/work dir",
 	.argc = 4,
 	.argv = test_argv,
@@ -212,30 +213,6 @@ struct pc_pair {
 	uint64_t pc;
 };
 
-static int cmp_pair(const void *a, const void *b)
-{
-	const struct pc_pair *x = a, *y = b;
-
-	if (x->space != y->space)
-		return x->space < y->space ? -1 : 1;
-	return x->pc < y->pc ? -1 : x->pc > y->pc;
-}
-
-struct collect {
-	struct pc_pair pairs[64];
-	size_t n;
-	size_t stop_at; /* return 42 on this call (1-based), 0: never */
-};
-
-static int collect_pc(void *arg, uint32_t space, uint64_t pc)
-{
-	struct collect *c = arg;
-
-	assert_true(c->n < 64);
-	c->pairs[c->n++] = (struct pc_pair){space, pc};
-	return c->n == c->stop_at ? 42 : 0;
-}
-
 #define NEVENTS_MAX 64
 
 struct fixture {
@@ -271,7 +248,6 @@ static void write_round_trip(struct fixture *fx)
 		.events = 999, /* ignored: the writer counts */
 		.flags = MT_TRAILER_DETACHED | MT_TRAILER_ABORTED,
 	};
-	struct collect c = {.n = 0};
 	uint32_t s_empty, s_libc, s_big;
 	uint64_t t0 = 0;
 
@@ -368,7 +344,6 @@ static void write_round_trip(struct fixture *fx)
 				      .flags = 0xf,
 				      .addr = UINT64_MAX,
 				      .size = UINT64_MAX,
-				      .arg = UINT64_MAX,
 				      .stack = fx->sa});
 	for (unsigned fn = MT_FN_MALLOC; fn < MT_FN_COUNT; fn++)
 		write_event(w, fx,
@@ -379,7 +354,7 @@ static void write_round_trip(struct fixture *fx)
 					      .tid = 9,
 					      .addr = 0x1000 * fn,
 					      .size = fn,
-					      .arg = fn * 8,
+					      .arg = mt_fn_has_arg(fn) ? fn * 8 : 0,
 					      .stack = fx->sb});
 	write_event(w, fx,
 		    (struct mt_event){.type = MT_EV_ALLOC,
@@ -398,7 +373,7 @@ static void write_round_trip(struct fixture *fx)
 				      .addr = 1});
 	write_event(w, fx,
 		    (struct mt_event){.type = MT_EV_FREE,
-				      .fn = MT_FN_REALLOC,
+				      .fn = MT_FN_FREE,
 				      .time_ns = 101,
 				      .pid = 7,
 				      .tid = 8,
@@ -543,8 +518,8 @@ static void write_round_trip(struct fixture *fx)
 				      .pid = 9,
 				      .tid = 9,
 				      .status = INT64_MIN});
-	/* A flush in the middle: the next event starts a chunk with fresh
-	 * delta bases. */
+	/* A flush in the middle: the next chunk goes on from the last event's
+	 * time and thread, and the heap model. */
 	assert_int_equal(log_writer_flush(w), 0);
 	write_event(w, fx,
 		    (struct mt_event){.type = MT_EV_FREE,
@@ -596,25 +571,25 @@ static void write_round_trip(struct fixture *fx)
 	assert_int_equal(log_writer_symbol(w, &fx->sym1), 0);
 	assert_int_equal(log_writer_symbol(w, &fx->sym2), 0);
 
-	/* The distinct (space, pc) pairs of all nodes. */
-	assert_int_equal(log_writer_foreach_pc(w, collect_pc, &c), 0);
+	/* The distinct (space, pc) pairs of all nodes, in the order they came
+	 * (a stack's nodes are made outermost first). */
 	{
 		struct pc_pair want[] = {
-			{1, 0},	       {1, 0x401010},	    {1, 0x401020},
-			{1, 0x401099}, {1, 0x7f0000001000}, {1, UINT64_MAX},
-			{2, 0x401010}, {2, 0x401020},	    {2, 0x7f0000001000},
+			{1, 0x7f0000001000}, {1, 0x401020},	  {1, 0x401010},
+			{1, 0x401099},	     {2, 0x7f0000001000}, {2, 0x401020},
+			{2, 0x401010},	     {1, UINT64_MAX},	  {1, 0},
 		};
+		uint32_t space;
+		uint64_t pc;
 
-		assert_int_equal(c.n, 9);
-		qsort(c.pairs, c.n, sizeof(c.pairs[0]), cmp_pair);
+		assert_int_equal(log_writer_pc_count(w), 9);
 		for (size_t i = 0; i < 9; i++) {
-			assert_int_equal(c.pairs[i].space, want[i].space);
-			assert_true(c.pairs[i].pc == want[i].pc);
+			assert_int_equal(log_writer_pc(w, i, &space, &pc), 0);
+			assert_int_equal(space, want[i].space);
+			assert_true(pc == want[i].pc);
 		}
+		assert_int_equal(log_writer_pc(w, 9, &space, &pc), -ENOENT);
 	}
-	c = (struct collect){.stop_at = 3};
-	assert_int_equal(log_writer_foreach_pc(w, collect_pc, &c), 42);
-	assert_int_equal(c.n, 3);
 
 	assert_int_equal(log_writer_symbol(w, &fx->sym1b), 0);
 	assert_int_equal(log_writer_error(w), 0);
@@ -735,6 +710,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(h->depth, 64);
 	assert_int_equal(h->pid, UINT32_MAX);
 	assert_true(h->start_realtime_ns == UINT64_MAX);
+	assert_true(h->tick_ns == 1);
 	assert_string_equal(h->cwd, "/work dir");
 	assert_int_equal(h->argc, 4);
 	for (int i = 0; i < 4; i++)
@@ -939,7 +915,7 @@ static void random_string(char *s, size_t len)
 
 static void test_many_chunks(void **state)
 {
-	enum { N = 300000, BIG = 70000, NBIG = 3 };
+	enum { N = 600000, BIG = (2 << 20) + 1000, NBIG = 3 };
 	uint64_t stacks[64], t = 0, pcs[8];
 	size_t len, off, chunks = 0, zstd = 0, stored = 0, big_chunks = 0;
 	char path[64], err[256];
@@ -961,16 +937,17 @@ static void test_many_chunks(void **state)
 	for (uint64_t i = 0; i < N; i++) {
 		ev = gen_event(i, &t, stacks);
 		assert_int_equal(log_writer_event(w, &ev), 0);
-		if (i % 100000 == 50000) {
-			big[i / 100000] = malloc(BIG + 1);
-			random_string(big[i / 100000], BIG);
-			big_ids[i / 100000] = log_writer_string(w, big[i / 100000]);
+		if (i % 200000 == 100000) {
+			big[i / 200000] = malloc(BIG + 1);
+			random_string(big[i / 200000], BIG);
+			big_ids[i / 200000] = log_writer_string(w, big[i / 200000]);
 		}
 	}
 	assert_int_equal(log_writer_close(w, &(struct mt_log_trailer){.exit_status = 0}), 0);
 
-	/* The chunks on disk: many, both codecs, at most 64 KiB of records
-	 * each except those holding one string larger than that. */
+	/* The chunks on disk: several, all of the zstd stream, at most 1 MiB
+	 * of records each (and their TIMES record: every event moves the
+	 * clock here) except those holding one string larger than that. */
 	bytes = file_bytes(path, &len);
 	off = 20 + le32(bytes + 12);
 	while (off < len) {
@@ -978,25 +955,20 @@ static void test_many_chunks(void **state)
 		uint32_t codec = le32(bytes + off + 8);
 
 		assert_true(off + 20 + slen <= len);
-		assert_true(codec == 0 || codec == 1);
-		if (codec == 1) {
-			zstd++;
-			assert_true(slen < ulen);
-		} else {
-			stored++;
-			assert_true(slen == ulen);
-		}
-		if (ulen > 64 * 1024) {
+		assert_true(codec == 1);
+		zstd++;
+		assert_true(slen <= ulen + ulen / 256 + 128);
+		if (ulen > 2 << 20) {
 			big_chunks++;
-			assert_int_equal(ulen, 1 + 3 + BIG); /* one STRING record */
+			assert_int_equal(ulen, 1 + 4 + BIG); /* one STRING record */
 		}
 		chunks++;
 		off += 20 + slen;
 	}
 	assert_int_equal(off, len);
-	assert_true(chunks > 20);
-	assert_int_equal(zstd, chunks - NBIG);
-	assert_int_equal(stored, NBIG); /* the random strings do not compress */
+	assert_true(chunks > 6);
+	assert_int_equal(zstd, chunks);
+	assert_int_equal(stored, 0);
 	assert_int_equal(big_chunks, NBIG);
 	free(bytes);
 
@@ -1009,10 +981,11 @@ static void test_many_chunks(void **state)
 
 		assert_int_equal(log_reader_next(r, &ev), 1);
 		assert_event_equal(&ev, &want);
-		if (i % 100000 == 50000) {
-			char skip[BIG + 1];
+		if (i % 200000 == 100000) {
+			char *skip = malloc(BIG + 1);
 
 			random_string(skip, BIG); /* keeps the generator in step */
+			free(skip);
 		}
 	}
 	assert_int_equal(log_reader_next(r, &ev), 0);
@@ -1051,6 +1024,11 @@ static void test_writer_rejects(void **state)
 	bad = test_header;
 	bad.argv = NULL;
 	assert_int_equal(log_writer_open(&w, path, &bad), -EINVAL);
+	bad = test_header;
+	bad.tick_ns = 0;
+	assert_int_equal(log_writer_open(&w, path, &bad), -EINVAL);
+	bad.tick_ns = MT_LOG_MAX_TICK + 1;
+	assert_int_equal(log_writer_open(&w, path, &bad), -EINVAL);
 	assert_int_equal(log_writer_open(&w, "/nonexistent-dir/log", &test_header), -ENOENT);
 	assert_null(w);
 
@@ -1075,6 +1053,18 @@ static void test_writer_rejects(void **state)
 	ev = (struct mt_event){.type = MT_EV_ALLOC, .time_ns = 100, .fn = MT_FN_MALLOC, .stack = 2};
 	assert_int_equal(log_writer_event(w, &ev), -EINVAL); /* undefined stack */
 	ev = (struct mt_event){.type = MT_EV_FREE, .time_ns = 100, .fn = MT_FN_FREE, .addr = 0};
+	assert_int_equal(log_writer_event(w, &ev), -EINVAL);
+	/* a free is free's: the format does not store its fn */
+	ev = (struct mt_event){.type = MT_EV_FREE, .time_ns = 100, .fn = MT_FN_REALLOC, .addr = 8};
+	assert_int_equal(log_writer_event(w, &ev), -EINVAL);
+	/* an arg is stored only after a function that takes one */
+	ev = (struct mt_event){.type = MT_EV_ALLOC, .time_ns = 100, .fn = MT_FN_MALLOC, .arg = 1};
+	assert_int_equal(log_writer_event(w, &ev), -EINVAL);
+	ev = (struct mt_event){.type = MT_EV_REALLOC,
+			       .time_ns = 100,
+			       .fn = MT_FN_REALLOC,
+			       .old_addr = 8,
+			       .arg = 1};
 	assert_int_equal(log_writer_event(w, &ev), -EINVAL);
 	ev = (struct mt_event){.type = MT_EV_MMAP, .time_ns = 100, .path = 1};
 	assert_int_equal(log_writer_event(w, &ev), -EINVAL); /* undefined string */
@@ -1117,6 +1107,74 @@ static void test_writer_rejects(void **state)
 	assert_string_equal(log_reader_error(r),
 			    "log is cut short after event #1 (no trailer; the tracer was killed?)");
 	assert_true(log_reader_stack_count(r) == 1);
+	log_reader_close(r);
+	unlink(path);
+}
+
+/* --- times in ticks ------------------------------------------------------ */
+
+/*
+ * Times are stored in ticks of the header's unit, rounded down, and only
+ * where the clock moves: across chunks, flushes and an event that moves
+ * it by many ticks, every event reads back at its tick, in its order.
+ */
+static void test_time_ticks(void **state)
+{
+	static const uint64_t times[] = {0,
+					 0,
+					 9,
+					 10,
+					 19,
+					 20,
+					 20,
+					 1000005,
+					 1000005,
+					 1000009,
+					 5000000,
+					 5000001,
+					 UINT64_MAX - 5,
+					 UINT64_MAX};
+	struct mt_log_header h = test_header;
+	struct log_writer *w;
+	struct log_reader *r;
+	struct mt_event ev;
+	char path[64], err[256];
+	size_t n = sizeof(times) / sizeof(times[0]);
+
+	temp_path(path);
+	h.tick_ns = 10;
+	assert_int_equal(log_writer_open(&w, path, &h), 0);
+	for (size_t i = 0; i < n; i++) {
+		ev = (struct mt_event){.type = MT_EV_RSS, .time_ns = times[i], .size = i};
+		assert_int_equal(log_writer_event(w, &ev), 0);
+		if (i == 4 || i == 7 || i == 8)
+			assert_int_equal(log_writer_flush(w), 0);
+	}
+	assert_int_equal(log_writer_close(w, &(struct mt_log_trailer){0}), 0);
+
+	assert_int_equal(log_reader_open(&r, path, err, sizeof(err)), 0);
+	assert_true(log_reader_header(r)->tick_ns == 10);
+	for (size_t i = 0; i < n; i++) {
+		assert_int_equal(log_reader_next(r, &ev), 1);
+		assert_true(ev.size == i);
+		assert_true(ev.time_ns == times[i] / 10 * 10);
+	}
+	assert_int_equal(log_reader_next(r, &ev), 0);
+	assert_string_equal(log_reader_error(r), "");
+	log_reader_close(r);
+
+	/* a second's tick: a run of a few seconds is a handful of moves */
+	h.tick_ns = MT_LOG_MAX_TICK;
+	assert_int_equal(log_writer_open(&w, path, &h), 0);
+	for (uint64_t t = 0; t < 3500000000u; t += 250000000u) {
+		ev = (struct mt_event){.type = MT_EV_RSS, .time_ns = t, .size = t};
+		assert_int_equal(log_writer_event(w, &ev), 0);
+	}
+	assert_int_equal(log_writer_close(w, &(struct mt_log_trailer){0}), 0);
+	assert_int_equal(log_reader_open(&r, path, err, sizeof(err)), 0);
+	while (log_reader_next(r, &ev) == 1)
+		assert_true(ev.time_ns == ev.size / 1000000000u * 1000000000u);
+	assert_string_equal(log_reader_error(r), "");
 	log_reader_close(r);
 	unlink(path);
 }
@@ -1203,9 +1261,10 @@ static void test_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip),	   cmocka_unit_test(test_stack_model),
-		cmocka_unit_test(test_many_chunks),	   cmocka_unit_test(test_writer_rejects),
-		cmocka_unit_test(test_sticky_write_error), cmocka_unit_test(test_names),
+		cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_stack_model),
+		cmocka_unit_test(test_many_chunks), cmocka_unit_test(test_writer_rejects),
+		cmocka_unit_test(test_time_ticks),  cmocka_unit_test(test_sticky_write_error),
+		cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -19,10 +19,14 @@
 /* Relative to the top of the repository, where tests/run runs the tests. */
 #define FORMAT_MD "formats/FORMAT.md"
 
-/* A row of MT_EVENTS as FORMAT.md writes it, "| 2 | FREE | fn, addr (≠ 0) |":
- * its members, the FREED one noted. */
+/* A row of MT_EVENTS as FORMAT.md writes it, "| 2 | FREE | fn (not stored:
+ * free), addr (freed) |": its members, those of a coding of their own noted. */
 #define FIELD(member, coding)	     ", " #member NOTE_##coding
-#define NOTE_FREED		     " (≠ 0)"
+#define NOTE_FREED		     " (freed)"
+#define NOTE_OLD		     " (freed or 0)"
+#define NOTE_BORN		     " (born)"
+#define NOTE_FREEFN		     " (not stored: free)"
+#define NOTE_ARG		     " (if fn takes one)"
 #define NOTE_U64		     ""
 #define NOTE_U32		     ""
 #define NOTE_I64		     ""
@@ -35,7 +39,7 @@
 static const struct row {
 	unsigned tag;
 	const char *kind, *name;
-	const char *fields; /* ", fn, addr (≠ 0)", or "" for none */
+	const char *fields; /* ", fn, addr (born)", or "" for none */
 } rows[] = {MT_EVENTS(ROW, FIELD)};
 
 static void test_format_md_lists_the_table(void **state)

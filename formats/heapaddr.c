@@ -1,0 +1,417 @@
+/*
+ * heapaddr.c - the heap-address codes of a memtrack log (heapaddr.h,
+ * formats/FORMAT.md "Heap addresses"): the model writer and reader keep,
+ * and the codes themselves.  Every change to the model is made by the
+ * same function on both sides, so the two cannot drift apart.
+ *
+ * The writer runs this for every allocation and free of the traced
+ * program: the map is one multiply to hash, 16-byte slots, and no
+ * tombstones (deletion shifts the probe run back), so a program that
+ * churns millions of blocks keeps a map the size of its live set.
+ */
+#include "heapaddr.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "varint.h"
+
+struct heapaddr_slot {
+	uint64_t key, val;
+};
+
+#define MAP_MIN_BITS 6
+
+/*
+ * Where a key's probe starts.  An address: the blocks of one 4 KiB page
+ * sit side by side (a block takes 32 bytes at least, so they fill half
+ * the page's 256 slots at most), so that blocks a program uses together
+ * share cache lines, and each page starts at a place of its own
+ * (Fibonacci hashing of its number): the map of a program with a large
+ * heap is then mostly in the caches where it is used.  A serial number:
+ * itself, as serials are all different and made in order.
+ */
+static inline size_t map_home(const struct heapaddr_map *m, uint64_t key)
+{
+	size_t mask = ((size_t)1 << m->bits) - 1;
+
+	if (m->serials)
+		return (size_t)key & mask;
+	return ((size_t)(((key >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - m->bits)) +
+		(size_t)((key >> 4) & 255)) &
+	       mask;
+}
+
+/* The slot holding key, or the empty one where it would go. */
+static inline struct heapaddr_slot *map_find(const struct heapaddr_map *m, uint64_t key)
+{
+	size_t mask = ((size_t)1 << m->bits) - 1, i = map_home(m, key);
+
+	while (m->slots[i].key && m->slots[i].key != key)
+		i = (i + 1) & mask;
+	return &m->slots[i];
+}
+
+static int map_init(struct heapaddr_map *m)
+{
+	m->bits = MAP_MIN_BITS;
+	m->len = 0;
+	m->slots = calloc((size_t)1 << m->bits, sizeof(*m->slots));
+	return m->slots ? 0 : -ENOMEM;
+}
+
+/* The map doubled. */
+static __attribute__((noinline)) int map_grow(struct heapaddr_map *m)
+{
+	struct heapaddr_map bigger = {.bits = m->bits + 1, .len = m->len, .serials = m->serials};
+	size_t n = (size_t)1 << m->bits;
+
+	bigger.slots = calloc(n * 2, sizeof(*bigger.slots));
+	if (!bigger.slots)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		if (m->slots[i].key)
+			*map_find(&bigger, m->slots[i].key) = m->slots[i];
+	free(m->slots);
+	*m = bigger;
+	return 0;
+}
+
+/* Room for one more key: the map stays at most half full. */
+static inline int map_reserve(struct heapaddr_map *m)
+{
+	return m->len + 1 <= ((size_t)1 << m->bits) / 2 ? 0 : map_grow(m);
+}
+
+/* Sets key to val (map_reserve() first). */
+static inline void map_set(struct heapaddr_map *m, uint64_t key, uint64_t val)
+{
+	struct heapaddr_slot *s = map_find(m, key);
+
+	if (!s->key)
+		m->len++;
+	s->key = key;
+	s->val = val;
+}
+
+/* Removes the key of slot s (a used slot): the later members of its probe
+ * run whose home does not lie cyclically in (hole, j] move into the hole. */
+static inline void map_remove(struct heapaddr_map *m, struct heapaddr_slot *s)
+{
+	size_t mask = ((size_t)1 << m->bits) - 1, i = (size_t)(s - m->slots), j;
+
+	for (j = (i + 1) & mask; m->slots[j].key; j = (j + 1) & mask) {
+		size_t home = map_home(m, m->slots[j].key);
+
+		if (((j - home) & mask) >= ((j - i) & mask)) {
+			m->slots[i] = m->slots[j];
+			i = j;
+		}
+	}
+	m->slots[i].key = 0;
+	m->len--;
+}
+
+int heapaddr_init(struct heapaddr *h, int reader)
+{
+	memset(h, 0, sizeof(*h));
+	h->reader = reader;
+	h->by_serial.serials = 1;
+	if (map_init(&h->live) || (reader && map_init(&h->by_serial))) {
+		heapaddr_free(h);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void heapaddr_free(struct heapaddr *h)
+{
+	free(h->live.slots);
+	free(h->by_serial.slots);
+	h->live.slots = h->by_serial.slots = NULL;
+}
+
+void heapaddr_reset(struct heapaddr *h)
+{
+	struct heapaddr_map live = h->live, by_serial = h->by_serial;
+	int reader = h->reader;
+
+	memset(live.slots, 0, sizeof(*live.slots) << live.bits);
+	live.len = 0;
+	if (by_serial.slots) {
+		memset(by_serial.slots, 0, sizeof(*by_serial.slots) << by_serial.bits);
+		by_serial.len = 0;
+	}
+	memset(h, 0, sizeof(*h));
+	h->reader = reader;
+	h->live = live;
+	h->by_serial = by_serial;
+}
+
+static inline unsigned size_class(uint64_t size)
+{
+	/* glibc's bins: a chunk is the request plus 8, rounded up to 16 */
+	if (size <= 1000)
+		return (unsigned)((size + 23) >> 4);
+	/* then one class per power of two: 1000 < size < 2^64 gives 64..118 */
+	return 54u + (64u - (unsigned)__builtin_clzll(size));
+}
+
+unsigned heapaddr_class(uint64_t size)
+{
+	return size_class(size);
+}
+
+/* The state of thread tid: its slot, taken afresh when it held another
+ * thread (of 256 at once, two sharing a slot only predict less). */
+static inline struct heapaddr_thread *thread_of(struct heapaddr *h, uint32_t tid)
+{
+	struct heapaddr_thread *t = &h->threads[tid % HEAPADDR_THREADS];
+
+	if (t->tid != tid)
+		*t = (struct heapaddr_thread){.tid = tid};
+	return t;
+}
+
+/* --- the changes to the model ------------------------------------------------ */
+
+static inline void ring_push(struct heapaddr *h, unsigned cls, uint64_t addr)
+{
+	h->ring[cls][h->ring_pos[cls]] = addr;
+	h->ring_pos[cls] = (uint8_t)((h->ring_pos[cls] + 1) % HEAPADDR_RING);
+}
+
+/* The k-th last address freed of class cls (0: the last), 0 when none. */
+static inline uint64_t ring_slot(const struct heapaddr *h, unsigned cls, unsigned k)
+{
+	return h->ring[cls][(h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING];
+}
+
+/* The live block in slot s is freed by thread t. */
+static inline void free_block(struct heapaddr *h, struct heapaddr_slot *s,
+			      struct heapaddr_thread *t)
+{
+	uint64_t addr = s->key, serial = s->val >> 8;
+
+	ring_push(h, (unsigned)(s->val & 0xff), addr);
+	t->last_freed = addr;
+	h->freed_serial = serial;
+	map_remove(&h->live, s);
+	if (h->reader)
+		map_remove(&h->by_serial, map_find(&h->by_serial, serial));
+}
+
+/* Where a block made after one of `size` bytes at addr would start if the
+ * allocator cuts blocks one after the other (glibc does from its top
+ * chunk: a block takes its size plus 8, rounded up to 16, at least 32). */
+static inline uint64_t guess_next(uint64_t addr, uint64_t size)
+{
+	uint64_t chunk = size > UINT64_MAX - 23 ? 0 : (size + 8 + 15) & ~(uint64_t)15;
+
+	return addr + (chunk < 32 ? 32 : chunk);
+}
+
+/* A block of `size` bytes, class cls, is made at addr (not 0); room was
+ * reserved.  A block still live at that address (its free was not seen)
+ * is forgotten. */
+static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uint64_t addr,
+			      uint64_t size, unsigned cls)
+{
+	struct heapaddr_slot *s = map_find(&h->live, addr);
+
+	h->made++;
+	t->next_guess = guess_next(addr, size);
+	h->last_made = addr;
+	h->last_made_slot = (size_t)(s - h->live.slots);
+	if (h->reader) {
+		if (s->key)
+			map_remove(&h->by_serial, map_find(&h->by_serial, s->val >> 8));
+		map_set(&h->by_serial, h->made, addr);
+	}
+	if (!s->key)
+		h->live.len++;
+	s->key = addr;
+	s->val = h->made << 8 | cls;
+}
+
+/* The BORN code of addr for a block of class cls made by thread t: the
+ * first of these that applies. */
+static inline uint64_t born_code(const struct heapaddr *h, const struct heapaddr_thread *t,
+				 uint64_t addr, unsigned cls)
+{
+	uint64_t zz;
+
+	if (!addr)
+		return HEAPADDR_BORN_ZERO;
+	if (addr == t->last_freed)
+		return HEAPADDR_BORN_LAST_FREED;
+	for (unsigned k = 0; k < HEAPADDR_RING; k++)
+		if (ring_slot(h, cls, k) == addr)
+			return HEAPADDR_BORN_RING + k;
+	zz = zigzag_encode((int64_t)(addr - t->next_guess));
+	if (zz > UINT64_MAX - HEAPADDR_BORN_DELTA)
+		return HEAPADDR_BORN_LITERAL;
+	return HEAPADDR_BORN_DELTA + zz;
+}
+
+/* --- the writer ------------------------------------------------------------- */
+
+int heapaddr_grow(struct heapaddr *h)
+{
+	return map_grow(&h->live);
+}
+
+/* The code of the live block of serial `serial`: by its distance from the
+ * last block made (blocks freed last-made-first-freed), or from the one
+ * after the last freed (freed in the order they were made), whichever is
+ * shorter, the first on a tie. */
+static inline uint64_t live_code(const struct heapaddr *h, uint64_t serial)
+{
+	uint64_t back = h->made - serial;
+	uint64_t next = zigzag_encode((int64_t)(serial - h->freed_serial - 1));
+
+	/* serials stay far below 2^62: neither doubling overflows */
+	if (back <= next)
+		return HEAPADDR_FREED_LIVE + 2 * back;
+	return HEAPADDR_FREED_LIVE + 2 * next + 1;
+}
+
+/* The slot of the live block at addr, or the empty one where it would go.
+ * The block made last (what a program frees most often) is found without
+ * hashing, while nothing has moved it. */
+static inline struct heapaddr_slot *live_slot(const struct heapaddr *h, uint64_t addr)
+{
+	struct heapaddr_slot *s = &h->live.slots[h->last_made_slot];
+
+	return addr == h->last_made && s->key == addr ? s : map_find(&h->live, addr);
+}
+
+uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int keep, uint32_t tid)
+{
+	struct heapaddr_slot *s;
+
+	if (!addr)
+		return varint_put(p, HEAPADDR_FREED_ZERO);
+	s = live_slot(h, addr);
+	if (!s->key) {
+		p = varint_put(p, HEAPADDR_FREED_LITERAL);
+		if (!keep)
+			thread_of(h, tid)->last_freed = addr;
+		return varint_put(p, addr);
+	}
+	p = varint_put(p, live_code(h, s->val >> 8));
+	if (!keep)
+		free_block(h, s, thread_of(h, tid));
+	return p;
+}
+
+uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64_t size,
+			   uint32_t tid)
+{
+	struct heapaddr_thread *t = thread_of(h, tid);
+	unsigned cls = size_class(size);
+	uint64_t code = born_code(h, t, addr, cls);
+
+	p = varint_put(p, code);
+	if (code == HEAPADDR_BORN_LITERAL)
+		p = varint_put(p, addr);
+	if (addr)
+		make_block(h, t, addr, size, cls);
+	return p;
+}
+
+/* --- the reader ------------------------------------------------------------- */
+
+int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
+		       uint32_t tid, uint64_t *addr)
+{
+	struct heapaddr_slot *s;
+	uint64_t x, serial;
+
+	if (code == HEAPADDR_FREED_ZERO) {
+		*addr = 0;
+		return zero_ok ? HEAPADDR_OK : HEAPADDR_ZERO;
+	}
+	if (code == HEAPADDR_FREED_LITERAL) {
+		if (!literal)
+			return HEAPADDR_ZERO;
+		/* a live block is named by its distance */
+		if (map_find(&h->live, literal)->key)
+			return HEAPADDR_NOT_SHORTEST;
+		if (!keep)
+			thread_of(h, tid)->last_freed = literal;
+		*addr = literal;
+		return HEAPADDR_OK;
+	}
+	x = code - HEAPADDR_FREED_LIVE;
+	if (x & 1)
+		serial = h->freed_serial + 1 + (uint64_t)zigzag_decode(x >> 1);
+	else if (x >> 1 < h->made)
+		serial = h->made - (x >> 1);
+	else
+		return HEAPADDR_NOT_LIVE;
+	s = map_find(&h->by_serial, serial);
+	if (!s->key)
+		return HEAPADDR_NOT_LIVE;
+	if (live_code(h, serial) != code)
+		return HEAPADDR_NOT_SHORTEST;
+	*addr = s->val;
+	if (!keep)
+		free_block(h, live_slot(h, s->val), thread_of(h, tid));
+	return HEAPADDR_OK;
+}
+
+int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
+		      uint32_t tid, uint64_t *addr)
+{
+	struct heapaddr_thread *t = thread_of(h, tid);
+	unsigned cls = size_class(size);
+	uint64_t a;
+
+	if (code == HEAPADDR_BORN_ZERO) {
+		*addr = 0;
+		return HEAPADDR_OK;
+	}
+	if (code == HEAPADDR_BORN_LAST_FREED) {
+		a = t->last_freed;
+		if (!a)
+			return HEAPADDR_NOTHING_FREED;
+	} else if (code < HEAPADDR_BORN_LITERAL) {
+		a = ring_slot(h, cls, (unsigned)(code - HEAPADDR_BORN_RING));
+		if (!a)
+			return HEAPADDR_EMPTY_SLOT;
+	} else if (code == HEAPADDR_BORN_LITERAL) {
+		a = literal;
+	} else {
+		a = t->next_guess + (uint64_t)zigzag_decode(code - HEAPADDR_BORN_DELTA);
+	}
+	if (!a)
+		return HEAPADDR_ZERO;
+	if (born_code(h, t, a, cls) != code)
+		return HEAPADDR_NOT_SHORTEST;
+	if (map_reserve(&h->live) || map_reserve(&h->by_serial))
+		return HEAPADDR_NOMEM;
+	make_block(h, t, a, size, cls);
+	*addr = a;
+	return HEAPADDR_OK;
+}
+
+const char *heapaddr_strerror(int err)
+{
+	switch (err) {
+	case HEAPADDR_NOMEM:
+		return "out of memory";
+	case HEAPADDR_ZERO:
+		return "address 0 where the format does not allow it";
+	case HEAPADDR_NOT_LIVE:
+		return "a freed address names no live block";
+	case HEAPADDR_NOTHING_FREED:
+		return "an address coded as the last freed before any free";
+	case HEAPADDR_EMPTY_SLOT:
+		return "an address coded as a freed one its size class does not hold";
+	case HEAPADDR_NOT_SHORTEST:
+		return "an address not in the coding the format prescribes for it";
+	}
+	return "no error";
+}
