@@ -48,6 +48,8 @@ long series_frames(struct resolver *res, const struct an_filter *f, uint64_t sta
 			.module = fr[i]->module,
 			.display = fr[i]->display,
 			.pc = fr[i]->pc,
+			.module_id = fr[i]->module_id,
+			.inlined = fr[i]->inlined != 0,
 		};
 	/* a stack cut at --depth: "[truncated]" at its root end (the cut
 	 * pseudo-frame has no function, and that display) */
