@@ -95,7 +95,8 @@ static const struct opt opt_output = {"output", 'o', OPT_STR, ARG(output), "LOG"
 static const struct opt opt_depth = {"depth", 0, OPT_LONG, ARG(depth), "N",
 				     "record up to N frames per stack (default 64; 0: none)"};
 static const struct opt opt_nopin = {"no-pin", 0, OPT_FLAG, ARG(no_pin), NULL,
-				     "ptrace engine: do not keep tracer and target on one CPU"};
+				     "do not keep tracer and program on one CPU (the fast engine "
+				     "does only while the program has one thread)"};
 static const struct opt opt_engine = {"engine", 0, OPT_STR, ARG(engine), "ENGINE",
 				      "fast (default: a recorder mapped into the program, no "
 				      "stop per call) or ptrace (a stop per call, nothing "
@@ -634,7 +635,6 @@ static int check_trace_opts(struct args *a, struct tracer_opts *to)
 		a->engine = getenv("MEMTRACK_ENGINE");
 	if (!a->engine || !*a->engine || !strcmp(a->engine, "fast")) {
 		to->engine = TRACER_FAST;
-		to->pin = 0;	/* the tracer drains on a CPU of its own */
 	} else if (!strcmp(a->engine, "ptrace")) {
 		to->engine = TRACER_PTRACE;
 	} else {

@@ -2,13 +2,17 @@
  * cpumask.c - tracer and target on one CPU, and what the target is told.
  *
  * A ptrace stop costs 5x less when tracer and tracee do not bounce between
- * CPUs, so `run` keeps both on the CPU it started on.  The program must not
- * see that: programs size thread pools and buffers by the CPUs they may use
+ * CPUs, so `run` keeps both on the CPU it started on: the ptrace engine
+ * always; the fast engine (whose stops are few: the mmap family, new code)
+ * while the program is one thread, since pinning its threads together
+ * would take from it the CPUs it runs on, and the tracer's own threads (the
+ * drainer, the symbols) run elsewhere.  The program must not see that: programs size thread pools and buffers by the CPUs they may use
  * (sort, make -j, OpenMP), so sched_getaffinity answers with the mask the
  * tracer had.  A task that sets its own mask is no longer pinned by us: the
  * kernel's answer is the truth from then on.  Both calls are rows of the
  * syscall table that stop only while pinned.
  */
+#include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <sys/ptrace.h>
@@ -35,6 +39,22 @@ void cpumask_unpin(struct tracer *tr)
 	if (tr->pinned)
 		sched_setaffinity(0, sizeof(tr->orig_affinity), &tr->orig_affinity);
 	tr->pinned = 0;
+}
+
+void cpumask_free_thread(struct tracer *tr, pthread_t thread)
+{
+	if (tr->pinned)
+		pthread_setaffinity_np(thread, sizeof(tr->orig_affinity), &tr->orig_affinity);
+}
+
+void cpumask_spread(struct tracer *tr)
+{
+	if (!tr->pinned || tr->opts.engine != TRACER_FAST)
+		return;
+	for_each_thread(tr, t)
+		if (!t->own_affinity)
+			sched_setaffinity(t->tid, sizeof(tr->orig_affinity), &tr->orig_affinity);
+	cpumask_unpin(tr);
 }
 
 /* The task a call at its exit stop asked about (its pid argument: 0 is

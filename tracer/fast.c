@@ -1324,6 +1324,7 @@ int fast_drainer_start(struct tracer *tr)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err)
 		return -err;
+	cpumask_free_thread(tr, tr->drainer_thread);
 	tr->drainer_on = 1;
 	return 0;
 }

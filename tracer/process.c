@@ -374,6 +374,7 @@ struct resume proc_on_new_task(struct tracer *tr, struct stop *s)
 	if (!nt)
 		return GO_ON;
 	nt->own_affinity = t->own_affinity;	/* a new task has its creator's mask */
+	cpumask_spread(tr);
 	if (tr->attached && s->event == PTRACE_EVENT_VFORK)
 		t->vfork_child = tid;	/* until its PTRACE_EVENT_VFORK_DONE */
 	if (proc_take_early_stop(tr, tid) || (nt->proc->fast_pending && first_stop(tr, nt) == 0)) {

@@ -380,6 +380,8 @@ int record_open(struct tracer *tr, const char *logpath, struct mt_log_header *h,
 		return err;
 	}
 	tr->symq = symq_open();
+	if (tr->symq)
+		cpumask_free_thread(tr, tr->symq->thread);
 	if (!tr->symq) {
 		snprintf(res->error, sizeof(res->error), "cannot start the symbol thread");
 		log_writer_close(tr->w, NULL);

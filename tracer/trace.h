@@ -278,6 +278,11 @@ int launch_start(struct tracer *tr, struct tracer_result *res);
 /* cpumask.c: tracer and target on one CPU, and what the target is told */
 void cpumask_pin(struct tracer *tr);
 void cpumask_unpin(struct tracer *tr);
+/* A thread of the tracer's own (the drainer, the symbols) runs on any CPU. */
+void cpumask_free_thread(struct tracer *tr, pthread_t thread);
+/* The fast engine: the traced program has a second task now, every one of
+ * its threads (and the tracer) runs on any CPU from now on. */
+void cpumask_spread(struct tracer *tr);
 /* The exit of sched_getaffinity / sched_setaffinity (rows of the syscall
  * table, stopped only while pinned). */
 void cpumask_getaffinity_done(struct tracer *tr, struct tthread *t);
