@@ -1069,6 +1069,11 @@ uint64_t log_writer_events(const struct log_writer *w)
 	return w->events;
 }
 
+size_t log_writer_pending(const struct log_writer *w)
+{
+	return w->len;
+}
+
 int log_writer_flush(struct log_writer *w)
 {
 	return chunk_write(w, 0);

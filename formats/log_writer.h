@@ -56,6 +56,9 @@ const struct mt_module *log_writer_modules(const struct log_writer *w, size_t *n
 /* Events written so far. */
 uint64_t log_writer_events(const struct log_writer *w);
 
+/* Bytes of records in the chunk being filled (not yet compressed). */
+size_t log_writer_pending(const struct log_writer *w);
+
 /* Ends the current chunk and writes it out, so a crash loses nothing
  * before this point. */
 int log_writer_flush(struct log_writer *w);

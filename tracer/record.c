@@ -33,6 +33,11 @@
  * log itself is flushed every second. */
 #define SYMBOL_POLL_NS 100000000u
 #define FLUSH_NS       1000000000u
+/* ... and sooner when a chunk has grown, so that closing the log (which
+ * compresses what is left) takes a few ms, not tens: at most every 100 ms,
+ * which costs a long run a few bytes a second. */
+#define EARLY_FLUSH_NS	  100000000u
+#define EARLY_FLUSH_BYTES (128u << 10)
 
 struct pc_ref {
 	uint64_t pc;
@@ -336,7 +341,9 @@ void record_poll(struct tracer *tr)
 	}
 	/* a tracer killed outright loses what its last chunk held: keep
 	 * that to about a second of events */
-	if (now - tr->last_flush >= FLUSH_NS) {
+	if (now - tr->last_flush >= FLUSH_NS ||
+	    (now - tr->last_flush >= EARLY_FLUSH_NS &&
+	     log_writer_pending(tr->w) >= EARLY_FLUSH_BYTES)) {
 		log_writer_flush(tr->w);
 		tr->last_flush = now;
 	}
