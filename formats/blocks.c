@@ -17,10 +17,14 @@
 #define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
 #define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
 #define MIN_CAP	     4
+#define NARROW_MAX   0xffffu /* the largest value a narrow page holds */
 
-/* units[cap], then values[cap]: cap is even, so values are aligned */
+/* units[cap], then values[cap], of 2 bytes (narrow) or 4 (wide): cap is
+ * even and the header 8 bytes, so wide values are aligned */
 struct block_page {
 	uint16_t len, cap;
+	uint8_t wide;
+	uint8_t pad[3];
 	uint16_t units[];
 };
 
@@ -29,9 +33,46 @@ struct block_region {
 	struct block_page *pages[PAGES];
 };
 
-static inline uint32_t *values(struct block_page *p)
+static inline uint16_t *narrow(struct block_page *p)
+{
+	return p->units + p->cap;
+}
+
+static inline uint32_t *wide(struct block_page *p)
 {
 	return (uint32_t *)(void *)(p->units + p->cap);
+}
+
+static inline uint32_t value_at(struct block_page *p, uint32_t i)
+{
+	return p->wide ? wide(p)[i] : narrow(p)[i];
+}
+
+/* (a value too large for a narrow page widens it first: see put_value) */
+static inline void set_value(struct block_page *p, uint32_t i, uint32_t v)
+{
+	if (p->wide)
+		wide(p)[i] = v;
+	else
+		narrow(p)[i] = (uint16_t)v;
+}
+
+/* Values [from, len) moved by one slot: up (a block inserted at from) or
+ * down (the block at from - 1 removed). */
+static inline void move_values(struct block_page *p, uint32_t from, int up)
+{
+	size_t w = p->wide ? 4 : 2, n = (p->len - from) * w;
+	uint8_t *v = (uint8_t *)(p->units + p->cap) + from * w;
+
+	if (up)
+		memmove(v + w, v, n);
+	else
+		memmove(v - w, v, n);
+}
+
+static size_t page_size(uint16_t cap, int wide_values)
+{
+	return sizeof(struct block_page) + cap * (sizeof(uint16_t) + (wide_values ? 4 : 2));
 }
 
 void blocks_init(struct blocks *b)
@@ -124,20 +165,25 @@ static inline uint32_t lower(const struct block_page *p, uint16_t unit)
 	return lo;
 }
 
-/* Room for one more block: the page array doubled (a page holds at most
- * 512 blocks, so cap stays within 16 bits). */
-static struct block_page *grow(struct block_page *p)
+/* p (NULL: none yet) copied into a page of cap slots, wide or not (a page
+ * holds at most 512 blocks, so cap stays within 16 bits). */
+static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_values)
 {
-	uint16_t cap = p ? (uint16_t)(p->cap * 2) : MIN_CAP;
-	struct block_page *n = malloc(sizeof(*n) + cap * (sizeof(uint16_t) + sizeof(uint32_t)));
+	struct block_page *n = malloc(page_size(cap, wide_values));
 
 	if (!n)
 		return NULL;
 	n->cap = cap;
+	n->wide = (uint8_t)wide_values;
 	n->len = p ? p->len : 0;
 	if (p) {
 		memcpy(n->units, p->units, p->len * sizeof(*p->units));
-		memcpy(values(n), values(p), p->len * sizeof(uint32_t));
+		if (p->wide == n->wide) {
+			memcpy(n->units + cap, p->units + p->cap, p->len * (p->wide ? 4u : 2u));
+		} else {
+			for (uint32_t i = 0; i < p->len; i++)
+				wide(n)[i] = narrow(p)[i];
+		}
 		free(p);
 	}
 	return n;
@@ -148,7 +194,7 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 	struct block_region *r;
 	struct block_page **pp, *p;
 	uint16_t unit;
-	uint32_t i, *v;
+	uint32_t i;
 
 	if (addr & ((1u << UNIT_SHIFT) - 1)) {
 		int created;
@@ -169,26 +215,30 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 	p = *pp;
 	unit = unit_of(addr);
 	i = p ? lower(p, unit) : 0;
+	if (p && value > NARROW_MAX && !p->wide) {
+		if (!(p = remake(p, p->cap, 1)))
+			return -ENOMEM;
+		*pp = p;
+	}
 	if (p && i < p->len && p->units[i] == unit) {
-		v = values(p);
 		if (old)
-			*old = v[i];
-		v[i] = value;
+			*old = value_at(p, i);
+		set_value(p, i, value);
 		return 1;
 	}
 	if (!p || p->len == p->cap) {
-		p = grow(p);
+		p = remake(p, p ? (uint16_t)(p->cap * 2) : MIN_CAP,
+			   (p && p->wide) || value > NARROW_MAX);
 		if (!p)
 			return -ENOMEM;
 		*pp = p;
 	}
-	v = values(p);
 	if (i < p->len) {
 		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
-		memmove(&v[i + 1], &v[i], (p->len - i) * sizeof(*v));
+		move_values(p, i, 1);
 	}
 	p->units[i] = unit;
-	v[i] = value;
+	set_value(p, i, value);
 	p->len++;
 	b->len++;
 	return 0;
@@ -235,14 +285,14 @@ int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
 	p = find(b, addr, &i);
 	if (!p)
 		return 0;
-	*value = values(p)[i];
+	*value = value_at(p, i);
 	return 1;
 }
 
 int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 {
 	struct block_page *p;
-	uint32_t i, *v;
+	uint32_t i;
 
 	if (addr & ((1u << UNIT_SHIFT) - 1)) {
 		const uint32_t *ov = odd_blocks_get(&b->odd, addr);
@@ -260,13 +310,12 @@ int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 	p = find(b, addr, &i);
 	if (!p)
 		return 0;
-	v = values(p);
-	*value = v[i];
-	p->len--;
-	if (i < p->len) {
-		memmove(&p->units[i], &p->units[i + 1], (p->len - i) * sizeof(*p->units));
-		memmove(&v[i], &v[i + 1], (p->len - i) * sizeof(*v));
+	*value = value_at(p, i);
+	if (i + 1 < p->len) {
+		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
+		move_values(p, i + 1, 0);
 	}
+	p->len--;
 	b->len--;
 	return 1;
 }
@@ -283,7 +332,7 @@ int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, 
 				continue;
 			*addr = r->key << REGION_SHIFT | (uint64_t)it->page << PAGE_SHIFT |
 				(uint64_t)p->units[it->slot] << UNIT_SHIFT;
-			*value = values(p)[it->slot++];
+			*value = value_at(p, (uint32_t)it->slot++);
 			return 1;
 		}
 	}
@@ -311,11 +360,12 @@ size_t blocks_memory(const struct blocks *b)
 
 	for (uint32_t i = 0; i < b->nregions; i++) {
 		n += sizeof(struct block_region);
-		for (uint32_t k = 0; k < PAGES; k++)
-			if (b->regions[i]->pages[k])
-				n += sizeof(struct block_page) +
-				     b->regions[i]->pages[k]->cap *
-					     (sizeof(uint16_t) + sizeof(uint32_t));
+		for (uint32_t k = 0; k < PAGES; k++) {
+			const struct block_page *p = b->regions[i]->pages[k];
+
+			if (p)
+				n += page_size(p->cap, p->wide);
+		}
 	}
 	return n;
 }
