@@ -17,6 +17,7 @@
 #define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
 #define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
 #define MIN_CAP	     4
+#define MAX_CAP	     (1u << (PAGE_SHIFT - UNIT_SHIFT))
 #define NARROW_MAX   0xffffu /* the largest value a narrow page holds */
 
 /* units[cap], then values[cap], of 2 bytes (narrow) or 4 (wide): cap is
@@ -165,6 +166,17 @@ static inline uint32_t lower(const struct block_page *p, uint16_t unit)
 	return lo;
 }
 
+/* The capacity after cap: half as much again, even (so wide values stay
+ * aligned), at most a page's units: a page is on average 5/6 full, not
+ * 3/4 as it would be if doubled. */
+static inline uint16_t next_cap(uint16_t cap)
+{
+	uint32_t n = cap + cap / 2u;
+
+	n += n & 1;
+	return (uint16_t)(n < MAX_CAP ? n : MAX_CAP);
+}
+
 /* p (NULL: none yet) copied into a page of cap slots, wide or not (a page
  * holds at most 512 blocks, so cap stays within 16 bits). */
 static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_values)
@@ -227,7 +239,7 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 		return 1;
 	}
 	if (!p || p->len == p->cap) {
-		p = remake(p, p ? (uint16_t)(p->cap * 2) : MIN_CAP,
+		p = remake(p, p ? next_cap(p->cap) : MIN_CAP,
 			   (p && p->wide) || value > NARROW_MAX);
 		if (!p)
 			return -ENOMEM;

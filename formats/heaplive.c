@@ -15,6 +15,7 @@
 #include "heaplive.h"
 
 #define CHUNK_SHIFT 6	/* 64 serials a chunk */
+#define CHUNK_MAX   (1u << CHUNK_SHIFT)
 #define DIR_SHIFT   10	/* 1024 chunks a directory */
 #define DIR_CHUNKS  (1u << DIR_SHIFT)
 #define HINT_MASK   0xffffu
@@ -151,7 +152,8 @@ static void remove_entry(struct heaplive *l, struct heaplive_dir *dir, struct ch
 		}
 	} else if (c->cap > MIN_CAP && c->n <= c->cap / 4u) {
 		/* a smaller copy when there is memory for one: else as it is */
-		struct chunk *smaller = resize(c, c->cap / 2u, c->wide);
+		struct chunk *smaller = resize(c, c->cap / 2u > MIN_CAP ? c->cap / 2u : MIN_CAP,
+					       c->wide);
 
 		if (smaller)
 			*slot = smaller;
@@ -250,6 +252,20 @@ static void forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t se
 	}
 }
 
+/* The chunk blocks were last made in is made no larger than its blocks:
+ * no block will be added to it. */
+static void trim(struct heaplive *l)
+{
+	struct heaplive_dir *dir;
+	struct chunk **slot = chunk_slot(l, l->last_chunk << CHUNK_SHIFT, &dir), *c;
+
+	if (slot && (c = *slot) && c->cap > c->n && c->cap > MIN_CAP) {
+		c = resize(c, c->n > MIN_CAP ? c->n : MIN_CAP, c->wide);
+		if (c)
+			*slot = c;
+	}
+}
+
 int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
 {
 	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
@@ -277,6 +293,8 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 		return ret;
 	if (ret == 1)
 		forget(l, old, addr, serial);
+	if (serial >> CHUNK_SHIFT != l->last_chunk)
+		trim(l);
 	if (!l->dirs[k] && !(l->dirs[k] = calloc(1, sizeof(*l->dirs[k]))))
 		return -ENOMEM;
 	dir = l->dirs[k];
@@ -299,7 +317,7 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 		*slot = c;
 	}
 	if (c->n == c->cap) {
-		if (!(c = resize(c, c->cap * 2u, c->wide)))
+		if (!(c = resize(c, c->cap * 2u < CHUNK_MAX ? c->cap * 2u : CHUNK_MAX, c->wide)))
 			return -ENOMEM;
 		*slot = c;
 	}
@@ -312,6 +330,7 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 	c->n++;
 	c->mask |= 1ull << bit;
 	l->len++;
+	l->last_chunk = serial >> CHUNK_SHIFT;
 	return 0;
 }
 

@@ -32,6 +32,7 @@ struct heaplive {
 	struct blocks by_addr;	      /* address -> chunk number & 0xffff */
 	struct heaplive_dir **dirs;   /* [serial >> 16]: 1024 chunks each */
 	size_t ndirs;
+	uint64_t last_chunk;	      /* the chunk blocks were last made in */
 	size_t len;		      /* live blocks */
 };
 
