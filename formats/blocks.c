@@ -2,9 +2,12 @@
  * blocks.c - live heap blocks by address, in sorted arrays per 4 KiB page
  * (see blocks.h).
  *
- * A page's array holds at most 512 blocks (one per 8-byte unit), so
- * keeping it sorted costs a memmove of a few hundred bytes at most, and a
- * search is a few steps over one or two cache lines of units.
+ * A page holds at most 512 blocks (one per 8-byte unit).  Its units are a
+ * sorted list of 2 bytes each while it holds at most 32 blocks, then a
+ * 512-bit map (64 bytes: as much as 32 units, less beyond): finding a
+ * block is then one bit and counting the bits before it, not a search.
+ * Values are in the order of their units, so keeping them costs a memmove
+ * of a few hundred bytes at most.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -16,16 +19,21 @@
 #define PAGE_SHIFT   12 /* 4 KiB */
 #define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
 #define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
+#define UNITS	     (1u << (PAGE_SHIFT - UNIT_SHIFT))
 #define MIN_CAP	     4
-#define MAX_CAP	     (1u << (PAGE_SHIFT - UNIT_SHIFT))
+#define LIST_MAX     32	     /* blocks a page lists; beyond, a map */
 #define NARROW_MAX   0xffffu /* the largest value a narrow page holds */
 
-/* units[cap], then values[cap], of 2 bytes (narrow) or 4 (wide): cap is
- * even and the header 8 bytes, so wide values are aligned */
+/*
+ * A list page: uint16_t units[cap], then its values; a map page: uint64_t
+ * bits[8], then its values.  Values are cap of 2 bytes (narrow) or 4
+ * (wide); cap is even and the header 8 bytes, so wide values are aligned.
+ */
 struct block_page {
 	uint16_t len, cap;
 	uint8_t wide;
-	uint8_t pad[3];
+	uint8_t map;
+	uint8_t pad[2];
 	uint16_t units[];
 };
 
@@ -34,28 +42,28 @@ struct block_region {
 	struct block_page *pages[PAGES];
 };
 
-static inline uint16_t *narrow(struct block_page *p)
+static inline uint64_t *bits(struct block_page *p)
 {
-	return p->units + p->cap;
+	return (uint64_t *)(void *)p->units;
 }
 
-static inline uint32_t *wide(struct block_page *p)
+static inline void *values(struct block_page *p)
 {
-	return (uint32_t *)(void *)(p->units + p->cap);
+	return p->map ? (void *)(bits(p) + UNITS / 64) : (void *)(p->units + p->cap);
 }
 
 static inline uint32_t value_at(struct block_page *p, uint32_t i)
 {
-	return p->wide ? wide(p)[i] : narrow(p)[i];
+	return p->wide ? ((uint32_t *)values(p))[i] : ((uint16_t *)values(p))[i];
 }
 
-/* (a value too large for a narrow page widens it first: see put_value) */
+/* (a value too large for a narrow page widens it first: see blocks_put) */
 static inline void set_value(struct block_page *p, uint32_t i, uint32_t v)
 {
 	if (p->wide)
-		wide(p)[i] = v;
+		((uint32_t *)values(p))[i] = v;
 	else
-		narrow(p)[i] = (uint16_t)v;
+		((uint16_t *)values(p))[i] = (uint16_t)v;
 }
 
 /* Values [from, len) moved by one slot: up (a block inserted at from) or
@@ -63,7 +71,7 @@ static inline void set_value(struct block_page *p, uint32_t i, uint32_t v)
 static inline void move_values(struct block_page *p, uint32_t from, int up)
 {
 	size_t w = p->wide ? 4 : 2, n = (p->len - from) * w;
-	uint8_t *v = (uint8_t *)(p->units + p->cap) + from * w;
+	uint8_t *v = (uint8_t *)values(p) + from * w;
 
 	if (up)
 		memmove(v + w, v, n);
@@ -71,9 +79,72 @@ static inline void move_values(struct block_page *p, uint32_t from, int up)
 		memmove(v - w, v, n);
 }
 
-static size_t page_size(uint16_t cap, int wide_values)
+static size_t page_size(uint16_t cap, int wide_values, int map)
 {
-	return sizeof(struct block_page) + cap * (sizeof(uint16_t) + (wide_values ? 4 : 2));
+	return sizeof(struct block_page) + (map ? UNITS / 8 : cap * sizeof(uint16_t)) +
+	       cap * (wide_values ? 4u : 2u);
+}
+
+/* Bits set in x (no popcnt instruction is assumed). */
+static inline unsigned popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The slot of unit in p: where it is, or where it would go. */
+static inline uint32_t slot_of(struct block_page *p, uint16_t unit, int *present)
+{
+	uint32_t lo = 0, hi = p->len;
+
+	if (p->map) {
+		const uint64_t *b = bits(p);
+		unsigned w = unit >> 6, r = 0;
+
+		for (unsigned k = 0; k < w; k++)
+			r += popcount64(b[k]);
+		*present = (int)(b[w] >> (unit & 63) & 1);
+		return r + popcount64(b[w] & ((1ull << (unit & 63)) - 1));
+	}
+	/* an allocator filling a page hands out addresses upward */
+	if (!hi || p->units[hi - 1] < unit) {
+		*present = 0;
+		return hi;
+	}
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (p->units[mid] < unit)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*present = p->units[lo] == unit;
+	return lo;
+}
+
+/* The unit of slot i of a page (in order of units). */
+static inline uint16_t unit_at(struct block_page *p, uint32_t i)
+{
+	const uint64_t *b;
+	unsigned w = 0, n;
+
+	if (!p->map)
+		return p->units[i];
+	b = bits(p);
+	while ((n = popcount64(b[w])) <= i) {
+		i -= n;
+		w++;
+	}
+	{
+		uint64_t x = b[w];
+
+		while (i--)
+			x &= x - 1;
+		return (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(x));
+	}
 }
 
 void blocks_init(struct blocks *b)
@@ -147,25 +218,6 @@ static struct block_region *region_of(struct blocks *b, uint64_t addr, int creat
 	return b->last = r;
 }
 
-/* The first slot whose unit is >= unit. */
-static inline uint32_t lower(const struct block_page *p, uint16_t unit)
-{
-	uint32_t lo = 0, hi = p->len;
-
-	/* an allocator filling a page hands out addresses upward */
-	if (!hi || p->units[hi - 1] < unit)
-		return hi;
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (p->units[mid] < unit)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 /* The capacity after cap: half as much again, even (so wide values stay
  * aligned), at most a page's units: a page is on average 5/6 full, not
  * 3/4 as it would be if doubled. */
@@ -174,30 +226,39 @@ static inline uint16_t next_cap(uint16_t cap)
 	uint32_t n = cap + cap / 2u;
 
 	n += n & 1;
-	return (uint16_t)(n < MAX_CAP ? n : MAX_CAP);
+	return (uint16_t)(n < UNITS ? n : UNITS);
 }
 
-/* p (NULL: none yet) copied into a page of cap slots, wide or not (a page
- * holds at most 512 blocks, so cap stays within 16 bits). */
-static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_values)
+/* p (NULL: none yet) copied into a page of cap slots, wide or not, a map
+ * or not (a map from a list, never back). */
+static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_values, int map)
 {
-	struct block_page *n = malloc(page_size(cap, wide_values));
+	struct block_page *n = malloc(page_size(cap, wide_values, map));
 
 	if (!n)
 		return NULL;
+	memset(n, 0, sizeof(*n));
 	n->cap = cap;
 	n->wide = (uint8_t)wide_values;
-	n->len = p ? p->len : 0;
-	if (p) {
-		memcpy(n->units, p->units, p->len * sizeof(*p->units));
-		if (p->wide == n->wide) {
-			memcpy(n->units + cap, p->units + p->cap, p->len * (p->wide ? 4u : 2u));
-		} else {
-			for (uint32_t i = 0; i < p->len; i++)
-				wide(n)[i] = narrow(p)[i];
-		}
-		free(p);
+	n->map = (uint8_t)map;
+	if (map)
+		memset(bits(n), 0, UNITS / 8);
+	if (!p)
+		return n;
+	n->len = p->len;
+	if (map && !p->map) {
+		for (uint32_t i = 0; i < p->len; i++)
+			bits(n)[p->units[i] >> 6] |= 1ull << (p->units[i] & 63);
+	} else {
+		memcpy(n->units, p->units, map ? UNITS / 8 : p->len * sizeof(*p->units));
 	}
+	if (p->wide == n->wide) {
+		memcpy(values(n), values(p), p->len * (p->wide ? 4u : 2u));
+	} else {
+		for (uint32_t i = 0; i < p->len; i++)
+			((uint32_t *)values(n))[i] = ((uint16_t *)values(p))[i];
+	}
+	free(p);
 	return n;
 }
 
@@ -206,7 +267,8 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 	struct block_region *r;
 	struct block_page **pp, *p;
 	uint16_t unit;
-	uint32_t i;
+	uint32_t i = 0;
+	int present = 0;
 
 	if (addr & ((1u << UNIT_SHIFT) - 1)) {
 		int created;
@@ -226,30 +288,37 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 	pp = &r->pages[page_of(addr)];
 	p = *pp;
 	unit = unit_of(addr);
-	i = p ? lower(p, unit) : 0;
 	if (p && value > NARROW_MAX && !p->wide) {
-		if (!(p = remake(p, p->cap, 1)))
+		if (!(p = remake(p, p->cap, 1, p->map)))
 			return -ENOMEM;
 		*pp = p;
 	}
-	if (p && i < p->len && p->units[i] == unit) {
+	if (p)
+		i = slot_of(p, unit, &present);
+	if (present) {
 		if (old)
 			*old = value_at(p, i);
 		set_value(p, i, value);
 		return 1;
 	}
 	if (!p || p->len == p->cap) {
-		p = remake(p, p ? next_cap(p->cap) : MIN_CAP,
-			   (p && p->wide) || value > NARROW_MAX);
+		int wide_values = (p && p->wide) || value > NARROW_MAX;
+
+		p = p ? remake(p, next_cap(p->cap), wide_values, p->map || p->cap >= LIST_MAX)
+		      : remake(NULL, MIN_CAP, wide_values, 0);
 		if (!p)
 			return -ENOMEM;
 		*pp = p;
 	}
-	if (i < p->len) {
+	if (p->map) {
+		bits(p)[unit >> 6] |= 1ull << (unit & 63);
+	} else if (i < p->len) {
 		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
-		move_values(p, i, 1);
 	}
-	p->units[i] = unit;
+	if (i < p->len)
+		move_values(p, i, 1);
+	if (!p->map)
+		p->units[i] = unit;
 	set_value(p, i, value);
 	p->len++;
 	b->len++;
@@ -262,8 +331,7 @@ static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *
 	uint64_t key = addr >> REGION_SHIFT;
 	const struct block_region *r = b->last;
 	struct block_page *p;
-	uint16_t unit = unit_of(addr);
-	uint32_t i;
+	int present;
 
 	if (!r || r->key != key) {
 		const uint32_t *at = region_index_get(&b->index, key);
@@ -275,11 +343,8 @@ static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *
 	p = r->pages[page_of(addr)];
 	if (!p)
 		return NULL;
-	i = lower(p, unit);
-	if (i == p->len || p->units[i] != unit)
-		return NULL;
-	*slot = i;
-	return p;
+	*slot = slot_of(p, unit_of(addr), &present);
+	return present ? p : NULL;
 }
 
 int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
@@ -323,10 +388,15 @@ int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 	if (!p)
 		return 0;
 	*value = value_at(p, i);
-	if (i + 1 < p->len) {
+	if (p->map) {
+		uint16_t unit = unit_of(addr);
+
+		bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
+	} else if (i + 1 < p->len) {
 		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
-		move_values(p, i + 1, 0);
 	}
+	if (i + 1 < p->len)
+		move_values(p, i + 1, 0);
 	p->len--;
 	b->len--;
 	return 1;
@@ -343,7 +413,7 @@ int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, 
 			if (!p || it->slot >= p->len)
 				continue;
 			*addr = r->key << REGION_SHIFT | (uint64_t)it->page << PAGE_SHIFT |
-				(uint64_t)p->units[it->slot] << UNIT_SHIFT;
+				(uint64_t)unit_at(p, (uint32_t)it->slot) << UNIT_SHIFT;
 			*value = value_at(p, (uint32_t)it->slot++);
 			return 1;
 		}
@@ -376,7 +446,7 @@ size_t blocks_memory(const struct blocks *b)
 			const struct block_page *p = b->regions[i]->pages[k];
 
 			if (p)
-				n += page_size(p->cap, p->wide);
+				n += page_size(p->cap, p->wide, p->map);
 		}
 	}
 	return n;

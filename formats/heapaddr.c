@@ -204,14 +204,21 @@ static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uin
 static inline uint64_t born_code(const struct heapaddr *h, const struct heapaddr_thread *t,
 				 uint64_t addr, unsigned cls)
 {
+	const uint64_t *ring;
+	unsigned held = 0;
 	uint64_t zz;
 
 	if (!addr)
 		return HEAPADDR_BORN_ZERO;
 	if (addr == t->last_freed)
 		return HEAPADDR_BORN_LAST_FREED;
-	for (unsigned k = 0; k < HEAPADDR_RING; k++)
-		if (ring_slot(h, cls, k) == addr)
+	/* the slots holding addr, compared all at once (most often none),
+	 * then the most recent of them */
+	ring = h->ring[cls];
+	for (unsigned j = 0; j < HEAPADDR_RING; j++)
+		held |= (unsigned)(ring[j] == addr) << j;
+	for (unsigned k = 0; held; k++)
+		if (held >> ((h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING) & 1)
 			return HEAPADDR_BORN_RING + k;
 	zz = zigzag_encode((int64_t)(addr - t->next_guess));
 	if (zz > UINT64_MAX - HEAPADDR_BORN_DELTA)
