@@ -33,7 +33,7 @@
 #include <stdint.h>
 
 #include "../formats/log.h"
-#include "blocks.h"
+#include "../formats/blocks.h"
 #include "regions.h"
 #include "table.h"
 

@@ -1,13 +1,17 @@
 /*
  * heapaddr.c - the heap-address codes of a memtrack log (heapaddr.h,
  * formats/FORMAT.md "Heap addresses"): the model writer and reader keep,
- * and the codes themselves.  Every change to the model is made by the
- * same function on both sides, so the two cannot drift apart.
+ * and the codes themselves.  Every change to the model but the storing
+ * of its live blocks is made by the same function on both sides, so the
+ * two cannot drift apart.
  *
  * The writer runs this for every allocation and free of the traced
- * program: the map is one multiply to hash, 16-byte slots, and no
- * tombstones (deletion shifts the probe run back), so a program that
- * churns millions of blocks keeps a map the size of its live set.
+ * program: its live blocks are a map of one multiply to hash, 16-byte
+ * slots, and no tombstones (deletion shifts the probe run back), so a
+ * program that churns millions of blocks keeps a map the size of its live
+ * set.  The reader must also find a block from its serial, and holds the
+ * live blocks of a whole log at once: it keeps them in heaplive.h's few
+ * bytes each.
  */
 #include "heapaddr.h"
 
@@ -29,15 +33,12 @@ struct heapaddr_slot {
  * the page's 256 slots at most), so that blocks a program uses together
  * share cache lines, and each page starts at a place of its own
  * (Fibonacci hashing of its number): the map of a program with a large
- * heap is then mostly in the caches where it is used.  A serial number:
- * itself, as serials are all different and made in order.
+ * heap is then mostly in the caches where it is used.
  */
 static inline size_t map_home(const struct heapaddr_map *m, uint64_t key)
 {
 	size_t mask = ((size_t)1 << m->bits) - 1;
 
-	if (m->serials)
-		return (size_t)key & mask;
 	return ((size_t)(((key >> 12) * 0x9e3779b97f4a7c15ull) >> (64 - m->bits)) +
 		(size_t)((key >> 4) & 255)) &
 	       mask;
@@ -64,7 +65,7 @@ static int map_init(struct heapaddr_map *m)
 /* The map doubled. */
 static __attribute__((noinline)) int map_grow(struct heapaddr_map *m)
 {
-	struct heapaddr_map bigger = {.bits = m->bits + 1, .len = m->len, .serials = m->serials};
+	struct heapaddr_map bigger = {.bits = m->bits + 1, .len = m->len};
 	size_t n = (size_t)1 << m->bits;
 
 	bigger.slots = calloc(n * 2, sizeof(*bigger.slots));
@@ -76,23 +77,6 @@ static __attribute__((noinline)) int map_grow(struct heapaddr_map *m)
 	free(m->slots);
 	*m = bigger;
 	return 0;
-}
-
-/* Room for one more key: the map stays at most half full. */
-static inline int map_reserve(struct heapaddr_map *m)
-{
-	return m->len + 1 <= ((size_t)1 << m->bits) / 2 ? 0 : map_grow(m);
-}
-
-/* Sets key to val (map_reserve() first). */
-static inline void map_set(struct heapaddr_map *m, uint64_t key, uint64_t val)
-{
-	struct heapaddr_slot *s = map_find(m, key);
-
-	if (!s->key)
-		m->len++;
-	s->key = key;
-	s->val = val;
 }
 
 /* Removes the key of slot s (a used slot): the later members of its probe
@@ -117,8 +101,7 @@ int heapaddr_init(struct heapaddr *h, int reader)
 {
 	memset(h, 0, sizeof(*h));
 	h->reader = reader;
-	h->by_serial.serials = 1;
-	if (map_init(&h->live) || (reader && map_init(&h->by_serial))) {
+	if (!reader && map_init(&h->live)) {
 		heapaddr_free(h);
 		return -ENOMEM;
 	}
@@ -128,25 +111,23 @@ int heapaddr_init(struct heapaddr *h, int reader)
 void heapaddr_free(struct heapaddr *h)
 {
 	free(h->live.slots);
-	free(h->by_serial.slots);
-	h->live.slots = h->by_serial.slots = NULL;
+	h->live.slots = NULL;
+	heaplive_free(&h->blocks);
 }
 
 void heapaddr_reset(struct heapaddr *h)
 {
-	struct heapaddr_map live = h->live, by_serial = h->by_serial;
+	struct heapaddr_map live = h->live;
 	int reader = h->reader;
 
-	memset(live.slots, 0, sizeof(*live.slots) << live.bits);
-	live.len = 0;
-	if (by_serial.slots) {
-		memset(by_serial.slots, 0, sizeof(*by_serial.slots) << by_serial.bits);
-		by_serial.len = 0;
+	if (live.slots) {
+		memset(live.slots, 0, sizeof(*live.slots) << live.bits);
+		live.len = 0;
 	}
+	heaplive_free(&h->blocks);
 	memset(h, 0, sizeof(*h));
 	h->reader = reader;
 	h->live = live;
-	h->by_serial = by_serial;
 }
 
 static inline unsigned size_class(uint64_t size)
@@ -188,18 +169,14 @@ static inline uint64_t ring_slot(const struct heapaddr *h, unsigned cls, unsigne
 	return h->ring[cls][(h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING];
 }
 
-/* The live block in slot s is freed by thread t. */
-static inline void free_block(struct heapaddr *h, struct heapaddr_slot *s,
+/* The live block of that serial, address and class is freed by thread t
+ * (and the caller takes it out of its live blocks). */
+static inline void free_block(struct heapaddr *h, uint64_t serial, uint64_t addr, unsigned cls,
 			      struct heapaddr_thread *t)
 {
-	uint64_t addr = s->key, serial = s->val >> 8;
-
-	ring_push(h, (unsigned)(s->val & 0xff), addr);
+	ring_push(h, cls, addr);
 	t->last_freed = addr;
 	h->freed_serial = serial;
-	map_remove(&h->live, s);
-	if (h->reader)
-		map_remove(&h->by_serial, map_find(&h->by_serial, serial));
 }
 
 /* Where a block made after one of `size` bytes at addr would start if the
@@ -212,27 +189,14 @@ static inline uint64_t guess_next(uint64_t addr, uint64_t size)
 	return addr + (chunk < 32 ? 32 : chunk);
 }
 
-/* A block of `size` bytes, class cls, is made at addr (not 0); room was
- * reserved.  A block still live at that address (its free was not seen)
- * is forgotten. */
+/* A block of `size` bytes is made at addr (not 0) by thread t: the
+ * model's counts (the caller adds it to its live blocks). */
 static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uint64_t addr,
-			      uint64_t size, unsigned cls)
+			      uint64_t size)
 {
-	struct heapaddr_slot *s = map_find(&h->live, addr);
-
 	h->made++;
 	t->next_guess = guess_next(addr, size);
 	h->last_made = addr;
-	h->last_made_slot = (size_t)(s - h->live.slots);
-	if (h->reader) {
-		if (s->key)
-			map_remove(&h->by_serial, map_find(&h->by_serial, s->val >> 8));
-		map_set(&h->by_serial, h->made, addr);
-	}
-	if (!s->key)
-		h->live.len++;
-	s->key = addr;
-	s->val = h->made << 8 | cls;
 }
 
 /* The BORN code of addr for a block of class cls made by thread t: the
@@ -240,14 +204,21 @@ static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uin
 static inline uint64_t born_code(const struct heapaddr *h, const struct heapaddr_thread *t,
 				 uint64_t addr, unsigned cls)
 {
+	const uint64_t *ring;
+	unsigned held = 0;
 	uint64_t zz;
 
 	if (!addr)
 		return HEAPADDR_BORN_ZERO;
 	if (addr == t->last_freed)
 		return HEAPADDR_BORN_LAST_FREED;
-	for (unsigned k = 0; k < HEAPADDR_RING; k++)
-		if (ring_slot(h, cls, k) == addr)
+	/* the slots holding addr, compared all at once (most often none),
+	 * then the most recent of them */
+	ring = h->ring[cls];
+	for (unsigned j = 0; j < HEAPADDR_RING; j++)
+		held |= (unsigned)(ring[j] == addr) << j;
+	for (unsigned k = 0; held; k++)
+		if (held >> ((h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING) & 1)
 			return HEAPADDR_BORN_RING + k;
 	zz = zigzag_encode((int64_t)(addr - t->next_guess));
 	if (zz > UINT64_MAX - HEAPADDR_BORN_DELTA)
@@ -301,8 +272,10 @@ uint8_t *heapaddr_put_freed(struct heapaddr *h, uint8_t *p, uint64_t addr, int k
 		return varint_put(p, addr);
 	}
 	p = varint_put(p, live_code(h, s->val >> 8));
-	if (!keep)
-		free_block(h, s, thread_of(h, tid));
+	if (!keep) {
+		free_block(h, s->val >> 8, addr, (unsigned)(s->val & 0xff), thread_of(h, tid));
+		map_remove(&h->live, s);
+	}
 	return p;
 }
 
@@ -316,8 +289,18 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
 	p = varint_put(p, code);
 	if (code == HEAPADDR_BORN_LITERAL)
 		p = varint_put(p, addr);
-	if (addr)
-		make_block(h, t, addr, size, cls);
+	if (addr) {
+		/* room was reserved; a block still live at that address (its
+		 * free was not seen) is forgotten */
+		struct heapaddr_slot *s = map_find(&h->live, addr);
+
+		make_block(h, t, addr, size);
+		h->last_made_slot = (size_t)(s - h->live.slots);
+		if (!s->key)
+			h->live.len++;
+		s->key = addr;
+		s->val = h->made << 8 | cls;
+	}
 	return p;
 }
 
@@ -326,8 +309,9 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
 		       uint32_t tid, uint64_t *addr)
 {
-	struct heapaddr_slot *s;
 	uint64_t x, serial;
+	unsigned cls;
+	int live;
 
 	if (code == HEAPADDR_FREED_ZERO) {
 		*addr = 0;
@@ -337,7 +321,7 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		if (!literal)
 			return HEAPADDR_ZERO;
 		/* a live block is named by its distance */
-		if (map_find(&h->live, literal)->key)
+		if (heaplive_has(&h->blocks, literal))
 			return HEAPADDR_NOT_SHORTEST;
 		if (!keep)
 			thread_of(h, tid)->last_freed = literal;
@@ -351,14 +335,16 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		serial = h->made - (x >> 1);
 	else
 		return HEAPADDR_NOT_LIVE;
-	s = map_find(&h->by_serial, serial);
-	if (!s->key)
+	if (live_code(h, serial) != code) {
+		live = heaplive_get(&h->blocks, serial, addr, &cls);
+		return live ? HEAPADDR_NOT_SHORTEST : HEAPADDR_NOT_LIVE;
+	}
+	live = keep ? heaplive_get(&h->blocks, serial, addr, &cls)
+		    : heaplive_take(&h->blocks, serial, addr, &cls);
+	if (!live)
 		return HEAPADDR_NOT_LIVE;
-	if (live_code(h, serial) != code)
-		return HEAPADDR_NOT_SHORTEST;
-	*addr = s->val;
 	if (!keep)
-		free_block(h, live_slot(h, s->val), thread_of(h, tid));
+		free_block(h, serial, *addr, cls, thread_of(h, tid));
 	return HEAPADDR_OK;
 }
 
@@ -390,9 +376,9 @@ int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint6
 		return HEAPADDR_ZERO;
 	if (born_code(h, t, a, cls) != code)
 		return HEAPADDR_NOT_SHORTEST;
-	if (map_reserve(&h->live) || map_reserve(&h->by_serial))
+	if (heaplive_make(&h->blocks, h->made + 1, a, cls) < 0)
 		return HEAPADDR_NOMEM;
-	make_block(h, t, a, size, cls);
+	make_block(h, t, a, size);
 	*addr = a;
 	return HEAPADDR_OK;
 }

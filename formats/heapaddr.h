@@ -11,13 +11,16 @@
  * address itself takes six.
  *
  * Private to formats/.  The reader's model also maps serial numbers back
- * to addresses; the writer's does not need to.
+ * to addresses, so it keeps its live blocks compactly (heaplive.h); the
+ * writer's does not need to, and keeps a hash map it reaches in one step.
  */
 #ifndef MEMTRACK_FORMATS_HEAPADDR_H
 #define MEMTRACK_FORMATS_HEAPADDR_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "heaplive.h"
 
 #define HEAPADDR_RING	 8   /* freed addresses remembered per size class */
 #define HEAPADDR_CLASSES 128 /* size classes (heapaddr_class) */
@@ -57,17 +60,16 @@ struct heapaddr_map {
 	struct heapaddr_slot *slots; /* key 0: empty */
 	size_t len;
 	unsigned bits; /* 2^bits slots */
-	int serials;   /* keyed by serial numbers, not addresses */
 };
 
 struct heapaddr {
 	int reader;
 	uint64_t made;		       /* blocks made so far: the last one's serial */
 	uint64_t last_made;	       /* its address (0 before any) */
-	size_t last_made_slot;	       /* where it is in `live`, unless moved since */
+	size_t last_made_slot;	       /* writer: where it is in `live`, unless moved since */
 	uint64_t freed_serial;	       /* the serial of the last live block freed */
-	struct heapaddr_map live;      /* address -> serial << 8 | class */
-	struct heapaddr_map by_serial; /* reader: serial -> address */
+	struct heapaddr_map live;      /* writer: address -> serial << 8 | class */
+	struct heaplive blocks;	       /* reader: the live blocks */
 	uint64_t ring[HEAPADDR_CLASSES][HEAPADDR_RING];
 	uint8_t ring_pos[HEAPADDR_CLASSES];
 	/* a thread's: tid (0: none yet), where its next block would start,
@@ -82,7 +84,7 @@ struct heapaddr {
 int heapaddr_init(struct heapaddr *h, int reader);
 void heapaddr_free(struct heapaddr *h);
 
-/* Back to empty, keeping the maps' memory. */
+/* Back to empty (the writer's map keeps its memory). */
 void heapaddr_reset(struct heapaddr *h);
 
 /* The size class of a block of `size` bytes: 1 to HEAPADDR_CLASSES - 1. */

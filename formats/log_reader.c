@@ -595,6 +595,8 @@ static int get_STACK(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 	return rc ? rc : check_stack(r, at, *v);
 }
 
+static const struct mt_event no_event;
+
 /* tag: the record's tag, the event type in its low bits and which of the
  * common fields follow in the others. */
 static int read_event(struct log_reader *r, unsigned tag, struct mt_event *ev)
@@ -603,7 +605,9 @@ static int read_event(struct log_reader *r, unsigned tag, struct mt_event *ev)
 	uint64_t tick = r->prev_tick;
 	int rc;
 
-	memset(ev, 0, sizeof(*ev));
+	/* (a copy of a zero struct: the compiler makes memset() of a struct
+	 * this size a `rep stos`, whose start-up took a tenth of decoding) */
+	*ev = no_event;
 	ev->type = tag & TAG_EVENT_TYPE;
 	ev->pid = r->prev_pid;
 	ev->tid = r->prev_tid;

@@ -1,8 +1,9 @@
 /*
- * test_analyzer_blocks.c - the compact table of live heap blocks: every
+ * test_formats_blocks.c - the compact table of live heap blocks: every
  * put, take and get agrees with a plain table over a long random run
- * (addresses dense in a page, spread over regions, not multiples of 8),
- * iteration visits each block once, and a block costs a few bytes.
+ * (addresses dense in a page, spread over regions, not multiples of 8;
+ * values of 2 bytes and of 4, so pages widen as they fill), iteration
+ * visits each block once, and a block costs a few bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,10 @@
 #include <stdlib.h>
 #include <cmocka.h>
 
-#include "analyzer/blocks.h"
+#include "formats/blocks.h"
+
+/* the reference: address -> value */
+HASH_DEFINE(ref_map, uint64_t, uint64_t, blocks_hash, blocks_eq)
 
 /* xorshift64: the same run every time */
 static uint64_t seed = 88172645463325252ull;
@@ -45,55 +49,57 @@ static uint64_t address(void)
 static void test_against_a_plain_table(void **state)
 {
 	struct blocks b;
-	struct u64_map ref = {0};
+	struct ref_map ref = {0};
 	struct blocks_iter it = {0};
 	uint64_t addr, *rv;
 	uint32_t v, seen = 0;
 	size_t i = 0;
 
 	blocks_init(&b);
-	for (uint32_t n = 1; n <= 400000; n++) {
+	for (uint32_t n = 1; n <= 600000; n++) {
 		uint64_t a = address();
 		int created, ret;
 		uint32_t old = 0;
+		/* mostly a narrow page's values, now and then a wide one */
+		uint32_t val = rnd() % 8 ? (uint32_t)(rnd() % 65536) : (uint32_t)rnd();
 
 		switch (rnd() % 3) {
 		case 0: /* put */
 		case 1:
-			rv = u64_map_put(&ref, a, &created);
-			ret = blocks_put(&b, a, n, &old);
+			rv = ref_map_put(&ref, a, &created);
+			ret = blocks_put(&b, a, val, &old);
 			assert_int_equal(ret, !created);
 			if (!created)
 				assert_int_equal(old, (uint32_t)*rv);
-			*rv = n;
+			*rv = val;
 			break;
 		default: /* take */
-			rv = u64_map_get(&ref, a);
+			rv = ref_map_get(&ref, a);
 			ret = blocks_take(&b, a, &v);
 			assert_int_equal(ret, rv != NULL);
 			if (rv) {
 				assert_int_equal(v, (uint32_t)*rv);
-				u64_map_del(&ref, a);
+				ref_map_del(&ref, a);
 			}
 			break;
 		}
 		assert_int_equal(b.len, ref.len);
 	}
 	/* every block is found, with its value */
-	while (u64_map_next(&ref, &i, &addr, &rv)) {
+	while (ref_map_next(&ref, &i, &addr, &rv)) {
 		assert_int_equal(blocks_get(&b, addr, &v), 1);
 		assert_int_equal(v, (uint32_t)*rv);
 	}
 	/* and visited once */
 	while (blocks_next(&b, &it, &addr, &v)) {
-		rv = u64_map_get(&ref, addr);
+		rv = ref_map_get(&ref, addr);
 		assert_non_null(rv);
 		assert_int_equal(v, (uint32_t)*rv);
 		*rv = 0; /* a second visit would find 0 */
 		seen++;
 	}
 	assert_int_equal(seen, ref.len);
-	u64_map_free(&ref);
+	ref_map_free(&ref);
 	blocks_free(&b);
 	assert_int_equal(b.len, 0);
 }
@@ -120,6 +126,18 @@ static void test_few_bytes_per_block(void **state)
 	assert_int_equal(b.len, 0);
 	assert_int_equal(blocks_get(&b, 0x555555560000ull, &v), 0);
 	assert_int_equal(blocks_take(&b, 0x555555560000ull, &v), 0);
+	blocks_free(&b);
+
+	/* values below 65536 take 2 bytes, not 4 */
+	for (uint64_t i = 0; i < 1000000; i++)
+		assert_int_equal(blocks_put(&b, 0x555555560000ull + i * 48, (uint32_t)(i % 65536),
+					    NULL),
+				 0);
+	assert_true(blocks_memory(&b) < 7 * 1000000);
+	for (uint64_t i = 0; i < 1000000; i++) {
+		assert_int_equal(blocks_get(&b, 0x555555560000ull + i * 48, &v), 1);
+		assert_int_equal(v, (uint32_t)(i % 65536));
+	}
 	blocks_free(&b);
 }
 

@@ -1,34 +1,44 @@
 /*
- * blocks.h - the live heap blocks of one address space, compactly: each
- * block's address maps to a 32-bit value (in a replay, the lot it belongs
- * to: replay.h).
+ * blocks.h - live heap blocks by address, compactly: each block's address
+ * maps to a 32-bit value (the log reader's: where the block is in its
+ * model, heapaddr.h; a replay's: the lot the block belongs to, replay.h).
  *
- * A replay holds millions of live blocks at once, so a block must cost a
- * few bytes, not a hash slot of 40, and the blocks a program frees one
- * after the other (often in the order it allocated them, or the reverse)
- * must be found close together, not scattered by a hash.  So blocks are
- * kept in address order: memory is cut into 64 MiB regions (an arena of
- * glibc's is one) of 4 KiB pages; a region is an array of its pages, and a
- * page a sorted array of its blocks' 8-byte units (2 bytes each) and their
- * values (4 bytes each).  A block costs 6 bytes and a little slack, a page
- * in use about 30 more.  An address that is not a multiple of 8 (an
- * allocator of the program's own may return one) goes to a plain table on
- * the side.
+ * A log holds millions of live blocks at once, so a block must cost a few
+ * bytes, not a hash slot of 40, and the blocks a program frees one after
+ * the other (often in the order it allocated them, or the reverse) must be
+ * found close together, not scattered by a hash.  So blocks are kept in
+ * address order: memory is cut into 64 MiB regions (an arena of glibc's is
+ * one) of 4 KiB pages; a region is an array of its pages, and a page a
+ * sorted array of its blocks' 8-byte units (2 bytes each) and their values
+ * (2 bytes each while every value of the page is below 65536, else 4).  A
+ * block costs 4 bytes and a little slack, a page in use about 30 more.  An
+ * address that is not a multiple of 8 (an allocator of the program's own
+ * may return one) goes to a plain table on the side.
  */
-#ifndef MEMTRACK_ANALYZER_BLOCKS_H
-#define MEMTRACK_ANALYZER_BLOCKS_H
+#ifndef MEMTRACK_FORMATS_BLOCKS_H
+#define MEMTRACK_FORMATS_BLOCKS_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "table.h"
+#include "hash.h"
 
 struct block_region;
 
+static inline uint64_t blocks_hash(uint64_t k)
+{
+	return hash_mix64(k);
+}
+
+static inline int blocks_eq(uint64_t a, uint64_t b)
+{
+	return a == b;
+}
+
 /* address >> 26 -> index of its region in blocks.regions + 1 */
-HASH_DEFINE(region_index, uint64_t, uint32_t, table_hash_u64, table_eq_u64)
+HASH_DEFINE(region_index, uint64_t, uint32_t, blocks_hash, blocks_eq)
 /* an address that is not a multiple of 8 -> its value */
-HASH_DEFINE(odd_blocks, uint64_t, uint32_t, table_hash_u64, table_eq_u64)
+HASH_DEFINE(odd_blocks, uint64_t, uint32_t, blocks_hash, blocks_eq)
 
 struct blocks {
 	struct region_index index;

@@ -1,0 +1,453 @@
+/*
+ * blocks.c - live heap blocks by address, in sorted arrays per 4 KiB page
+ * (see blocks.h).
+ *
+ * A page holds at most 512 blocks (one per 8-byte unit).  Its units are a
+ * sorted list of 2 bytes each while it holds at most 32 blocks, then a
+ * 512-bit map (64 bytes: as much as 32 units, less beyond): finding a
+ * block is then one bit and counting the bits before it, not a search.
+ * Values are in the order of their units, so keeping them costs a memmove
+ * of a few hundred bytes at most.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blocks.h"
+
+#define REGION_SHIFT 26 /* 64 MiB */
+#define PAGE_SHIFT   12 /* 4 KiB */
+#define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
+#define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
+#define UNITS	     (1u << (PAGE_SHIFT - UNIT_SHIFT))
+#define MIN_CAP	     4
+#define LIST_MAX     32	     /* blocks a page lists; beyond, a map */
+#define NARROW_MAX   0xffffu /* the largest value a narrow page holds */
+
+/*
+ * A list page: uint16_t units[cap], then its values; a map page: uint64_t
+ * bits[8], then its values.  Values are cap of 2 bytes (narrow) or 4
+ * (wide); cap is even and the header 8 bytes, so wide values are aligned.
+ */
+struct block_page {
+	uint16_t len, cap;
+	uint8_t wide;
+	uint8_t map;
+	uint8_t pad[2];
+	uint16_t units[];
+};
+
+struct block_region {
+	uint64_t key; /* address >> REGION_SHIFT */
+	struct block_page *pages[PAGES];
+};
+
+static inline uint64_t *bits(struct block_page *p)
+{
+	return (uint64_t *)(void *)p->units;
+}
+
+static inline void *values(struct block_page *p)
+{
+	return p->map ? (void *)(bits(p) + UNITS / 64) : (void *)(p->units + p->cap);
+}
+
+static inline uint32_t value_at(struct block_page *p, uint32_t i)
+{
+	return p->wide ? ((uint32_t *)values(p))[i] : ((uint16_t *)values(p))[i];
+}
+
+/* (a value too large for a narrow page widens it first: see blocks_put) */
+static inline void set_value(struct block_page *p, uint32_t i, uint32_t v)
+{
+	if (p->wide)
+		((uint32_t *)values(p))[i] = v;
+	else
+		((uint16_t *)values(p))[i] = (uint16_t)v;
+}
+
+/* Values [from, len) moved by one slot: up (a block inserted at from) or
+ * down (the block at from - 1 removed). */
+static inline void move_values(struct block_page *p, uint32_t from, int up)
+{
+	size_t w = p->wide ? 4 : 2, n = (p->len - from) * w;
+	uint8_t *v = (uint8_t *)values(p) + from * w;
+
+	if (up)
+		memmove(v + w, v, n);
+	else
+		memmove(v - w, v, n);
+}
+
+static size_t page_size(uint16_t cap, int wide_values, int map)
+{
+	return sizeof(struct block_page) + (map ? UNITS / 8 : cap * sizeof(uint16_t)) +
+	       cap * (wide_values ? 4u : 2u);
+}
+
+/* Bits set in x (no popcnt instruction is assumed). */
+static inline unsigned popcount64(uint64_t x)
+{
+	x -= (x >> 1) & 0x5555555555555555ull;
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The slot of unit in p: where it is, or where it would go. */
+static inline uint32_t slot_of(struct block_page *p, uint16_t unit, int *present)
+{
+	uint32_t lo = 0, hi = p->len;
+
+	if (p->map) {
+		const uint64_t *b = bits(p);
+		unsigned w = unit >> 6, r = 0;
+
+		for (unsigned k = 0; k < w; k++)
+			r += popcount64(b[k]);
+		*present = (int)(b[w] >> (unit & 63) & 1);
+		return r + popcount64(b[w] & ((1ull << (unit & 63)) - 1));
+	}
+	/* an allocator filling a page hands out addresses upward */
+	if (!hi || p->units[hi - 1] < unit) {
+		*present = 0;
+		return hi;
+	}
+	while (lo < hi) {
+		uint32_t mid = (lo + hi) / 2;
+
+		if (p->units[mid] < unit)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*present = p->units[lo] == unit;
+	return lo;
+}
+
+/* The unit of slot i of a page (in order of units). */
+static inline uint16_t unit_at(struct block_page *p, uint32_t i)
+{
+	const uint64_t *b;
+	unsigned w = 0, n;
+
+	if (!p->map)
+		return p->units[i];
+	b = bits(p);
+	while ((n = popcount64(b[w])) <= i) {
+		i -= n;
+		w++;
+	}
+	{
+		uint64_t x = b[w];
+
+		while (i--)
+			x &= x - 1;
+		return (uint16_t)(w * 64 + (unsigned)__builtin_ctzll(x));
+	}
+}
+
+void blocks_init(struct blocks *b)
+{
+	memset(b, 0, sizeof(*b));
+}
+
+void blocks_free(struct blocks *b)
+{
+	for (uint32_t i = 0; i < b->nregions; i++) {
+		for (uint32_t k = 0; k < PAGES; k++)
+			free(b->regions[i]->pages[k]);
+		free(b->regions[i]);
+	}
+	free(b->regions);
+	region_index_free(&b->index);
+	odd_blocks_free(&b->odd);
+	blocks_init(b);
+}
+
+static inline uint16_t unit_of(uint64_t addr)
+{
+	return (uint16_t)((addr & ((1u << PAGE_SHIFT) - 1)) >> UNIT_SHIFT);
+}
+
+static inline uint32_t page_of(uint64_t addr)
+{
+	return (uint32_t)((addr >> PAGE_SHIFT) & (PAGES - 1));
+}
+
+/* The region of addr; NULL when it has none (and !create) or memory ran
+ * out. */
+static struct block_region *region_of(struct blocks *b, uint64_t addr, int create)
+{
+	uint64_t key = addr >> REGION_SHIFT;
+	struct block_region *r;
+	uint32_t *at;
+	int created;
+
+	if (b->last && b->last->key == key)
+		return b->last;
+	if (!create) {
+		at = region_index_get(&b->index, key);
+		return at ? (b->last = b->regions[*at - 1]) : NULL;
+	}
+	at = region_index_put(&b->index, key, &created);
+	if (!at)
+		return NULL;
+	if (!created)
+		return b->last = b->regions[*at - 1];
+	r = calloc(1, sizeof(*r));
+	if (r && b->nregions == b->cap) {
+		uint32_t cap = b->cap ? b->cap * 2 : 8;
+		struct block_region **v = realloc(b->regions, cap * sizeof(*v));
+
+		if (v) {
+			b->regions = v;
+			b->cap = cap;
+		} else {
+			free(r);
+			r = NULL;
+		}
+	}
+	if (!r) {
+		region_index_del(&b->index, key);
+		return NULL;
+	}
+	r->key = key;
+	b->regions[b->nregions] = r;
+	*at = ++b->nregions;
+	return b->last = r;
+}
+
+/* The capacity after cap: half as much again, even (so wide values stay
+ * aligned), at most a page's units: a page is on average 5/6 full, not
+ * 3/4 as it would be if doubled. */
+static inline uint16_t next_cap(uint16_t cap)
+{
+	uint32_t n = cap + cap / 2u;
+
+	n += n & 1;
+	return (uint16_t)(n < UNITS ? n : UNITS);
+}
+
+/* p (NULL: none yet) copied into a page of cap slots, wide or not, a map
+ * or not (a map from a list, never back). */
+static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_values, int map)
+{
+	struct block_page *n = malloc(page_size(cap, wide_values, map));
+
+	if (!n)
+		return NULL;
+	memset(n, 0, sizeof(*n));
+	n->cap = cap;
+	n->wide = (uint8_t)wide_values;
+	n->map = (uint8_t)map;
+	if (map)
+		memset(bits(n), 0, UNITS / 8);
+	if (!p)
+		return n;
+	n->len = p->len;
+	if (map && !p->map) {
+		for (uint32_t i = 0; i < p->len; i++)
+			bits(n)[p->units[i] >> 6] |= 1ull << (p->units[i] & 63);
+	} else {
+		memcpy(n->units, p->units, map ? UNITS / 8 : p->len * sizeof(*p->units));
+	}
+	if (p->wide == n->wide) {
+		memcpy(values(n), values(p), p->len * (p->wide ? 4u : 2u));
+	} else {
+		for (uint32_t i = 0; i < p->len; i++)
+			((uint32_t *)values(n))[i] = ((uint16_t *)values(p))[i];
+	}
+	free(p);
+	return n;
+}
+
+int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
+{
+	struct block_region *r;
+	struct block_page **pp, *p;
+	uint16_t unit;
+	uint32_t i = 0;
+	int present = 0;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		int created;
+		uint32_t *ov = odd_blocks_put(&b->odd, addr, &created);
+
+		if (!ov)
+			return -ENOMEM;
+		if (!created && old)
+			*old = *ov;
+		*ov = value;
+		b->len += created;
+		return !created;
+	}
+	r = region_of(b, addr, 1);
+	if (!r)
+		return -ENOMEM;
+	pp = &r->pages[page_of(addr)];
+	p = *pp;
+	unit = unit_of(addr);
+	if (p && value > NARROW_MAX && !p->wide) {
+		if (!(p = remake(p, p->cap, 1, p->map)))
+			return -ENOMEM;
+		*pp = p;
+	}
+	if (p)
+		i = slot_of(p, unit, &present);
+	if (present) {
+		if (old)
+			*old = value_at(p, i);
+		set_value(p, i, value);
+		return 1;
+	}
+	if (!p || p->len == p->cap) {
+		int wide_values = (p && p->wide) || value > NARROW_MAX;
+
+		p = p ? remake(p, next_cap(p->cap), wide_values, p->map || p->cap >= LIST_MAX)
+		      : remake(NULL, MIN_CAP, wide_values, 0);
+		if (!p)
+			return -ENOMEM;
+		*pp = p;
+	}
+	if (p->map) {
+		bits(p)[unit >> 6] |= 1ull << (unit & 63);
+	} else if (i < p->len) {
+		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
+	}
+	if (i < p->len)
+		move_values(p, i, 1);
+	if (!p->map)
+		p->units[i] = unit;
+	set_value(p, i, value);
+	p->len++;
+	b->len++;
+	return 0;
+}
+
+/* The page of addr and the slot of its block: NULL when there is none. */
+static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *slot)
+{
+	uint64_t key = addr >> REGION_SHIFT;
+	const struct block_region *r = b->last;
+	struct block_page *p;
+	int present;
+
+	if (!r || r->key != key) {
+		const uint32_t *at = region_index_get(&b->index, key);
+
+		if (!at)
+			return NULL;
+		r = b->regions[*at - 1];
+	}
+	p = r->pages[page_of(addr)];
+	if (!p)
+		return NULL;
+	*slot = slot_of(p, unit_of(addr), &present);
+	return present ? p : NULL;
+}
+
+int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
+{
+	struct block_page *p;
+	uint32_t i;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		const uint32_t *v = odd_blocks_get(&b->odd, addr);
+
+		if (v)
+			*value = *v;
+		return v != NULL;
+	}
+	p = find(b, addr, &i);
+	if (!p)
+		return 0;
+	*value = value_at(p, i);
+	return 1;
+}
+
+int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
+{
+	struct block_page *p;
+	uint32_t i;
+
+	if (addr & ((1u << UNIT_SHIFT) - 1)) {
+		const uint32_t *ov = odd_blocks_get(&b->odd, addr);
+
+		if (!ov)
+			return 0;
+		*value = *ov;
+		odd_blocks_del(&b->odd, addr);
+		b->len--;
+		return 1;
+	}
+	/* the region found is likely the next one's too */
+	if (!region_of(b, addr, 0))
+		return 0;
+	p = find(b, addr, &i);
+	if (!p)
+		return 0;
+	*value = value_at(p, i);
+	if (p->map) {
+		uint16_t unit = unit_of(addr);
+
+		bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
+	} else if (i + 1 < p->len) {
+		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
+	}
+	if (i + 1 < p->len)
+		move_values(p, i + 1, 0);
+	p->len--;
+	b->len--;
+	return 1;
+}
+
+int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, uint32_t *value)
+{
+	for (; it->region < b->nregions; it->region++, it->page = 0) {
+		const struct block_region *r = b->regions[it->region];
+
+		for (; it->page < PAGES; it->page++, it->slot = 0) {
+			struct block_page *p = r->pages[it->page];
+
+			if (!p || it->slot >= p->len)
+				continue;
+			*addr = r->key << REGION_SHIFT | (uint64_t)it->page << PAGE_SHIFT |
+				(uint64_t)unit_at(p, (uint32_t)it->slot) << UNIT_SHIFT;
+			*value = value_at(p, (uint32_t)it->slot++);
+			return 1;
+		}
+	}
+	/* then the odd addresses: it->slot walks that table's slots */
+	if (it->region == b->nregions) {
+		size_t i = it->slot;
+		uint64_t k;
+		uint32_t *v;
+
+		if (odd_blocks_next(&b->odd, &i, &k, &v)) {
+			it->slot = i;
+			*addr = k;
+			*value = *v;
+			return 1;
+		}
+		it->region++;
+	}
+	return 0;
+}
+
+size_t blocks_memory(const struct blocks *b)
+{
+	size_t n = b->cap * sizeof(*b->regions) + b->index.cap * (1 + 8 + 4) +
+		   b->odd.cap * (1 + 8 + 4);
+
+	for (uint32_t i = 0; i < b->nregions; i++) {
+		n += sizeof(struct block_region);
+		for (uint32_t k = 0; k < PAGES; k++) {
+			const struct block_page *p = b->regions[i]->pages[k];
+
+			if (p)
+				n += page_size(p->cap, p->wide, p->map);
+		}
+	}
+	return n;
+}

@@ -1,0 +1,364 @@
+/*
+ * heaplive.c - the reader's live heap blocks, by serial in chunks of 64
+ * and by address in a struct blocks (see heaplive.h).
+ *
+ * A chunk's entries are those of its live serials, in serial order, so
+ * the entry of serial s is found by counting the live serials below it in
+ * the bitmap.  Serials are made in order, so a block made is appended to
+ * the last chunk; a block freed is taken out of its chunk (at most 63
+ * entries moved), and a chunk shrinks as it empties, and goes when empty.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heaplive.h"
+
+#define CHUNK_SHIFT 6	/* 64 serials a chunk */
+#define CHUNK_MAX   (1u << CHUNK_SHIFT)
+#define DIR_SHIFT   10	/* 1024 chunks a directory */
+#define DIR_CHUNKS  (1u << DIR_SHIFT)
+#define HINT_MASK   0xffffu
+#define MIN_CAP	    4
+#define PAGE_SHIFT  12
+#define UNIT_SHIFT  3
+
+/*
+ * Narrow (wide == 0): uint32_t entry[cap], each (page - base) as 16 bits,
+ * then the 8-byte unit in the page (9 bits), then the class (7 bits).
+ * Wide: uint64_t address[cap], then uint8_t class[cap].
+ */
+struct chunk {
+	uint64_t mask; /* live serials: bit i is serial (chunk number << 6) + i */
+	uint64_t base; /* the page (address >> 12) of the chunk's first block */
+	uint8_t n, cap, wide;
+	uint8_t pad[5];
+	uint64_t data[];
+};
+
+struct heaplive_dir {
+	uint32_t chunks; /* not NULL in c[] */
+	struct chunk *c[DIR_CHUNKS];
+};
+
+static inline uint32_t *entries(struct chunk *c)
+{
+	return (uint32_t *)(void *)c->data;
+}
+
+static inline uint8_t *classes(struct chunk *c)
+{
+	return (uint8_t *)(c->data + c->cap);
+}
+
+static size_t chunk_size(unsigned cap, int wide)
+{
+	return sizeof(struct chunk) + cap * (wide ? 9u : 4u);
+}
+
+/* The narrow entry of (addr, cls) in chunk c: 1, or 0 when it has none. */
+static inline int narrow_entry(const struct chunk *c, uint64_t addr, unsigned cls, uint32_t *e)
+{
+	int64_t d = (int64_t)((addr >> PAGE_SHIFT) - c->base);
+
+	if ((addr & ((1u << UNIT_SHIFT) - 1)) || d < INT16_MIN || d > INT16_MAX)
+		return 0;
+	*e = (uint32_t)(uint16_t)d << 16 |
+	     (uint32_t)((addr >> UNIT_SHIFT) & ((1u << (PAGE_SHIFT - UNIT_SHIFT)) - 1)) << 7 | cls;
+	return 1;
+}
+
+static inline uint64_t entry_addr(struct chunk *c, unsigned i)
+{
+	uint32_t e;
+
+	if (c->wide)
+		return c->data[i];
+	e = entries(c)[i];
+	return (c->base + (uint64_t)(int64_t)(int16_t)(e >> 16)) << PAGE_SHIFT |
+	       (uint64_t)((e >> 7) & 511) << UNIT_SHIFT;
+}
+
+static inline unsigned entry_class(struct chunk *c, unsigned i)
+{
+	return c->wide ? classes(c)[i] : entries(c)[i] & 127;
+}
+
+/* c copied into a chunk of cap entries, wide or not (narrow only from
+ * narrow); NULL when memory ran out (c is left as it was). */
+static struct chunk *resize(struct chunk *c, unsigned cap, int wide)
+{
+	struct chunk *n = malloc(chunk_size(cap, wide));
+
+	if (!n)
+		return NULL;
+	n->mask = c->mask;
+	n->base = c->base;
+	n->n = c->n;
+	n->cap = (uint8_t)cap;
+	n->wide = (uint8_t)wide;
+	if (c->wide == wide) {
+		memcpy(n->data, c->data, c->n * (wide ? 8u : 4u));
+		if (wide)
+			memcpy(classes(n), classes(c), c->n);
+	} else {
+		for (unsigned i = 0; i < c->n; i++) {
+			n->data[i] = entry_addr(c, i);
+			classes(n)[i] = (uint8_t)entry_class(c, i);
+		}
+	}
+	free(c);
+	return n;
+}
+
+/* Where the chunk of serial s is held; NULL when its directory is not. */
+static inline struct chunk **chunk_slot(const struct heaplive *l, uint64_t s,
+					struct heaplive_dir **dir)
+{
+	uint64_t k = s >> (CHUNK_SHIFT + DIR_SHIFT);
+
+	if (k >= l->ndirs || !l->dirs[k])
+		return NULL;
+	*dir = l->dirs[k];
+	return &(*dir)->c[(s >> CHUNK_SHIFT) & (DIR_CHUNKS - 1)];
+}
+
+/* Entry i of the chunk in *slot goes (the live serial of bit `bit`). */
+static void remove_entry(struct heaplive *l, struct heaplive_dir *dir, struct chunk **slot,
+			 unsigned i, unsigned bit)
+{
+	struct chunk *c = *slot;
+	unsigned after = c->n - i - 1u;
+
+	if (c->wide) {
+		memmove(&c->data[i], &c->data[i + 1], after * 8u);
+		memmove(&classes(c)[i], &classes(c)[i + 1], after);
+	} else {
+		memmove(&entries(c)[i], &entries(c)[i + 1], after * 4u);
+	}
+	c->mask &= ~(1ull << bit);
+	c->n--;
+	l->len--;
+	if (!c->n) {
+		free(c);
+		*slot = NULL;
+		if (!--dir->chunks) {
+			uint64_t k;
+
+			for (k = 0; l->dirs[k] != dir; k++)
+				;
+			free(dir);
+			l->dirs[k] = NULL;
+		}
+	} else if (c->cap > MIN_CAP && c->n <= c->cap / 4u) {
+		/* a smaller copy when there is memory for one: else as it is */
+		struct chunk *smaller = resize(c, c->cap / 2u > MIN_CAP ? c->cap / 2u : MIN_CAP,
+					       c->wide);
+
+		if (smaller)
+			*slot = smaller;
+	}
+}
+
+/* The live block of serial s: its chunk's slot, and its entry there. */
+static inline struct chunk **find(const struct heaplive *l, uint64_t s, struct heaplive_dir **dir,
+				  unsigned *i)
+{
+	struct chunk **slot = chunk_slot(l, s, dir);
+	unsigned bit = (unsigned)(s & ((1u << CHUNK_SHIFT) - 1));
+
+	if (!slot || !*slot || !((*slot)->mask >> bit & 1))
+		return NULL;
+	*i = (unsigned)__builtin_popcountll((*slot)->mask & ((1ull << bit) - 1));
+	return slot;
+}
+
+int heaplive_get(const struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
+{
+	struct heaplive_dir *dir;
+	unsigned i;
+	struct chunk **slot = find(l, serial, &dir, &i);
+
+	if (!slot)
+		return 0;
+	*addr = entry_addr(*slot, i);
+	*cls = entry_class(*slot, i);
+	return 1;
+}
+
+int heaplive_take(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
+{
+	struct heaplive_dir *dir;
+	unsigned i;
+	struct chunk **slot = find(l, serial, &dir, &i);
+	uint32_t hint;
+
+	if (!slot)
+		return 0;
+	*addr = entry_addr(*slot, i);
+	*cls = entry_class(*slot, i);
+	remove_entry(l, dir, slot, i, (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1)));
+	blocks_take(&l->by_addr, *addr, &hint);
+	return 1;
+}
+
+/* The entry of the block at addr in the chunk of number n, if there. */
+static int find_addr(const struct heaplive *l, uint64_t n, uint64_t addr, struct heaplive_dir **dir,
+		     struct chunk ***slot, unsigned *i)
+{
+	struct chunk *c;
+	uint32_t e;
+
+	*slot = chunk_slot(l, n << CHUNK_SHIFT, dir);
+	if (!*slot || !(c = **slot))
+		return 0;
+	if (c->wide) {
+		for (*i = 0; *i < c->n; ++*i)
+			if (c->data[*i] == addr)
+				return 1;
+		return 0;
+	}
+	if (!narrow_entry(c, addr, 0, &e))
+		return 0;
+	for (*i = 0; *i < c->n; ++*i)
+		if ((entries(c)[*i] & ~127u) == e)
+			return 1;
+	return 0;
+}
+
+/* The block at addr, whose chunk number ends in the 16 bits of hint, is
+ * forgotten: the latest such chunk before `serial`'s that holds it. */
+static void forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t serial)
+{
+	uint64_t top = (serial - 1) >> CHUNK_SHIFT, d = (top - hint) & HINT_MASK;
+	struct heaplive_dir *dir;
+	struct chunk **slot;
+	unsigned i;
+
+	if (d > top)
+		return;
+	for (uint64_t n = top - d;; n -= HINT_MASK + 1) {
+		if (find_addr(l, n, addr, &dir, &slot, &i)) {
+			uint64_t m = (*slot)->mask;
+
+			/* the serial of entry i: the i-th live bit */
+			for (unsigned k = 0; k < i; k++)
+				m &= m - 1;
+			remove_entry(l, dir, slot, i, (unsigned)__builtin_ctzll(m));
+			return;
+		}
+		if (n <= HINT_MASK)
+			return;
+	}
+}
+
+/* The chunk blocks were last made in is made no larger than its blocks:
+ * no block will be added to it. */
+static void trim(struct heaplive *l)
+{
+	struct heaplive_dir *dir;
+	struct chunk **slot = chunk_slot(l, l->last_chunk << CHUNK_SHIFT, &dir), *c;
+
+	if (slot && (c = *slot) && c->cap > c->n && c->cap > MIN_CAP) {
+		c = resize(c, c->n > MIN_CAP ? c->n : MIN_CAP, c->wide);
+		if (c)
+			*slot = c;
+	}
+}
+
+int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
+{
+	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
+	unsigned bit = (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1));
+	struct heaplive_dir *dir;
+	struct chunk **slot, *c;
+	uint32_t old, e = 0;
+	int ret;
+
+	if (k >= l->ndirs) {
+		size_t n = l->ndirs ? l->ndirs * 2 : 16;
+		struct heaplive_dir **v;
+
+		while (n <= k)
+			n *= 2;
+		v = realloc(l->dirs, n * sizeof(*v));
+		if (!v)
+			return -ENOMEM;
+		memset(v + l->ndirs, 0, (n - l->ndirs) * sizeof(*v));
+		l->dirs = v;
+		l->ndirs = n;
+	}
+	ret = blocks_put(&l->by_addr, addr, (uint32_t)((serial >> CHUNK_SHIFT) & HINT_MASK), &old);
+	if (ret < 0)
+		return ret;
+	if (ret == 1)
+		forget(l, old, addr, serial);
+	if (serial >> CHUNK_SHIFT != l->last_chunk)
+		trim(l);
+	if (!l->dirs[k] && !(l->dirs[k] = calloc(1, sizeof(*l->dirs[k]))))
+		return -ENOMEM;
+	dir = l->dirs[k];
+	slot = &dir->c[(serial >> CHUNK_SHIFT) & (DIR_CHUNKS - 1)];
+	c = *slot;
+	if (!c) {
+		c = malloc(chunk_size(MIN_CAP, (addr & 7) != 0));
+		if (!c)
+			return -ENOMEM;
+		memset(c, 0, sizeof(*c));
+		c->cap = MIN_CAP;
+		c->wide = (addr & 7) != 0;
+		c->base = addr >> PAGE_SHIFT;
+		*slot = c;
+		dir->chunks++;
+	}
+	if (!c->wide && !narrow_entry(c, addr, cls, &e)) {
+		if (!(c = resize(c, c->cap, 1)))
+			return -ENOMEM;
+		*slot = c;
+	}
+	if (c->n == c->cap) {
+		if (!(c = resize(c, c->cap * 2u < CHUNK_MAX ? c->cap * 2u : CHUNK_MAX, c->wide)))
+			return -ENOMEM;
+		*slot = c;
+	}
+	if (c->wide) {
+		c->data[c->n] = addr;
+		classes(c)[c->n] = (uint8_t)cls;
+	} else {
+		entries(c)[c->n] = e;
+	}
+	c->n++;
+	c->mask |= 1ull << bit;
+	l->len++;
+	l->last_chunk = serial >> CHUNK_SHIFT;
+	return 0;
+}
+
+void heaplive_free(struct heaplive *l)
+{
+	for (size_t k = 0; k < l->ndirs; k++) {
+		if (!l->dirs[k])
+			continue;
+		for (unsigned i = 0; i < DIR_CHUNKS; i++)
+			free(l->dirs[k]->c[i]);
+		free(l->dirs[k]);
+	}
+	free(l->dirs);
+	blocks_free(&l->by_addr);
+	memset(l, 0, sizeof(*l));
+}
+
+size_t heaplive_memory(const struct heaplive *l)
+{
+	size_t n = blocks_memory(&l->by_addr) + l->ndirs * sizeof(*l->dirs);
+
+	for (size_t k = 0; k < l->ndirs; k++) {
+		if (!l->dirs[k])
+			continue;
+		n += sizeof(*l->dirs[k]);
+		for (unsigned i = 0; i < DIR_CHUNKS; i++)
+			if (l->dirs[k]->c[i])
+				n += chunk_size(l->dirs[k]->c[i]->cap, l->dirs[k]->c[i]->wide);
+	}
+	return n;
+}
