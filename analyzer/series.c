@@ -465,7 +465,7 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, 
 {
 	/* whole stacks, but for the allocator's frames */
 	const struct an_filter none = {.alloc_fn = fd->o->alloc_fn, .nalloc_fn = fd->o->nalloc_fn};
-	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid};
+	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid, .freed_too = 1};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
 	struct snapshot snap;
 	struct snapshot_entry *e;

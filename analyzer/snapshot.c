@@ -294,7 +294,7 @@ static int collect(struct snapshot *snap, const struct view *v, const struct sna
 			continue;
 		if (o->sites && add_site(snap, l, c) < 0)
 			return -ENOMEM;
-		if (!c->live || (o->born_by && l->late))
+		if ((!c->live && !(o->freed_too && c->allocs)) || (o->born_by && l->late))
 			continue;
 		/* lots come in runs of one space: ask once per run */
 		if (!known || l->space != space) {

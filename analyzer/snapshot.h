@@ -25,6 +25,8 @@ struct snapshot_opts {
 	unsigned kind;		/* AN_KIND_*: what is live, and whose peak */
 	uint32_t pid;		/* --pid; 0: every process */
 	int sites;		/* also sum allocations and temporaries per stack */
+	int freed_too;		/* also the stacks whose blocks are all freed, at 0
+				   bytes (massif's tree keeps them) */
 	/* leaks --at: only blocks allocated by that moment (snapshot_take; not
 	 * peak: the caller finds the peak's event first) */
 	const struct an_when *born_by;

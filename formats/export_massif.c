@@ -21,10 +21,13 @@
  * becomes '?'.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "export.h"
+
+#define THRESHOLD 1.0 /* massif's --threshold, in percent */
 
 /*
  * A detailed snapshot is kept as its sites, each a run of frame numbers
@@ -142,8 +145,37 @@ static uint32_t frame_id(struct massif *m, const struct ex_frame *f)
 	return m->nframes - 1;
 }
 
+/* The functions of the C library that call main, or a thread's start
+ * where there is no main. */
+static int below_main(const char *fn)
+{
+	return !strcmp(fn, "_start") || !strcmp(fn, "__libc_start_call_main") ||
+	       !strncmp(fn, "__libc_start_main", 17) || !strncmp(fn, "generic_start_main", 18);
+}
+
+/* How many of a stack's frames massif shows: it ends at main (what calls
+ * main is the same everywhere), or where there is none at the innermost
+ * function of the C library's start, or it is whole. */
+static size_t shown_frames(const struct ex_site *s)
+{
+	size_t below = s->nframes;
+
+	for (size_t i = s->nframes; i-- > 0;) {
+		const char *fn = s->frames[i].function;
+
+		if (!fn)
+			continue;
+		if (!strcmp(fn, "main"))
+			return i + 1;
+		if (below_main(fn))
+			below = i + 1;
+	}
+	return below;
+}
+
 static int add_stack(struct massif *m, const struct ex_site *s)
 {
+	size_t n = shown_frames(s);
 	struct msite *site;
 
 	if (m->nsites == m->sites_cap) {
@@ -155,11 +187,11 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 		m->sites = v;
 		m->sites_cap = cap;
 	}
-	if (m->nids + s->nframes > m->ids_cap) {
+	if (m->nids + n > m->ids_cap) {
 		size_t cap = m->ids_cap ? m->ids_cap * 2 : 4096;
 		uint32_t *v;
 
-		while (cap < m->nids + s->nframes)
+		while (cap < m->nids + n)
 			cap *= 2;
 		v = realloc(m->ids, cap * sizeof(*v));
 		if (!v)
@@ -170,8 +202,8 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 	site = &m->sites[m->nsites];
 	site->bytes = s->size;
 	site->first = m->nids;
-	site->n = s->nframes;
-	for (size_t i = 0; i < s->nframes; i++) {
+	site->n = n;
+	for (size_t i = 0; i < n; i++) {
 		uint32_t id = frame_id(m, &s->frames[i]);
 
 		if (id == UINT32_MAX)
@@ -203,23 +235,30 @@ static int by_frame(const void *pa, const void *pb, void *arg)
 	return a < b ? -1 : a > b;
 }
 
-/* A group of sites sharing a frame: one child. */
+/* A group of sites sharing a frame: one child.  The children below the
+ * threshold are one group, of frame BELOW, whose lo counts them. */
 struct group {
 	uint32_t frame;
 	uint64_t bytes;
 	size_t lo, hi; /* its sites */
 };
 
-/* Biggest first; equal sizes in the order of their pc and line, then of
- * first sight. */
+#define BELOW UINT32_MAX
+
+/* Biggest first; equal sizes in the order of their pc (the group below
+ * the threshold as pc 0) and line, then of first sight. */
 static int by_bytes(const void *pa, const void *pb, void *arg)
 {
 	const struct massif *m = arg;
 	const struct group *a = pa, *b = pb;
-	const struct ex_frame *fa = &m->frames[a->frame], *fb = &m->frames[b->frame];
+	const struct ex_frame *fa, *fb;
 
 	if (a->bytes != b->bytes)
 		return a->bytes > b->bytes ? -1 : 1;
+	if (a->frame == BELOW || b->frame == BELOW)
+		return (b->frame == BELOW) - (a->frame == BELOW);
+	fa = &m->frames[a->frame];
+	fb = &m->frames[b->frame];
 	if (fa->pc != fb->pc)
 		return fa->pc < fb->pc ? -1 : 1;
 	if (fa->line != fb->line)
@@ -250,13 +289,35 @@ static void print_node(FILE *out, const struct ex_frame *f, size_t depth, size_t
 	}
 }
 
+/* The children below the threshold sig made one group, in the place of
+ * the first of them; returns how many groups are left. */
+static size_t join_below(struct group *groups, size_t n, uint64_t sig)
+{
+	size_t kept = 0, below = SIZE_MAX;
+
+	for (size_t g = 0; g < n; g++) {
+		if (groups[g].bytes >= sig) {
+			groups[kept++] = groups[g];
+		} else if (below == SIZE_MAX) {
+			below = kept;
+			groups[kept++] = (struct group){BELOW, groups[g].bytes, 1, 0};
+		} else {
+			groups[below].bytes += groups[g].bytes;
+			groups[below].lo++;
+		}
+	}
+	return kept;
+}
+
 /* The node of frame f (NULL: the root) over sites[lo..hi), which share
- * frames 0..depth-1, and its children, biggest first. */
+ * frames 0..depth-1, and its children, biggest first.  A child of fewer
+ * bytes than sig is not shown: such children are summed into one line,
+ * "in N places, below massif's threshold", as massif writes them. */
 static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, size_t lo, size_t hi,
-		      size_t depth, uint64_t bytes)
+		      size_t depth, uint64_t bytes, uint64_t sig)
 {
 	struct group *groups = NULL;
-	size_t ngroups = 0;
+	size_t ngroups = 0, cap = 0;
 	int ret = 0;
 
 	m->depth = depth;
@@ -268,24 +329,34 @@ static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, siz
 		if (id == UINT32_MAX)
 			break; /* sites ending here: sorted last */
 		if (!ngroups || groups[ngroups - 1].frame != id) {
-			struct group *g = realloc(groups, (ngroups + 1) * sizeof(*g));
+			if (ngroups == cap) {
+				struct group *g = realloc(groups, (cap = cap ? cap * 2 : 8) *
+									  sizeof(*g));
 
-			if (!g) {
-				free(groups);
-				return -ENOMEM;
+				if (!g) {
+					free(groups);
+					return -ENOMEM;
+				}
+				groups = g;
 			}
-			groups = g;
 			groups[ngroups++] = (struct group){id, 0, i, i};
 		}
 		groups[ngroups - 1].bytes += m->sites[i].bytes;
 		groups[ngroups - 1].hi = i + 1;
 	}
+	ngroups = join_below(groups, ngroups, sig);
 	print_node(out, f, depth, ngroups, bytes);
 	if (ngroups)
 		qsort_r(groups, ngroups, sizeof(*groups), by_bytes, m);
-	for (size_t g = 0; g < ngroups && ret == 0; g++)
-		ret = print_tree(out, m, &m->frames[groups[g].frame], groups[g].lo, groups[g].hi,
-				 depth + 1, groups[g].bytes);
+	for (size_t g = 0; g < ngroups && ret == 0; g++) {
+		if (groups[g].frame == BELOW)
+			fprintf(out, "%*sn0: %llu in %zu place%s below massif's threshold (%.2f%%)\n",
+				(int)depth + 1, "", (unsigned long long)groups[g].bytes, groups[g].lo,
+				groups[g].lo == 1 ? "," : "s, all", THRESHOLD);
+		else
+			ret = print_tree(out, m, &m->frames[groups[g].frame], groups[g].lo,
+					 groups[g].hi, depth + 1, groups[g].bytes, sig);
+	}
 	free(groups);
 	return ret;
 }
@@ -315,12 +386,15 @@ static int massif_event(struct ex_writer *w, const struct ex_record *rec)
 			ret = add_stack(m, &rec->u.site);
 		break;
 	case EX_DETAIL_END: {
-		uint64_t total = 0;
+		uint64_t total = 0, sig;
 
 		header(w, &m->detail, m->detail.peak ? "peak" : "detailed");
 		for (size_t i = 0; i < m->nsites; i++)
 			total += m->sites[i].bytes;
-		ret = print_tree(w->out, m, NULL, 0, m->nsites, 0, total);
+		/* massif's --threshold=1.0: 1% of the heap with its extra
+		 * bytes, or any bytes at all when the heap is empty */
+		sig = total ? (uint64_t)((double)(total + m->detail.extra) * THRESHOLD / 100) : 1;
+		ret = print_tree(w->out, m, NULL, 0, m->nsites, 0, total, sig);
 		forget_sites(m);
 		m->in_detail = 0;
 		break;

@@ -116,6 +116,20 @@ def massif_snapshots(path):
     return out
 
 
+def massif_trees(path):
+    """Per detailed snapshot, the sizes of its tree's root and first level
+    in order, the sites below the threshold said as massif says them."""
+    out = []
+    with open(path) as f:
+        for block in f.read().split("#-----------\nsnapshot=")[1:]:
+            lines = block.split("heap_tree=")[1].splitlines()[1:]
+            top = [re.sub(r"^( ?n\d+: \d+) 0x.*", r"\1", l) for l in lines
+                   if re.match(r"^ ?n\d+: ", l)]
+            if top:
+                out.append(" / ".join(top))
+    return out
+
+
 def ms_print_peak(path):
     """The peak ms_print's graph names, in bytes, and its detailed snapshots."""
     p = run(["ms_print", path])
@@ -155,6 +169,10 @@ for name, args in [("load_text", [sample("load_text", "O2"), numbers]),
        "memtrack %d, massif %d" % (len(a), len(b)))
     same(["%d %d %d %s" % s for s in a], ["%d %d %d %s" % s for s in b],
          "massif %s: every snapshot's time, heap, extra and tree kind as massif's" % name)
+    # massif's --threshold (1%): the sites of less are one line
+    same(massif_trees(mine), massif_trees(theirs),
+         "massif %s: each detailed tree's first level as massif's, small sites summed "
+         "below its threshold" % name)
     ok(ms_print_peak(mine) == ms_print_peak(theirs),
        "massif %s: ms_print draws the same peak and lists the same detailed snapshots" % name,
        "memtrack %s, massif %s" % (ms_print_peak(mine), ms_print_peak(theirs)))

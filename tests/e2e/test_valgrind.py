@@ -2,7 +2,8 @@
 "total heap usage" on the samples and on real programs of many kinds: an
 interpreter importing modules, coreutils, git, a compiler driver, C++
 programs (one under each allocator a program may preload), shells and
-scripting languages, a database, a multi-threaded program (valgrind.py says how both runs are made comparable).  `make
+scripting languages, a database, a multi-threaded program, samples linked
+by lld (valgrind.py says how both runs are made comparable).  `make
 check-real` runs this alone and shows the table."""
 import shutil
 from e2e import *
@@ -13,6 +14,8 @@ programs = [
     ("arrays -O2", [sample("arrays", "O2")]),
     ("kinds -O0", [sample("kinds", "O0")]),
     ("kinds -O2", [sample("kinds", "O2")]),
+    ("arrays (lld)", [sample("arrays", "lld")]),
+    ("kinds (lld)", [sample("kinds", "lld")]),
     ("threads (8)", [sample("threads", "O2")]),
     ("python3 import", ["python3", "-c", "import json, re, collections, argparse"]),
     ("ls", ["ls", "-la", "/usr/lib"]),
