@@ -26,10 +26,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../formats/blocks.h"
 #include "../formats/log_reader.h"
+#include "ahead.h"
 #include "input.h"
 #include "massif.h"
-#include "table.h"
 
 #define MAX_SNAPSHOTS 100	 /* --max-snapshots */
 #define DETAILED_FREQ 10	 /* --detailed-freq */
@@ -44,8 +45,6 @@ struct block {
 	uint64_t req, slop;
 };
 
-HASH_DEFINE(block_table, uint64_t, struct block, table_hash_u64, table_eq_u64)
-
 enum { UNUSED = 0, NORMAL, PEAK };
 
 struct slot {
@@ -53,8 +52,20 @@ struct slot {
 	struct massif_snapshot s;
 };
 
+/*
+ * The live blocks, by address (their process's number in the top bits
+ * where several share a log), in the compact table of formats/blocks.h:
+ * a block's value is its request size when its slop is what valgrind's
+ * allocator gives that size (all but a block shrunk in place, or grown
+ * within its slop) and the size fits in 31 bits; else the index of its
+ * {req, slop} in a side array, with BIG set.
+ */
+#define BIG 0x80000000u
+
 struct model {
-	struct block_table blocks;
+	struct blocks blocks;
+	struct block *big;	/* the blocks of BIG values */
+	uint32_t nbig, big_cap, big_free; /* big_free: a list through req, + 1 */
 	uint64_t heap, extra, time, peak_total;
 	struct slot snaps[MAX_SNAPSHOTS];
 	size_t next;
@@ -83,34 +94,96 @@ static int uncullable(const struct model *m, size_t i)
 	return i == 0 || i == m->next - 1 || m->snaps[i].kind == PEAK;
 }
 
-/* Deletes half the snapshots; returns the new minimum interval. */
+/*
+ * Deletes half the snapshots, one at a time, each the one whose neighbours
+ * are closest in time (the first of equals); returns the new minimum
+ * interval.  The candidates are in a heap by (span, index); a span only
+ * grows when a neighbour goes, so an entry whose span is stale is pushed
+ * again with the new one and the old skipped when it comes up.
+ */
+struct cand {
+	uint64_t span;
+	uint32_t i;
+};
+
+static int cand_less(struct cand a, struct cand b)
+{
+	return a.span < b.span || (a.span == b.span && a.i < b.i);
+}
+
+static void cand_push(struct cand *h, size_t *n, struct cand c)
+{
+	size_t k = (*n)++;
+
+	while (k && cand_less(c, h[(k - 1) / 2])) {
+		h[k] = h[(k - 1) / 2];
+		k = (k - 1) / 2;
+	}
+	h[k] = c;
+}
+
+static struct cand cand_pop(struct cand *h, size_t *n)
+{
+	struct cand top = h[0], last = h[--*n];
+	size_t k = 0;
+
+	for (;;) {
+		size_t c = 2 * k + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && cand_less(h[c + 1], h[c]))
+			c++;
+		if (!cand_less(h[c], last))
+			break;
+		h[k] = h[c];
+		k = c;
+	}
+	h[k] = last;
+	return top;
+}
+
 static uint64_t cull(struct model *m)
 {
+	/* each snapshot's neighbours while some go; the span of a candidate
+	 * as last pushed */
+	uint32_t prev[MAX_SNAPSHOTS], nextv[MAX_SNAPSHOTS];
+	uint64_t span[MAX_SNAPSHOTS];
+	struct cand heap[3 * MAX_SNAPSHOTS];
 	uint64_t min = UINT64_MAX;
-	size_t i, j;
+	size_t nheap = 0, i, j;
 
-	for (int k = 0; k < MAX_SNAPSHOTS / 2; k++) {
-		size_t jp = 0, jc, jn, min_j = 0;
-		uint64_t span_min = UINT64_MAX;
+	for (i = 0; i < MAX_SNAPSHOTS; i++) {
+		prev[i] = (uint32_t)i - 1;
+		nextv[i] = (uint32_t)i + 1;
+	}
+	for (i = 1; i + 1 < MAX_SNAPSHOTS; i++) {
+		span[i] = m->snaps[i + 1].s.time - m->snaps[i - 1].s.time;
+		if (m->snaps[i].kind != PEAK)
+			cand_push(heap, &nheap, (struct cand){span[i], (uint32_t)i});
+	}
+	for (int k = 0; k < MAX_SNAPSHOTS / 2 && nheap; k++) {
+		struct cand c = cand_pop(heap, &nheap);
+		uint32_t p, n;
 
-		for (jc = 1; jc < MAX_SNAPSHOTS && m->snaps[jc].kind == UNUSED; jc++)
-			;
-		for (jn = jc + 1; jn < MAX_SNAPSHOTS && m->snaps[jn].kind == UNUSED; jn++)
-			;
-		while (jn < MAX_SNAPSHOTS) {
-			uint64_t span = m->snaps[jn].s.time - m->snaps[jp].s.time;
-
-			if (m->snaps[jc].kind != PEAK && span < span_min) {
-				span_min = span;
-				min_j = jc;
-			}
-			jp = jc;
-			jc = jn;
-			for (jn++; jn < MAX_SNAPSHOTS && m->snaps[jn].kind == UNUSED; jn++)
-				;
+		if (m->snaps[c.i].kind == UNUSED || c.span != span[c.i]) {
+			k--; /* gone, or its span grew since */
+			continue;
 		}
-		if (min_j)
-			m->snaps[min_j].kind = UNUSED;
+		m->snaps[c.i].kind = UNUSED;
+		p = prev[c.i];
+		n = nextv[c.i];
+		nextv[p] = n;
+		prev[n] = p;
+		/* the first and the last never go; a peak is no candidate */
+		if (p != 0 && m->snaps[p].kind != PEAK) {
+			span[p] = m->snaps[n].s.time - m->snaps[prev[p]].s.time;
+			cand_push(heap, &nheap, (struct cand){span[p], p});
+		}
+		if (n != MAX_SNAPSHOTS - 1 && m->snaps[n].kind != PEAK) {
+			span[n] = m->snaps[nextv[n]].s.time - m->snaps[p].s.time;
+			cand_push(heap, &nheap, (struct cand){span[n], n});
+		}
 	}
 	for (i = 0, j = 0; j < MAX_SNAPSHOTS; j++)
 		if (m->snaps[j].kind != UNUSED)
@@ -119,10 +192,10 @@ static uint64_t cull(struct model *m)
 		m->snaps[j].kind = UNUSED;
 	m->next = i;
 	for (i = 1; i < m->next; i++) {
-		uint64_t span = m->snaps[i].s.time - m->snaps[i - 1].s.time;
+		uint64_t gap = m->snaps[i].s.time - m->snaps[i - 1].s.time;
 
-		if (!(uncullable(m, i) && uncullable(m, i - 1)) && span < min)
-			min = span;
+		if (!(uncullable(m, i) && uncullable(m, i - 1)) && gap < min)
+			min = gap;
 	}
 	return min == UINT64_MAX ? 0 : min;
 }
@@ -172,53 +245,112 @@ static void account(struct model *m, int64_t dheap, int64_t dextra)
 	m->time += (uint64_t)(d < 0 ? -d : d);
 }
 
+/* Forgets the side entry of a value, if it has one. */
+static void value_drop(struct model *m, uint32_t v)
+{
+	if (!(v & BIG))
+		return;
+	m->big[v & ~BIG].req = m->big_free;
+	m->big_free = (v & ~BIG) + 1;
+}
+
+/* The value of block b: its size, or a side entry for it. */
+static int value_of(struct model *m, struct block b, uint32_t *v)
+{
+	uint32_t i;
+
+	if (b.req < BIG && b.slop == slop_of(b.req)) {
+		*v = (uint32_t)b.req;
+		return 0;
+	}
+	if (m->big_free) {
+		i = m->big_free - 1;
+		m->big_free = (uint32_t)m->big[i].req;
+	} else {
+		if (m->nbig == m->big_cap) {
+			uint32_t cap = m->big_cap ? m->big_cap * 2 : 64;
+			struct block *v2 = cap < BIG ? realloc(m->big, cap * sizeof(*v2)) : NULL;
+
+			if (!v2)
+				return -ENOMEM;
+			m->big = v2;
+			m->big_cap = cap;
+		}
+		i = m->nbig++;
+	}
+	m->big[i] = b;
+	*v = BIG | i;
+	return 0;
+}
+
+/* Puts block b at key: 1 when a block was there (it is replaced, and
+ * was *old), 0 when none was, or -ENOMEM. */
+static int block_put(struct model *m, uint64_t key, struct block b, struct block *old)
+{
+	uint32_t v, was;
+	int ret = value_of(m, b, &v);
+
+	if (ret == 0 && (ret = blocks_put(&m->blocks, key, v, &was)) == 1) {
+		*old = was & BIG ? m->big[was & ~BIG] : (struct block){was, slop_of(was)};
+		value_drop(m, was);
+	}
+	return ret;
+}
+
+/* Takes the block at key out, into *b: 1, or 0 when there is none. */
+static int block_take(struct model *m, uint64_t key, struct block *b)
+{
+	uint32_t v;
+
+	if (!blocks_take(&m->blocks, key, &v))
+		return 0;
+	*b = v & BIG ? m->big[v & ~BIG] : (struct block){v, slop_of(v)};
+	value_drop(m, v);
+	return 1;
+}
+
 static int allocated(struct model *m, uint64_t key, uint64_t req, uint64_t event)
 {
-	struct block *b;
-	int created;
+	struct block b = {req, slop_of(req)}, old;
+	int ret = block_put(m, key, b, &old);
 
-	if (!(b = block_table_put(&m->blocks, key, &created)))
-		return -ENOMEM;
-	if (!created) /* handed out again: its free was missed */
-		account(m, -(int64_t)b->req, -(int64_t)(b->slop + HEAP_ADMIN));
-	*b = (struct block){req, slop_of(req)};
-	account(m, (int64_t)req, (int64_t)(b->slop + HEAP_ADMIN));
+	if (ret < 0)
+		return ret;
+	if (ret == 1) /* handed out again: its free was missed */
+		account(m, -(int64_t)old.req, -(int64_t)(old.slop + HEAP_ADMIN));
+	account(m, (int64_t)req, (int64_t)(b.slop + HEAP_ADMIN));
 	maybe_snapshot(m, NORMAL, event, 0);
 	return 0;
 }
 
 static void freed(struct model *m, uint64_t key, uint64_t event)
 {
-	struct block *b = block_table_get(&m->blocks, key);
+	struct block b;
 
-	if (!b)
+	if (!block_take(m, key, &b))
 		return; /* massif ignores a free it never saw allocated */
 	maybe_snapshot(m, PEAK, event, 1);
-	account(m, -(int64_t)b->req, -(int64_t)(b->slop + HEAP_ADMIN));
-	block_table_del(&m->blocks, key);
+	account(m, -(int64_t)b.req, -(int64_t)(b.slop + HEAP_ADMIN));
 	maybe_snapshot(m, NORMAL, event, 0);
 }
 
 static int resized(struct model *m, uint64_t old_key, uint64_t key, uint64_t req, uint64_t event)
 {
-	struct block *b = block_table_get(&m->blocks, old_key), nb;
-	int created;
+	struct block b, nb;
 
-	if (!b)
+	if (!block_take(m, old_key, &b))
 		return allocated(m, key, req, event);
-	nb = *b;
+	nb = b;
 	if (req < nb.req)
 		maybe_snapshot(m, PEAK, event, 1);
 	if (req <= nb.req + nb.slop)
 		nb.slop += nb.req - req; /* in place */
 	else
 		nb.slop = slop_of(req);
-	account(m, (int64_t)req - (int64_t)b->req, (int64_t)nb.slop - (int64_t)b->slop);
+	account(m, (int64_t)req - (int64_t)b.req, (int64_t)nb.slop - (int64_t)b.slop);
 	nb.req = req;
-	block_table_del(&m->blocks, old_key);
-	if (!(b = block_table_put(&m->blocks, key, &created)))
+	if (block_put(m, key, nb, &b) < 0)
 		return -ENOMEM;
-	*b = nb;
 	maybe_snapshot(m, NORMAL, event, 0);
 	return 0;
 }
@@ -254,14 +386,19 @@ static int heap_event(struct model *m, const struct mt_event *ev, uint64_t event
 }
 
 int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
-		    struct massif_snapshot **out, size_t *n, struct an_status *st)
+		    struct massif_snapshot **out, size_t *n, struct massif_run *run,
+		    struct an_status *st)
 {
 	struct model *m = calloc(1, sizeof(*m));
-	struct mt_event ev;
+	const struct mt_event *ev;
+	struct ahead *ah = NULL;
+	uint64_t index = 0;
+	uint32_t first_pid = 0;
 	int ret;
 
 	*out = NULL;
 	*n = 0;
+	memset(run, 0, sizeof(*run));
 	if (!m) {
 		status_add(st, "out of memory");
 		return -ENOMEM;
@@ -269,14 +406,22 @@ int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
 	/* the start */
 	maybe_snapshot(m, NORMAL, 0, 1);
 	m->snaps[0].s.at_start = 1;
-	while ((ret = input_next(r, log, &ev, st)) > 0) {
-		if (pid && ev.pid != pid)
+	ret = ahead_begin(&ah, r, log, st);
+	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
+		run->end_ns = ev->time_ns;
+		run->has_rss |= ev->type == MT_EV_RSS;
+		if (!index)
+			first_pid = ev->pid;
+		run->multi_process |= !pid && ev->pid != first_pid;
+		if (pid && ev->pid != pid)
 			continue;
-		if ((ret = heap_event(m, &ev, log_reader_event_index(r))) < 0) {
+		run->pid_seen = 1;
+		if ((ret = heap_event(m, ev, index)) < 0) {
 			status_add(st, "out of memory");
 			break;
 		}
 	}
+	ahead_end(ah);
 	if (ret == 0 && (ret = log_reader_rewind(r)) < 0)
 		status_add(st, "%s: cannot read the log again: %s", log, strerror(-ret));
 	if (ret == 0 && !(*out = malloc(m->next * sizeof(**out)))) {
@@ -290,7 +435,8 @@ int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
 		}
 		*n = m->next;
 	}
-	block_table_free(&m->blocks);
+	blocks_free(&m->blocks);
+	free(m->big);
 	free(m);
 	return ret;
 }

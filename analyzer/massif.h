@@ -26,13 +26,22 @@ struct massif_snapshot {
 	uint64_t extra; /* valgrind's slop and admin bytes of them */
 };
 
+/* What else the pass learns of the run. */
+struct massif_run {
+	uint64_t end_ns;	/* the last event's time */
+	int has_rss;		/* RSS was sampled */
+	int multi_process;	/* events of more than one process (pid 0) */
+	int pid_seen;		/* an event of the process asked for */
+};
+
 /*
  * Replays the heap events of the log at r (opened, nothing read yet; it is
  * rewound after) of process pid (0: every process) as massif counts them,
  * and returns the snapshots massif would keep in *out (the caller frees
- * it), *n of them.  0, or < 0 with the reason in st.
+ * it), *n of them, and what *run says.  0, or < 0 with the reason in st.
  */
 int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
-		    struct massif_snapshot **out, size_t *n, struct an_status *st);
+		    struct massif_snapshot **out, size_t *n, struct massif_run *run,
+		    struct an_status *st);
 
 #endif

@@ -66,17 +66,6 @@ struct row {
 	uint8_t has_rss, peak;
 };
 
-/* What the first pass learns. */
-struct extent {
-	uint64_t end_ns;
-	uint64_t peak;	     /* heap + mappings in use, highest */
-	uint64_t peak_event; /* first event reaching it */
-	int peak_seen;
-	uint64_t moved; /* bytes allocated and freed in all */
-	int has_rss;
-	int multi_process;
-};
-
 static void setup(struct replay *rp, const struct log_reader *r, const struct an_opts *o)
 {
 	replay_init(rp, o->kind);
@@ -84,50 +73,8 @@ static void setup(struct replay *rp, const struct log_reader *r, const struct an
 	rp->root = log_reader_header(r)->pid;
 }
 
-static uint64_t in_use_total(const struct replay *rp)
-{
-	struct replay_memory m = replay_in_use(rp);
-
-	return m.heap + m.anon + m.file;
-}
-
-static int first_pass(struct log_reader *r, const struct an_opts *o, struct extent *x,
-		      struct an_status *st)
-{
-	struct replay rp;
-	struct mt_event ev;
-	int ret;
-
-	memset(x, 0, sizeof(*x));
-	setup(&rp, r, o);
-	while ((ret = input_next(r, o->log, &ev, st)) > 0) {
-		uint64_t index = log_reader_event_index(r), total;
-
-		if (replay_event(&rp, &ev, index) < 0) {
-			status_add(st, "out of memory");
-			ret = -ENOMEM;
-			break;
-		}
-		x->end_ns = ev.time_ns;
-		total = in_use_total(&rp);
-		if (total > x->peak) {
-			x->peak = total;
-			x->peak_event = index;
-			x->peak_seen = 1;
-		}
-	}
-	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
-		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
-		ret = -ENOENT;
-	}
-	x->moved = rp.moved;
-	x->has_rss = rp.c.rss_samples > 0;
-	x->multi_process = !o->pid && rp.procs.len > 1;
-	replay_free(&rp);
-	if (ret == 0 && (ret = log_reader_rewind(r)) < 0)
-		status_add(st, "%s: cannot read the log again: %s", o->log, strerror(-ret));
-	return ret;
-}
+/* The stacks whose frames the exporters were given (massif's details). */
+HASH_DEFINE(given_stacks, uint64_t, char, table_hash_u64, table_eq_u64)
 
 struct feed {
 	struct series_out *outs;
@@ -137,6 +84,7 @@ struct feed {
 	struct resolver *res;
 	struct ex_frame *frames;
 	size_t cap;
+	struct given_stacks given;
 };
 
 static int emit(struct feed *fd, const struct ex_record *rec)
@@ -479,18 +427,26 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, 
 	if (ret == 0)
 		ret = emit(fd, &rec);
 	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
-		long n = series_frames(fd->res, &none, stack, &fd->frames, &fd->cap);
+		int created = 0;
+		long n = 0;
 
-		if (n < 0) {
+		/* each stack's frames once: the detailed snapshots of a
+		 * run share most of their stacks */
+		if (!given_stacks_put(&fd->given, stack, &created)) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (created && (n = series_frames(fd->res, &none, stack, &fd->frames, &fd->cap)) < 0) {
 			ret = (int)n;
 			break;
 		}
 		rec = (struct ex_record){.type = EX_SITE};
 		rec.u.site = (struct ex_site){.key = "",
-					      .frames = fd->frames,
+					      .frames = created ? fd->frames : NULL,
 					      .nframes = (size_t)n,
 					      .size = e->size,
-					      .count = e->count};
+					      .count = e->count,
+					      .stack = stack};
 		ret = emit(fd, &rec);
 	}
 	if (ret == 0) {
@@ -512,18 +468,17 @@ static int massif_write(struct feed *fd, const struct replay *rp, const struct m
 
 /* The snapshots massif keeps (massif.c), written as the log is replayed
  * again: each at its event, the detailed ones with the heap's tree then. */
-static int massif(struct feed *fd, struct replay *rp, struct an_status *st)
+static int massif(struct feed *fd, struct replay *rp, const struct massif_snapshot *snaps,
+		  size_t n, struct an_status *st)
 {
-	struct massif_snapshot *snaps;
-	struct mt_event ev;
-	size_t n, k = 0;
-	int ret;
+	const struct mt_event *ev;
+	struct ahead *ah = NULL;
+	uint64_t index = 0;
+	size_t k = 0;
+	int ret = ahead_begin(&ah, fd->r, fd->o->log, st);
 
-	if ((ret = massif_schedule(fd->r, fd->o->log, fd->o->pid, &snaps, &n, st)) < 0)
-		return ret;
-	for (;;) {
-		int more = (ret = input_next(fd->r, fd->o->log, &ev, st)) > 0;
-		uint64_t index = more ? log_reader_event_index(fd->r) : 0;
+	while (ah) {
+		int more = (ret = ahead_next(ah, &ev)) > 0;
 
 		/* the snapshots due before this event (after the last, all) */
 		for (; ret >= 0 && k < n &&
@@ -532,15 +487,16 @@ static int massif(struct feed *fd, struct replay *rp, struct an_status *st)
 			ret = massif_write(fd, rp, &snaps[k]);
 		if (!more || ret < 0)
 			break;
-		if (replay_event(rp, &ev, index) < 0) {
+		if (replay_event(rp, ev, index) < 0) {
 			status_add(st, "out of memory");
 			ret = -ENOMEM;
 			break;
 		}
 		for (; ret >= 0 && k < n && snaps[k].event == index && !snaps[k].before; k++)
 			ret = massif_write(fd, rp, &snaps[k]);
+		index++;
 	}
-	free(snaps);
+	ahead_end(ah);
 	return ret < 0 ? ret : 0;
 }
 
@@ -572,30 +528,39 @@ static int begin_all(struct feed *fd, struct ex_info *info)
 	return ret;
 }
 
-/* massif: what the run is, then massif's snapshots (massif.c), then the
- * log again to write them with their trees. */
+/* massif: massif's snapshots (massif.c) and what the run is in one pass,
+ * then the log again to write them with their trees. */
 static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opts *o,
 		      struct ex_info *info, struct an_status *st)
 {
+	struct massif_snapshot *snaps;
+	struct massif_run run;
 	struct replay rp;
-	struct extent x;
-	int ret = first_pass(r, o, &x, st);
+	size_t n;
+	int ret = massif_schedule(r, o->log, o->pid, &snaps, &n, &run, st);
 
 	if (ret < 0)
 		return ret;
-	info->end_ns = x.end_ns;
-	info->has_rss = x.has_rss;
-	info->multi_process = x.multi_process;
+	if (o->pid && !run.pid_seen) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
+		free(snaps);
+		return -ENOENT;
+	}
+	info->end_ns = run.end_ns;
+	info->has_rss = run.has_rss;
+	info->multi_process = run.multi_process;
 	if ((ret = resolver_open(&fd->res, r)) < 0) {
 		status_add(st, "out of memory");
+		free(snaps);
 		return ret;
 	}
 	setup(&rp, r, o);
 	ret = begin_all(fd, info);
 	if (ret == 0)
-		ret = massif(fd, &rp, st);
+		ret = massif(fd, &rp, snaps, n, st);
 	ret = end_all(fd, ret, st);
 	replay_free(&rp);
+	free(snaps);
 	return ret;
 }
 
@@ -668,5 +633,6 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 	ret = detailed ? run_massif(&fd, r, o, info, st) : run_timeline(&fd, r, o, info, st);
 	resolver_close(fd.res);
 	free(fd.frames);
+	given_stacks_free(&fd.given);
 	return ret;
 }

@@ -54,6 +54,11 @@ struct ex_site {
 	uint64_t temp_bytes, temps;	/* temporary allocations up to the moment */
 	int truncated;			/* a stack of it was cut at --depth: its
 					   oldest frames are not in the log */
+	/* A detailed snapshot's site (EX_SITE between EX_DETAIL_BEGIN and
+	 * EX_DETAIL_END) is one stack of the log, this one; from the second
+	 * detailed snapshot on, a stack given before comes without its
+	 * frames (frames NULL, nframes 0): they are the same. */
+	uint64_t stack;
 };
 
 struct ex_sample {

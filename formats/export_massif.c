@@ -26,22 +26,36 @@
 #include <string.h>
 
 #include "export.h"
+#include "hash.h"
 
 #define THRESHOLD 1.0 /* massif's --threshold, in percent */
+
+static inline int mstack_eq(uint64_t a, uint64_t b)
+{
+	return a == b;
+}
 
 /*
  * A detailed snapshot is kept as its sites, each a run of frame numbers
  * (frames interned once, for the whole export), and printed by grouping
  * them: the children of a node are the distinct frames at the next depth
  * of the sites under it, found by sorting those sites.  No tree is built,
- * so the memory is the sites' frames at 4 bytes each, however deep and
- * however many the stacks (a python interpreter's are both).
+ * so the memory is the stacks' frames at 4 bytes each, however deep and
+ * however many the stacks (a python interpreter's are both), each stack's
+ * once for the whole export (later snapshots name it by its number).
  */
 struct msite {
 	uint64_t bytes;
 	size_t first;	/* its frames: ids[first..first + n) */
 	size_t n;
 };
+
+/* a stack's frames in ids: first, n */
+struct mstack {
+	size_t first, n;
+};
+
+HASH_DEFINE(mstack_table, uint64_t, struct mstack, hash_mix64, mstack_eq)
 
 struct massif {
 	unsigned long long snapshots;
@@ -59,6 +73,7 @@ struct massif {
 	size_t nids, ids_cap;
 	/* print_tree(): the depth being grouped, for by_frame() */
 	size_t depth;
+	struct mstack_table stacks;
 };
 
 static int massif_begin(struct ex_writer *w)
@@ -175,8 +190,9 @@ static size_t shown_frames(const struct ex_site *s)
 
 static int add_stack(struct massif *m, const struct ex_site *s)
 {
-	size_t n = shown_frames(s);
+	struct mstack *known = NULL;
 	struct msite *site;
+	size_t n = 0;
 
 	if (m->nsites == m->sites_cap) {
 		size_t cap = m->sites_cap ? m->sites_cap * 2 : 256;
@@ -187,30 +203,37 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 		m->sites = v;
 		m->sites_cap = cap;
 	}
-	if (m->nids + n > m->ids_cap) {
-		size_t cap = m->ids_cap ? m->ids_cap * 2 : 4096;
-		uint32_t *v;
+	if (!s->frames && !(known = mstack_table_get(&m->stacks, s->stack)))
+		return -EINVAL; /* a stack never given */
+	if (!known) {
+		n = shown_frames(s);
+		if (m->nids + n > m->ids_cap) {
+			size_t cap = m->ids_cap ? m->ids_cap * 2 : 4096;
+			uint32_t *v;
 
-		while (cap < m->nids + n)
-			cap *= 2;
-		v = realloc(m->ids, cap * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->ids = v;
-		m->ids_cap = cap;
-	}
-	site = &m->sites[m->nsites];
-	site->bytes = s->size;
-	site->first = m->nids;
-	site->n = n;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = frame_id(m, &s->frames[i]);
+			while (cap < m->nids + n)
+				cap *= 2;
+			v = realloc(m->ids, cap * sizeof(*v));
+			if (!v)
+				return -ENOMEM;
+			m->ids = v;
+			m->ids_cap = cap;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint32_t id = frame_id(m, &s->frames[i]);
 
-		if (id == UINT32_MAX)
+			if (id == UINT32_MAX)
+				return -ENOMEM;
+			m->ids[m->nids + i] = id;
+		}
+		known = mstack_table_put(&m->stacks, s->stack, NULL);
+		if (!known)
 			return -ENOMEM;
-		m->ids[m->nids++] = id;
+		*known = (struct mstack){m->nids, n};
+		m->nids += n;
 	}
-	m->nsites++;
+	site = &m->sites[m->nsites++];
+	*site = (struct msite){s->size, known->first, known->n};
 	return 0;
 }
 
@@ -364,7 +387,6 @@ static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, siz
 static void forget_sites(struct massif *m)
 {
 	m->nsites = 0;
-	m->nids = 0;
 }
 
 static int massif_event(struct ex_writer *w, const struct ex_record *rec)
@@ -411,6 +433,7 @@ static int massif_end(struct ex_writer *w)
 	free(m->table);
 	free(m->sites);
 	free(m->ids);
+	mstack_table_free(&m->stacks);
 	return ex_status(w->out);
 }
 

@@ -155,25 +155,45 @@ static void test_csv_json_quoting(void **state)
 	free(c.text);
 }
 
+/* A detailed snapshot's site: stack id, and frames (NULL: given before). */
+static struct ex_record dsite(uint64_t stack, const struct ex_frame *frames, size_t n,
+			      uint64_t size)
+{
+	struct ex_record r = site(frames, n, size, 1, size);
+
+	r.u.site.stack = stack;
+	return r;
+}
+
 static void test_massif_tree(void **state)
 {
 	const struct ex_frame s1[] = {f_main, f_start};
 	const struct ex_frame s2[] = {f_odd, f_main, f_start};
 	const struct ex_frame s3[] = {f_nofn, f_start};
-	struct ex_record recs[7] = {{.type = EX_SAMPLE}};
+	struct ex_record recs[13] = {{.type = EX_SAMPLE}};
 	struct ex_info info = {.command = "prog", .kind = "heap"};
 	char *out;
 
 	recs[0].u.sample.moved = 0;
 	recs[1] = (struct ex_record){.type = EX_DETAIL_BEGIN};
 	recs[1].u.sample = (struct ex_sample){.moved = 90, .total = 90, .peak = 1};
-	recs[2] = site(s1, 2, 10, 1, 10);
-	recs[3] = site(s2, 3, 50, 1, 50);
-	recs[4] = site(s3, 2, 30, 3, 30);
+	recs[2] = dsite(1, s1, 2, 10);
+	recs[3] = dsite(2, s2, 3, 50);
+	recs[4] = dsite(3, s3, 2, 30);
 	recs[5] = (struct ex_record){.type = EX_DETAIL_END};
 	recs[6] = (struct ex_record){.type = EX_SAMPLE};
 	recs[6].u.sample = (struct ex_sample){.moved = 180, .total = 0};
-	out = export("massif", &info, recs, 7);
+	/* the same stacks by number; 1% of 9000 + 1000 extra is 100: the
+	 * sites of 99 and 1 bytes are summed, the stack of 0 bytes with them */
+	recs[7] = (struct ex_record){.type = EX_DETAIL_BEGIN};
+	recs[7].u.sample = (struct ex_sample){.moved = 300, .total = 9000, .extra = 1000};
+	recs[8] = dsite(2, NULL, 0, 8900);
+	recs[9] = dsite(1, NULL, 0, 99);
+	recs[10] = dsite(3, NULL, 0, 1);
+	recs[11] = dsite(4, s1 + 1, 1, 0);
+	recs[12] = (struct ex_record){.type = EX_DETAIL_END};
+	out = export("massif", &info, recs, 13);
+	/* stacks end at main, or without one at the C library's start */
 	assert_string_equal(
 		out, "desc: memtrack export --format massif --kind heap (time unit B: bytes "
 		     "allocated and freed so far)\n"
@@ -184,14 +204,18 @@ static void test_massif_tree(void **state)
 		     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=peak\n"
 		     "n3: 90 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n"
 		     " n1: 50 0x1200: ns::f<a;b>?1(int x) (p.cc:3)\n"
-		     "  n1: 50 0x1100: main (prog.c:9)\n"
-		     "   n0: 50 0x1040: _start (in /bin/prog)\n"
+		     "  n0: 50 0x1100: main (prog.c:9)\n"
 		     " n1: 30 0x7f00: ??? (in /lib/x.so)\n"
 		     "  n0: 30 0x1040: _start (in /bin/prog)\n"
-		     " n1: 10 0x1100: main (prog.c:9)\n"
-		     "  n0: 10 0x1040: _start (in /bin/prog)\n"
+		     " n0: 10 0x1100: main (prog.c:9)\n"
 		     "#-----------\nsnapshot=2\n#-----------\ntime=180\nmem_heap_B=0\n"
-		     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n");
+		     "mem_heap_extra_B=0\nmem_stacks_B=0\nheap_tree=empty\n"
+		     "#-----------\nsnapshot=3\n#-----------\ntime=300\nmem_heap_B=9000\n"
+		     "mem_heap_extra_B=1000\nmem_stacks_B=0\nheap_tree=detailed\n"
+		     "n2: 9000 (heap allocation functions) malloc/new/new[], --alloc-fns, etc.\n"
+		     " n1: 8900 0x1200: ns::f<a;b>?1(int x) (p.cc:3)\n"
+		     "  n0: 8900 0x1100: main (prog.c:9)\n"
+		     " n0: 100 in 3 places, all below massif's threshold (1.00%)\n");
 	free(out);
 }
 
