@@ -122,24 +122,30 @@ static void cand_push(struct cand *h, size_t *n, struct cand c)
 	h[k] = c;
 }
 
-static struct cand cand_pop(struct cand *h, size_t *n)
+/* Puts x at k, or lower where a child of k is less. */
+static void cand_sift(struct cand *h, size_t n, size_t k, struct cand x)
 {
-	struct cand top = h[0], last = h[--*n];
-	size_t k = 0;
-
 	for (;;) {
 		size_t c = 2 * k + 1;
 
-		if (c >= *n)
+		if (c >= n)
 			break;
-		if (c + 1 < *n && cand_less(h[c + 1], h[c]))
+		if (c + 1 < n && cand_less(h[c + 1], h[c]))
 			c++;
-		if (!cand_less(h[c], last))
+		if (!cand_less(h[c], x))
 			break;
 		h[k] = h[c];
 		k = c;
 	}
-	h[k] = last;
+	h[k] = x;
+}
+
+static struct cand cand_pop(struct cand *h, size_t *n)
+{
+	struct cand top = h[0];
+
+	--*n;
+	cand_sift(h, *n, 0, h[*n]);
 	return top;
 }
 
@@ -160,8 +166,10 @@ static uint64_t cull(struct model *m)
 	for (i = 1; i + 1 < MAX_SNAPSHOTS; i++) {
 		span[i] = m->snaps[i + 1].s.time - m->snaps[i - 1].s.time;
 		if (m->snaps[i].kind != PEAK)
-			cand_push(heap, &nheap, (struct cand){span[i], (uint32_t)i});
+			heap[nheap++] = (struct cand){span[i], (uint32_t)i};
 	}
+	for (i = nheap / 2; i-- > 0;)
+		cand_sift(heap, nheap, i, heap[i]);
 	for (int k = 0; k < MAX_SNAPSHOTS / 2 && nheap; k++) {
 		struct cand c = cand_pop(heap, &nheap);
 		uint32_t p, n;
