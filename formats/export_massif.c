@@ -69,8 +69,11 @@ struct massif {
 	/* the detailed snapshot's sites */
 	struct msite *sites;
 	size_t nsites, sites_cap;
-	uint32_t *ids;
+	/* the stacks' frames, 2 bytes each while every frame number fits
+	 * (wide: 4) */
+	void *ids;
 	size_t nids, ids_cap;
+	int wide;
 	/* print_tree(): the depth being grouped, for by_frame() */
 	size_t depth;
 	struct mstack_table stacks;
@@ -188,6 +191,38 @@ static size_t shown_frames(const struct ex_site *s)
 	return below;
 }
 
+/* Room in ids for n more, grown by half. */
+static int ids_reserve(struct massif *m, size_t n)
+{
+	size_t cap = m->ids_cap ? m->ids_cap : 4096;
+	void *v;
+
+	if (m->nids + n <= m->ids_cap)
+		return 0;
+	while (cap < m->nids + n)
+		cap += cap / 2;
+	if (!(v = realloc(m->ids, cap * (m->wide ? 4 : 2))))
+		return -ENOMEM;
+	m->ids = v;
+	m->ids_cap = cap;
+	return 0;
+}
+
+/* Frame numbers of 4 bytes from now on; the first n are kept. */
+static int ids_widen(struct massif *m, size_t n)
+{
+	uint32_t *v = malloc((m->ids_cap ? m->ids_cap : 1) * sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		v[i] = ((uint16_t *)m->ids)[i];
+	free(m->ids);
+	m->ids = v;
+	m->wide = 1;
+	return 0;
+}
+
 static int add_stack(struct massif *m, const struct ex_site *s)
 {
 	struct mstack *known = NULL;
@@ -207,24 +242,17 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 		return -EINVAL; /* a stack never given */
 	if (!known) {
 		n = shown_frames(s);
-		if (m->nids + n > m->ids_cap) {
-			size_t cap = m->ids_cap ? m->ids_cap * 2 : 4096;
-			uint32_t *v;
-
-			while (cap < m->nids + n)
-				cap *= 2;
-			v = realloc(m->ids, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
-			m->ids = v;
-			m->ids_cap = cap;
-		}
+		if (ids_reserve(m, n) < 0)
+			return -ENOMEM;
 		for (size_t i = 0; i < n; i++) {
 			uint32_t id = frame_id(m, &s->frames[i]);
 
-			if (id == UINT32_MAX)
+			if (id == UINT32_MAX || (id > UINT16_MAX && !m->wide && ids_widen(m, m->nids + i) < 0))
 				return -ENOMEM;
-			m->ids[m->nids + i] = id;
+			if (m->wide)
+				((uint32_t *)m->ids)[m->nids + i] = id;
+			else
+				((uint16_t *)m->ids)[m->nids + i] = (uint16_t)id;
 		}
 		known = mstack_table_put(&m->stacks, s->stack, NULL);
 		if (!known)
@@ -246,7 +274,10 @@ static void put_text(FILE *out, const char *s)
 /* The frame of a site at depth d, or UINT32_MAX past its end. */
 static uint32_t frame_at(const struct massif *m, const struct msite *s, size_t d)
 {
-	return d < s->n ? m->ids[s->first + d] : UINT32_MAX;
+	if (d >= s->n)
+		return UINT32_MAX;
+	return m->wide ? ((const uint32_t *)m->ids)[s->first + d]
+		       : ((const uint16_t *)m->ids)[s->first + d];
 }
 
 /* Sites by their frame at the depth being grouped (qsort_r's arg: m). */

@@ -219,6 +219,56 @@ static void test_massif_tree(void **state)
 	free(out);
 }
 
+/* More frames than 2-byte numbers hold: the stacks interned before and
+ * the one being interned when they run out keep their frames. */
+static void test_massif_many_frames(void **state)
+{
+	enum { STACKS = 70, DEPTH = 1000 };
+	struct ex_frame *frames = calloc((size_t)STACKS * DEPTH, sizeof(*frames));
+	struct ex_record *recs = calloc(STACKS + 10, sizeof(*recs));
+	const struct ex_frame s0[] = {f_main};
+	struct ex_info info = {.command = "prog", .kind = "heap"};
+	size_t n = 0, depth = 0;
+	char *out, *line, *save = NULL;
+
+	for (size_t i = 0; i < (size_t)STACKS * DEPTH; i++)
+		frames[i] = (struct ex_frame){.function = "g", .file = "g.c", .pc = 0x100000 + i};
+	recs[n] = (struct ex_record){.type = EX_DETAIL_BEGIN};
+	recs[n++].u.sample = (struct ex_sample){.total = 10000};
+	recs[n++] = dsite(1, s0, 1, 10000);
+	for (size_t k = 0; k < STACKS; k++)
+		recs[n++] = dsite(k + 2, frames + k * DEPTH, DEPTH, 0);
+	recs[n++] = (struct ex_record){.type = EX_DETAIL_END};
+	/* frame number 65536 (main is 0) is the 536th of stack 67 (frames
+	 * 65000 on): that stack whole, by number */
+	recs[n] = (struct ex_record){.type = EX_DETAIL_BEGIN};
+	recs[n++].u.sample = (struct ex_sample){.total = 10000};
+	recs[n++] = dsite(1, NULL, 0, 1);
+	recs[n++] = dsite(67, NULL, 0, 9999);
+	recs[n++] = (struct ex_record){.type = EX_DETAIL_END};
+	out = export("massif", &info, recs, n);
+	line = strstr(strstr(out, "heap_tree=detailed") + 1, "heap_tree=detailed");
+	assert_non_null(line);
+	line = strtok_r(line, "\n", &save); /* heap_tree= */
+	line = strtok_r(NULL, "\n", &save); /* the root */
+	assert_string_equal(line, "n2: 10000 (heap allocation functions) malloc/new/new[], "
+				  "--alloc-fns, etc.");
+	while ((line = strtok_r(NULL, "\n", &save)) && depth < DEPTH) {
+		char want[64];
+
+		snprintf(want, sizeof(want), "n%d: 9999 0x%zx: g (g.c:0)", depth + 1 < DEPTH,
+			 (size_t)0x100000 + 65 * DEPTH + depth);
+		assert_int_equal(strspn(line, " "), depth + 1);
+		assert_string_equal(line + depth + 1, want);
+		depth++;
+	}
+	assert_int_equal(depth, DEPTH);
+	assert_string_equal(line, " n0: 1 in 1 place, below massif's threshold (1.00%)");
+	free(out);
+	free(recs);
+	free(frames);
+}
+
 static void test_timeline_csv(void **state)
 {
 	struct ex_record recs[3] = {{.type = EX_SAMPLE}, {.type = EX_SAMPLE}, {.type = EX_SAMPLE}};
@@ -331,7 +381,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded),	    cmocka_unit_test(test_csv_json_quoting),
-		cmocka_unit_test(test_massif_tree), cmocka_unit_test(test_timeline_csv),
+		cmocka_unit_test(test_massif_tree), cmocka_unit_test(test_massif_many_frames), cmocka_unit_test(test_timeline_csv),
 		cmocka_unit_test(test_svg_axes),    cmocka_unit_test(test_svg_format),
 	};
 
