@@ -79,8 +79,12 @@ struct fastproc {
 	uint64_t stall_tail;
 	uint64_t skipped;	/* reservations stepped over */
 	uint64_t unlinked;	/* ALLOC records whose stack referred to one not seen */
+	uint64_t number;	/* of this area, the tracer's first 1 */
 	struct slot_stack *stacks[MTR_THREADS];	/* per thread slot, as records come */
 };
+
+/* The areas made so far: each one's number (the tracer's loop makes them). */
+static uint64_t areas_made;
 
 /*
  * A thread slot's last stack as its ALLOC records give it, kept as the
@@ -422,6 +426,7 @@ int fast_start(struct tracer *tr, struct tproc *p, struct tthread *t, uint64_t n
 	if (!fp)
 		return -ENOMEM;
 	fp->fd = -1;
+	fp->number = ++areas_made;
 	/* the memfd's name is read from the target: a scratch page holds it */
 	if ((err = scratch_alloc(tr, p, t, near, sizeof(name), &name_addr)) < 0 ||
 	    (err = tmem_write(p->memfd, name_addr, name, sizeof(name))) < 0)
@@ -680,7 +685,7 @@ void fast_thread_started(struct tracer *tr, struct tthread *t)
 		slot->nactive = 0;
 		__atomic_store_n(&slot->tid, (uint32_t)t->tid, __ATOMIC_RELEASE);
 		t->fast_slot = slot;
-		t->fast_area = own->fast;
+		t->fast_area = own->fast->number;
 	}
 }
 
@@ -692,7 +697,7 @@ static struct mtr_thread *slot_of(struct fastproc *fp, struct tthread *t)
 	struct mtr_thread *slot = t->fast_slot;
 	uint32_t tid;
 
-	if (slot && t->fast_area == fp &&
+	if (slot && t->fast_area == fp->number &&
 	    __atomic_load_n(&slot->tid, __ATOMIC_ACQUIRE) == (uint32_t)t->tid)
 		return slot;
 	t->fast_slot = NULL;
@@ -705,7 +710,7 @@ static struct mtr_thread *slot_of(struct fastproc *fp, struct tthread *t)
 		return NULL;
 	if (tid) {
 		t->fast_slot = slot;
-		t->fast_area = fp;
+		t->fast_area = fp->number;
 	}
 	return slot;
 }

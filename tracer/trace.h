@@ -154,9 +154,10 @@ struct tthread {
 	uint64_t sc_stack;
 	uint32_t sc_flags;
 	/* the fast engine: its slot in the recorder's thread table, and the
-	 * area that holds it (an exec makes a new one) */
+	 * number of the area that holds it (an exec makes a new one, which
+	 * may be allocated where the old one was: numbers are never reused) */
 	struct mtr_thread *fast_slot;
-	const struct fastproc *fast_area;
+	uint64_t fast_area;
 	struct tthread *next;	/* hash chain */
 };
 

@@ -2,7 +2,9 @@
 --follow-forks): the forks sample's parent, a child that frees a block it
 inherited and keeps one of its own, and a child that execs.  Each process
 says what it holds when it ends; top, leaks and replay take --pid, and
-summary lists each process with its own counts."""
+summary lists each process with its own counts.  Then a shell that execs
+itself again and again, taking signals in between, before it becomes
+python."""
 import csv
 import io
 import json
@@ -100,4 +102,27 @@ for opt in OPTS:
     r = memtrack("top", log, "--at", "#" + gone.group(1), "--include", "samples/*", "-n", "0")
     same(r.stdout, statistic_lines([("heap", parent, 1000, 1), ("heap", other, 2000, 1)]),
          label + ": top after a child exited: its blocks are gone")
+
+# A shell that runs commands (their SIGCHLD coming in) and execs itself
+# again and again, then python, as a version manager's wrapper does: each
+# new image gets a new recorder area, which may be allocated where the
+# last one was; a thread's slot remembered in the old area must not be
+# taken for one in the new (the tracer died of SIGSEGV 6 runs in 8).
+chain = os.path.join(TMP, "chain.sh")
+with open(chain, "w") as f:
+    f.write("""n=${1:-0}
+x=$(echo a); y=$(echo b)
+[ "$n" -lt 3 ] && exec /bin/bash "$0" $((n+1))
+exec %s -c "import os; os.system('true'); print('after', $n, 'execs')"
+""" % sys.executable)
+python = os.path.realpath(sys.executable)
+for i in range(5):
+    log = log_path("chain-%d" % i)
+    t = trace(["/bin/bash", chain], log)
+    if not ok(t.returncode == 0 and t.stdout == "after 3 execs\n",
+              "exec chain, run %d: traced to its end" % (i + 1), (t.returncode, t.stdout, t.stderr)):
+        break
+    procs = summary(log)["processes"]
+    ok(len(procs) == 1 and procs[0]["command"] == python and procs[0]["exit_status"] == 0,
+       "exec chain, run %d: one process, python at its end" % (i + 1), procs)
 done()
