@@ -55,6 +55,7 @@ extern const uint64_t recorder_elf_size;
 #define RULES	   (1u << 17)
 #define STUB_SIZE  96		/* a site's stub: entry, displaced copy, jump back */
 #define STALL_NS   2000000000ull	/* a reservation never filled in is stepped over */
+#define LATE_MAX   16		/* and looked at again, the last this many */
 
 struct fast_site {
 	uint64_t addr;		/* the hooked instruction */
@@ -77,7 +78,12 @@ struct fastproc {
 	uint32_t nsites;
 	uint64_t stall_since;	/* trace time the tail stopped moving, 0 */
 	uint64_t stall_tail;
-	uint64_t skipped;	/* reservations stepped over */
+	uint64_t skipped;	/* reservations stepped over, and never filled in */
+	/* where those were, while they may still be filled in (their thread
+	 * was preempted or stopped, not gone): logged then, out of turn, and
+	 * a walk request answered, for its thread waits for that */
+	uint64_t late[LATE_MAX];
+	uint32_t nlate;
 	uint64_t unlinked;	/* ALLOC records whose stack referred to one not seen */
 	uint64_t number;	/* of this area, the tracer's first 1 */
 	struct slot_stack *stacks[MTR_THREADS];	/* per thread slot, as records come */
@@ -396,6 +402,8 @@ static int new_area(struct tracer *tr, struct tproc *p, struct tthread *t, struc
 			 (tr->opts.exact_time ? MTR_F_EXACT_TIME : 0) |
 			 (tr->no_fsgsbase ? MTR_F_NO_FSGSBASE : 0);
 	fp->ctl->blob = (struct mtr_range){fp->base, fp->base + fp->img_len};
+	fp->ctl->stalls = tr->test_stalls;
+	fp->ctl->stall_ms = tr->test_stall_ms;
 	fp->ctl->tsc_per_sec = (uint64_t)(1e9 / tr->clk.ns_per_tick);
 	err = 0;
 out:
@@ -1105,13 +1113,54 @@ static void log_record(struct tracer *tr, struct tproc *p, const uint64_t *r, ui
 	}
 }
 
+/* Reservations stepped over that are whole now: logged, out of turn (a
+ * walk request answered).  Returns how many. */
+static int drain_late(struct tracer *tr, struct tproc *p, struct fastproc *fp, uint64_t head)
+{
+	uint64_t size = fp->ctl->ring_size;
+	uint32_t kept = 0;
+	int done = 0;
+
+	for (uint32_t i = 0; i < fp->nlate; i++) {
+		uint64_t pos = fp->late[i];
+		uint64_t *r = (uint64_t *)(fp->ring + (pos & (size - 1)));
+		uint64_t h = __atomic_load_n(r, __ATOMIC_ACQUIRE);
+		uint32_t type = MTR_HDR_TYPE(h);
+
+		if (head - pos > size / 2)
+			continue; /* its place may be taken again soon: lost */
+		if (!valid_header(h, pos, size) || !type) {
+			fp->late[kept++] = pos; /* not yet */
+			continue;
+		}
+		if (type != MTR_REC_DONE) {
+			log_record(tr, p, r, type);
+			__atomic_store_n(r, MTR_HDR(MTR_TAG_OF(pos), MTR_REC_DONE, MTR_HDR_WORDS(h)),
+					 __ATOMIC_RELEASE);
+			done++;
+		}
+		fp->skipped--; /* not lost after all */
+	}
+	fp->nlate = kept;
+	return done;
+}
+
+static void late_add(struct fastproc *fp, uint64_t pos)
+{
+	if (fp->nlate == LATE_MAX) /* the oldest goes */
+		memmove(fp->late, fp->late + 1, --fp->nlate * sizeof(*fp->late));
+	fp->late[fp->nlate++] = pos;
+}
+
 /*
  * Logs the whole records from the tail on.  One that is not whole yet is
  * stepped over (its length is in its first header; a reservation that has
  * not even that yet, the next header is found by its tag), and the tail
  * stays there; those logged past it are marked DONE.  An unfinished one
  * whose thread never comes back (it left a signal handler by longjmp) is
- * given up after STALL_NS, and counted.
+ * given up after STALL_NS, and counted; but a thread only held up that
+ * long (preempted on a loaded machine, or stopped) finishes it later, and
+ * may wait for its answer: such a record is logged when it is whole.
  */
 int fast_drain(struct tracer *tr, struct tproc *p)
 {
@@ -1126,11 +1175,13 @@ int fast_drain(struct tracer *tr, struct tproc *p)
 	size = fp->ctl->ring_size;
 	tail = pos = fp->ctl->tail;
 	head = __atomic_load_n(&fp->ctl->head, __ATOMIC_ACQUIRE);
+	if (fp->nlate)
+		done += drain_late(tr, p, fp, head);
 	while (pos < head && done < DRAIN_BATCH) {
 		uint64_t *r = (uint64_t *)(fp->ring + (pos & (size - 1)));
 		uint64_t h = __atomic_load_n(r, __ATOMIC_ACQUIRE);
 		uint32_t type = MTR_HDR_TYPE(h);
-		uint64_t len = (uint64_t)MTR_HDR_WORDS(h) * 8;
+		uint64_t len = (uint64_t)MTR_HDR_WORDS(h) * 8, start = pos;
 
 		if (!valid_header(h, pos, size) || !type) {
 			int known = valid_header(h, pos, size);
@@ -1160,10 +1211,12 @@ int fast_drain(struct tracer *tr, struct tproc *p)
 								     __ATOMIC_ACQUIRE),
 						     pos, size));
 			}
-			if (give_up)
+			if (give_up) {
 				tail = pos;
-			else
+				late_add(fp, start);
+			} else {
 				whole = 0;
+			}
 			continue;
 		}
 		if (type != MTR_REC_DONE) {

@@ -216,6 +216,9 @@ struct tracer {
 	struct fastproc *drainer_waits_on;	/* its doorbell, while it sleeps */
 	int unwind_check;	/* MEMTRACK_UNWIND_CHECK=1 */
 	int no_fsgsbase;	/* programs may not use rdfsbase here */
+	/* MEMTRACK_TEST_STALL=N:MS, for the tests: the first N walk requests
+	 * of each process stall MS ms half-written (struct mtr_ctl, stalls) */
+	uint32_t test_stalls, test_stall_ms;
 	struct {
 		uint64_t tsc0, ns0;	/* the TSC and CLOCK_MONOTONIC, read together */
 		double ns_per_tick;

@@ -119,6 +119,9 @@ int tracer_trace(struct tracer *tr, const char *logpath, struct mt_log_header *h
 	 * MEMTRACK_NO_FSGSBASE=1 makes it ask the kernel, as elsewhere */
 	check = getenv("MEMTRACK_NO_FSGSBASE");
 	tr->no_fsgsbase = (check && *check == '1') || !(getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE);
+	check = getenv("MEMTRACK_TEST_STALL");
+	if (check && sscanf(check, "%u:%u", &tr->test_stalls, &tr->test_stall_ms) != 2)
+		tr->test_stalls = 0;
 	if (tr->opts.nmarks)
 		tr->mark_found = calloc(tr->opts.nmarks, 1);
 	clock_gettime(CLOCK_MONOTONIC, &ts);

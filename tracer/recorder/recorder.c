@@ -65,6 +65,7 @@ typedef uint64_t (*original_fn)(uint64_t, uint64_t, uint64_t, uint64_t, uint64_t
 #define SYS_sched_yield	 24
 #define SYS_getpid	 39
 #define SYS_kill	 62
+#define SYS_nanosleep	 35
 #define SYS_rt_sigprocmask 14
 #define SYS_rt_tgsigqueueinfo 297
 #define SYS_gettid	 186
@@ -909,6 +910,18 @@ again:
 	rec->regs = *regs;
 	for (uint32_t i = 0; i < nmine; i++)
 		rec->pcs[i] = mine[i];
+	if (__atomic_load_n(&k->stalls, __ATOMIC_RELAXED)) {
+		uint32_t left = __atomic_load_n(&k->stalls, __ATOMIC_RELAXED);
+
+		while (left && !__atomic_compare_exchange_n(&k->stalls, &left, left - 1, 0,
+							    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+			;
+		if (left) {
+			struct kts ts = {k->stall_ms / 1000, (k->stall_ms % 1000) * 1000000L};
+
+			sys3(SYS_nanosleep, (long)&ts, 0, 0);
+		}
+	}
 	ring_commit(&rec->hdr, pos, MTR_REC_WALK, words);
 	record_leave(th);
 	ring_bell(k);

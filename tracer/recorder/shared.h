@@ -387,6 +387,10 @@ struct mtr_ctl {
 	struct mtr_range allocmods[MTR_MAX_ALLOCMODS];	/* T: allocator modules' code */
 	struct mtr_range afns_box, allocmods_box;	/* T: what each set spans */
 	uint32_t rules_gen;	/* T: odd while a published rule is rewritten */
+	/* T: a test's stall (MEMTRACK_TEST_STALL): this many of the next walk
+	 * requests wait stall_ms between their reservation and their commit,
+	 * as a thread preempted or stopped there would */
+	uint32_t stalls, stall_ms;
 
 	/* the ring's two ends, each on a cache line of its own */
 	uint64_t head __attribute__((aligned(64)));	/* R: bytes reserved */
