@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "blocks.h"
+#include "popcount.h"
 
 #define REGION_SHIFT 26 /* 64 MiB */
 #define PAGE_SHIFT   12 /* 4 KiB */
@@ -83,15 +84,6 @@ static size_t page_size(uint16_t cap, int wide_values, int map)
 {
 	return sizeof(struct block_page) + (map ? UNITS / 8 : cap * sizeof(uint16_t)) +
 	       cap * (wide_values ? 4u : 2u);
-}
-
-/* Bits set in x (no popcnt instruction is assumed). */
-static inline unsigned popcount64(uint64_t x)
-{
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
 /* The slot of unit in p: where it is, or where it would go. */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "heaplive.h"
+#include "popcount.h"
 
 #define CHUNK_SHIFT 6	/* 64 serials a chunk */
 #define CHUNK_MAX   (1u << CHUNK_SHIFT)
@@ -169,7 +170,7 @@ static inline struct chunk **find(const struct heaplive *l, uint64_t s, struct h
 
 	if (!slot || !*slot || !((*slot)->mask >> bit & 1))
 		return NULL;
-	*i = (unsigned)__builtin_popcountll((*slot)->mask & ((1ull << bit) - 1));
+	*i = (unsigned)popcount64((*slot)->mask & ((1ull << bit) - 1));
 	return slot;
 }
 
