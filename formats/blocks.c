@@ -29,12 +29,13 @@
  * A list page: uint16_t units[cap], then its values; a map page: uint64_t
  * bits[8], then its values.  Values are cap of 2 bytes (narrow) or 4
  * (wide); cap is even and the header 8 bytes, so wide values are aligned.
+ * Where the values start is kept, not worked out at every access.
  */
 struct block_page {
 	uint16_t len, cap;
 	uint8_t wide;
 	uint8_t map;
-	uint8_t pad[2];
+	uint16_t voff; /* bytes from the page to its values */
 	uint16_t units[];
 };
 
@@ -50,7 +51,7 @@ static inline uint64_t *bits(struct block_page *p)
 
 static inline void *values(struct block_page *p)
 {
-	return p->map ? (void *)(bits(p) + UNITS / 64) : (void *)(p->units + p->cap);
+	return (uint8_t *)p + p->voff;
 }
 
 static inline uint32_t value_at(struct block_page *p, uint32_t i)
@@ -93,12 +94,23 @@ static inline uint32_t slot_of(struct block_page *p, uint16_t unit, int *present
 
 	if (p->map) {
 		const uint64_t *b = bits(p);
-		unsigned w = unit >> 6, r = 0;
+		unsigned w = unit >> 6;
+		uint64_t below = ((uint64_t)1 << (unit & 63)) - 1;
+		uint32_t r;
 
-		for (unsigned k = 0; k < w; k++)
-			r += popcount64(b[k]);
 		*present = (int)(b[w] >> (unit & 63) & 1);
-		return r + popcount64(b[w] & ((1ull << (unit & 63)) - 1));
+		/* the units set before it, counted from the nearer end of
+		 * the map: four words at most */
+		if (w < UNITS / 128) {
+			r = popcount64(b[w] & below);
+			for (unsigned k = 0; k < w; k++)
+				r += popcount64(b[k]);
+			return r;
+		}
+		r = p->len - popcount64(b[w] & ~below);
+		for (unsigned k = w + 1; k < UNITS / 64; k++)
+			r -= popcount64(b[k]);
+		return r;
 	}
 	/* an allocator filling a page hands out addresses upward */
 	if (!hi || p->units[hi - 1] < unit) {
@@ -233,6 +245,7 @@ static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_va
 	n->cap = cap;
 	n->wide = (uint8_t)wide_values;
 	n->map = (uint8_t)map;
+	n->voff = (uint16_t)(sizeof(*n) + (map ? UNITS / 8 : cap * sizeof(uint16_t)));
 	if (map)
 		memset(bits(n), 0, UNITS / 8);
 	if (!p)
@@ -360,8 +373,11 @@ int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
 
 int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 {
+	struct block_region *r;
 	struct block_page *p;
+	uint16_t unit;
 	uint32_t i;
+	int present;
 
 	if (addr & ((1u << UNIT_SHIFT) - 1)) {
 		const uint32_t *ov = odd_blocks_get(&b->odd, addr);
@@ -374,15 +390,15 @@ int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 		return 1;
 	}
 	/* the region found is likely the next one's too */
-	if (!region_of(b, addr, 0))
+	r = region_of(b, addr, 0);
+	if (!r || !(p = r->pages[page_of(addr)]))
 		return 0;
-	p = find(b, addr, &i);
-	if (!p)
+	unit = unit_of(addr);
+	i = slot_of(p, unit, &present);
+	if (!present)
 		return 0;
 	*value = value_at(p, i);
 	if (p->map) {
-		uint16_t unit = unit_of(addr);
-
 		bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
 	} else if (i + 1 < p->len) {
 		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
