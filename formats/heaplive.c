@@ -1,6 +1,7 @@
 /*
  * heaplive.c - the reader's live heap blocks, by serial in chunks of 64
- * and by address in a struct blocks (see heaplive.h).
+ * and by address in a set of bits, or a struct blocks once a block was
+ * made where a live one is (see heaplive.h).
  *
  * A chunk's entries are those of its live serials, in serial order, so
  * the entry of serial s is found by counting the live serials below it in
@@ -199,7 +200,10 @@ int heaplive_take(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned 
 	*addr = entry_addr(*slot, i);
 	*cls = entry_class(*slot, i);
 	remove_entry(l, dir, slot, i, (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1)));
-	blocks_take(&l->by_addr, *addr, &hint);
+	if (l->hinted)
+		blocks_take(&l->by_addr, *addr, &hint);
+	else
+		addrset_del(&l->live_at, *addr);
 	return 1;
 }
 
@@ -267,6 +271,28 @@ static void trim(struct heaplive *l)
 	}
 }
 
+/* A block is made where a live one is, for the first time: every live
+ * block goes into by_addr with its chunk's hint, and the set of bits goes.
+ * 0 or -ENOMEM. */
+static __attribute__((noinline)) int hint_all(struct heaplive *l)
+{
+	for (size_t k = 0; k < l->ndirs; k++) {
+		if (!l->dirs[k])
+			continue;
+		for (unsigned j = 0; j < DIR_CHUNKS; j++) {
+			struct chunk *c = l->dirs[k]->c[j];
+			uint32_t hint = (uint32_t)((k << DIR_SHIFT | j) & HINT_MASK);
+
+			for (unsigned i = 0; c && i < c->n; i++)
+				if (blocks_put(&l->by_addr, entry_addr(c, i), hint, NULL) < 0)
+					return -ENOMEM;
+		}
+	}
+	addrset_free(&l->live_at);
+	l->hinted = 1;
+	return 0;
+}
+
 int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
 {
 	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
@@ -289,11 +315,21 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 		l->dirs = v;
 		l->ndirs = n;
 	}
-	ret = blocks_put(&l->by_addr, addr, (uint32_t)((serial >> CHUNK_SHIFT) & HINT_MASK), &old);
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		forget(l, old, addr, serial);
+	if (!l->hinted) {
+		ret = addrset_add(&l->live_at, addr);
+		if (ret == 1)
+			ret = hint_all(l);
+		if (ret < 0)
+			return ret;
+	}
+	if (l->hinted) {
+		ret = blocks_put(&l->by_addr, addr, (uint32_t)((serial >> CHUNK_SHIFT) & HINT_MASK),
+				 &old);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			forget(l, old, addr, serial);
+	}
 	if (serial >> CHUNK_SHIFT != l->last_chunk)
 		trim(l);
 	if (!l->dirs[k] && !(l->dirs[k] = calloc(1, sizeof(*l->dirs[k]))))
@@ -346,12 +382,14 @@ void heaplive_free(struct heaplive *l)
 	}
 	free(l->dirs);
 	blocks_free(&l->by_addr);
+	addrset_free(&l->live_at);
 	memset(l, 0, sizeof(*l));
 }
 
 size_t heaplive_memory(const struct heaplive *l)
 {
-	size_t n = blocks_memory(&l->by_addr) + l->ndirs * sizeof(*l->dirs);
+	size_t n = blocks_memory(&l->by_addr) + addrset_memory(&l->live_at) +
+		   l->ndirs * sizeof(*l->dirs);
 
 	for (size_t k = 0; k < l->ndirs; k++) {
 		if (!l->dirs[k])

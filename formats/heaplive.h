@@ -10,11 +10,18 @@
  * a bitmap of those still live, then, for each of them, 4 bytes (its 4 KiB
  * page as a distance from the chunk's first block's page, its 8-byte unit
  * in the page, its class), or 9 where the addresses of a chunk are too far
- * apart or not multiples of 8.  By address, blocks are in a struct blocks
- * (blocks.h) whose value is the low 16 bits of the block's chunk number:
- * the one chunk in 65536 to look in when a block must be found from its
- * address.  Both ends of a program's life (blocks freed as soon as made,
- * blocks freed in the order they were made) touch a few chunks at a time.
+ * apart or not multiples of 8.  Both ends of a program's life (blocks freed
+ * as soon as made, blocks freed in the order they were made) touch a few
+ * chunks at a time.
+ *
+ * By address, the model only needs to know whether a block is live there,
+ * until a block is made where a live one is (its free was not seen): that
+ * one must then be found, and forgotten.  So addresses are first a set of
+ * bits (addrset.h), and once a log makes a block where a live one is, a
+ * struct blocks (blocks.h) whose value is the low 16 bits of the block's
+ * chunk number: the one chunk in 65536 to look in when a block must be
+ * found from its address.  It is made from the chunks then, and kept from
+ * there on.
  *
  * Private to formats/.
  */
@@ -24,12 +31,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "addrset.h"
 #include "blocks.h"
 
 struct heaplive_dir;
 
 struct heaplive {
-	struct blocks by_addr;	      /* address -> chunk number & 0xffff */
+	struct addrset live_at;	      /* the addresses of live blocks, until hinted */
+	struct blocks by_addr;	      /* once hinted: address -> chunk number & 0xffff */
+	int hinted;
 	struct heaplive_dir **dirs;   /* [serial >> 16]: 1024 chunks each */
 	size_t ndirs;
 	uint64_t last_chunk;	      /* the chunk blocks were last made in */
@@ -54,7 +64,7 @@ static inline int heaplive_has(const struct heaplive *l, uint64_t addr)
 {
 	uint32_t v;
 
-	return blocks_get(&l->by_addr, addr, &v);
+	return l->hinted ? blocks_get(&l->by_addr, addr, &v) : addrset_has(&l->live_at, addr);
 }
 
 /* Bytes the model holds. */

@@ -4,7 +4,8 @@
  * addresses near each other, far apart, not multiples of 8, or where a
  * live block is (which forgets that one), taken by serial in every order;
  * a block found from its address among chunks whose numbers share their
- * low 16 bits; and a block costs a few bytes.
+ * low 16 bits, also when the first block made where a live one is comes
+ * after many; and a block costs a few bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,8 +30,26 @@ static uint64_t rnd(void)
 	return seed;
 }
 
+/* While set, addresses are never made twice, so no block is made where a
+ * live one is: the model's addresses stay a set of bits. */
+static int calm;
+static uint64_t calm_made;
+
 static uint64_t address(void)
 {
+	if (calm) {
+		calm_made++;
+		switch (rnd() % 4) {
+		case 0: /* a heap */
+			return 0x555555560000ull + calm_made * 48;
+		case 1: /* another arena */
+			return 0x7f0000000000ull + calm_made * 32;
+		case 2: /* a page each, anywhere in it */
+			return 0x20000000000ull + calm_made * 4096 + (rnd() % 512) * 8;
+		default: /* not a multiple of 8 */
+			return 0x555555560000ull + calm_made * 48 + 1 + rnd() % 7;
+		}
+	}
 	switch (rnd() % 6) {
 	case 0:
 	case 1: /* a heap: 16-byte blocks in a few MiB */
@@ -87,7 +106,8 @@ static void check_take(struct heaplive *l, struct ref *r, uint64_t serial, int t
 	assert_int_equal(heaplive_has(l, addr), !take);
 }
 
-static void test_against_a_plain_model(void **state)
+/* calm_ops: how many operations make no block where a live one is, first */
+static void against_a_plain_model(int calm_ops)
 {
 	struct heaplive l = {0};
 	struct ref r;
@@ -97,6 +117,9 @@ static void test_against_a_plain_model(void **state)
 	size_t i = 0;
 
 	for (int n = 0; n < 600000; n++) {
+		calm = n < calm_ops;
+		if (n == calm_ops)
+			assert_int_equal(l.hinted, 0);
 		switch (rnd() % 8) {
 		case 0: /* a jump in serials: chunks left empty between */
 			serial += rnd() % 200;
@@ -129,9 +152,22 @@ static void test_against_a_plain_model(void **state)
 		check_take(&l, &r, k, 1);
 	assert_int_equal(l.len, 0);
 	assert_int_equal(r.by_serial.len, 0);
+	assert_int_equal(l.hinted, 1);
 	heaplive_free(&l);
 	ref_map_free(&r.by_serial);
 	ref_map_free(&r.by_addr);
+}
+
+static void test_against_a_plain_model(void **state)
+{
+	against_a_plain_model(0);
+}
+
+/* The same with many blocks live when the first is made where a live one
+ * is: the addresses go from bits to hints then. */
+static void test_against_a_plain_model_then_hinted(void **state)
+{
+	against_a_plain_model(300000);
 }
 
 /* A block made where a live one is: the chunk it is in is found by 16 bits
@@ -191,6 +227,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_a_plain_model),
+		cmocka_unit_test(test_against_a_plain_model_then_hinted),
 		cmocka_unit_test(test_forget_among_chunks_alike),
 		cmocka_unit_test(test_few_bytes_per_block),
 	};
