@@ -28,6 +28,12 @@ const struct mt_log_header *log_reader_header(const struct log_reader *r);
  * when the log is corrupt (reason in log_reader_error). */
 int log_reader_next(struct log_reader *r, struct mt_event *ev);
 
+/* Reads up to n events into ev[0..n), as many calls of log_reader_next()
+ * would, without a call per event; *got says how many.  Returns 1 when it
+ * read n (more may follow), else what the call after the last event read
+ * returned: 0 at the end of the log, or a negative errno. */
+int log_reader_next_many(struct log_reader *r, struct mt_event *ev, size_t n, size_t *got);
+
 /* Index of the event last returned by next() (0-based: "#N"). */
 uint64_t log_reader_event_index(const struct log_reader *r);
 
