@@ -36,6 +36,7 @@ struct batch {
 } __attribute__((aligned(64)));
 
 struct ahead {
+	struct ahead_cursor c; /* in cur */
 	struct log_reader *r;
 	const char *path;
 	struct an_status *st;  /* the caller's */
@@ -52,7 +53,6 @@ struct ahead {
 	_Atomic int quit;
 	struct batch *slots;   /* SLOTS of them, or 1 without the thread */
 	struct batch *cur;     /* the caller's batch */
-	size_t at;
 };
 
 /* Can this process run on two CPUs at once? */
@@ -184,25 +184,24 @@ static struct batch *next_batch(struct ahead *a)
 	return &a->slots[n % SLOTS];
 }
 
-int ahead_next(struct ahead *a, const struct mt_event **ev)
+int ahead_refill(struct ahead *a, const struct mt_event **ev)
 {
 	for (;;) {
-		if (a->cur) {
-			if (a->at < a->cur->n) {
-				*ev = &a->cur->ev[a->at++];
-				return 1;
+		if (a->c.next != a->c.end) {
+			*ev = a->c.next++;
+			return 1;
+		}
+		if (a->cur && a->cur->ret <= 0) {
+			/* the end, for good: said once, then returned again */
+			if (a->cur->ret < 0 && a->err.message[0]) {
+				status_add(a->st, "%s", a->err.message);
+				a->err.message[0] = '\0';
 			}
-			if (a->cur->ret <= 0) {
-				/* the end, for good: said once, then returned again */
-				if (a->cur->ret < 0 && a->err.message[0]) {
-					status_add(a->st, "%s", a->err.message);
-					a->err.message[0] = '\0';
-				}
-				return a->cur->ret;
-			}
+			return a->cur->ret;
 		}
 		a->cur = next_batch(a);
-		a->at = 0;
+		a->c.next = a->cur->ev;
+		a->c.end = a->cur->ev + a->cur->n;
 	}
 }
 
