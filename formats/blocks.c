@@ -88,7 +88,8 @@ static size_t page_size(uint16_t cap, int wide_values, int map)
 }
 
 /* The slot of unit in p: where it is, or where it would go. */
-static inline uint32_t slot_of(struct block_page *p, uint16_t unit, int *present)
+static inline __attribute__((always_inline)) uint32_t slot_of(struct block_page *p, uint16_t unit,
+							       int *present)
 {
 	uint32_t lo = 0, hi = p->len;
 
@@ -267,7 +268,10 @@ static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_va
 	return n;
 }
 
-int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
+/* blocks_put() where its fast path does not go: an odd address, another
+ * region, a page to make, to grow or to widen. */
+static __attribute__((noinline)) int put_slow(struct blocks *b, uint64_t addr, uint32_t value,
+					      uint32_t *old)
 {
 	struct block_region *r;
 	struct block_page **pp, *p;
@@ -320,6 +324,39 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 	} else if (i < p->len) {
 		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
 	}
+	if (i < p->len)
+		move_values(p, i, 1);
+	if (!p->map)
+		p->units[i] = unit;
+	set_value(p, i, value);
+	p->len++;
+	b->len++;
+	return 0;
+}
+
+int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
+{
+	struct block_region *r = b->last;
+	struct block_page *p;
+	uint16_t unit = unit_of(addr);
+	uint32_t i;
+	int present;
+
+	/* most often: the region of the block before, a page with room */
+	if ((addr & ((1u << UNIT_SHIFT) - 1)) || !r || r->key != addr >> REGION_SHIFT ||
+	    !(p = r->pages[page_of(addr)]) || p->len == p->cap || (value > NARROW_MAX && !p->wide))
+		return put_slow(b, addr, value, old);
+	i = slot_of(p, unit, &present);
+	if (present) {
+		if (old)
+			*old = value_at(p, i);
+		set_value(p, i, value);
+		return 1;
+	}
+	if (p->map)
+		bits(p)[unit >> 6] |= 1ull << (unit & 63);
+	else if (i < p->len)
+		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
 	if (i < p->len)
 		move_values(p, i, 1);
 	if (!p->map)
