@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <string.h>
 
 #include "ahead.h"
@@ -479,6 +480,11 @@ out:
 	for (size_t i = 0; i < ncs; i++)
 		capture_free(&cs[i]);
 	replay_free(&rp);
+	/* The replay's live blocks are freed, but their pages stay resident
+	 * until malloc reuses them; resolving the stacks next maps debug
+	 * information, which would add to them.  Given back, the report's
+	 * peak is the replay's. */
+	malloc_trim(0);
 	return ret;
 }
 
