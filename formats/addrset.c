@@ -1,5 +1,7 @@
 /*
- * addrset.c - heap addresses as bits of 4 KiB pages' maps (see addrset.h).
+ * addrset.c - heap addresses as bits of 4 KiB pages' maps (see addrset.h):
+ * what the inline functions there leave, the regions and pages to find
+ * or make, and the addresses that are not multiples of 8.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -7,16 +9,11 @@
 
 #include "addrset.h"
 
-#define REGION_SHIFT 26 /* 64 MiB */
-#define PAGE_SHIFT   12 /* 4 KiB */
-#define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
-#define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
+#define REGION_SHIFT ADDRSET_REGION_SHIFT
+#define PAGE_SHIFT   ADDRSET_PAGE_SHIFT
+#define UNIT_SHIFT   ADDRSET_UNIT_SHIFT
+#define PAGES	     ADDRSET_PAGES
 #define PAGE_WORDS   ((1u << (PAGE_SHIFT - UNIT_SHIFT)) / 64)
-
-struct addrset_region {
-	uint64_t key; /* address >> REGION_SHIFT */
-	uint64_t *pages[PAGES];
-};
 
 void addrset_free(struct addrset *s)
 {
@@ -89,7 +86,7 @@ static inline uint64_t *word_of(struct addrset *s, uint64_t addr, int create, ui
 	return &(*page)[unit >> 6];
 }
 
-int addrset_add(struct addrset *s, uint64_t addr)
+int addrset_add_elsewhere(struct addrset *s, uint64_t addr)
 {
 	uint64_t *w, bit;
 
@@ -111,7 +108,7 @@ int addrset_add(struct addrset *s, uint64_t addr)
 	return 0;
 }
 
-int addrset_del(struct addrset *s, uint64_t addr)
+int addrset_del_elsewhere(struct addrset *s, uint64_t addr)
 {
 	uint64_t *w, bit;
 
@@ -129,7 +126,7 @@ int addrset_del(struct addrset *s, uint64_t addr)
 	return 1;
 }
 
-int addrset_has(const struct addrset *s, uint64_t addr)
+int addrset_has_elsewhere(const struct addrset *s, uint64_t addr)
 {
 	uint64_t key = addr >> REGION_SHIFT;
 	const struct addrset_region *r = s->last;

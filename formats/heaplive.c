@@ -16,36 +16,20 @@
 #include "heaplive.h"
 #include "popcount.h"
 
-#define CHUNK_SHIFT 6	/* 64 serials a chunk */
+#define CHUNK_SHIFT HEAPLIVE_CHUNK_SHIFT
 #define CHUNK_MAX   (1u << CHUNK_SHIFT)
-#define DIR_SHIFT   10	/* 1024 chunks a directory */
+#define DIR_SHIFT   HEAPLIVE_DIR_SHIFT
 #define DIR_CHUNKS  (1u << DIR_SHIFT)
 #define HINT_MASK   0xffffu
-#define MIN_CAP	    4
-#define PAGE_SHIFT  12
-#define UNIT_SHIFT  3
+#define MIN_CAP	    HEAPLIVE_MIN_CAP
+#define PAGE_SHIFT  HEAPLIVE_PAGE_SHIFT
+#define UNIT_SHIFT  HEAPLIVE_UNIT_SHIFT
 
-/*
- * Narrow (wide == 0): uint32_t entry[cap], each (page - base) as 16 bits,
- * then the 8-byte unit in the page (9 bits), then the class (7 bits).
- * Wide: uint64_t address[cap], then uint8_t class[cap].
- */
-struct chunk {
-	uint64_t mask; /* live serials: bit i is serial (chunk number << 6) + i */
-	uint64_t base; /* the page (address >> 12) of the chunk's first block */
-	uint8_t n, cap, wide;
-	uint8_t pad[5];
-	uint64_t data[];
-};
-
-struct heaplive_dir {
-	uint32_t chunks; /* not NULL in c[] */
-	struct chunk *c[DIR_CHUNKS];
-};
+#define chunk heaplive_chunk
 
 static inline uint32_t *entries(struct chunk *c)
 {
-	return (uint32_t *)(void *)c->data;
+	return heaplive_entries(c);
 }
 
 static inline uint8_t *classes(struct chunk *c)
@@ -58,27 +42,14 @@ static size_t chunk_size(unsigned cap, int wide)
 	return sizeof(struct chunk) + cap * (wide ? 9u : 4u);
 }
 
-/* The narrow entry of (addr, cls) in chunk c: 1, or 0 when it has none. */
 static inline int narrow_entry(const struct chunk *c, uint64_t addr, unsigned cls, uint32_t *e)
 {
-	int64_t d = (int64_t)((addr >> PAGE_SHIFT) - c->base);
-
-	if ((addr & ((1u << UNIT_SHIFT) - 1)) || d < INT16_MIN || d > INT16_MAX)
-		return 0;
-	*e = (uint32_t)(uint16_t)d << 16 |
-	     (uint32_t)((addr >> UNIT_SHIFT) & ((1u << (PAGE_SHIFT - UNIT_SHIFT)) - 1)) << 7 | cls;
-	return 1;
+	return heaplive_narrow(c, addr, cls, e);
 }
 
 static inline uint64_t entry_addr(struct chunk *c, unsigned i)
 {
-	uint32_t e;
-
-	if (c->wide)
-		return c->data[i];
-	e = entries(c)[i];
-	return (c->base + (uint64_t)(int64_t)(int16_t)(e >> 16)) << PAGE_SHIFT |
-	       (uint64_t)((e >> 7) & 511) << UNIT_SHIFT;
+	return c->wide ? c->data[i] : heaplive_narrow_addr(c, entries(c)[i]);
 }
 
 static inline unsigned entry_class(struct chunk *c, unsigned i)
@@ -188,7 +159,7 @@ int heaplive_get(const struct heaplive *l, uint64_t serial, uint64_t *addr, unsi
 	return 1;
 }
 
-int heaplive_take(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
+int heaplive_take_elsewhere(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
 {
 	struct heaplive_dir *dir;
 	unsigned i;
@@ -293,7 +264,7 @@ static __attribute__((noinline)) int hint_all(struct heaplive *l)
 	return 0;
 }
 
-int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
+int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
 {
 	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
 	unsigned bit = (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1));
