@@ -75,18 +75,28 @@ void input_unwatch(const struct log_reader *r)
 			memset(&watches[i], 0, sizeof(watches[i]));
 }
 
-static void watched(const struct log_reader *r, int ret)
+/* n events were read (ret > 0), or the pass stopped (ret <= 0). */
+static void watched(const struct log_reader *r, int ret, size_t n)
 {
 	for (size_t i = 0; i < sizeof(watches) / sizeof(watches[0]); i++) {
 		struct watch *w = &watches[i];
+		unsigned before = w->events;
 
 		if (w->r != r)
 			continue;
+		w->events += (unsigned)n;
 		if (ret <= 0)
 			w->progress(w->arg, w->path, UINT64_MAX, w->size);
-		else if (++w->events % WATCH_EVENTS == 0)
+		else if (before / WATCH_EVENTS != w->events / WATCH_EVENTS)
 			w->progress(w->arg, w->path, log_reader_position(r), w->size);
 	}
+}
+
+static void failed(struct log_reader *r, const char *path, int ret, struct an_status *st)
+{
+	const char *why = log_reader_error(r);
+
+	status_add(st, "%s: %s", path, why && why[0] ? why : strerror(-ret));
 }
 
 int input_next(struct log_reader *r, const char *path, struct mt_event *ev, struct an_status *st)
@@ -94,12 +104,25 @@ int input_next(struct log_reader *r, const char *path, struct mt_event *ev, stru
 	int ret = log_reader_next(r, ev);
 
 	if (watches[0].r || watches[1].r)
-		watched(r, ret);
-	if (ret < 0) {
-		const char *why = log_reader_error(r);
+		watched(r, ret, 1);
+	if (ret < 0)
+		failed(r, path, ret, st);
+	return ret;
+}
 
-		status_add(st, "%s: %s", path, why && why[0] ? why : strerror(-ret));
+int input_next_many(struct log_reader *r, const char *path, struct mt_event *ev,
+		    struct log_block_ids *ids, size_t n, size_t *got, struct an_status *st)
+{
+	int ret = log_reader_next_many(r, ev, ids, n, got);
+
+	if (watches[0].r || watches[1].r) {
+		if (*got)
+			watched(r, 1, *got);
+		if (ret <= 0)
+			watched(r, ret, 0);
 	}
+	if (ret < 0)
+		failed(r, path, ret, st);
 	return ret;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ahead.h"
 #include "analyzer.h"
 #include "replay.h"
 #include "resolve.h"
@@ -42,6 +43,7 @@ void replay_free(struct replay *rp)
 	}
 	free(rp->lots);
 	free(rp->lot_cache);
+	bornlots_free(&rp->born);
 	lot_index_free(&rp->lot_index);
 	proc_table_free(&rp->procs);
 	space_table_free(&rp->spaces);
@@ -130,25 +132,23 @@ static inline struct lot *touch(struct replay *rp, uint32_t n)
 	return l;
 }
 
-/* The number of the lot of that key, made when missing; 0 when memory ran
- * out. */
-static uint32_t lot_of(struct replay *rp, uint32_t space, unsigned kind, uint64_t stack,
-		       uint64_t size)
+/* The lot cache's entry for a key: a cheap hash, as the cache is a guess
+ * that lot_key_eq() checks. */
+static inline struct lot_cache_entry *cached_lot(struct replay *rp, uint64_t stack, uint64_t size)
 {
-	struct lot_key k = {stack, size, space, kind | (kind == AN_KIND_HEAP && rp->late) << 8};
-	struct lot_cache_entry *e = NULL;
+	uint64_t h = (stack * 0x9e3779b97f4a7c15ull) ^ (size * 0xc2b2ae3d27d4eb4full);
+
+	return &rp->lot_cache[(h >> 40) & (LOT_CACHE - 1)];
+}
+
+/* lot_of() past its cache: the index, or a lot made. */
+static __attribute__((noinline)) uint32_t lot_made(struct replay *rp, struct lot_key k,
+						   struct lot_cache_entry *e)
+{
 	int created;
 	uint32_t *n;
 	struct lot *l;
 
-	if (rp->lot_cache || (rp->lot_cache = calloc(LOT_CACHE, sizeof(*rp->lot_cache)))) {
-		/* a cheap hash: the cache is a guess that lot_key_eq() checks */
-		uint64_t h = (stack * 0x9e3779b97f4a7c15ull) ^ (size * 0xc2b2ae3d27d4eb4full);
-
-		e = &rp->lot_cache[(h >> 40) & (LOT_CACHE - 1)];
-		if (e->n && lot_key_eq(e->key, k))
-			return e->n;
-	}
 	n = lot_index_put(&rp->lot_index, k, &created);
 	if (!n)
 		return 0;
@@ -173,10 +173,10 @@ static uint32_t lot_of(struct replay *rp, uint32_t space, unsigned kind, uint64_
 	}
 	l = &rp->lots[rp->nlots];
 	memset(l, 0, sizeof(*l));
-	l->stack = stack;
-	l->size = size;
-	l->space = space;
-	l->kind = (uint8_t)kind;
+	l->stack = k.stack;
+	l->size = k.size;
+	l->space = k.space;
+	l->kind = (uint8_t)(k.kind_late & 0xff);
 	l->late = (uint8_t)(k.kind_late >> 8);
 	/* it was not there at the last peak: nothing then */
 	l->stamp = rp->peaks;
@@ -187,6 +187,22 @@ out:
 		e->n = *n;
 	}
 	return *n;
+}
+
+/* The number of the lot of that key, made when missing; 0 when memory ran
+ * out. */
+static inline uint32_t lot_of(struct replay *rp, uint32_t space, unsigned kind, uint64_t stack,
+			      uint64_t size)
+{
+	struct lot_key k = {stack, size, space, kind | (kind == AN_KIND_HEAP && rp->late) << 8};
+	struct lot_cache_entry *e = NULL;
+
+	if (rp->lot_cache || (rp->lot_cache = calloc(LOT_CACHE, sizeof(*rp->lot_cache)))) {
+		e = cached_lot(rp, stack, size);
+		if (e->n && lot_key_eq(e->key, k))
+			return e->n;
+	}
+	return lot_made(rp, k, e);
 }
 
 /* The regions' listener: a mapping's bytes moved. */
@@ -250,16 +266,13 @@ static struct proc_state *proc_of(struct replay *rp, uint32_t pid)
 	return proc_table_get(&rp->procs, pid);
 }
 
-/* The address space an event's process runs in. */
-static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *space)
+/* space_of() for another process than the last event's. */
+static __attribute__((noinline)) struct space_state *space_looked_up(struct replay *rp,
+								     uint32_t pid, uint32_t *space)
 {
 	struct proc_state *p;
 	struct space_state *ss;
 
-	if (rp->cache_ss && rp->cache_pid == pid) {
-		*space = rp->cache_space;
-		return rp->cache_ss;
-	}
 	p = proc_of(rp, pid);
 	if (!p)
 		return NULL;
@@ -277,6 +290,16 @@ static struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *s
 	rp->cache_space = *space;
 	rp->cache_ss = ss;
 	return ss;
+}
+
+/* The address space an event's process runs in. */
+static inline struct space_state *space_of(struct replay *rp, uint32_t pid, uint32_t *space)
+{
+	if (rp->cache_ss && rp->cache_pid == pid) {
+		*space = rp->cache_space;
+		return rp->cache_ss;
+	}
+	return space_looked_up(rp, pid, space);
 }
 
 /* The mapped bytes of the chosen processes, after the regions changed. */
@@ -308,14 +331,12 @@ static void heap_add(struct replay *rp, struct space_state *ss, int64_t bytes)
 		rp->c.heap_live += (uint64_t)bytes;
 }
 
-/* A thread's last allocation, made when missing with create (NULL when
- * memory ran out, or with !create when it has none). */
-static struct last_alloc *last_of(struct replay *rp, uint32_t tid, int create)
+/* last_of() for another thread than the one asked for last. */
+static __attribute__((noinline)) struct last_alloc *last_looked_up(struct replay *rp,
+								      uint32_t tid, int create)
 {
 	struct last_alloc *last;
 
-	if (rp->last && rp->last_tid == tid)
-		return rp->last;
 	/* a put may move every entry: only the one it returns is cached */
 	last = create ? last_alloc_table_put(&rp->last_alloc, tid, NULL)
 		      : last_alloc_table_get(&rp->last_alloc, tid);
@@ -324,6 +345,15 @@ static struct last_alloc *last_of(struct replay *rp, uint32_t tid, int create)
 		rp->last_tid = tid;
 	}
 	return last;
+}
+
+/* A thread's last allocation, made when missing with create (NULL when
+ * memory ran out, or with !create when it has none). */
+static inline struct last_alloc *last_of(struct replay *rp, uint32_t tid, int create)
+{
+	if (rp->last && rp->last_tid == tid)
+		return rp->last;
+	return last_looked_up(rp, tid, create);
 }
 
 /* The live blocks of a space, made on first need. */
@@ -335,7 +365,7 @@ static struct blocks *blocks_of(struct space_state *ss)
 }
 
 /* A block is gone from its lot. */
-static void lot_drop(struct replay *rp, uint32_t n)
+static inline void lot_drop(struct replay *rp, uint32_t n)
 {
 	struct lot *l = touch(rp, n);
 
@@ -345,19 +375,34 @@ static void lot_drop(struct replay *rp, uint32_t n)
 }
 
 static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t stack, int sel)
+		      const struct mt_event *ev, uint64_t stack, int sel,
+		      const struct log_block_ids *ids)
 {
-	struct blocks *bt = blocks_of(ss);
+	struct blocks *bt = ids ? NULL : blocks_of(ss);
 	uint32_t n = lot_of(rp, space, AN_KIND_HEAP, stack, ev->size), old;
 	struct last_alloc *last;
 	struct lot *l;
 	int ret;
 
-	if (!bt || !n)
+	if ((!ids && !bt) || !n)
 		return -ENOMEM;
-	ret = blocks_put(bt, ev->addr, n, &old);
-	if (ret < 0)
-		return ret;
+	if (ids) {
+		/* by serial: the block is the next one made, the one it
+		 * forgets the reader says */
+		if (!rp->born_seen) {
+			rp->born_seen = 1;
+			rp->born_space = space;
+		}
+		if (space != rp->born_space)
+			return -EINVAL;
+		ret = ids->forgotten && bornlots_take(&rp->born, ids->forgotten, &old);
+		if (bornlots_add(&rp->born, ++rp->made, n) < 0)
+			return -ENOMEM;
+	} else {
+		ret = blocks_put(bt, ev->addr, n, &old);
+		if (ret < 0)
+			return ret;
+	}
 	/* A block handed out again without a free in between: the free was
 	 * missed, so the old block is gone. */
 	if (ret == 1) {
@@ -401,12 +446,16 @@ static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t a
 }
 
 static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
-		     const struct mt_event *ev, uint64_t addr, int sel)
+		     const struct mt_event *ev, uint64_t addr, int sel,
+		     const struct log_block_ids *ids)
 {
 	uint32_t n;
 	uint64_t size;
+	int live = !(ev->flags & MT_EVF_PREEXIST) &&
+		   (ids ? ids->freed && bornlots_take(&rp->born, ids->freed, &n)
+			: ss->blocks && blocks_take(ss->blocks, addr, &n));
 
-	if ((ev->flags & MT_EVF_PREEXIST) || !ss->blocks || !blocks_take(ss->blocks, addr, &n)) {
+	if (!live) {
 		if (!sel)
 			return 0;
 		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached) {
@@ -443,25 +492,26 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 }
 
 static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t stack, int sel)
+		      const struct mt_event *ev, uint64_t stack, int sel,
+		      const struct log_block_ids *ids)
 {
 	int ret;
 
 	switch (ev->type) {
 	case MT_EV_ALLOC:
-		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
+		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel, ids) : 0;
 	case MT_EV_FREE:
-		return heap_free(rp, ss, space, ev, ev->addr, sel);
+		return heap_free(rp, ss, space, ev, ev->addr, sel, ids);
 	case MT_EV_REALLOC:
 		if (!ev->old_addr)
-			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
+			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel, ids) : 0;
 		if (ev->addr) {
 			/* Free first: a block resized in place keeps its address. */
-			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel);
-			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel);
+			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel, ids);
+			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel, ids);
 		}
 		if (!ev->size) /* realloc(p, 0) */
-			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
+			return heap_free(rp, ss, space, ev, ev->old_addr, sel, ids);
 		/* Failed: the old block stays.  memcheck counts realloc(p, n) as
 		 * an alloc of n and a free before it tries, unless n is "fishy"
 		 * (negative as a signed size), so its totals include this one. */
@@ -752,27 +802,15 @@ static void settle(struct replay *rp, uint32_t tid, int exited)
 	u64_map_del(&rp->doubtful, tid);
 }
 
-int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
+/* replay_event() for anything but a heap event. */
+static __attribute__((noinline)) int other_event(struct replay *rp, const struct mt_event *ev,
+						 uint64_t stack, int sel)
 {
-	int sel = chosen(rp, ev->pid);
 	struct space_state *ss;
 	uint32_t space;
-	struct replay_memory use;
-	uint64_t live;
 	int ret = 0;
-	/* what a stack cut at --depth holds is told apart from then on */
-	uint64_t stack = ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT
-								      : ev->stack;
 
-	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
-		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
 	switch (ev->type) {
-	case MT_EV_ALLOC:
-	case MT_EV_FREE:
-	case MT_EV_REALLOC:
-		ss = space_of(rp, ev->pid, &space);
-		ret = ss ? heap_event(rp, ss, space, ev, stack, sel) : -ENOMEM;
-		break;
 	case MT_EV_MMAP:
 	case MT_EV_MUNMAP:
 	case MT_EV_MREMAP:
@@ -798,6 +836,62 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 		if (sel)
 			ret = rss_event(rp, ev);
 		break;
+	}
+	return ret;
+}
+
+int replay_by_address(struct replay *rp, const struct log_live_block *live, size_t n)
+{
+	if (rp->by == REPLAY_BLOCKS_BY_SERIAL && rp->born_seen) {
+		struct space_state *ss = space_table_get(&rp->spaces, rp->born_space);
+		struct blocks *bt = ss ? blocks_of(ss) : NULL;
+		uint32_t lot;
+
+		if (!bt)
+			return -ENOMEM;
+		for (size_t i = 0; i < n; i++)
+			if (bornlots_get(&rp->born, live[i].serial, &lot) &&
+			    blocks_put(bt, live[i].addr, lot, NULL) < 0)
+				return -ENOMEM;
+	}
+	bornlots_free(&rp->born);
+	rp->by = REPLAY_BLOCKS_BY_ADDRESS;
+	return 0;
+}
+
+int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
+{
+	return replay_event_ids(rp, ev, index, NULL);
+}
+
+int replay_event_ids(struct replay *rp, const struct mt_event *ev, uint64_t index,
+		     const struct log_block_ids *ids)
+{
+	int sel = chosen(rp, ev->pid);
+	struct space_state *ss;
+	uint32_t space;
+	struct replay_memory use;
+	uint64_t live;
+	int ret;
+	/* what a stack cut at --depth holds is told apart from then on */
+	uint64_t stack = ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT
+								      : ev->stack;
+
+	if (__builtin_expect(rp->by != REPLAY_BLOCKS_BY_SERIAL || !ids, 0)) {
+		if (rp->by == REPLAY_BLOCKS_UNSET)
+			rp->by = ids ? REPLAY_BLOCKS_BY_SERIAL : REPLAY_BLOCKS_BY_ADDRESS;
+		else if (rp->by == REPLAY_BLOCKS_BY_SERIAL)
+			return -EINVAL;
+		else
+			ids = NULL;
+	}
+	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
+		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
+	if (ev->type == MT_EV_ALLOC || ev->type == MT_EV_FREE || ev->type == MT_EV_REALLOC) {
+		ss = space_of(rp, ev->pid, &space);
+		ret = ss ? heap_event(rp, ss, space, ev, stack, sel, ids) : -ENOMEM;
+	} else {
+		ret = other_event(rp, ev, stack, sel);
 	}
 	rp->last_selected = sel;
 	rp->c.events += sel;

@@ -14,115 +14,21 @@
 #include <string.h>
 
 #include "blocks.h"
+#include "popcount.h"
 
-#define REGION_SHIFT 26 /* 64 MiB */
-#define PAGE_SHIFT   12 /* 4 KiB */
-#define UNIT_SHIFT   3	/* 8-byte units: 512 per page */
-#define PAGES	     (1u << (REGION_SHIFT - PAGE_SHIFT))
-#define UNITS	     (1u << (PAGE_SHIFT - UNIT_SHIFT))
+#define REGION_SHIFT BLOCKS_REGION_SHIFT
+#define PAGE_SHIFT   BLOCKS_PAGE_SHIFT
+#define UNIT_SHIFT   BLOCKS_UNIT_SHIFT
+#define PAGES	     BLOCKS_PAGES
+#define UNITS	     BLOCKS_UNITS
 #define MIN_CAP	     4
-#define LIST_MAX     32	     /* blocks a page lists; beyond, a map */
-#define NARROW_MAX   0xffffu /* the largest value a narrow page holds */
-
-/*
- * A list page: uint16_t units[cap], then its values; a map page: uint64_t
- * bits[8], then its values.  Values are cap of 2 bytes (narrow) or 4
- * (wide); cap is even and the header 8 bytes, so wide values are aligned.
- */
-struct block_page {
-	uint16_t len, cap;
-	uint8_t wide;
-	uint8_t map;
-	uint8_t pad[2];
-	uint16_t units[];
-};
-
-struct block_region {
-	uint64_t key; /* address >> REGION_SHIFT */
-	struct block_page *pages[PAGES];
-};
-
-static inline uint64_t *bits(struct block_page *p)
-{
-	return (uint64_t *)(void *)p->units;
-}
-
-static inline void *values(struct block_page *p)
-{
-	return p->map ? (void *)(bits(p) + UNITS / 64) : (void *)(p->units + p->cap);
-}
-
-static inline uint32_t value_at(struct block_page *p, uint32_t i)
-{
-	return p->wide ? ((uint32_t *)values(p))[i] : ((uint16_t *)values(p))[i];
-}
-
-/* (a value too large for a narrow page widens it first: see blocks_put) */
-static inline void set_value(struct block_page *p, uint32_t i, uint32_t v)
-{
-	if (p->wide)
-		((uint32_t *)values(p))[i] = v;
-	else
-		((uint16_t *)values(p))[i] = (uint16_t)v;
-}
-
-/* Values [from, len) moved by one slot: up (a block inserted at from) or
- * down (the block at from - 1 removed). */
-static inline void move_values(struct block_page *p, uint32_t from, int up)
-{
-	size_t w = p->wide ? 4 : 2, n = (p->len - from) * w;
-	uint8_t *v = (uint8_t *)values(p) + from * w;
-
-	if (up)
-		memmove(v + w, v, n);
-	else
-		memmove(v - w, v, n);
-}
+#define LIST_MAX     32 /* blocks a page lists; beyond, a map */
+#define NARROW_MAX   BLOCKS_NARROW_MAX
 
 static size_t page_size(uint16_t cap, int wide_values, int map)
 {
 	return sizeof(struct block_page) + (map ? UNITS / 8 : cap * sizeof(uint16_t)) +
 	       cap * (wide_values ? 4u : 2u);
-}
-
-/* Bits set in x (no popcnt instruction is assumed). */
-static inline unsigned popcount64(uint64_t x)
-{
-	x -= (x >> 1) & 0x5555555555555555ull;
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-
-/* The slot of unit in p: where it is, or where it would go. */
-static inline uint32_t slot_of(struct block_page *p, uint16_t unit, int *present)
-{
-	uint32_t lo = 0, hi = p->len;
-
-	if (p->map) {
-		const uint64_t *b = bits(p);
-		unsigned w = unit >> 6, r = 0;
-
-		for (unsigned k = 0; k < w; k++)
-			r += popcount64(b[k]);
-		*present = (int)(b[w] >> (unit & 63) & 1);
-		return r + popcount64(b[w] & ((1ull << (unit & 63)) - 1));
-	}
-	/* an allocator filling a page hands out addresses upward */
-	if (!hi || p->units[hi - 1] < unit) {
-		*present = 0;
-		return hi;
-	}
-	while (lo < hi) {
-		uint32_t mid = (lo + hi) / 2;
-
-		if (p->units[mid] < unit)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	*present = p->units[lo] == unit;
-	return lo;
 }
 
 /* The unit of slot i of a page (in order of units). */
@@ -133,7 +39,7 @@ static inline uint16_t unit_at(struct block_page *p, uint32_t i)
 
 	if (!p->map)
 		return p->units[i];
-	b = bits(p);
+	b = blocks_bits(p);
 	while ((n = popcount64(b[w])) <= i) {
 		i -= n;
 		w++;
@@ -241,28 +147,29 @@ static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_va
 	n->cap = cap;
 	n->wide = (uint8_t)wide_values;
 	n->map = (uint8_t)map;
+	n->voff = (uint16_t)(sizeof(*n) + (map ? UNITS / 8 : cap * sizeof(uint16_t)));
 	if (map)
-		memset(bits(n), 0, UNITS / 8);
+		memset(blocks_bits(n), 0, UNITS / 8);
 	if (!p)
 		return n;
 	n->len = p->len;
 	if (map && !p->map) {
 		for (uint32_t i = 0; i < p->len; i++)
-			bits(n)[p->units[i] >> 6] |= 1ull << (p->units[i] & 63);
+			blocks_bits(n)[p->units[i] >> 6] |= 1ull << (p->units[i] & 63);
 	} else {
 		memcpy(n->units, p->units, map ? UNITS / 8 : p->len * sizeof(*p->units));
 	}
 	if (p->wide == n->wide) {
-		memcpy(values(n), values(p), p->len * (p->wide ? 4u : 2u));
+		memcpy(blocks_values(n), blocks_values(p), p->len * (p->wide ? 4u : 2u));
 	} else {
 		for (uint32_t i = 0; i < p->len; i++)
-			((uint32_t *)values(n))[i] = ((uint16_t *)values(p))[i];
+			((uint32_t *)blocks_values(n))[i] = ((uint16_t *)blocks_values(p))[i];
 	}
 	free(p);
 	return n;
 }
 
-int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
+int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 {
 	struct block_region *r;
 	struct block_page **pp, *p;
@@ -294,11 +201,11 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 		*pp = p;
 	}
 	if (p)
-		i = slot_of(p, unit, &present);
+		i = blocks_slot_of(p, unit, &present);
 	if (present) {
 		if (old)
-			*old = value_at(p, i);
-		set_value(p, i, value);
+			*old = blocks_value_at(p, i);
+		blocks_set_value(p, i, value);
 		return 1;
 	}
 	if (!p || p->len == p->cap) {
@@ -311,15 +218,15 @@ int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 		*pp = p;
 	}
 	if (p->map) {
-		bits(p)[unit >> 6] |= 1ull << (unit & 63);
+		blocks_bits(p)[unit >> 6] |= 1ull << (unit & 63);
 	} else if (i < p->len) {
 		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
 	}
 	if (i < p->len)
-		move_values(p, i, 1);
+		blocks_move_values(p, i, 1);
 	if (!p->map)
 		p->units[i] = unit;
-	set_value(p, i, value);
+	blocks_set_value(p, i, value);
 	p->len++;
 	b->len++;
 	return 0;
@@ -343,7 +250,7 @@ static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *
 	p = r->pages[page_of(addr)];
 	if (!p)
 		return NULL;
-	*slot = slot_of(p, unit_of(addr), &present);
+	*slot = blocks_slot_of(p, unit_of(addr), &present);
 	return present ? p : NULL;
 }
 
@@ -362,14 +269,17 @@ int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
 	p = find(b, addr, &i);
 	if (!p)
 		return 0;
-	*value = value_at(p, i);
+	*value = blocks_value_at(p, i);
 	return 1;
 }
 
-int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
+int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value)
 {
+	struct block_region *r;
 	struct block_page *p;
+	uint16_t unit;
 	uint32_t i;
+	int present;
 
 	if (addr & ((1u << UNIT_SHIFT) - 1)) {
 		const uint32_t *ov = odd_blocks_get(&b->odd, addr);
@@ -382,21 +292,21 @@ int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 		return 1;
 	}
 	/* the region found is likely the next one's too */
-	if (!region_of(b, addr, 0))
+	r = region_of(b, addr, 0);
+	if (!r || !(p = r->pages[page_of(addr)]))
 		return 0;
-	p = find(b, addr, &i);
-	if (!p)
+	unit = unit_of(addr);
+	i = blocks_slot_of(p, unit, &present);
+	if (!present)
 		return 0;
-	*value = value_at(p, i);
+	*value = blocks_value_at(p, i);
 	if (p->map) {
-		uint16_t unit = unit_of(addr);
-
-		bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
+		blocks_bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
 	} else if (i + 1 < p->len) {
 		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
 	}
 	if (i + 1 < p->len)
-		move_values(p, i + 1, 0);
+		blocks_move_values(p, i + 1, 0);
 	p->len--;
 	b->len--;
 	return 1;
@@ -414,7 +324,7 @@ int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, 
 				continue;
 			*addr = r->key << REGION_SHIFT | (uint64_t)it->page << PAGE_SHIFT |
 				(uint64_t)unit_at(p, (uint32_t)it->slot) << UNIT_SHIFT;
-			*value = value_at(p, (uint32_t)it->slot++);
+			*value = blocks_value_at(p, (uint32_t)it->slot++);
 			return 1;
 		}
 	}

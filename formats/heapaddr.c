@@ -199,27 +199,44 @@ static inline void make_block(struct heapaddr *h, struct heapaddr_thread *t, uin
 	h->last_made = addr;
 }
 
+/* The slots of class cls's ring holding addr, as bits by slot (most often
+ * none): compared one by one without a loop, the compiler's loop took
+ * twice the instructions. */
+static inline unsigned ring_holds(const struct heapaddr *h, unsigned cls, uint64_t addr)
+{
+	const uint64_t *r = h->ring[cls];
+
+	return (unsigned)(r[0] == addr) | (unsigned)(r[1] == addr) << 1 |
+	       (unsigned)(r[2] == addr) << 2 | (unsigned)(r[3] == addr) << 3 |
+	       (unsigned)(r[4] == addr) << 4 | (unsigned)(r[5] == addr) << 5 |
+	       (unsigned)(r[6] == addr) << 6 | (unsigned)(r[7] == addr) << 7;
+}
+
 /* The BORN code of addr for a block of class cls made by thread t: the
  * first of these that applies. */
 static inline uint64_t born_code(const struct heapaddr *h, const struct heapaddr_thread *t,
 				 uint64_t addr, unsigned cls)
 {
-	const uint64_t *ring;
-	unsigned held = 0;
+	unsigned held, k = HEAPADDR_RING;
 	uint64_t zz;
 
+	_Static_assert(HEAPADDR_RING == 8, "ring_holds() compares 8 slots");
 	if (!addr)
 		return HEAPADDR_BORN_ZERO;
 	if (addr == t->last_freed)
 		return HEAPADDR_BORN_LAST_FREED;
-	/* the slots holding addr, compared all at once (most often none),
-	 * then the most recent of them */
-	ring = h->ring[cls];
-	for (unsigned j = 0; j < HEAPADDR_RING; j++)
-		held |= (unsigned)(ring[j] == addr) << j;
-	for (unsigned k = 0; held; k++)
-		if (held >> ((h->ring_pos[cls] + HEAPADDR_RING - 1 - k) % HEAPADDR_RING) & 1)
-			return HEAPADDR_BORN_RING + k;
+	held = ring_holds(h, cls, addr);
+	if (held) {
+		/* the most recent of them: the least k (usually one slot) */
+		for (; held; held &= held - 1) {
+			unsigned slot = (unsigned)__builtin_ctz(held);
+			unsigned age = (h->ring_pos[cls] + HEAPADDR_RING - 1 - slot) % HEAPADDR_RING;
+
+			if (age < k)
+				k = age;
+		}
+		return HEAPADDR_BORN_RING + k;
+	}
 	zz = zigzag_encode((int64_t)(addr - t->next_guess));
 	if (zz > UINT64_MAX - HEAPADDR_BORN_DELTA)
 		return HEAPADDR_BORN_LITERAL;
@@ -307,12 +324,13 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
 /* --- the reader ------------------------------------------------------------- */
 
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
-		       uint32_t tid, uint64_t *addr)
+		       uint32_t tid, uint64_t *addr, uint64_t *taken)
 {
 	uint64_t x, serial;
 	unsigned cls;
 	int live;
 
+	*taken = 0;
 	if (code == HEAPADDR_FREED_ZERO) {
 		*addr = 0;
 		return zero_ok ? HEAPADDR_OK : HEAPADDR_ZERO;
@@ -343,18 +361,21 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		    : heaplive_take(&h->blocks, serial, addr, &cls);
 	if (!live)
 		return HEAPADDR_NOT_LIVE;
-	if (!keep)
+	if (!keep) {
 		free_block(h, serial, *addr, cls, thread_of(h, tid));
+		*taken = serial;
+	}
 	return HEAPADDR_OK;
 }
 
 int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
-		      uint32_t tid, uint64_t *addr)
+		      uint32_t tid, uint64_t *addr, uint64_t *forgotten)
 {
 	struct heapaddr_thread *t = thread_of(h, tid);
 	unsigned cls = size_class(size);
 	uint64_t a;
 
+	*forgotten = 0;
 	if (code == HEAPADDR_BORN_ZERO) {
 		*addr = 0;
 		return HEAPADDR_OK;
@@ -376,7 +397,7 @@ int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint6
 		return HEAPADDR_ZERO;
 	if (born_code(h, t, a, cls) != code)
 		return HEAPADDR_NOT_SHORTEST;
-	if (heaplive_make(&h->blocks, h->made + 1, a, cls) < 0)
+	if (heaplive_make(&h->blocks, h->made + 1, a, cls, forgotten) < 0)
 		return HEAPADDR_NOMEM;
 	make_block(h, t, a, size);
 	*addr = a;

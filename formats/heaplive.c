@@ -1,6 +1,7 @@
 /*
  * heaplive.c - the reader's live heap blocks, by serial in chunks of 64
- * and by address in a struct blocks (see heaplive.h).
+ * and by address in a set of bits, or a struct blocks once a block was
+ * made where a live one is (see heaplive.h).
  *
  * A chunk's entries are those of its live serials, in serial order, so
  * the entry of serial s is found by counting the live serials below it in
@@ -13,37 +14,22 @@
 #include <string.h>
 
 #include "heaplive.h"
+#include "popcount.h"
 
-#define CHUNK_SHIFT 6	/* 64 serials a chunk */
+#define CHUNK_SHIFT HEAPLIVE_CHUNK_SHIFT
 #define CHUNK_MAX   (1u << CHUNK_SHIFT)
-#define DIR_SHIFT   10	/* 1024 chunks a directory */
+#define DIR_SHIFT   HEAPLIVE_DIR_SHIFT
 #define DIR_CHUNKS  (1u << DIR_SHIFT)
 #define HINT_MASK   0xffffu
-#define MIN_CAP	    4
-#define PAGE_SHIFT  12
-#define UNIT_SHIFT  3
+#define MIN_CAP	    HEAPLIVE_MIN_CAP
+#define PAGE_SHIFT  HEAPLIVE_PAGE_SHIFT
+#define UNIT_SHIFT  HEAPLIVE_UNIT_SHIFT
 
-/*
- * Narrow (wide == 0): uint32_t entry[cap], each (page - base) as 16 bits,
- * then the 8-byte unit in the page (9 bits), then the class (7 bits).
- * Wide: uint64_t address[cap], then uint8_t class[cap].
- */
-struct chunk {
-	uint64_t mask; /* live serials: bit i is serial (chunk number << 6) + i */
-	uint64_t base; /* the page (address >> 12) of the chunk's first block */
-	uint8_t n, cap, wide;
-	uint8_t pad[5];
-	uint64_t data[];
-};
-
-struct heaplive_dir {
-	uint32_t chunks; /* not NULL in c[] */
-	struct chunk *c[DIR_CHUNKS];
-};
+#define chunk heaplive_chunk
 
 static inline uint32_t *entries(struct chunk *c)
 {
-	return (uint32_t *)(void *)c->data;
+	return heaplive_entries(c);
 }
 
 static inline uint8_t *classes(struct chunk *c)
@@ -56,27 +42,14 @@ static size_t chunk_size(unsigned cap, int wide)
 	return sizeof(struct chunk) + cap * (wide ? 9u : 4u);
 }
 
-/* The narrow entry of (addr, cls) in chunk c: 1, or 0 when it has none. */
 static inline int narrow_entry(const struct chunk *c, uint64_t addr, unsigned cls, uint32_t *e)
 {
-	int64_t d = (int64_t)((addr >> PAGE_SHIFT) - c->base);
-
-	if ((addr & ((1u << UNIT_SHIFT) - 1)) || d < INT16_MIN || d > INT16_MAX)
-		return 0;
-	*e = (uint32_t)(uint16_t)d << 16 |
-	     (uint32_t)((addr >> UNIT_SHIFT) & ((1u << (PAGE_SHIFT - UNIT_SHIFT)) - 1)) << 7 | cls;
-	return 1;
+	return heaplive_narrow(c, addr, cls, e);
 }
 
 static inline uint64_t entry_addr(struct chunk *c, unsigned i)
 {
-	uint32_t e;
-
-	if (c->wide)
-		return c->data[i];
-	e = entries(c)[i];
-	return (c->base + (uint64_t)(int64_t)(int16_t)(e >> 16)) << PAGE_SHIFT |
-	       (uint64_t)((e >> 7) & 511) << UNIT_SHIFT;
+	return c->wide ? c->data[i] : heaplive_narrow_addr(c, entries(c)[i]);
 }
 
 static inline unsigned entry_class(struct chunk *c, unsigned i)
@@ -169,7 +142,7 @@ static inline struct chunk **find(const struct heaplive *l, uint64_t s, struct h
 
 	if (!slot || !*slot || !((*slot)->mask >> bit & 1))
 		return NULL;
-	*i = (unsigned)__builtin_popcountll((*slot)->mask & ((1ull << bit) - 1));
+	*i = (unsigned)popcount64((*slot)->mask & ((1ull << bit) - 1));
 	return slot;
 }
 
@@ -186,7 +159,7 @@ int heaplive_get(const struct heaplive *l, uint64_t serial, uint64_t *addr, unsi
 	return 1;
 }
 
-int heaplive_take(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
+int heaplive_take_elsewhere(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls)
 {
 	struct heaplive_dir *dir;
 	unsigned i;
@@ -198,7 +171,10 @@ int heaplive_take(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned 
 	*addr = entry_addr(*slot, i);
 	*cls = entry_class(*slot, i);
 	remove_entry(l, dir, slot, i, (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1)));
-	blocks_take(&l->by_addr, *addr, &hint);
+	if (l->hinted)
+		blocks_take(&l->by_addr, *addr, &hint);
+	else
+		addrset_del(&l->live_at, *addr);
 	return 1;
 }
 
@@ -227,8 +203,9 @@ static int find_addr(const struct heaplive *l, uint64_t n, uint64_t addr, struct
 }
 
 /* The block at addr, whose chunk number ends in the 16 bits of hint, is
- * forgotten: the latest such chunk before `serial`'s that holds it. */
-static void forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t serial)
+ * forgotten: the latest such chunk before `serial`'s that holds it.
+ * Returns its serial (0: none found). */
+static uint64_t forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t serial)
 {
 	uint64_t top = (serial - 1) >> CHUNK_SHIFT, d = (top - hint) & HINT_MASK;
 	struct heaplive_dir *dir;
@@ -236,19 +213,21 @@ static void forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t se
 	unsigned i;
 
 	if (d > top)
-		return;
+		return 0;
 	for (uint64_t n = top - d;; n -= HINT_MASK + 1) {
 		if (find_addr(l, n, addr, &dir, &slot, &i)) {
 			uint64_t m = (*slot)->mask;
+			unsigned bit;
 
 			/* the serial of entry i: the i-th live bit */
 			for (unsigned k = 0; k < i; k++)
 				m &= m - 1;
-			remove_entry(l, dir, slot, i, (unsigned)__builtin_ctzll(m));
-			return;
+			bit = (unsigned)__builtin_ctzll(m);
+			remove_entry(l, dir, slot, i, bit);
+			return n << CHUNK_SHIFT | bit;
 		}
 		if (n <= HINT_MASK)
-			return;
+			return 0;
 	}
 }
 
@@ -266,7 +245,30 @@ static void trim(struct heaplive *l)
 	}
 }
 
-int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
+/* A block is made where a live one is, for the first time: every live
+ * block goes into by_addr with its chunk's hint, and the set of bits goes.
+ * 0 or -ENOMEM. */
+static __attribute__((noinline)) int hint_all(struct heaplive *l)
+{
+	for (size_t k = 0; k < l->ndirs; k++) {
+		if (!l->dirs[k])
+			continue;
+		for (unsigned j = 0; j < DIR_CHUNKS; j++) {
+			struct chunk *c = l->dirs[k]->c[j];
+			uint32_t hint = (uint32_t)((k << DIR_SHIFT | j) & HINT_MASK);
+
+			for (unsigned i = 0; c && i < c->n; i++)
+				if (blocks_put(&l->by_addr, entry_addr(c, i), hint, NULL) < 0)
+					return -ENOMEM;
+		}
+	}
+	addrset_free(&l->live_at);
+	l->hinted = 1;
+	return 0;
+}
+
+int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls,
+			    uint64_t *forgotten)
 {
 	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
 	unsigned bit = (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1));
@@ -275,6 +277,7 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 	uint32_t old, e = 0;
 	int ret;
 
+	*forgotten = 0;
 	if (k >= l->ndirs) {
 		size_t n = l->ndirs ? l->ndirs * 2 : 16;
 		struct heaplive_dir **v;
@@ -288,11 +291,21 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 		l->dirs = v;
 		l->ndirs = n;
 	}
-	ret = blocks_put(&l->by_addr, addr, (uint32_t)((serial >> CHUNK_SHIFT) & HINT_MASK), &old);
-	if (ret < 0)
-		return ret;
-	if (ret == 1)
-		forget(l, old, addr, serial);
+	if (!l->hinted) {
+		ret = addrset_add(&l->live_at, addr);
+		if (ret == 1)
+			ret = hint_all(l);
+		if (ret < 0)
+			return ret;
+	}
+	if (l->hinted) {
+		ret = blocks_put(&l->by_addr, addr, (uint32_t)((serial >> CHUNK_SHIFT) & HINT_MASK),
+				 &old);
+		if (ret < 0)
+			return ret;
+		if (ret == 1)
+			*forgotten = forget(l, old, addr, serial);
+	}
 	if (serial >> CHUNK_SHIFT != l->last_chunk)
 		trim(l);
 	if (!l->dirs[k] && !(l->dirs[k] = calloc(1, sizeof(*l->dirs[k]))))
@@ -334,6 +347,29 @@ int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned c
 	return 0;
 }
 
+int heaplive_each(const struct heaplive *l, int (*fn)(void *arg, uint64_t serial, uint64_t addr),
+		  void *arg)
+{
+	for (size_t k = 0; k < l->ndirs; k++) {
+		if (!l->dirs[k])
+			continue;
+		for (unsigned j = 0; j < DIR_CHUNKS; j++) {
+			struct chunk *c = l->dirs[k]->c[j];
+			uint64_t m = c ? c->mask : 0;
+
+			for (unsigned i = 0; m; i++, m &= m - 1) {
+				uint64_t serial = ((uint64_t)k << DIR_SHIFT | j) << CHUNK_SHIFT |
+						  (unsigned)__builtin_ctzll(m);
+				int ret = fn(arg, serial, entry_addr(c, i));
+
+				if (ret)
+					return ret;
+			}
+		}
+	}
+	return 0;
+}
+
 void heaplive_free(struct heaplive *l)
 {
 	for (size_t k = 0; k < l->ndirs; k++) {
@@ -345,12 +381,14 @@ void heaplive_free(struct heaplive *l)
 	}
 	free(l->dirs);
 	blocks_free(&l->by_addr);
+	addrset_free(&l->live_at);
 	memset(l, 0, sizeof(*l));
 }
 
 size_t heaplive_memory(const struct heaplive *l)
 {
-	size_t n = blocks_memory(&l->by_addr) + l->ndirs * sizeof(*l->dirs);
+	size_t n = blocks_memory(&l->by_addr) + addrset_memory(&l->live_at) +
+		   l->ndirs * sizeof(*l->dirs);
 
 	for (size_t k = 0; k < l->ndirs; k++) {
 		if (!l->dirs[k])

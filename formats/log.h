@@ -157,6 +157,11 @@ enum mt_proc_cause {
 /*
  * One event.  Fields not listed for a type in the enum above are zero when
  * read and ignored when written.
+ *
+ * 128 bytes, and what a heap event holds (and a replay reads of it) in the
+ * first 64: a report decodes the log in one thread and replays it in
+ * another, and an event's second cache line then never moves between them
+ * unless the event is of another type.
  */
 struct mt_event {
 	uint32_t type;		/* enum mt_event_type */
@@ -169,18 +174,21 @@ struct mt_event {
 	uint64_t addr;
 	uint64_t old_addr;
 	uint64_t size;
+	uint64_t stack;		/* stack-trie node id, 0 = no stack */
+	/* the second cache line */
 	uint64_t old_size;
 	uint64_t arg;		/* calloc: nmemb; memalign family: alignment */
 	uint32_t prot;		/* mmap */
 	uint32_t mflags;	/* mmap/mremap flags; PROC_START cause */
-	int64_t fd;		/* mmap */
-	uint64_t offset;	/* mmap */
 	uint32_t path;		/* string id: mmap's file (0 = anonymous), a
 				   mark's location text */
+	int64_t fd;		/* mmap */
+	uint64_t offset;	/* mmap */
 	int64_t result;		/* munmap / failed syscalls: raw return value */
 	int64_t status;		/* exit events: wait(2) status, -1 unknown */
-	uint64_t stack;		/* stack-trie node id, 0 = no stack */
 };
+
+_Static_assert(sizeof(struct mt_event) == 128, "struct mt_event is two cache lines");
 
 /*
  * A module: one ELF file mapped into an address space.  pcs inside

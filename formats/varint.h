@@ -50,22 +50,64 @@ static inline size_t varint_len(uint64_t v)
 	return n;
 }
 
-/*
- * Reads one varint from [*p, end) into *v and advances *p past it.  On
- * error returns an enum varint_error and leaves *p and *v unchanged.
- */
-static inline int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
+/* The rest of varint_get_long(): four bytes or more. */
+static __attribute__((noinline, unused)) int varint_get_longer(const uint8_t **p, uint64_t *v)
+{
+	const uint8_t *q = *p;
+	uint64_t x = (uint64_t)(q[0] & 0x7f) | (uint64_t)(q[1] & 0x7f) << 7 |
+		     (uint64_t)(q[2] & 0x7f) << 14;
+	unsigned i;
+
+	for (i = 3;; i++) {
+		uint8_t b = q[i];
+
+		if (i == VARINT_MAX - 1 && b > 1)
+			return b & 0x80 ? VARINT_TOO_LONG : VARINT_OVERFLOW;
+		x |= (uint64_t)(b & 0x7f) << (7 * i);
+		if (!(b & 0x80)) {
+			if (b == 0)
+				return VARINT_NOT_MINIMAL;
+			break;
+		}
+	}
+	*v = x;
+	*p = q + i + 1;
+	return VARINT_OK;
+}
+
+/* varint_get() past its first byte, with all ten bytes of the longest
+ * varint in the buffer: no end to check, and the two- and three-byte
+ * varints (stack ids, sizes, addresses' codes) without a loop. */
+static inline __attribute__((always_inline)) int varint_get_long(const uint8_t **p, uint64_t *v)
+{
+	const uint8_t *q = *p;
+
+	if (q[1] < 0x80) {
+		if (!q[1])
+			return VARINT_NOT_MINIMAL;
+		*v = (uint64_t)(q[0] & 0x7f) | (uint64_t)q[1] << 7;
+		*p = q + 2;
+		return VARINT_OK;
+	}
+	if (q[2] < 0x80) {
+		if (!q[2])
+			return VARINT_NOT_MINIMAL;
+		*v = (uint64_t)(q[0] & 0x7f) | (uint64_t)(q[1] & 0x7f) << 7 | (uint64_t)q[2] << 14;
+		*p = q + 3;
+		return VARINT_OK;
+	}
+	return varint_get_longer(p, v);
+}
+
+/* varint_get() near the end of the buffer, or at its end. */
+static __attribute__((noinline, unused)) int varint_get_near_end(const uint8_t **p,
+								const uint8_t *end,
+							 uint64_t *v)
 {
 	const uint8_t *q = *p;
 	uint64_t x = 0;
 	unsigned i;
 
-	/* The common case, in every event: one byte. */
-	if (q < end && *q < 0x80) {
-		*v = *q;
-		*p = q + 1;
-		return VARINT_OK;
-	}
 	for (i = 0;; i++) {
 		uint8_t b;
 
@@ -84,6 +126,26 @@ static inline int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *v)
 	*v = x;
 	*p = q;
 	return VARINT_OK;
+}
+
+/*
+ * Reads one varint from [*p, end) into *v and advances *p past it.  On
+ * error returns an enum varint_error and leaves *p and *v unchanged.
+ */
+static inline __attribute__((always_inline)) int varint_get(const uint8_t **p, const uint8_t *end,
+							    uint64_t *v)
+{
+	const uint8_t *q = *p;
+
+	/* The common case, in every event: one byte. */
+	if (__builtin_expect(q < end && *q < 0x80, 1)) {
+		*v = *q;
+		*p = q + 1;
+		return VARINT_OK;
+	}
+	if (__builtin_expect(end - q >= VARINT_MAX, 1))
+		return varint_get_long(p, v);
+	return varint_get_near_end(p, end, v);
 }
 
 /* Zigzag maps signed to unsigned so that small magnitudes stay short:

@@ -4,7 +4,8 @@
  * addresses near each other, far apart, not multiples of 8, or where a
  * live block is (which forgets that one), taken by serial in every order;
  * a block found from its address among chunks whose numbers share their
- * low 16 bits; and a block costs a few bytes.
+ * low 16 bits, also when the first block made where a live one is comes
+ * after many; and a block costs a few bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,8 +30,26 @@ static uint64_t rnd(void)
 	return seed;
 }
 
+/* While set, addresses are never made twice, so no block is made where a
+ * live one is: the model's addresses stay a set of bits. */
+static int calm;
+static uint64_t calm_made;
+
 static uint64_t address(void)
 {
+	if (calm) {
+		calm_made++;
+		switch (rnd() % 4) {
+		case 0: /* a heap */
+			return 0x555555560000ull + calm_made * 48;
+		case 1: /* another arena */
+			return 0x7f0000000000ull + calm_made * 32;
+		case 2: /* a page each, anywhere in it */
+			return 0x20000000000ull + calm_made * 4096 + (rnd() % 512) * 8;
+		default: /* not a multiple of 8 */
+			return 0x555555560000ull + calm_made * 48 + 1 + rnd() % 7;
+		}
+	}
 	switch (rnd() % 6) {
 	case 0:
 	case 1: /* a heap: 16-byte blocks in a few MiB */
@@ -61,14 +80,42 @@ static void ref_drop(struct ref *r, uint64_t serial)
 
 static void make(struct heaplive *l, struct ref *r, uint64_t serial, uint64_t addr, unsigned cls)
 {
-	uint64_t *old = ref_map_get(&r->by_addr, addr);
+	uint64_t *old = ref_map_get(&r->by_addr, addr), forgotten = 12345, expect = old ? *old : 0;
 
 	if (old)
 		ref_drop(r, *old);
 	*ref_map_put(&r->by_serial, serial, NULL) = addr << 8 | cls;
 	*ref_map_put(&r->by_addr, addr, NULL) = serial;
-	assert_int_equal(heaplive_make(l, serial, addr, cls), 0);
+	assert_int_equal(heaplive_make(l, serial, addr, cls, &forgotten), 0);
+	assert_int_equal(forgotten, expect); /* the block live there before */
 	assert_int_equal(l->len, r->by_serial.len);
+}
+
+/* heaplive_each(): every live block once, in serial order. */
+struct each_state {
+	struct ref *r;
+	uint64_t last, n;
+};
+
+static int each_block(void *arg, uint64_t serial, uint64_t addr)
+{
+	struct each_state *e = arg;
+	uint64_t *v = ref_map_get(&e->r->by_serial, serial);
+
+	assert_non_null(v);
+	assert_int_equal(addr, *v >> 8);
+	assert_true(serial > e->last);
+	e->last = serial;
+	e->n++;
+	return 0;
+}
+
+static void check_each(struct heaplive *l, struct ref *r)
+{
+	struct each_state e = {r, 0, 0};
+
+	assert_int_equal(heaplive_each(l, each_block, &e), 0);
+	assert_int_equal(e.n, r->by_serial.len);
 }
 
 static void check_take(struct heaplive *l, struct ref *r, uint64_t serial, int take)
@@ -87,7 +134,8 @@ static void check_take(struct heaplive *l, struct ref *r, uint64_t serial, int t
 	assert_int_equal(heaplive_has(l, addr), !take);
 }
 
-static void test_against_a_plain_model(void **state)
+/* calm_ops: how many operations make no block where a live one is, first */
+static void against_a_plain_model(int calm_ops)
 {
 	struct heaplive l = {0};
 	struct ref r;
@@ -97,6 +145,9 @@ static void test_against_a_plain_model(void **state)
 	size_t i = 0;
 
 	for (int n = 0; n < 600000; n++) {
+		calm = n < calm_ops;
+		if (n == calm_ops)
+			assert_int_equal(l.hinted, 0);
 		switch (rnd() % 8) {
 		case 0: /* a jump in serials: chunks left empty between */
 			serial += rnd() % 200;
@@ -120,6 +171,8 @@ static void test_against_a_plain_model(void **state)
 			assert_int_equal(heaplive_has(&l, k), ref_map_get(&r.by_addr, k) != NULL);
 			break;
 		}
+		if (n % 100000 == 99999)
+			check_each(&l, &r);
 		assert_int_equal(l.len, r.by_serial.len);
 	}
 	/* what is left is found, then taken */
@@ -129,9 +182,22 @@ static void test_against_a_plain_model(void **state)
 		check_take(&l, &r, k, 1);
 	assert_int_equal(l.len, 0);
 	assert_int_equal(r.by_serial.len, 0);
+	assert_int_equal(l.hinted, 1);
 	heaplive_free(&l);
 	ref_map_free(&r.by_serial);
 	ref_map_free(&r.by_addr);
+}
+
+static void test_against_a_plain_model(void **state)
+{
+	against_a_plain_model(0);
+}
+
+/* The same with many blocks live when the first is made where a live one
+ * is: the addresses go from bits to hints then. */
+static void test_against_a_plain_model_then_hinted(void **state)
+{
+	against_a_plain_model(300000);
 }
 
 /* A block made where a live one is: the chunk it is in is found by 16 bits
@@ -144,10 +210,14 @@ static void test_forget_among_chunks_alike(void **state)
 	uint64_t addr;
 	unsigned cls;
 
-	assert_int_equal(heaplive_make(&l, 5, a, 3), 0);
-	assert_int_equal(heaplive_make(&l, 5 + step, b, 4), 0);
-	assert_int_equal(heaplive_make(&l, 6 + step, 0x555555570000ull, 4), 0);
-	assert_int_equal(heaplive_make(&l, 7 + 2 * step, a, 5), 0);
+	uint64_t forgotten;
+
+	assert_int_equal(heaplive_make(&l, 5, a, 3, &forgotten), 0);
+	assert_int_equal(heaplive_make(&l, 5 + step, b, 4, &forgotten), 0);
+	assert_int_equal(heaplive_make(&l, 6 + step, 0x555555570000ull, 4, &forgotten), 0);
+	assert_int_equal(forgotten, 0);
+	assert_int_equal(heaplive_make(&l, 7 + 2 * step, a, 5, &forgotten), 0);
+	assert_int_equal(forgotten, 5);
 	/* the first block at a is forgotten, the others stay */
 	assert_int_equal(heaplive_get(&l, 5, &addr, &cls), 0);
 	assert_int_equal(heaplive_get(&l, 5 + step, &addr, &cls), 1);
@@ -157,7 +227,8 @@ static void test_forget_among_chunks_alike(void **state)
 	assert_int_equal(cls, 5);
 	assert_int_equal(l.len, 3);
 	/* and again, the block at b */
-	assert_int_equal(heaplive_make(&l, 8 + 3 * step, b, 6), 0);
+	assert_int_equal(heaplive_make(&l, 8 + 3 * step, b, 6, &forgotten), 0);
+	assert_int_equal(forgotten, 5 + step);
 	assert_int_equal(heaplive_get(&l, 5 + step, &addr, &cls), 0);
 	assert_int_equal(heaplive_take(&l, 6 + step, &addr, &cls), 1);
 	assert_int_equal(addr, 0x555555570000ull);
@@ -173,7 +244,9 @@ static void test_few_bytes_per_block(void **state)
 
 	/* a million blocks of 48 bytes, every other one freed at once */
 	for (uint64_t s = 1; s <= 2000000; s++) {
-		assert_int_equal(heaplive_make(&l, s, 0x555555560000ull + s * 48, 4), 0);
+		uint64_t forgotten;
+
+		assert_int_equal(heaplive_make(&l, s, 0x555555560000ull + s * 48, 4, &forgotten), 0);
 		if (s % 2 == 0)
 			assert_int_equal(heaplive_take(&l, s, &addr, &cls), 1);
 	}
@@ -191,6 +264,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_against_a_plain_model),
+		cmocka_unit_test(test_against_a_plain_model_then_hinted),
 		cmocka_unit_test(test_forget_among_chunks_alike),
 		cmocka_unit_test(test_few_bytes_per_block),
 	};

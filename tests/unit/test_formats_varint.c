@@ -52,6 +52,13 @@ static void test_known_encodings(void **state)
 		assert_int_equal(varint_get(&p, buf + known[i].len, &v), VARINT_OK);
 		assert_true(v == known[i].v);
 		assert_ptr_equal(p, buf + known[i].len);
+		/* and with bytes after it: varint_get() then reads without
+		 * checking for the end */
+		p = buf;
+		v = 0;
+		assert_int_equal(varint_get(&p, buf + sizeof(buf), &v), VARINT_OK);
+		assert_true(v == known[i].v);
+		assert_ptr_equal(p, buf + known[i].len);
 	}
 }
 
@@ -119,6 +126,17 @@ static void expect_error(const uint8_t *bytes, size_t len, int error)
 	assert_int_equal(varint_get(&p, bytes + len, &v), error);
 	assert_ptr_equal(p, bytes); /* untouched on error */
 	assert_true(v == 12345);
+	if (error != VARINT_SHORT) {
+		/* the same with bytes after it, read without checking for the end */
+		uint8_t buf[2 * VARINT_MAX];
+
+		memset(buf, 0xee, sizeof(buf));
+		memcpy(buf, bytes, len);
+		p = buf;
+		assert_int_equal(varint_get(&p, buf + sizeof(buf), &v), error);
+		assert_ptr_equal(p, buf);
+		assert_true(v == 12345);
+	}
 }
 
 static void test_malformed(void **state)
