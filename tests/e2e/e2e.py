@@ -58,6 +58,49 @@ def done():
     sys.exit(1 if _failed else 0)
 
 
+class Checks:
+    """Checks made away from the file's order (on another thread), kept to
+    be reported later with ok(), in the order they were made."""
+
+    def __init__(self):
+        self.made = []
+
+    def ok(self, cond, name, detail=""):
+        self.made.append((cond, name, detail))
+        return cond
+
+    def report(self):
+        for cond, name, detail in self.made:
+            ok(cond, name, detail)
+        self.made = []
+
+
+def beside(work):
+    """Starts work(check) on a thread of its own, check being its ok();
+    returns a function that waits for it and reports its checks (then
+    raises what work raised, if it did).  Work that does not share a
+    process or a file with the rest runs beside it, and its TAP lines still
+    come where the caller reports them."""
+    import threading
+    checks, raised = Checks(), []
+
+    def body():
+        try:
+            work(checks.ok)
+        except BaseException as e:  # re-raised by report()
+            raised.append(e)
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+
+    def report():
+        thread.join()
+        checks.report()
+        if raised:
+            raise raised[0]
+    return report
+
+
 def run(args, env=None, stdin=subprocess.DEVNULL, timeout=300):
     return subprocess.run(args, stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, env=env, timeout=timeout)

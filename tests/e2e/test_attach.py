@@ -4,7 +4,11 @@ no tracer, no executable page of ours left mapped, malloc's code in memory
 byte for byte the file's, and the program itself (which verifies every
 block it frees) runs on and exits cleanly.  Also: ^C detaches, a process
 that ends while attached ends the trace, and PIDs that cannot be traced
-get one clear line."""
+get one clear line.
+
+The thread storm, the processes in vfork and posix_spawn, and the timer
+storms each have a server of their own: they run side by side, and their
+checks are reported in their place."""
 import os
 import re
 import signal
@@ -17,11 +21,11 @@ import pending
 SERVER = sample("server", "O2")
 
 
-def start_server(seconds, threads, *extra):
+def start_server(seconds, threads, *extra, check=ok):
     p = subprocess.Popen([SERVER, str(seconds), str(threads), *extra], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
     line = p.stdout.readline()
-    ok(line.startswith("ready"), "the server starts", line)
+    check(line.startswith("ready"), "the server starts", line)
     return p
 
 
@@ -41,13 +45,13 @@ def attach_cycles(srv, times, duration, pause, name):
     return None
 
 
-def ends_cleanly(srv, label, term=True):
+def ends_cleanly(srv, label, term=True, check=ok):
     """Ends the server (SIGTERM, or its own time) and checks it says done."""
     if term:
         srv.send_signal(signal.SIGTERM)
     out, err = srv.communicate(timeout=30)
-    ok(srv.returncode == 0 and out.startswith("done") and err == "", label,
-       "exit %s: %s %s" % (srv.returncode, out, err))
+    check(srv.returncode == 0 and out.startswith("done") and err == "", label,
+          "exit %s: %s %s" % (srv.returncode, out, err))
 
 
 def exec_mappings(pid):
@@ -79,6 +83,67 @@ def malloc_code(pid):
         in_memory = f.read(16)
     return in_memory, on_disk
 
+
+# Threads born without pause, always one inside clone: sixty short
+# attaches, each seizing, arming, detaching while threads come and go (the
+# pause between them lets the storm run untraced a while, which is when
+# the races showed: a hang, SIGTRAP, SIGSEGV within some dozen attaches).
+def storms(check):
+    srv = start_server(120, 0, "storm", check=check)
+    bad = attach_cycles(srv, 60, "0.05", 0.1, "storm")
+    check(not bad, "60 attaches to a thread storm: each exits 0, lets go of every thread", bad)
+    ends_cleanly(srv, "the thread storm goes on unharmed and exits cleanly", check=check)
+
+
+# The main thread mostly blocked in vfork (its child sleeps), the workers
+# allocating: a vfork parent cannot stop until its child is done, and the
+# child must not be held meanwhile.  With no workers, the parent is the
+# only thread of its memory: the scratch pages wait for it to return (a
+# posix_spawn child, caught at its first stop, is no place to unmap them).
+# A log with allocations in it (vfork: the workers'; posix_spawn: the
+# main thread's, between spawns) shows the hooks worked.
+def spawns(check):
+    for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn", 25)):
+        label = "a process in %s, %d workers" % (mode, workers)
+        srv = start_server(60, workers, mode, check=check)
+        bad = attach_cycles(srv, times, "0.3" if mode == "vfork" else "0.1", 0.1,
+                            "%s%d" % (mode, workers))
+        check(not bad, label + ": %d attaches, each exits 0 and lets go of every task" % times,
+              bad)
+        if workers or mode == "posix_spawn":
+            check(not bad and
+                  summary(log_path("%s%d-%d" % (mode, workers, times - 1)))["allocs"] > 0,
+                  label + ": allocations are in the log")
+        with open("/proc/%d/maps" % srv.pid) as f:
+            scratch = [l for l in f if l.split()[1] == "r-xp" and len(l.split()) == 5]
+        check(not scratch, label + ": no page of memtrack's is left mapped", scratch)
+        if mode == "vfork":
+            ends_cleanly(srv, label + ": it goes on unharmed and exits cleanly", check=check)
+        else:
+            # no SIGTERM handler to end it by (see server.c): alive till
+            # now, its self-checks passed (a failed spawn aborts it)
+            check(srv.poll() is None, label + ": it goes on unharmed", srv.poll())
+            srv.kill()
+            srv.communicate(timeout=30)
+
+
+# Two timer storms at 1 kHz while the main thread allocates without pause:
+# signals come while a call is half done (a thread in an out-of-line slot,
+# at the trampoline, in an injection).  Each must arrive as it was sent
+# (the handlers check si_code and the timer's value), and no handler may
+# return into a page memtrack has unmapped.
+def timers(check):
+    srv = start_server(60, 0, "signals", check=check)
+    bad = attach_cycles(srv, 40, "0.1", 0.05, "signals")
+    check(not bad, "40 attaches to a process under timer storms: each exits 0", bad)
+    ends_cleanly(srv, "every signal came as it was sent, and the process exits cleanly",
+                 check=check)
+
+
+# The thread storm on one thread, the timer storms on another, beside the
+# checks that follow until they are reported.
+storms_reported = beside(storms)
+timers_reported = beside(timers)
 
 srv = start_server(20, 3)
 before = exec_mappings(srv.pid)
@@ -121,52 +186,12 @@ out, err = srv.communicate(timeout=30)
 ok(srv.returncode == 0 and out.startswith("done") and err == "",
    "the thread-spawning server exits cleanly after five attaches", out + err)
 
-# Threads born without pause, always one inside clone: sixty short
-# attaches, each seizing, arming, detaching while threads come and go (the
-# pause between them lets the storm run untraced a while, which is when
-# the races showed: a hang, SIGTRAP, SIGSEGV within some dozen attaches).
-srv = start_server(120, 0, "storm")
-bad = attach_cycles(srv, 60, "0.05", 0.1, "storm")
-ok(not bad, "60 attaches to a thread storm: each exits 0, lets go of every thread", bad)
-ends_cleanly(srv, "the thread storm goes on unharmed and exits cleanly")
-
-# The main thread mostly blocked in vfork (its child sleeps), the workers
-# allocating: a vfork parent cannot stop until its child is done, and the
-# child must not be held meanwhile.  With no workers, the parent is the
-# only thread of its memory: the scratch pages wait for it to return (a
-# posix_spawn child, caught at its first stop, is no place to unmap them).
-# A log with allocations in it (vfork: the workers'; posix_spawn: the
-# main thread's, between spawns) shows the hooks worked.
-for workers, mode, times in ((2, "vfork", 5), (0, "vfork", 5), (0, "posix_spawn", 25)):
-    label = "a process in %s, %d workers" % (mode, workers)
-    srv = start_server(60, workers, mode)
-    bad = attach_cycles(srv, times, "0.3" if mode == "vfork" else "0.1", 0.1,
-                        "%s%d" % (mode, workers))
-    ok(not bad, label + ": %d attaches, each exits 0 and lets go of every task" % times, bad)
-    if workers or mode == "posix_spawn":
-        ok(not bad and summary(log_path("%s%d-%d" % (mode, workers, times - 1)))["allocs"] > 0,
-           label + ": allocations are in the log")
-    with open("/proc/%d/maps" % srv.pid) as f:
-        scratch = [l for l in f if l.split()[1] == "r-xp" and len(l.split()) == 5]
-    ok(not scratch, label + ": no page of memtrack's is left mapped", scratch)
-    if mode == "vfork":
-        ends_cleanly(srv, label + ": it goes on unharmed and exits cleanly")
-    else:
-        # no SIGTERM handler to end it by (see server.c): alive till now,
-        # its self-checks passed (a failed spawn aborts it)
-        ok(srv.poll() is None, label + ": it goes on unharmed", srv.poll())
-        srv.kill()
-        srv.communicate(timeout=30)
-
-# Two timer storms at 1 kHz while the main thread allocates without pause:
-# signals come while a call is half done (a thread in an out-of-line slot,
-# at the trampoline, in an injection).  Each must arrive as it was sent
-# (the handlers check si_code and the timer's value), and no handler may
-# return into a page memtrack has unmapped.
-srv = start_server(60, 0, "signals")
-bad = attach_cycles(srv, 40, "0.1", 0.05, "signals")
-ok(not bad, "40 attaches to a process under timer storms: each exits 0", bad)
-ends_cleanly(srv, "every signal came as it was sent, and the process exits cleanly")
+# vfork and posix_spawn here, while the storms go on: reported after them
+in_spawns = Checks()
+spawns(in_spawns.ok)
+storms_reported()
+in_spawns.report()
+timers_reported()
 
 # Signals sent to a stopped process are pending when memtrack attaches; its
 # first injected syscalls bring them to their delivery stops.  Each goes in

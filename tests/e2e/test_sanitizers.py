@@ -11,7 +11,10 @@ leak) fails the check it appears in.
   from real logs, each also with its chunks stored raw (tests/fuzz/
   log_unpack.c) so that mutations reach the records, runs a fixed number
   of inputs from a fixed seed, and must end without a crash, a leak or a
-  report.  FUZZ_RUNS sets the number (default 5000, about a minute here)."""
+  report.  FUZZ_RUNS sets the number (default 5000, about a minute here).
+  It starts as soon as the plain tracer's logs exist and runs beside the
+  other checks, on the other core."""
+import atexit
 import glob
 import json
 import shutil
@@ -40,16 +43,6 @@ missing = [p for p in [SAN_MEMTRACK, os.path.join(SAN, "fuzz_log"),
 if not ok(not missing, "the sanitized build exists (make sanitize)", missing):
     done()
 
-# Unit tests, sanitized.
-for binary in sorted(glob.glob(os.path.join(SAN, "tests", "test_*"))):
-    name = os.path.basename(binary)
-    r = run([binary], env=dict(ENV, CMOCKA_MESSAGE_OUTPUT="TAP"))
-    out = r.stdout + r.stderr
-    ok(r.returncode == 0 and "not ok" not in out and not sanitizer_report(out),
-       "%s under ASan+UBSan" % name,
-       sanitizer_report(out) or "\n".join(l for l in out.splitlines() if "not ok" in l)
-       or "exit status %d" % r.returncode)
-
 # Samples traced by the sanitized tracer and reported by both analyzers.
 cases = [
     ("kinds", [sample("kinds", "O0")], []),
@@ -76,14 +69,43 @@ def reports(log, has_marks):
     return out, svg
 
 
-logs = []
-for name, args, extra in cases:
+# The plain tracer's logs first: they seed the fuzz pass, which then runs
+# beside everything else.
+plain = [trace(args, log_path("plain-" + name), extra=extra) for name, args, extra in cases]
+logs = [log_path("plain-" + name) for name, _, _ in cases]
+corpus = os.path.join(TMP, "fuzz-corpus")
+os.makedirs(corpus)
+unpacked = True
+for i, log in enumerate(logs):
+    shutil.copy(log, os.path.join(corpus, "%d.log" % i))
+    u = run([os.path.join(SAN, "log_unpack"), log, os.path.join(corpus, "%d.raw" % i)], env=ENV)
+    unpacked = unpacked and u.returncode == 0 and not u.stderr
+ok(unpacked and len(os.listdir(corpus)) == 2 * len(logs),
+   "fuzz seeds: %d real logs, each also with its chunks stored raw" % len(logs), os.listdir(corpus))
+artifacts = os.path.join(TMP, "fuzz-crash-")
+fuzz_err = open(os.path.join(TMP, "fuzz.err"), "w+")
+fuzz = subprocess.Popen([os.path.join(SAN, "fuzz_log"), "-seed=1", "-runs=%d" % FUZZ_RUNS,
+                         "-max_len=65536", "-timeout=20", "-rss_limit_mb=4096",
+                         "-print_final_stats=1", "-artifact_prefix=" + artifacts, corpus],
+                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=fuzz_err,
+                        env=ENV)
+atexit.register(lambda: fuzz.poll() is None and fuzz.kill())
+
+# Unit tests, sanitized.
+for binary in sorted(glob.glob(os.path.join(SAN, "tests", "test_*"))):
+    name = os.path.basename(binary)
+    r = run([binary], env=dict(ENV, CMOCKA_MESSAGE_OUTPUT="TAP"))
+    out = r.stdout + r.stderr
+    ok(r.returncode == 0 and "not ok" not in out and not sanitizer_report(out),
+       "%s under ASan+UBSan" % name,
+       sanitizer_report(out) or "\n".join(l for l in out.splitlines() if "not ok" in l)
+       or "exit status %d" % r.returncode)
+
+for (name, args, extra), p in zip(cases, plain):
     label = "%s traced under ASan+UBSan" % name
     mine = log_path("san-" + name)
     theirs = log_path("plain-" + name)
     t = run([SAN_MEMTRACK, "run", "-o", mine, *extra, "--", *args], env=ENV)
-    p = trace(args, theirs, extra=extra)
-    logs.append(theirs)
     if not ok(t.returncode == p.returncode == 0 and not sanitizer_report(t.stderr), label,
               sanitizer_report(t.stderr) or t.stderr[-2000:]):
         continue
@@ -122,24 +144,19 @@ ok(r.returncode == 0 and alive and not sanitizer_report(r.stderr) and allocs > 0
    sanitizer_report(r.stderr) or "exit %d, %d allocs\n%s" % (r.returncode, allocs,
                                                            r.stderr[-2000:]))
 
-# The fuzz pass: seeds are real logs, as written and with raw chunks.
-corpus = os.path.join(TMP, "fuzz-corpus")
-os.makedirs(corpus)
-unpacked = True
-for i, log in enumerate(logs):
-    shutil.copy(log, os.path.join(corpus, "%d.log" % i))
-    u = run([os.path.join(SAN, "log_unpack"), log, os.path.join(corpus, "%d.raw" % i)], env=ENV)
-    unpacked = unpacked and u.returncode == 0 and not u.stderr
-ok(unpacked and len(os.listdir(corpus)) == 2 * len(logs),
-   "fuzz seeds: %d real logs, each also with its chunks stored raw" % len(logs), os.listdir(corpus))
-artifacts = os.path.join(TMP, "fuzz-crash-")
-f = run([os.path.join(SAN, "fuzz_log"), "-seed=1", "-runs=%d" % FUZZ_RUNS, "-max_len=65536",
-         "-timeout=20", "-rss_limit_mb=4096", "-print_final_stats=1",
-         "-artifact_prefix=" + artifacts, corpus], env=ENV, timeout=900)
-stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", f.stderr, re.M))
-ok(f.returncode == 0 and int(stats.get("number_of_executed_units", 0)) >= FUZZ_RUNS
-   and not sanitizer_report(f.stderr),
+# The fuzz pass, started above.
+try:
+    fuzz.wait(timeout=900)
+except subprocess.TimeoutExpired:
+    fuzz.kill()
+    fuzz.wait()
+fuzz_err.seek(0)
+f_err = fuzz_err.read()
+stats = dict(re.findall(r"^stat::(\w+):\s+(\d+)", f_err, re.M))
+ok(fuzz.returncode == 0 and int(stats.get("number_of_executed_units", 0)) >= FUZZ_RUNS
+   and not sanitizer_report(f_err),
    "fuzz_log: %d inputs from seed 1 over the reader and every report, no crash, leak or "
    "report" % FUZZ_RUNS,
-   (sanitizer_report(f.stderr) or f.stderr[-3000:]) + "\ninputs kept: %s*" % artifacts)
+   (sanitizer_report(f_err) or f_err[-3000:]) + "\ninputs kept: %s*" % artifacts)
+
 done()

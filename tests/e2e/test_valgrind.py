@@ -7,7 +7,7 @@ by lld (valgrind.py says how both runs are made comparable).  `make
 check-real` runs this alone and shows the table."""
 import shutil
 from e2e import *
-from valgrind import compare, memtrack_per_process, valgrind_per_process
+from valgrind import compare, memtrack_per_process, prefetch, valgrind_per_process
 
 programs = [
     ("arrays -O0", [sample("arrays", "O0")]),
@@ -31,6 +31,14 @@ programs = [
                  "create table t(a); insert into t values(1); select * from t;"]),
 ]
 
+LIBDIR = "/usr/lib/x86_64-linux-gnu"
+PRELOADS = ("libjemalloc.so.2", "libtcmalloc_minimal.so.4", "libmimalloc.so.2")
+# valgrind's runs start now, beside memtrack's below
+prefetch([(args, None) for _, args in programs
+          if args[0].startswith("/") or shutil.which(args[0])] +
+         [([sample("cxx", opt)], os.path.join(LIBDIR, lib)) for lib in PRELOADS
+          for opt in ("O0", "O2") if os.path.exists(os.path.join(LIBDIR, lib))])
+
 print("# %-15s %-30s %-30s" % ("program", "memtrack (allocs, frees, bytes)", "valgrind"))
 for name, args in programs:
     if not args[0].startswith("/") and not shutil.which(args[0]):
@@ -44,8 +52,7 @@ for name, args in programs:
 # C++ under each allocator a program may preload: jemalloc, tcmalloc and
 # mimalloc define their own operator new and delete, which never reach
 # their malloc; both count each new and delete once.
-LIBDIR = "/usr/lib/x86_64-linux-gnu"
-for lib in ("libjemalloc.so.2", "libtcmalloc_minimal.so.4", "libmimalloc.so.2"):
+for lib in PRELOADS:
     path = os.path.join(LIBDIR, lib)
     name = "cxx under %s" % lib.split(".")[0]
     if not os.path.exists(path):

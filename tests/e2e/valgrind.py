@@ -16,9 +16,21 @@ valgrind (its parent 0) and pid 2 under memtrack (its parent, memtrack, 1).
 Programs keep pids as text (bash's $PPID, a temporary file's name): with
 the machine's pids, the two runs' could differ in digits (9999, 10000) and
 their bytes by one.
+
+valgrind's side does not depend on memtrack's engine: tests/run, which runs
+the tracing files once per engine, names a directory in VALGRIND_CACHE
+where each valgrind result is kept for the rest of that run, keyed by the
+command, its environment and the size and mtime of each file it names.
+Only valgrind's figures are kept, never memtrack's, which every run
+measures afresh and compares.  prefetch() starts valgrind's runs early,
+beside memtrack's.
 """
+import concurrent.futures
+import hashlib
+import json
 import os
 import re
+import shutil
 import subprocess
 
 from e2e import MEMTRACK, TMP, run, summary
@@ -55,7 +67,69 @@ def memtrack_env(cwd):
     return env
 
 
+def _files(args):
+    """(path, size, mtime) of the program and of every file args name."""
+    out = []
+    for i, a in enumerate(args):
+        path = shutil.which(a) if i == 0 else a
+        if path and os.path.isfile(path):
+            st = os.stat(path)
+            out.append((os.path.realpath(path), st.st_size, st.st_mtime_ns))
+    return out
+
+
+def _cached(what, args, cwd, preload, compute):
+    """compute()'s result, kept in VALGRIND_CACHE (if set) for the same
+    command on the same files; a failed run (None) is not kept."""
+    cache = os.environ.get("VALGRIND_CACHE")
+    if not cache:
+        return compute()
+    key = json.dumps([what, args, cwd, preload, BASE_ENV, _files(args + [preload or ""])])
+    path = os.path.join(cache, hashlib.sha256(key.encode()).hexdigest() + ".json")
+    try:
+        with open(path) as f:
+            kept = json.load(f)
+        if kept["key"] == key:
+            return kept["value"]
+    except (OSError, ValueError, KeyError):
+        pass
+    value = compute()
+    if value is not None:
+        os.makedirs(cache, exist_ok=True)
+        with open(path + ".%d" % os.getpid(), "w") as f:
+            json.dump({"key": key, "value": value}, f)
+        os.replace(path + ".%d" % os.getpid(), path)
+    return value
+
+
+_pool = None
+_early = {}
+
+
+def prefetch(runs):
+    """Starts valgrind on each (args, preload) of runs, two at a time in the
+    background; compare() then takes their results."""
+    global _pool
+    if _pool is None:
+        _pool = concurrent.futures.ThreadPoolExecutor(max_workers=2)
+    cwd = os.getcwd()
+    for args, preload in runs:
+        key = (tuple(args), cwd, preload)
+        if key not in _early:
+            _early[key] = _pool.submit(_totals, args, cwd, preload)
+
+
 def valgrind_totals(args, cwd, preload=None):
+    early = _early.pop((tuple(args), cwd, preload), None)
+    return early.result() if early is not None else _totals(args, cwd, preload)
+
+
+def _totals(args, cwd, preload):
+    r = _cached("totals", args, cwd, preload, lambda: _valgrind_totals(args, cwd, preload))
+    return tuple(r) if r is not None else None
+
+
+def _valgrind_totals(args, cwd, preload=None):
     env, extra = dict(BASE_ENV), []
     if preload:
         # valgrind replaces the preloaded allocator's entry points (its C++
@@ -90,6 +164,11 @@ def compare(args, name, preload=None):
 
 def valgrind_per_process(args):
     """valgrind --trace-children=yes: {command's program name: totals}."""
+    out = _cached("per_process", args, os.getcwd(), None, lambda: _valgrind_per_process(args))
+    return {k: tuple(v) for k, v in (out or {}).items()}
+
+
+def _valgrind_per_process(args):
     r = run([*NS, "valgrind", "--trace-children=yes", "--run-libc-freeres=no",
              "--run-cxx-freeres=no", *args], env=dict(BASE_ENV))
     out, command = {}, {}
@@ -101,7 +180,7 @@ def valgrind_per_process(args):
                      r"([\d,]+) bytes", line)
         if m:
             out[command.get(m.group(1))] = tuple(int(x.replace(",", "")) for x in m.groups()[1:])
-    return out
+    return out or None
 
 
 def memtrack_per_process(args, name):
