@@ -31,13 +31,8 @@
  * one line of its own (log.h), the one line the other thread reads. */
 struct batch {
 	struct mt_event ev[BATCH];
-	struct log_block_ids ids[BATCH];
 	size_t n;
-	int ret;		     /* after its events: 1 more come, 0 the end, < 0 corrupt */
-	size_t follow;		     /* the events whose ids are followed: [0, follow) */
-	size_t switch_at;	     /* ahead_switch()'s event, or BATCH */
-	struct log_live_block *live; /* its blocks (owned), nlive of them */
-	size_t nlive;
+	int ret; /* after its events: 1 more come, 0 the end, < 0 corrupt */
 } __attribute__((aligned(64)));
 
 struct ahead {
@@ -58,9 +53,6 @@ struct ahead {
 	_Atomic int quit;
 	struct batch *slots;   /* SLOTS of them, or 1 without the thread */
 	struct batch *cur;     /* the caller's batch */
-	/* the reader's: are block ids followed, and what makes them stop */
-	int following, seen_proc, seen_heap;
-	uint32_t pid;
 };
 
 /* Can this process run on two CPUs at once? */
@@ -117,141 +109,6 @@ static int caller_go(struct ahead *a, int now)
 	return filled >= (now ? 1 : WAKE_AT) || (filled && atomic_load(&a->finished));
 }
 
-/* Must a replay find its blocks by address from ev on (ahead_ids())?
- * Records what the events so far were. */
-static int stops_following(struct ahead *a, const struct mt_event *ev)
-{
-	switch (ev->type) {
-	case MT_EV_PROC_START:
-		if (a->seen_proc || a->seen_heap)
-			return 1;
-		a->seen_proc = 1;
-		a->pid = ev->pid;
-		return 0;
-	case MT_EV_ALLOC:
-	case MT_EV_FREE:
-	case MT_EV_REALLOC:
-		if ((a->seen_proc || a->seen_heap) && ev->pid != a->pid)
-			return 1;
-		a->seen_heap = 1;
-		a->pid = ev->pid;
-		return (ev->flags & MT_EVF_PREEXIST) ||
-		       (ev->type == MT_EV_REALLOC && ev->old_addr && !ev->addr);
-	}
-	return 0;
-}
-
-/* The blocks live before the switch, as the reader's model is asked for
- * them: those made before it. */
-struct live_list {
-	struct log_live_block *v;
-	size_t n, cap;
-	uint64_t below; /* serials up to this one */
-};
-
-static int add_live(void *arg, uint64_t serial, uint64_t addr)
-{
-	struct live_list *l = arg;
-
-	if (serial > l->below)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 1024;
-		struct log_live_block *v = realloc(l->v, cap * sizeof(*v));
-
-		if (!v)
-			return -ENOMEM;
-		l->v = v;
-		l->cap = cap;
-	}
-	l->v[l->n++] = (struct log_live_block){serial, addr};
-	return 0;
-}
-
-/*
- * The blocks live just before event k of b, whose events up to `end` the
- * reader has read: those live now that were made before k, and those made
- * before k that events from k on freed or forgot.  Into b->live.  0 or
- * -ENOMEM.
- */
-static int live_before(struct ahead *a, struct batch *b, size_t k, size_t end)
-{
-	struct live_list l = {NULL, 0, 0, log_reader_blocks_made(a->r)};
-	int ret;
-
-	for (size_t j = k; j < end; j++)
-		if ((b->ev[j].type == MT_EV_ALLOC || b->ev[j].type == MT_EV_REALLOC) &&
-		    b->ev[j].addr)
-			l.below--;
-	ret = log_reader_live_blocks(a->r, add_live, &l);
-	for (size_t j = k; ret == 0 && j < end; j++) {
-		const struct mt_event *ev = &b->ev[j];
-
-		if (b->ids[j].forgotten)
-			ret = add_live(&l, b->ids[j].forgotten, ev->addr);
-		if (ret == 0 && b->ids[j].freed)
-			ret = add_live(&l, b->ids[j].freed,
-				       ev->type == MT_EV_FREE ? ev->addr : ev->old_addr);
-	}
-	if (ret < 0) {
-		free(l.v);
-		return ret;
-	}
-	b->live = l.v;
-	b->nlive = l.n;
-	return 0;
-}
-
-/* Reads batch b: its events and their ids, and where ids stop being
- * followed, with the blocks live there.  Returns what input_next_many()
- * did (or -ENOMEM). */
-static int fill(struct ahead *a, struct batch *b)
-{
-	int ret;
-
-	free(b->live);
-	b->live = NULL;
-	b->nlive = 0;
-	b->switch_at = BATCH;
-	ret = input_next_many(a->r, a->path, b->ev, a->following ? b->ids : NULL, BATCH, &b->n,
-			      &a->err);
-	b->follow = a->following ? b->n : 0;
-	if (a->following) {
-		const struct mt_event *ev = b->ev, *end = b->ev + b->n;
-		uint32_t pid = a->pid;
-		int seen = a->seen_heap;
-
-		for (; ev < end; ev++) {
-			size_t k;
-
-			/* most events: a heap event of the process before, or
-			 * neither a heap event nor a process's start */
-			if (ev->type == MT_EV_ALLOC || ev->type == MT_EV_FREE) {
-				if (seen && ev->pid == pid && !(ev->flags & MT_EVF_PREEXIST))
-					continue;
-			} else if (ev->type != MT_EV_REALLOC && ev->type != MT_EV_PROC_START) {
-				continue;
-			}
-			if (!stops_following(a, ev)) {
-				pid = a->pid;
-				seen = a->seen_heap;
-				continue;
-			}
-			k = (size_t)(ev - b->ev);
-			a->following = 0;
-			b->follow = b->switch_at = k;
-			if (live_before(a, b, k, b->n) < 0) {
-				/* the events before it stand; then the pass fails */
-				status_add(&a->err, "out of memory");
-				b->n = k;
-				return -ENOMEM;
-			}
-			break;
-		}
-	}
-	return ret;
-}
-
 static void *reader(void *arg)
 {
 	struct ahead *a = arg;
@@ -265,7 +122,7 @@ static void *reader(void *arg)
 		if (atomic_load(&a->quit))
 			break;
 		b = &a->slots[n % SLOTS];
-		ret = fill(a, b);
+		ret = input_next_many(a->r, a->path, b->ev, BATCH, &b->n, &a->err);
 		b->ret = ret > 0 ? 1 : ret;
 		if (ret <= 0)
 			atomic_store(&a->finished, 1);
@@ -288,12 +145,9 @@ int ahead_begin(struct ahead **out, struct log_reader *r, const char *path, stru
 		status_add(st, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < (two ? SLOTS : 1); i++)
-		a->slots[i].live = NULL;
 	a->r = r;
 	a->path = path;
 	a->st = st;
-	a->following = 1;
 	if (two) {
 		pthread_mutex_init(&a->lock, NULL);
 		pthread_cond_init(&a->filled, NULL);
@@ -317,7 +171,7 @@ static struct batch *next_batch(struct ahead *a)
 	if (!a->threaded) {
 		struct batch *b = a->slots;
 
-		b->ret = fill(a, b);
+		b->ret = input_next_many(a->r, a->path, b->ev, BATCH, &b->n, &a->err);
 		if (b->ret > 0)
 			b->ret = 1;
 		return b;
@@ -333,8 +187,10 @@ static struct batch *next_batch(struct ahead *a)
 int ahead_refill(struct ahead *a, const struct mt_event **ev)
 {
 	for (;;) {
-		if (a->c.next != a->c.end)
-			return ahead_next(a, ev);
+		if (a->c.next != a->c.end) {
+			*ev = a->c.next++;
+			return 1;
+		}
 		if (a->cur && a->cur->ret <= 0) {
 			/* the end, for good: said once, then returned again */
 			if (a->cur->ret < 0 && a->err.message[0]) {
@@ -346,16 +202,7 @@ int ahead_refill(struct ahead *a, const struct mt_event **ev)
 		a->cur = next_batch(a);
 		a->c.next = a->cur->ev;
 		a->c.end = a->cur->ev + a->cur->n;
-		a->c.ids = a->cur->ids;
-		a->c.follow_end = a->cur->ev + a->cur->follow;
-		a->c.switch_at = a->cur->switch_at < BATCH ? a->cur->ev + a->cur->switch_at : NULL;
 	}
-}
-
-const struct log_live_block *ahead_switch_blocks(const struct ahead *a, size_t *n)
-{
-	*n = a->cur->nlive;
-	return a->cur->live;
 }
 
 void ahead_end(struct ahead *a)
@@ -372,8 +219,6 @@ void ahead_end(struct ahead *a)
 		pthread_cond_destroy(&a->filled);
 		pthread_cond_destroy(&a->emptied);
 	}
-	for (size_t i = 0; i < (a->threaded ? SLOTS : 1); i++)
-		free(a->slots[i].live);
 	free(a->slots);
 	free(a);
 }

@@ -18,13 +18,10 @@
 
 struct ahead;
 
-/* The events of the batch being used and their block ids: the first
- * member of struct ahead, so that taking the next event is inline. */
+/* The events of the batch being used: the first member of struct ahead,
+ * so that taking the next event is inline. */
 struct ahead_cursor {
 	const struct mt_event *next, *end;
-	const struct log_block_ids *ids;   /* next's */
-	const struct mt_event *follow_end; /* ids are followed before it */
-	const struct mt_event *switch_at;  /* the event ahead_switch() is at */
 };
 
 /* Starts a pass over r from where it is (rewound, usually).  Returns 0,
@@ -45,38 +42,9 @@ static inline int ahead_next(struct ahead *a, const struct mt_event **ev)
 
 	if (c->next != c->end) {
 		*ev = c->next++;
-		c->ids++;
 		return 1;
 	}
 	return ahead_refill(a, ev);
-}
-
-/*
- * The block ids (log_reader.h) of the event ahead_next() returned last,
- * while the pass follows them: a replay then keeps its blocks by serial
- * (bornlots.h).  From the first event on which it must find them by
- * address, NULL: an event of a second process, or a second PROC_START (a
- * fork or an exec: another address space), a free the replay does not
- * count as one (a preexisting block's, a realloc that failed or freed to
- * NULL).
- */
-static inline const struct log_block_ids *ahead_ids(const struct ahead *a)
-{
-	const struct ahead_cursor *c = (const struct ahead_cursor *)(const void *)a;
-
-	return c->next <= c->follow_end ? c->ids - 1 : NULL;
-}
-
-/* At that first event, the blocks the model held live just before it (n
- * in *n, in no order: the replay's, by address from then on); NULL at
- * every other event.  Valid until the next ahead_next(). */
-const struct log_live_block *ahead_switch_blocks(const struct ahead *a, size_t *n);
-
-static inline const struct log_live_block *ahead_switch(const struct ahead *a, size_t *n)
-{
-	const struct ahead_cursor *c = (const struct ahead_cursor *)(const void *)a;
-
-	return c->next - 1 == c->switch_at ? ahead_switch_blocks(a, n) : NULL;
 }
 
 /* Ends the pass wherever it is (the thread is stopped and joined); the

@@ -110,10 +110,10 @@ int input_next(struct log_reader *r, const char *path, struct mt_event *ev, stru
 	return ret;
 }
 
-int input_next_many(struct log_reader *r, const char *path, struct mt_event *ev,
-		    struct log_block_ids *ids, size_t n, size_t *got, struct an_status *st)
+int input_next_many(struct log_reader *r, const char *path, struct mt_event *ev, size_t n,
+		    size_t *got, struct an_status *st)
 {
-	int ret = log_reader_next_many(r, ev, ids, n, got);
+	int ret = log_reader_next_many(r, ev, n, got);
 
 	if (watches[0].r || watches[1].r) {
 		if (*got)

@@ -27,8 +27,8 @@ int input_next(struct log_reader *r, const char *path, struct mt_event *ev,
 	       struct an_status *st);
 
 /* log_reader_next_many(), the same way. */
-int input_next_many(struct log_reader *r, const char *path, struct mt_event *ev,
-		    struct log_block_ids *ids, size_t n, size_t *got, struct an_status *st);
+int input_next_many(struct log_reader *r, const char *path, struct mt_event *ev, size_t n,
+		    size_t *got, struct an_status *st);
 
 /* Reads the rest of the log, so its symbol table is in; 0 or < 0. */
 int input_drain(struct log_reader *r, const char *path, struct an_status *st);

@@ -6,7 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ahead.h"
 #include "analyzer.h"
 #include "replay.h"
 #include "resolve.h"
@@ -43,7 +42,6 @@ void replay_free(struct replay *rp)
 	}
 	free(rp->lots);
 	free(rp->lot_cache);
-	bornlots_free(&rp->born);
 	lot_index_free(&rp->lot_index);
 	proc_table_free(&rp->procs);
 	space_table_free(&rp->spaces);
@@ -375,34 +373,19 @@ static inline void lot_drop(struct replay *rp, uint32_t n)
 }
 
 static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t stack, int sel,
-		      const struct log_block_ids *ids)
+		      const struct mt_event *ev, uint64_t stack, int sel)
 {
-	struct blocks *bt = ids ? NULL : blocks_of(ss);
+	struct blocks *bt = blocks_of(ss);
 	uint32_t n = lot_of(rp, space, AN_KIND_HEAP, stack, ev->size), old;
 	struct last_alloc *last;
 	struct lot *l;
 	int ret;
 
-	if ((!ids && !bt) || !n)
+	if (!bt || !n)
 		return -ENOMEM;
-	if (ids) {
-		/* by serial: the block is the next one made, the one it
-		 * forgets the reader says */
-		if (!rp->born_seen) {
-			rp->born_seen = 1;
-			rp->born_space = space;
-		}
-		if (space != rp->born_space)
-			return -EINVAL;
-		ret = ids->forgotten && bornlots_take(&rp->born, ids->forgotten, &old);
-		if (bornlots_add(&rp->born, ++rp->made, n) < 0)
-			return -ENOMEM;
-	} else {
-		ret = blocks_put(bt, ev->addr, n, &old);
-		if (ret < 0)
-			return ret;
-	}
+	ret = blocks_put(bt, ev->addr, n, &old);
+	if (ret < 0)
+		return ret;
 	/* A block handed out again without a free in between: the free was
 	 * missed, so the old block is gone. */
 	if (ret == 1) {
@@ -446,16 +429,12 @@ static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t a
 }
 
 static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
-		     const struct mt_event *ev, uint64_t addr, int sel,
-		     const struct log_block_ids *ids)
+		     const struct mt_event *ev, uint64_t addr, int sel)
 {
 	uint32_t n;
 	uint64_t size;
-	int live = !(ev->flags & MT_EVF_PREEXIST) &&
-		   (ids ? ids->freed && bornlots_take(&rp->born, ids->freed, &n)
-			: ss->blocks && blocks_take(ss->blocks, addr, &n));
 
-	if (!live) {
+	if ((ev->flags & MT_EVF_PREEXIST) || !ss->blocks || !blocks_take(ss->blocks, addr, &n)) {
 		if (!sel)
 			return 0;
 		if ((ev->flags & MT_EVF_PREEXIST) || ss->attached) {
@@ -492,26 +471,25 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 }
 
 static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t stack, int sel,
-		      const struct log_block_ids *ids)
+		      const struct mt_event *ev, uint64_t stack, int sel)
 {
 	int ret;
 
 	switch (ev->type) {
 	case MT_EV_ALLOC:
-		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel, ids) : 0;
+		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
 	case MT_EV_FREE:
-		return heap_free(rp, ss, space, ev, ev->addr, sel, ids);
+		return heap_free(rp, ss, space, ev, ev->addr, sel);
 	case MT_EV_REALLOC:
 		if (!ev->old_addr)
-			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel, ids) : 0;
+			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
 		if (ev->addr) {
 			/* Free first: a block resized in place keeps its address. */
-			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel, ids);
-			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel, ids);
+			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel);
+			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel);
 		}
 		if (!ev->size) /* realloc(p, 0) */
-			return heap_free(rp, ss, space, ev, ev->old_addr, sel, ids);
+			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
 		/* Failed: the old block stays.  memcheck counts realloc(p, n) as
 		 * an alloc of n and a free before it tries, unless n is "fishy"
 		 * (negative as a signed size), so its totals include this one. */
@@ -840,32 +818,7 @@ static __attribute__((noinline)) int other_event(struct replay *rp, const struct
 	return ret;
 }
 
-int replay_by_address(struct replay *rp, const struct log_live_block *live, size_t n)
-{
-	if (rp->by == REPLAY_BLOCKS_BY_SERIAL && rp->born_seen) {
-		struct space_state *ss = space_table_get(&rp->spaces, rp->born_space);
-		struct blocks *bt = ss ? blocks_of(ss) : NULL;
-		uint32_t lot;
-
-		if (!bt)
-			return -ENOMEM;
-		for (size_t i = 0; i < n; i++)
-			if (bornlots_get(&rp->born, live[i].serial, &lot) &&
-			    blocks_put(bt, live[i].addr, lot, NULL) < 0)
-				return -ENOMEM;
-	}
-	bornlots_free(&rp->born);
-	rp->by = REPLAY_BLOCKS_BY_ADDRESS;
-	return 0;
-}
-
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
-{
-	return replay_event_ids(rp, ev, index, NULL);
-}
-
-int replay_event_ids(struct replay *rp, const struct mt_event *ev, uint64_t index,
-		     const struct log_block_ids *ids)
 {
 	int sel = chosen(rp, ev->pid);
 	struct space_state *ss;
@@ -877,19 +830,11 @@ int replay_event_ids(struct replay *rp, const struct mt_event *ev, uint64_t inde
 	uint64_t stack = ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT
 								      : ev->stack;
 
-	if (__builtin_expect(rp->by != REPLAY_BLOCKS_BY_SERIAL || !ids, 0)) {
-		if (rp->by == REPLAY_BLOCKS_UNSET)
-			rp->by = ids ? REPLAY_BLOCKS_BY_SERIAL : REPLAY_BLOCKS_BY_ADDRESS;
-		else if (rp->by == REPLAY_BLOCKS_BY_SERIAL)
-			return -EINVAL;
-		else
-			ids = NULL;
-	}
 	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
 		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
 	if (ev->type == MT_EV_ALLOC || ev->type == MT_EV_FREE || ev->type == MT_EV_REALLOC) {
 		ss = space_of(rp, ev->pid, &space);
-		ret = ss ? heap_event(rp, ss, space, ev, stack, sel, ids) : -ENOMEM;
+		ret = ss ? heap_event(rp, ss, space, ev, stack, sel) : -ENOMEM;
 	} else {
 		ret = other_event(rp, ev, stack, sel);
 	}

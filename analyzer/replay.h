@@ -34,11 +34,6 @@
 
 #include "../formats/log.h"
 #include "../formats/blocks.h"
-#include <errno.h>
-
-#include "../formats/log_reader.h"
-#include "ahead.h"
-#include "bornlots.h"
 #include "regions.h"
 #include "table.h"
 
@@ -188,24 +183,12 @@ struct replay_memory {
 	uint64_t heap, anon, file;
 };
 
-/* How a replay finds the heap block an event frees. */
-enum replay_blocks {
-	REPLAY_BLOCKS_UNSET,	/* no event yet */
-	REPLAY_BLOCKS_BY_SERIAL,	/* the reader says which (log_block_ids): born */
-	REPLAY_BLOCKS_BY_ADDRESS,	/* its address: each space's blocks */
-};
-
 struct replay {
 	struct lot *lots;		/* lot n is lots[n - 1] */
 	uint32_t nlots, lots_cap;
 	struct lot_index lot_index;	/* -> n */
 	struct lot_cache_entry *lot_cache; /* [LOT_CACHE], made on first need */
 	uint64_t blocks;		/* live heap blocks, every space */
-	enum replay_blocks by;
-	struct bornlots born;		/* by serial: the live blocks, of born_space */
-	uint64_t made;			/* by serial: blocks made so far */
-	uint32_t born_space;
-	int born_seen;			/* a block was made (born_space is set) */
 	struct regions maps;
 	struct proc_table procs;	/* pid -> struct proc_state */
 	struct space_table spaces;	/* space -> struct space_state */
@@ -247,33 +230,6 @@ void replay_free(struct replay *rp);
 
 /* Applies event number `index`.  Returns 0 or -ENOMEM. */
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index);
-
-/*
- * The same with the event's block ids from the reader (log_reader.h): given
- * from the first event on, the replay keeps its blocks by serial (the log
- * then keeps to one process, one address space), which costs no address
- * lookup; NULL, by address.  From ids given to NULL, replay_by_address()
- * first.  Returns 0, -ENOMEM, or -EINVAL for ids that do not fit.
- */
-int replay_event_ids(struct replay *rp, const struct mt_event *ev, uint64_t index,
-		     const struct log_block_ids *ids);
-
-/* From now on, blocks by address: live, the blocks the reader's model
- * holds live (n of them, for their addresses).  0 or -ENOMEM. */
-int replay_by_address(struct replay *rp, const struct log_live_block *live, size_t n);
-
-/* replay_event_ids() for the event ahead_next() returned last, with the
- * ids and the switch to addresses the pass gives (ahead.h). */
-static inline int replay_ahead(struct replay *rp, struct ahead *ah, const struct mt_event *ev,
-			       uint64_t index)
-{
-	size_t n;
-	const struct log_live_block *live = ahead_switch(ah, &n);
-
-	if (live && replay_by_address(rp, live, n) < 0)
-		return -ENOMEM;
-	return replay_event_ids(rp, ev, index, ahead_ids(ah));
-}
 
 /* The memory in use now by the chosen processes (the timeline's view): what
  * is live, without what processes other than the first left behind when they

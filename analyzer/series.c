@@ -251,28 +251,20 @@ static void fill_row(struct row *r, const struct replay *rp, uint64_t time_ns, u
 			  .has_rss = rp->c.rss_samples > 0};
 }
 
-/* A change the chart shows, at the slice of its time (use: the memory in
- * use after it): the row goes to its slice's segment, made right there
- * (most events of a busy program are changes). */
-static int change(struct timeline *t, const struct replay *rp, uint64_t slice, uint64_t time_ns,
-		  uint64_t index, struct replay_memory use)
+/* A change the chart shows: the row goes to its slice's segment, made
+ * right there (most events of a busy program are changes). */
+static int change(struct timeline *t, const struct replay *rp, const struct mt_event *ev,
+		  uint64_t index, uint64_t total)
 {
-	uint64_t total = use.heap + use.anon + use.file;
+	uint64_t slice = slice_of(t, ev->time_ns);
 	struct item *it;
 
 	if (t->open && t->v[t->n - 1].slice == slice) {
 		it = &t->v[t->n - 1];
-		/* only what changed: the rest of the row is as before */
-		it->last.time_ns = time_ns;
-		it->last.heap = use.heap;
-		it->last.anon = use.anon;
-		it->last.file = use.file;
-		it->last.rss = rp->rss;
-		it->last.seq = index;
-		it->last.has_rss = rp->c.rss_samples > 0;
+		fill_row(&it->last, rp, ev->time_ns, index);
 		if (total < row_total(&it->min))
 			it->min = it->last;
-		else if (total > row_total(&it->max))
+		if (total > row_total(&it->max))
 			it->max = it->last;
 		return 0;
 	}
@@ -281,7 +273,7 @@ static int change(struct timeline *t, const struct replay *rp, uint64_t slice, u
 		return -ENOMEM;
 	it->own = 0;
 	it->slice = slice;
-	fill_row(&it->last, rp, time_ns, index);
+	fill_row(&it->last, rp, ev->time_ns, index);
 	it->min = it->max = it->last;
 	t->open = 1;
 	return 0;
@@ -337,17 +329,17 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 {
 	struct timeline *t = &tp->t;
 	int sel = rp->last_selected, ret;
-	int own = new_peak || ((ev->type == MT_EV_RSS || ev->type == MT_EV_MARK) && sel);
+	int own = (ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak;
 	struct replay_memory use = replay_in_use(rp);
 	struct row row;
 	int changed = use.heap != tp->before.heap || use.anon != tp->before.anon ||
 		      use.file != tp->before.file || rp->rss != rss_before;
-	/* the slices cover the run so far */
-	uint64_t slice = slice_of(t, ev->time_ns);
 
+	/* the slices cover the run so far */
+	slice_of(t, ev->time_ns);
 	if (!tp->pending && !own) {
 		/* most events: nothing the chart shows, or a change of a slice */
-		ret = changed ? change(t, rp, slice, ev->time_ns, index, use) : 0;
+		ret = changed ? change(t, rp, ev, index, use.heap + use.anon + use.file) : 0;
 		tp->before = use;
 		return ret;
 	}
@@ -371,10 +363,10 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 			 * joins the segment before it when that is of its slice,
 			 * and the new one takes its place (the slice first: that
 			 * may widen the slices) */
-			uint64_t old_slice = slice_of(t, t->v[t->n - 1].min.time_ns);
+			uint64_t slice = slice_of(t, t->v[t->n - 1].min.time_ns);
 			struct item *old = &t->v[t->n - 1], *prev = &t->v[t->n - 2];
 
-			if (!prev->own && prev->slice == old_slice) {
+			if (!prev->own && prev->slice == slice) {
 				struct row *r = &old->min;
 
 				/* join(prev, that row): the earliest lowest, the
@@ -407,8 +399,8 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 		}
 		if (new_peak)
 			t->peak = t->n; /* (a mark never raises the memory) */
-	} else if (changed && (ret = change(t, rp, slice_of(t, ev->time_ns), ev->time_ns, index,
-					     use)) < 0) {
+	} else if (changed &&
+		   (ret = change(t, rp, ev, index, use.heap + use.anon + use.file)) < 0) {
 		return ret;
 	}
 	tp->before = use;
@@ -592,7 +584,7 @@ static int run_timeline(struct feed *fd, struct log_reader *r, const struct an_o
 		index = seen ? index + 1 : 0;
 		seen = 1;
 		last_ns = ev->time_ns;
-		if (replay_ahead(&rp, ah, ev, index) < 0) {
+		if (replay_event(&rp, ev, index) < 0) {
 			status_add(st, "out of memory");
 			ret = -ENOMEM;
 			break;

@@ -58,7 +58,7 @@ static int find_peak(struct log_reader *r, const char *path, const struct snapsh
 	setup(&rp, r, o);
 	ret = ahead_begin(&ah, r, path, st);
 	while (ah && (ret = ahead_next(ah, &ev)) > 0)
-		if (replay_ahead(&rp, ah, ev, index++) < 0) {
+		if (replay_event(&rp, ev, index++) < 0) {
 			ret = nomem(st);
 			break;
 		}
@@ -134,7 +134,7 @@ int snapshot_replay(struct replay *rp, struct log_reader *r, const char *path,
 			stopped = 1;
 			continue;
 		}
-		if (replay_ahead(rp, ah, ev, index) < 0 ||
+		if (replay_event(rp, ev, index) < 0 ||
 		    (o->observe && o->observe(o->arg, rp, ev, index) < 0)) {
 			ret = nomem(st);
 			break;
@@ -345,7 +345,7 @@ static int take_pass(struct replay *rp, struct capture *cs, size_t n, struct log
 	 * nothing else to look at (the usual report, in a loop of its own) */
 	while (simple && (ret = ahead_next(ah, &ev)) > 0) {
 		pid_seen |= ev->pid == o->pid;
-		if (replay_ahead(rp, ah, ev, end.events++) < 0)
+		if (replay_event(rp, ev, end.events++) < 0)
 			goto nomem;
 		end.end_ns = ev->time_ns;
 	}
@@ -372,7 +372,7 @@ static int take_pass(struct replay *rp, struct capture *cs, size_t n, struct log
 		}
 		if (!pending)
 			continue; /* only the symbols are still wanted */
-		if (replay_ahead(rp, ah, ev, index) < 0 ||
+		if (replay_event(rp, ev, index) < 0 ||
 		    (o->observe && o->observe(o->arg, rp, ev, index) < 0))
 			goto nomem;
 		end.applied = 1;

@@ -324,13 +324,12 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
 /* --- the reader ------------------------------------------------------------- */
 
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
-		       uint32_t tid, uint64_t *addr, uint64_t *taken)
+		       uint32_t tid, uint64_t *addr)
 {
 	uint64_t x, serial;
 	unsigned cls;
 	int live;
 
-	*taken = 0;
 	if (code == HEAPADDR_FREED_ZERO) {
 		*addr = 0;
 		return zero_ok ? HEAPADDR_OK : HEAPADDR_ZERO;
@@ -361,21 +360,18 @@ int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int 
 		    : heaplive_take(&h->blocks, serial, addr, &cls);
 	if (!live)
 		return HEAPADDR_NOT_LIVE;
-	if (!keep) {
+	if (!keep)
 		free_block(h, serial, *addr, cls, thread_of(h, tid));
-		*taken = serial;
-	}
 	return HEAPADDR_OK;
 }
 
 int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
-		      uint32_t tid, uint64_t *addr, uint64_t *forgotten)
+		      uint32_t tid, uint64_t *addr)
 {
 	struct heapaddr_thread *t = thread_of(h, tid);
 	unsigned cls = size_class(size);
 	uint64_t a;
 
-	*forgotten = 0;
 	if (code == HEAPADDR_BORN_ZERO) {
 		*addr = 0;
 		return HEAPADDR_OK;
@@ -397,7 +393,7 @@ int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint6
 		return HEAPADDR_ZERO;
 	if (born_code(h, t, a, cls) != code)
 		return HEAPADDR_NOT_SHORTEST;
-	if (heaplive_make(&h->blocks, h->made + 1, a, cls, forgotten) < 0)
+	if (heaplive_make(&h->blocks, h->made + 1, a, cls) < 0)
 		return HEAPADDR_NOMEM;
 	make_block(h, t, a, size);
 	*addr = a;

@@ -115,18 +115,15 @@ uint8_t *heapaddr_put_born(struct heapaddr *h, uint8_t *p, uint64_t addr, uint64
 /*
  * Reader: the address a FREED or OLD code names (literal: the varint that
  * followed HEAPADDR_FREED_LITERAL), zero_ok for OLD; the model updated.
- * *serial: the serial of the live block freed (0: the address is no live
- * block's, or keep).  Returns an enum heapaddr_error.
+ * Returns an enum heapaddr_error.
  */
 int heapaddr_get_freed(struct heapaddr *h, uint64_t code, uint64_t literal, int zero_ok, int keep,
-		       uint32_t tid, uint64_t *addr, uint64_t *serial);
+		       uint32_t tid, uint64_t *addr);
 
 /* Reader: the address a BORN code names (literal after
- * HEAPADDR_BORN_LITERAL) for a block of `size` bytes; the model updated
- * (the block made is serial h->made), and the serial of the live block
- * made there before, which it forgets, in *forgotten (else 0). */
+ * HEAPADDR_BORN_LITERAL) for a block of `size` bytes; the model updated. */
 int heapaddr_get_born(struct heapaddr *h, uint64_t code, uint64_t literal, uint64_t size,
-		      uint32_t tid, uint64_t *addr, uint64_t *forgotten);
+		      uint32_t tid, uint64_t *addr);
 
 /* A one-line description of an enum heapaddr_error. */
 const char *heapaddr_strerror(int err);

@@ -203,9 +203,8 @@ static int find_addr(const struct heaplive *l, uint64_t n, uint64_t addr, struct
 }
 
 /* The block at addr, whose chunk number ends in the 16 bits of hint, is
- * forgotten: the latest such chunk before `serial`'s that holds it.
- * Returns its serial (0: none found). */
-static uint64_t forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t serial)
+ * forgotten: the latest such chunk before `serial`'s that holds it. */
+static void forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_t serial)
 {
 	uint64_t top = (serial - 1) >> CHUNK_SHIFT, d = (top - hint) & HINT_MASK;
 	struct heaplive_dir *dir;
@@ -213,21 +212,19 @@ static uint64_t forget(struct heaplive *l, uint32_t hint, uint64_t addr, uint64_
 	unsigned i;
 
 	if (d > top)
-		return 0;
+		return;
 	for (uint64_t n = top - d;; n -= HINT_MASK + 1) {
 		if (find_addr(l, n, addr, &dir, &slot, &i)) {
 			uint64_t m = (*slot)->mask;
-			unsigned bit;
 
 			/* the serial of entry i: the i-th live bit */
 			for (unsigned k = 0; k < i; k++)
 				m &= m - 1;
-			bit = (unsigned)__builtin_ctzll(m);
-			remove_entry(l, dir, slot, i, bit);
-			return n << CHUNK_SHIFT | bit;
+			remove_entry(l, dir, slot, i, (unsigned)__builtin_ctzll(m));
+			return;
 		}
 		if (n <= HINT_MASK)
-			return 0;
+			return;
 	}
 }
 
@@ -267,8 +264,7 @@ static __attribute__((noinline)) int hint_all(struct heaplive *l)
 	return 0;
 }
 
-int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls,
-			    uint64_t *forgotten)
+int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
 {
 	uint64_t k = serial >> (CHUNK_SHIFT + DIR_SHIFT);
 	unsigned bit = (unsigned)(serial & ((1u << CHUNK_SHIFT) - 1));
@@ -277,7 +273,6 @@ int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, 
 	uint32_t old, e = 0;
 	int ret;
 
-	*forgotten = 0;
 	if (k >= l->ndirs) {
 		size_t n = l->ndirs ? l->ndirs * 2 : 16;
 		struct heaplive_dir **v;
@@ -304,7 +299,7 @@ int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, 
 		if (ret < 0)
 			return ret;
 		if (ret == 1)
-			*forgotten = forget(l, old, addr, serial);
+			forget(l, old, addr, serial);
 	}
 	if (serial >> CHUNK_SHIFT != l->last_chunk)
 		trim(l);
@@ -344,29 +339,6 @@ int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, 
 	c->mask |= 1ull << bit;
 	l->len++;
 	l->last_chunk = serial >> CHUNK_SHIFT;
-	return 0;
-}
-
-int heaplive_each(const struct heaplive *l, int (*fn)(void *arg, uint64_t serial, uint64_t addr),
-		  void *arg)
-{
-	for (size_t k = 0; k < l->ndirs; k++) {
-		if (!l->dirs[k])
-			continue;
-		for (unsigned j = 0; j < DIR_CHUNKS; j++) {
-			struct chunk *c = l->dirs[k]->c[j];
-			uint64_t m = c ? c->mask : 0;
-
-			for (unsigned i = 0; m; i++, m &= m - 1) {
-				uint64_t serial = ((uint64_t)k << DIR_SHIFT | j) << CHUNK_SHIFT |
-						  (unsigned)__builtin_ctzll(m);
-				int ret = fn(arg, serial, entry_addr(c, i));
-
-				if (ret)
-					return ret;
-			}
-		}
-	}
 	return 0;
 }
 

@@ -107,8 +107,7 @@ void heaplive_free(struct heaplive *l);
 /* What the functions below do in their other cases: a chunk to make,
  * grow, widen, shrink or free, a block made where a live one is, blocks
  * found by address through hints, a block not live. */
-int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls,
-			    uint64_t *forgotten);
+int heaplive_make_elsewhere(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls);
 int heaplive_take_elsewhere(struct heaplive *l, uint64_t serial, uint64_t *addr, unsigned *cls);
 
 /* The chunk of serial s, when its directory and it are there. */
@@ -122,12 +121,10 @@ static inline struct heaplive_chunk *heaplive_chunk_of(const struct heaplive *l,
 }
 
 /* Block `serial` (above every serial before it) is made at addr (not 0),
- * of size class cls (1 to 127); a block live at addr is forgotten, its
- * serial in *forgotten (else 0).  0 or -ENOMEM.  (Inline, as most blocks go
- * to the end of the chunk blocks were last made in: a block made costs a
- * bit set and an entry written.) */
-static inline int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls,
-				uint64_t *forgotten)
+ * of size class cls (1 to 127); a block live at addr is forgotten.  0 or
+ * -ENOMEM.  (Inline, as most blocks go to the end of the chunk blocks were
+ * last made in: a block made costs a bit set and an entry written.) */
+static inline int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t addr, unsigned cls)
 {
 	struct heaplive_chunk *c;
 	uint32_t e;
@@ -136,11 +133,10 @@ static inline int heaplive_make(struct heaplive *l, uint64_t serial, uint64_t ad
 	if (l->hinted || serial >> HEAPLIVE_CHUNK_SHIFT != l->last_chunk ||
 	    !(c = heaplive_chunk_of(l, serial)) || c->wide || c->n == c->cap ||
 	    !heaplive_narrow(c, addr, cls, &e))
-		return heaplive_make_elsewhere(l, serial, addr, cls, forgotten);
+		return heaplive_make_elsewhere(l, serial, addr, cls);
 	ret = addrset_add(&l->live_at, addr);
 	if (ret)
-		return ret < 0 ? ret : heaplive_make_elsewhere(l, serial, addr, cls, forgotten);
-	*forgotten = 0;
+		return ret < 0 ? ret : heaplive_make_elsewhere(l, serial, addr, cls);
 	heaplive_entries(c)[c->n++] = e;
 	c->mask |= 1ull << (serial & ((1u << HEAPLIVE_CHUNK_SHIFT) - 1));
 	l->len++;
@@ -181,11 +177,6 @@ static inline int heaplive_has(const struct heaplive *l, uint64_t addr)
 
 	return l->hinted ? blocks_get(&l->by_addr, addr, &v) : addrset_has(&l->live_at, addr);
 }
-
-/* Calls fn for every live block, in serial order, until it returns
- * non-zero (what this returns then; else 0). */
-int heaplive_each(const struct heaplive *l, int (*fn)(void *arg, uint64_t serial, uint64_t addr),
-		  void *arg);
 
 /* Bytes the model holds. */
 size_t heaplive_memory(const struct heaplive *l);

@@ -81,8 +81,6 @@ struct log_reader {
 	uint64_t chunk_events;
 
 	struct heapaddr heap;
-	struct log_block_ids *ids; /* where the event being read puts its */
-	struct log_block_ids no_ids; /* where when they are not wanted */
 
 	uint64_t nevents; /* returned in this pass */
 	enum reader_state state;
@@ -551,7 +549,7 @@ DECODE int get_freed(struct log_reader *r, int zero_ok, int keep, uint32_t tid, 
 
 	if (get(r, &code) || (code == HEAPADDR_FREED_LITERAL && get(r, &literal)))
 		return -EBADMSG;
-	e = heapaddr_get_freed(&r->heap, code, literal, zero_ok, keep, tid, v, &r->ids->freed);
+	e = heapaddr_get_freed(&r->heap, code, literal, zero_ok, keep, tid, v);
 	if (e == HEAPADDR_NOMEM)
 		return io_error(r, -ENOMEM, r->chunk_off);
 	if (e)
@@ -579,7 +577,7 @@ DECODE int get_BORN(struct log_reader *r, struct mt_event *ev, uint64_t *v)
 
 	if (get(r, &code) || (code == HEAPADDR_BORN_LITERAL && get(r, &literal)))
 		return -EBADMSG;
-	e = heapaddr_get_born(&r->heap, code, literal, ev->size, ev->tid, v, &r->ids->forgotten);
+	e = heapaddr_get_born(&r->heap, code, literal, ev->size, ev->tid, v);
 	if (e == HEAPADDR_NOMEM)
 		return io_error(r, -ENOMEM, r->chunk_off);
 	if (e)
@@ -634,7 +632,6 @@ DECODE int read_event(struct log_reader *r, unsigned tag,
 	int rc;
 
 	zero_event(ev);
-	*r->ids = (struct log_block_ids){0, 0};
 	ev->type = tag & TAG_EVENT_TYPE;
 	ev->pid = r->prev_pid;
 	ev->tid = r->prev_tid;
@@ -1126,33 +1123,15 @@ int log_reader_next(struct log_reader *r, struct mt_event *ev)
 	return next_event(r, ev);
 }
 
-int log_reader_next_many(struct log_reader *r, struct mt_event *ev, struct log_block_ids *ids,
-			 size_t n, size_t *got)
+int log_reader_next_many(struct log_reader *r, struct mt_event *ev, size_t n, size_t *got)
 {
 	size_t i = 0;
 	int rc = 1;
 
-	if (ids) {
-		while (i < n && (r->ids = &ids[i], rc = next_event(r, &ev[i])) > 0)
-			i++;
-	} else {
-		while (i < n && (rc = next_event(r, &ev[i])) > 0)
-			i++;
-	}
-	r->ids = &r->no_ids;
+	while (i < n && (rc = next_event(r, &ev[i])) > 0)
+		i++;
 	*got = i;
 	return rc > 0 ? 1 : rc;
-}
-
-uint64_t log_reader_blocks_made(const struct log_reader *r)
-{
-	return r->heap.made;
-}
-
-int log_reader_live_blocks(const struct log_reader *r,
-			   int (*fn)(void *arg, uint64_t serial, uint64_t addr), void *arg)
-{
-	return heaplive_each(&r->heap.blocks, fn, arg);
 }
 
 /* Header problems: a cut-short header is an error here (there is nothing
@@ -1340,7 +1319,6 @@ int log_reader_open(struct log_reader **out, const char *path, char *err, size_t
 	}
 	r->fd = -1;
 	r->move_at = UINT64_MAX;
-	r->ids = &r->no_ids;
 	r->strings_cap = 1024;
 	r->strings = calloc(r->strings_cap, sizeof(*r->strings));
 	r->nodes_cap = 4096;

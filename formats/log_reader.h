@@ -28,38 +28,11 @@ const struct mt_log_header *log_reader_header(const struct log_reader *r);
  * when the log is corrupt (reason in log_reader_error). */
 int log_reader_next(struct log_reader *r, struct mt_event *ev);
 
-/*
- * What an event did to the live heap blocks of the log's model (FORMAT.md,
- * "Heap addresses"), by serial number (the n-th block made is n): the
- * block it freed (FREE, a REALLOC's old block; 0 when its address named
- * no live block, or the block stays: a failed realloc), and the block live
- * where it made one, which is forgotten (its free was not seen; 0: none).
- * The block an event made, if any, is one more than the last made.
- */
-struct log_block_ids {
-	uint64_t freed, forgotten;
-};
-
 /* Reads up to n events into ev[0..n), as many calls of log_reader_next()
- * would, without a call per event, and their block ids into ids[0..n)
- * unless ids is NULL; *got says how many.  Returns 1 when it read n (more
- * may follow), else what the call after the last event read returned: 0
- * at the end of the log, or a negative errno. */
-int log_reader_next_many(struct log_reader *r, struct mt_event *ev, struct log_block_ids *ids,
-			 size_t n, size_t *got);
-
-/* Blocks made so far in this pass: the serial of the last one. */
-uint64_t log_reader_blocks_made(const struct log_reader *r);
-
-/* A block the model holds live. */
-struct log_live_block {
-	uint64_t serial, addr;
-};
-
-/* Calls fn for each block the model holds live now, in serial order, with
- * its address, until fn returns non-zero (returned then; else 0). */
-int log_reader_live_blocks(const struct log_reader *r,
-			   int (*fn)(void *arg, uint64_t serial, uint64_t addr), void *arg);
+ * would, without a call per event; *got says how many.  Returns 1 when it
+ * read n (more may follow), else what the call after the last event read
+ * returned: 0 at the end of the log, or a negative errno. */
+int log_reader_next_many(struct log_reader *r, struct mt_event *ev, size_t n, size_t *got);
 
 /* Index of the event last returned by next() (0-based: "#N"). */
 uint64_t log_reader_event_index(const struct log_reader *r);

@@ -10,15 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "analyzer/ahead.h"
 #include "analyzer/analyzer.h"
-#include "analyzer/input.h"
 #include "analyzer/replay.h"
-#include "formats/log_writer.h"
 
 /* The lot of the live block at (space, addr), or NULL. */
 static const struct lot *block(const struct replay *rp, uint32_t space, uint64_t addr)
@@ -430,146 +423,6 @@ static void test_peak_in_one_pass(void **state)
 	}
 }
 
-
-/* The same log replayed with its blocks by serial (the block ids of an
- * ahead pass, switching to addresses where the log leaves one process)
- * and by address: the same counts, lots and peaks, whatever comes, in logs
- * written for it: frees of blocks never made, blocks made where a live
- * one is, reallocs that fail or free to NULL, preexisting blocks, a fork,
- * an exec, a second process, heap events before the first PROC_START. */
-enum scenario { ONE_PROCESS, FORK, EXEC, OTHER_PID, PREEXIST, FAILED_REALLOC, LATE_START, SCENARIOS };
-
-static struct mt_event scenario_event(enum scenario sc, uint64_t i, uint64_t n)
-{
-	uint32_t pid = sc == FORK && i > n / 3 && rnd() % 2 ? 200 : 100;
-	uint64_t addr = 0x1000 + (rnd() % 512) * 16, old = 0x1000 + (rnd() % 512) * 16;
-	struct mt_event ev = {.pid = pid, .tid = pid + rnd() % 2, .time_ns = i * 1000};
-
-	if (i == 0 && sc != LATE_START)
-		return (struct mt_event){.type = MT_EV_PROC_START, .pid = 100, .tid = 100, .space = 1,
-					 .mflags = MT_PROC_EXEC};
-	if (i == n / 3) {
-		switch (sc) {
-		case FORK:
-			return (struct mt_event){.type = MT_EV_PROC_START, .pid = 200, .tid = 200,
-						 .space = 2, .arg = 100, .mflags = MT_PROC_FORK,
-						 .time_ns = i * 1000};
-		case EXEC:
-			return (struct mt_event){.type = MT_EV_PROC_START, .pid = 100, .tid = 100,
-						 .space = 3, .mflags = MT_PROC_EXEC,
-						 .time_ns = i * 1000};
-		case LATE_START:
-			return (struct mt_event){.type = MT_EV_PROC_START, .pid = 100, .tid = 100,
-						 .space = 1, .mflags = MT_PROC_ATTACH,
-						 .time_ns = i * 1000};
-		case OTHER_PID:
-			ev.pid = ev.tid = 300;
-			break;
-		default:
-			break;
-		}
-	}
-	switch (rnd() % 8) {
-	case 0:
-	case 1:
-	case 2:
-		ev.type = MT_EV_ALLOC;
-		ev.fn = rnd() % 8 ? MT_FN_MALLOC : MT_FN_CALLOC;
-		ev.arg = ev.fn == MT_FN_CALLOC ? 1 : 0;
-		ev.addr = rnd() % 64 ? addr : 0;
-		ev.size = 1 + rnd() % 5 * 100;
-		ev.flags = ev.addr ? 0 : MT_EVF_FAILED;
-		break;
-	case 3:
-		ev.type = MT_EV_REALLOC;
-		ev.fn = MT_FN_REALLOC;
-		ev.old_addr = rnd() % 8 ? old : 0;
-		ev.addr = sc == FAILED_REALLOC && rnd() % 4 == 0 ? 0 : addr;
-		ev.size = ev.addr || rnd() % 2 ? 1 + rnd() % 5 * 100 : 0;
-		/* a failure, or realloc(p, 0); now and then flagged the other
-		 * way round */
-		if (!ev.addr && ((ev.size != 0) ^ (rnd() % 8 == 0)))
-			ev.flags = MT_EVF_FAILED;
-		break;
-	case 4:
-		ev.type = MT_EV_THREAD_EXIT;
-		break;
-	default:
-		ev.type = MT_EV_FREE;
-		ev.fn = MT_FN_FREE;
-		ev.addr = addr;
-		if (sc == PREEXIST && rnd() % 16 == 0)
-			ev.flags = MT_EVF_PREEXIST;
-		break;
-	}
-	return ev;
-}
-
-static void assert_same_replay(const struct replay *a, const struct replay *b)
-{
-	assert_memory_equal(&a->c, &b->c, sizeof(a->c));
-	assert_int_equal(a->blocks, b->blocks);
-	assert_int_equal(a->peak, b->peak);
-	assert_int_equal(a->peak_event, b->peak_event);
-	assert_int_equal(a->peaks, b->peaks);
-	assert_int_equal(a->nlots, b->nlots);
-	for (uint32_t i = 0; i < a->nlots; i++) {
-		assert_memory_equal(&a->lots[i].now, &b->lots[i].now, sizeof(a->lots[i].now));
-		assert_memory_equal(replay_lot_at_peak(a, &a->lots[i]),
-				    replay_lot_at_peak(b, &b->lots[i]), sizeof(struct lot_counts));
-	}
-}
-
-static void test_by_serial_as_by_address(void **state)
-{
-	static const struct mt_log_header h = {.mode = MT_MODE_RUN, .pid = 100, .tick_ns = 1};
-	const uint64_t n = 30000;
-
-	for (enum scenario sc = 0; sc < SCENARIOS; sc++) {
-		char path[] = "/tmp/memtrack-test-XXXXXX";
-		struct an_status st = {0};
-		struct replay by_address, by_serial;
-		const struct mt_event *evp;
-		struct log_writer *w;
-		struct log_reader *r;
-		struct ahead *ah;
-		struct mt_event ev;
-		uint64_t index = 0;
-		int fd = mkstemp(path);
-
-		assert_true(fd >= 0);
-		close(fd);
-		assert_int_equal(log_writer_open(&w, path, &h), 0);
-		for (uint64_t i = 0; i < n; i++) {
-			ev = scenario_event(sc, i, n);
-			assert_int_equal(log_writer_event(w, &ev), 0);
-		}
-		assert_int_equal(log_writer_close(w, NULL), 0);
-		assert_int_equal(input_open(&r, path, &st), 0);
-		replay_init(&by_address, AN_KIND_HEAP);
-		by_address.root = 100;
-		while (input_next(r, path, &ev, &st) > 0)
-			assert_int_equal(replay_event(&by_address, &ev, index++), 0);
-		assert_int_equal(log_reader_rewind(r), 0);
-		replay_init(&by_serial, AN_KIND_HEAP);
-		by_serial.root = 100;
-		index = 0;
-		assert_int_equal(ahead_begin(&ah, r, path, &st), 0);
-		while (ahead_next(ah, &evp) > 0)
-			assert_int_equal(replay_ahead(&by_serial, ah, evp, index++), 0);
-		ahead_end(ah);
-		/* by serial to the end of the log of one process, else to
-		 * where another process or space came */
-		assert_int_equal(by_serial.by, sc == ONE_PROCESS ? REPLAY_BLOCKS_BY_SERIAL
-								 : REPLAY_BLOCKS_BY_ADDRESS);
-		assert_same_replay(&by_address, &by_serial);
-		replay_free(&by_address);
-		replay_free(&by_serial);
-		log_reader_close(r);
-		unlink(path);
-	}
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -578,7 +431,6 @@ int main(void)
 		cmocka_unit_test(test_mmap_family),    cmocka_unit_test(test_brk_events),
 		cmocka_unit_test(test_address_spaces), cmocka_unit_test(test_many_blocks),
 		cmocka_unit_test(test_peak_in_one_pass),
-		cmocka_unit_test(test_by_serial_as_by_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

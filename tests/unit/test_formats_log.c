@@ -1118,86 +1118,6 @@ static void test_writer_rejects(void **state)
  * where the clock moves: across chunks, flushes and an event that moves
  * it by many ticks, every event reads back at its tick, in its order.
  */
-/* What each heap event did to the model's live blocks, by serial: the
- * block freed, the block forgotten where one is made again. */
-struct ids_step {
-	struct mt_event ev;
-	uint64_t freed, forgotten, made; /* made: blocks made after it */
-};
-
-static int count_live(void *arg, uint64_t serial, uint64_t addr)
-{
-	uint64_t *v = arg;
-
-	/* what stays live: blocks 5 and 10, at these addresses */
-	assert_true((serial == 5 && addr == 0x1040) || (serial == 10 && addr == 0x2000));
-	++*v;
-	return 0;
-}
-
-static void test_block_ids(void **state)
-{
-#define ALLOC(a, n)                                                                                \
-	{.type = MT_EV_ALLOC, .fn = MT_FN_MALLOC, .pid = 7, .tid = 7, .size = n, .addr = a }
-#define FREE(a) {.type = MT_EV_FREE, .fn = MT_FN_FREE, .pid = 7, .tid = 7, .addr = a }
-#define REALLOC(o, a, n, fl)                                                                       \
-	{.type = MT_EV_REALLOC, .fn = MT_FN_REALLOC, .pid = 7, .tid = 7, .old_addr = o,            \
-	 .addr = a, .size = n, .flags = fl }
-	static const struct ids_step steps[] = {
-		{ALLOC(0x1000, 24), 0, 0, 1},
-		{ALLOC(0x1020, 24), 0, 0, 2},
-		{ALLOC(0x1040, 24), 0, 0, 3},
-		{FREE(0x1020), 2, 0, 3},
-		{REALLOC(0x1000, 0x1060, 40, 0), 1, 0, 4},
-		/* made where a live block is: its free was not seen */
-		{ALLOC(0x1040, 56), 0, 3, 5},
-		{FREE(0x9999000), 0, 0, 5},		       /* no block of the log */
-		{REALLOC(0x1060, 0, 100, MT_EVF_FAILED), 0, 0, 5}, /* failed: it stays */
-		{REALLOC(0x1060, 0x1060, 48, 0), 4, 0, 6},	       /* in place */
-		{ALLOC(0, 8), 0, 0, 6},			       /* failed: none made */
-		{REALLOC(0, 0x1080, 16, 0), 0, 0, 7},
-		{FREE(0x1050), 0, 0, 7}, /* inside a block: no block's */
-		{REALLOC(0x1080, 0, 0, 0), 7, 0, 7}, /* realloc(p, 0) */
-		{ALLOC(0x1060, 16), 0, 6, 8},
-		{FREE(0x1060), 8, 0, 8},
-		{ALLOC(0x1060, 16), 0, 0, 9},
-		{ALLOC(0x2000, 16), 0, 0, 10},
-		{FREE(0x1060), 9, 0, 10},
-	};
-#undef ALLOC
-#undef FREE
-#undef REALLOC
-	size_t n = sizeof(steps) / sizeof(steps[0]), got;
-	struct mt_event ev[32];
-	struct log_block_ids ids[32];
-	struct log_writer *w;
-	struct log_reader *r;
-	char path[64], err[256];
-	uint64_t live = 0;
-
-	temp_path(path);
-	assert_int_equal(log_writer_open(&w, path, &test_header), 0);
-	for (size_t i = 0; i < n; i++)
-		assert_int_equal(log_writer_event(w, &steps[i].ev), 0);
-	assert_int_equal(log_writer_close(w, &(struct mt_log_trailer){0}), 0);
-	assert_int_equal(log_reader_open(&r, path, err, sizeof(err)), 0);
-	/* in two batches, the second reaching the end */
-	assert_int_equal(log_reader_next_many(r, ev, ids, 5, &got), 1);
-	assert_int_equal(got, 5);
-	assert_int_equal(log_reader_next_many(r, ev + 5, ids + 5, 32 - 5, &got), 0);
-	assert_int_equal(got, n - 5);
-	for (size_t i = 0; i < n; i++) {
-		assert_true(ev[i].addr == steps[i].ev.addr);
-		assert_int_equal(ids[i].freed, steps[i].freed);
-		assert_int_equal(ids[i].forgotten, steps[i].forgotten);
-	}
-	assert_int_equal(log_reader_blocks_made(r), steps[n - 1].made);
-	assert_int_equal(log_reader_live_blocks(r, count_live, &live), 0);
-	assert_int_equal(live, 2);
-	log_reader_close(r);
-	unlink(path);
-}
-
 static void test_time_ticks(void **state)
 {
 	static const uint64_t times[] = {0,
@@ -1344,7 +1264,7 @@ int main(void)
 		cmocka_unit_test(test_round_trip),  cmocka_unit_test(test_stack_model),
 		cmocka_unit_test(test_many_chunks), cmocka_unit_test(test_writer_rejects),
 		cmocka_unit_test(test_time_ticks),  cmocka_unit_test(test_sticky_write_error),
-		cmocka_unit_test(test_names),	    cmocka_unit_test(test_block_ids),
+		cmocka_unit_test(test_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
