@@ -251,20 +251,28 @@ static void fill_row(struct row *r, const struct replay *rp, uint64_t time_ns, u
 			  .has_rss = rp->c.rss_samples > 0};
 }
 
-/* A change the chart shows: the row goes to its slice's segment, made
- * right there (most events of a busy program are changes). */
-static int change(struct timeline *t, const struct replay *rp, const struct mt_event *ev,
-		  uint64_t index, uint64_t total)
+/* A change the chart shows, at the slice of its time (use: the memory in
+ * use after it): the row goes to its slice's segment, made right there
+ * (most events of a busy program are changes). */
+static int change(struct timeline *t, const struct replay *rp, uint64_t slice, uint64_t time_ns,
+		  uint64_t index, struct replay_memory use)
 {
-	uint64_t slice = slice_of(t, ev->time_ns);
+	uint64_t total = use.heap + use.anon + use.file;
 	struct item *it;
 
 	if (t->open && t->v[t->n - 1].slice == slice) {
 		it = &t->v[t->n - 1];
-		fill_row(&it->last, rp, ev->time_ns, index);
+		/* only what changed: the rest of the row is as before */
+		it->last.time_ns = time_ns;
+		it->last.heap = use.heap;
+		it->last.anon = use.anon;
+		it->last.file = use.file;
+		it->last.rss = rp->rss;
+		it->last.seq = index;
+		it->last.has_rss = rp->c.rss_samples > 0;
 		if (total < row_total(&it->min))
 			it->min = it->last;
-		if (total > row_total(&it->max))
+		else if (total > row_total(&it->max))
 			it->max = it->last;
 		return 0;
 	}
@@ -273,7 +281,7 @@ static int change(struct timeline *t, const struct replay *rp, const struct mt_e
 		return -ENOMEM;
 	it->own = 0;
 	it->slice = slice;
-	fill_row(&it->last, rp, ev->time_ns, index);
+	fill_row(&it->last, rp, time_ns, index);
 	it->min = it->max = it->last;
 	t->open = 1;
 	return 0;
@@ -323,23 +331,25 @@ struct timeline_pass {
 	int pending;
 };
 
-static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
-			  const struct mt_event *ev, uint64_t index, uint64_t rss_before,
-			  int new_peak, unsigned kind)
+/* A row of its own (an RSS sample, a mark, the peak), a mark waiting for
+ * its RSS sample, or a change. */
+static int timeline_own(struct timeline_pass *tp, const struct replay *rp,
+			const struct mt_event *ev, uint64_t index, uint64_t rss_before,
+			int new_peak, unsigned kind)
 {
 	struct timeline *t = &tp->t;
 	int sel = rp->last_selected, ret;
-	int own = (ev->type == MT_EV_RSS && sel) || (ev->type == MT_EV_MARK && sel) || new_peak;
+	int own = new_peak || ((ev->type == MT_EV_RSS || ev->type == MT_EV_MARK) && sel);
 	struct replay_memory use = replay_in_use(rp);
 	struct row row;
 	int changed = use.heap != tp->before.heap || use.anon != tp->before.anon ||
 		      use.file != tp->before.file || rp->rss != rss_before;
-
 	/* the slices cover the run so far */
-	slice_of(t, ev->time_ns);
+	uint64_t slice = slice_of(t, ev->time_ns);
+
 	if (!tp->pending && !own) {
-		/* most events: nothing the chart shows, or a change of a slice */
-		ret = changed ? change(t, rp, ev, index, use.heap + use.anon + use.file) : 0;
+		/* nothing the chart shows, or a change of a slice */
+		ret = changed ? change(t, rp, slice, ev->time_ns, index, use) : 0;
 		tp->before = use;
 		return ret;
 	}
@@ -363,10 +373,10 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 			 * joins the segment before it when that is of its slice,
 			 * and the new one takes its place (the slice first: that
 			 * may widen the slices) */
-			uint64_t slice = slice_of(t, t->v[t->n - 1].min.time_ns);
+			uint64_t old_slice = slice_of(t, t->v[t->n - 1].min.time_ns);
 			struct item *old = &t->v[t->n - 1], *prev = &t->v[t->n - 2];
 
-			if (!prev->own && prev->slice == slice) {
+			if (!prev->own && prev->slice == old_slice) {
 				struct row *r = &old->min;
 
 				/* join(prev, that row): the earliest lowest, the
@@ -400,11 +410,34 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 		if (new_peak)
 			t->peak = t->n; /* (a mark never raises the memory) */
 	} else if (changed &&
-		   (ret = change(t, rp, ev, index, use.heap + use.anon + use.file)) < 0) {
+		   (ret = change(t, rp, slice_of(t, ev->time_ns), ev->time_ns, index, use)) < 0) {
 		return ret;
 	}
 	tp->before = use;
 	return 0;
+}
+
+static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
+			  const struct mt_event *ev, uint64_t index, uint64_t rss_before,
+			  int new_peak, unsigned kind)
+{
+	struct timeline *t = &tp->t;
+
+	/* most events: no row of their own, the memory changed or not (the
+	 * slices widen at the next change or at the end: the same, as no
+	 * row comes meanwhile) */
+	if (!new_peak && !tp->pending && ev->type != MT_EV_RSS && ev->type != MT_EV_MARK) {
+		struct replay_memory use = replay_in_use(rp);
+		int ret;
+
+		if (use.heap == tp->before.heap && use.anon == tp->before.anon &&
+		    use.file == tp->before.file && rp->rss == rss_before)
+			return 0;
+		ret = change(t, rp, slice_of(t, ev->time_ns), ev->time_ns, index, use);
+		tp->before = use;
+		return ret;
+	}
+	return timeline_own(tp, rp, ev, index, rss_before, new_peak, kind);
 }
 
 /* --- massif ------------------------------------------------------------------- */
@@ -598,6 +631,10 @@ static int run_timeline(struct feed *fd, struct log_reader *r, const struct an_o
 		ret = -ENOENT;
 	}
 	if (ret == 0) {
+		/* the slices cover the whole run (events that changed nothing
+		 * widened them not) */
+		if (seen)
+			slice_of(&tp.t, last_ns);
 		if (tp.pending)
 			ret = push_own(&tp.t, &tp.marked);
 		/* the state holds to the last event */
