@@ -212,13 +212,26 @@
 			sec.append(el("p", {class: "empty", text: "The log has no event."}));
 			return;
 		}
-		const W = 1000, H = 320, L = 78, R = 16, TOP = 30, B = 34;
+		const W = 1000, L = 78, R = 16, B = 34, ROWS = 8;
 		const end = Math.max(T.end, T.t[n - 1]) || 1;
+		const X = t => L + t / end * (W - L - R);
+		/* the marks' numbers, on rows where they would overlap: as many
+		 * rows above the chart as they need, up to ROWS (past that a
+		 * mark keeps its dashed line and its title only) */
+		const rowEnds = [], labelRow = [];
+		for (const [t, label] of T.marks) {
+			const x = X(t), w = label.split(" ")[0].length * 6.2 + 4;
+			let row = rowEnds.findIndex(e => e < x - w / 2 - 2);
+			if (row < 0 && rowEnds.length < ROWS) { row = rowEnds.length; rowEnds.push(0); }
+			if (row >= 0) rowEnds[row] = x + w / 2;
+			labelRow.push(row);
+		}
+		const TOP = 8 + 12 * Math.max(2, rowEnds.length), H = 290 + TOP;
 		let ymax = 1;
 		for (let i = 0; i < n; i++)
 			ymax = Math.max(ymax, T.heap[i] + T.anon[i] + T.file[i], T.rss[i] || 0);
 		ymax *= 1.05;
-		const X = t => L + t / end * (W - L - R), Y = v => H - B - v / ymax * (H - TOP - B);
+		const Y = v => H - B - v / ymax * (H - TOP - B);
 		const chart = svg("svg", {viewBox: "0 0 " + W + " " + H, id: "tl-svg", role: "img"});
 		for (const [v, text] of ticks(ymax, 1024, UNITS)) {
 			chart.append(svg("line", {x1: L, x2: W - R, y1: Y(v), y2: Y(v), stroke: "#eceef1"}));
@@ -266,19 +279,18 @@
 						  class: "rss"}));
 		chart.append(svg("line", {x1: L, x2: L, y1: TOP, y2: H - B, stroke: "#333"}));
 		chart.append(svg("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333"}));
-		/* marks: dashed lines, their numbers staggered on rows where they
-		 * would overlap */
-		const rowEnds = [];
-		for (const [t, label] of T.marks) {
-			const x = X(t), short = label.split(" ")[0];
-			chart.append(svg("line", {x1: x, x2: x, y1: TOP, y2: H - B, stroke: "#555",
-						  "stroke-dasharray": "4 3", class: "mark"}));
-			const w = short.length * 6.2 + 4;
-			let row = rowEnds.findIndex(e => e < x - w / 2 - 2);
-			if (row < 0) { row = rowEnds.length; rowEnds.push(0); }
-			if (row > 2) continue;
-			rowEnds[row] = x + w / 2;
-			const tx = svg("text", {x: x, y: TOP - 4 - 11 * row, "text-anchor": "middle",
+		/* marks: dashed lines, their numbers on the rows found above */
+		for (let i = 0; i < T.marks.length; i++) {
+			const [t, label] = T.marks[i], x = X(t), short = label.split(" ")[0];
+			const row = labelRow[i];
+			const line = svg("line", {x1: x, x2: x, y1: TOP, y2: H - B, stroke: "#555",
+						  "stroke-dasharray": "4 3", class: "mark"});
+			const lineTitle = svg("title");
+			lineTitle.textContent = label;
+			line.append(lineTitle);
+			chart.append(line);
+			if (row < 0) continue;
+			const tx = svg("text", {x: x, y: TOP - 4 - 12 * row, "text-anchor": "middle",
 						"font-size": 10, fill: "#444", class: "mark-label"});
 			tx.textContent = short;
 			const title = svg("title");

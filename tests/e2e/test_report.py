@@ -215,6 +215,15 @@ ok(labels == ["mark:%d" % n for n in range(1, 5)] and
    page.eval("document.querySelectorAll('#tl-svg line.mark').length") == 4 and
    page.eval("!!document.getElementById('tl-peak')"),
    "marks: the timeline draws the four marks and the peak", labels)
+# however close the marks are in time (in a short run, the same pixel), no
+# label covers another and each is above the plot
+boxes = page.eval("""[...document.querySelectorAll('#tl-svg .mark-label')].map(t => {
+    const b = t.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; })""")
+plot_top = page.eval("+document.querySelector('#tl-svg rect').getAttribute('y')")
+ok(len(boxes) == 4 and all(b[3] <= plot_top for b in boxes) and
+   not any(a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+           for i, a in enumerate(boxes) for b in boxes[i + 1:]),
+   "marks: the four labels overlap none and stand above the plot", (boxes, plot_top))
 
 # --pid: one process of a --follow-forks log
 log = log_path("forks")
