@@ -48,6 +48,8 @@ void replay_free(struct replay *rp)
 	last_alloc_table_free(&rp->last_alloc);
 	u64_map_free(&rp->doubtful);
 	rss_table_free(&rp->rss_pids);
+	free(rp->dirty.bits);
+	free(rp->dirty.v);
 	regions_free(&rp->maps);
 	replay_init(rp, rp->kind);
 }
@@ -119,10 +121,54 @@ int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct s
 }
 
 /* A lot is about to change: keep its counts of the last peak first. */
+static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n)
+{
+	struct replay_dirty *d = &rp->dirty;
+	size_t w = (n - 1) / 64;
+
+	if (w >= d->words) {
+		size_t words = d->words ? d->words : 64;
+		uint64_t *bits;
+
+		while (words <= w)
+			words *= 2;
+		bits = realloc(d->bits, words * sizeof(*bits));
+		if (!bits) {
+			d->nomem = 1;
+			return;
+		}
+		memset(bits + d->words, 0, (words - d->words) * sizeof(*bits));
+		d->bits = bits;
+		d->words = words;
+	}
+	if (d->bits[w] & 1ull << ((n - 1) % 64))
+		return;
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 256;
+		uint32_t *v = realloc(d->v, cap * sizeof(*v));
+
+		if (!v) {
+			d->nomem = 1;
+			return;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	d->bits[w] |= 1ull << ((n - 1) % 64);
+	d->v[d->n++] = n;
+}
+
 static inline struct lot *touch(struct replay *rp, uint32_t n)
 {
 	struct lot *l = &rp->lots[n - 1];
 
+	if (__builtin_expect(rp->dirty.on, 0)) {
+		const struct replay_dirty *d = &rp->dirty;
+		size_t w = (n - 1) / 64;
+
+		if (w >= d->words || !(d->bits[w] & 1ull << ((n - 1) % 64)))
+			note_changed(rp, n);
+	}
 	if (l->stamp != rp->peaks) {
 		l->at_peak = l->now;
 		l->stamp = rp->peaks;
@@ -389,6 +435,8 @@ static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
 	/* A block handed out again without a free in between: the free was
 	 * missed, so the old block is gone. */
 	if (ret == 1) {
+		rp->heap_out.replaced = 1;
+		rp->heap_out.replaced_size = rp->lots[old - 1].size;
 		heap_add(rp, ss, -(int64_t)rp->lots[old - 1].size);
 		lot_drop(rp, old);
 	}
@@ -451,6 +499,8 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 		return 0;
 	}
 	size = rp->lots[n - 1].size;
+	rp->heap_out.freed = 1;
+	rp->heap_out.freed_size = size;
 	if (temporary(rp, ev->tid, space, addr) && sel) {
 		struct lot *l = touch(rp, n);
 
@@ -607,6 +657,8 @@ static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space
 	dst = blocks_of(child);
 	if (!dst)
 		return -ENOMEM;
+	/* a new space: its lots are made here, one after the other */
+	rp->copied.first = rp->nlots + 1;
 	while (ret == 0 && blocks_next(src, &it, &addr, &n)) {
 		int created;
 		uint64_t *c = u64_map_put(&lots, n, &created);
@@ -638,6 +690,9 @@ static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space
 		heap_add(rp, child, (int64_t)l->size);
 		ret = 0;
 	}
+	rp->copied.space = to;
+	rp->copied.end = rp->nlots + 1;
+	rp->copied.count++;
 	u64_map_free(&lots);
 	return ret;
 }
@@ -658,6 +713,8 @@ static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 	regions_drop_space(&rp->maps, space);
 	ss->gone = 1;
 	ss->gone_stamp = rp->peaks;
+	rp->gone_changes++;
+	rp->went = space;
 	return 0;
 }
 
@@ -745,6 +802,8 @@ static void proc_exit(struct replay *rp, const struct mt_event *ev)
 		return;
 	ss->gone = 1;
 	ss->gone_stamp = rp->peaks;
+	rp->gone_changes++;
+	rp->went = p->space;
 	if (ss->selected) {
 		struct region_space rs = regions_space(&rp->maps, p->space);
 
@@ -818,6 +877,42 @@ static __attribute__((noinline)) int other_event(struct replay *rp, const struct
 	return ret;
 }
 
+int replay_heap_block(struct replay *rp, uint32_t pid, uint64_t addr, uint64_t *size)
+{
+	uint32_t space, n;
+	struct space_state *ss = space_of(rp, pid, &space);
+
+	if (!ss)
+		return -ENOMEM;
+	if (!ss->blocks || !blocks_get(ss->blocks, addr, &n))
+		return 0;
+	*size = rp->lots[n - 1].size;
+	return 1;
+}
+
+void replay_track_lots(struct replay *rp)
+{
+	rp->dirty.on = 1;
+}
+
+int replay_lots_taken(struct replay *rp, const uint32_t **lots, size_t *n)
+{
+	struct replay_dirty *d = &rp->dirty;
+
+	/* the next changes are noted afresh (the list itself is the caller's
+	 * until then) */
+	for (size_t i = 0; i < d->n; i++)
+		d->bits[(d->v[i] - 1) / 64] &= ~(1ull << ((d->v[i] - 1) % 64));
+	*lots = d->v;
+	*n = d->n;
+	d->n = 0;
+	if (d->nomem) {
+		d->nomem = 0;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 {
 	int sel = chosen(rp, ev->pid);
@@ -834,6 +929,8 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
 	if (ev->type == MT_EV_ALLOC || ev->type == MT_EV_FREE || ev->type == MT_EV_REALLOC) {
 		ss = space_of(rp, ev->pid, &space);
+		rp->heap_out.freed = rp->heap_out.replaced = 0;
+		rp->heap_out.space = space;
 		ret = ss ? heap_event(rp, ss, space, ev, stack, sel) : -ENOMEM;
 	} else {
 		ret = other_event(rp, ev, stack, sel);

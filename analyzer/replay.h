@@ -183,6 +183,25 @@ struct replay_memory {
 	uint64_t heap, anon, file;
 };
 
+/* What the last heap event did to the blocks of its space (replay.heap_out,
+ * set by each alloc, free and realloc): what massif's model (massif.c)
+ * follows instead of a table of its own. */
+struct replay_heap_out {
+	uint64_t freed_size;	/* the block it freed, when it found one */
+	uint64_t replaced_size; /* a live block handed out again: its free was missed */
+	uint32_t space;
+	uint8_t freed, replaced;
+};
+
+/* The lots changed since they were last taken (replay_track_lots()). */
+struct replay_dirty {
+	uint64_t *bits;		/* one per lot n, at n - 1 */
+	size_t words;
+	uint32_t *v;		/* those lots */
+	size_t n, cap;
+	int on, nomem;
+};
+
 struct replay {
 	struct lot *lots;		/* lot n is lots[n - 1] */
 	uint32_t nlots, lots_cap;
@@ -217,6 +236,16 @@ struct replay {
 	int peak_seen;			/* 0 while nothing was ever live */
 	uint64_t peaks;			/* how many times the peak rose */
 	int last_selected;		/* the last event was the chosen process's */
+	struct replay_heap_out heap_out;
+	/* the last fork's copy of its parent's blocks: lots [first, end) of
+	 * the child's space; count: copies made */
+	struct {
+		uint64_t count;
+		uint32_t space, first, end;
+	} copied;
+	struct replay_dirty dirty;
+	uint64_t gone_changes;		/* spaces gone (the lots they count in changed) */
+	uint32_t went;			/* the space gone last */
 	/* the last event's process, cached */
 	uint32_t cache_pid, cache_space;
 	struct space_state *cache_ss;
@@ -268,6 +297,18 @@ const struct lot_counts *replay_lot_at_peak(const struct replay *rp, const struc
 /* The totals of one stack and kind, over its lots: 1, or 0 when it has
  * none. */
 int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct site_totals *out);
+
+/* The size of the live heap block at addr of process pid: 1 with *size
+ * set, or 0 (or -ENOMEM). */
+int replay_heap_block(struct replay *rp, uint32_t pid, uint64_t addr, uint64_t *size);
+
+/* From now on, every lot that changes is noted (replay.dirty). */
+void replay_track_lots(struct replay *rp);
+
+/* The lots changed since the last call (or since replay_track_lots()), in
+ * *lots (valid until the next event), *n of them; then none is.  0, or
+ * -ENOMEM when a note could not be made. */
+int replay_lots_taken(struct replay *rp, const uint32_t **lots, size_t *n);
 
 /* The mapping length the kernel works with: whole pages. */
 uint64_t replay_page_up(uint64_t len);
