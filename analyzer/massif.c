@@ -26,13 +26,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../formats/blocks.h"
 #include "../formats/log_reader.h"
-#include "ahead.h"
-#include "input.h"
 #include "massif.h"
+#include "replay.h"
+#include "table.h"
 
-#define MAX_SNAPSHOTS 100	 /* --max-snapshots */
+#define MAX_SNAPSHOTS MASSIF_MAX_SNAPSHOTS
 #define DETAILED_FREQ 10	 /* --detailed-freq */
 #define PEAK_PERCENT  1		 /* --peak-inaccuracy */
 #define HEAP_ADMIN    8		 /* --heap-admin */
@@ -53,24 +52,36 @@ struct slot {
 };
 
 /*
- * The live blocks, by address (their process's number in the top bits
- * where several share a log), in the compact table of formats/blocks.h:
- * a block's value is its request size when its slop is what valgrind's
- * allocator gives that size (all but a block shrunk in place, or grown
- * within its slop) and the size fits in 31 bits; else the index of its
- * {req, slop} in a side array, with BIG set.
+ * The model follows the replay's blocks (replay.heap_out: the size of the
+ * block an event freed or replaced), so it keeps no table of blocks: only
+ * the slop of the few blocks whose slop is not what valgrind's allocator
+ * gives their size (shrunk in place, or grown within their slop), keyed by
+ * (space, address).
  */
-#define BIG 0x80000000u
+HASH_DEFINE(slop_table, struct table_key, uint64_t, table_hash_pair, table_eq_pair)
 
-struct model {
-	struct blocks blocks;
-	struct block *big;	/* the blocks of BIG values */
-	uint32_t nbig, big_cap, big_free; /* big_free: a list through req, + 1 */
+/* What each space holds of the heap: gone with it when its last process
+ * exits or execs (as in the trees, snapshot.h). */
+struct space_heap {
+	uint64_t heap, extra;
+};
+
+HASH_DEFINE(space_heaps, uint64_t, struct space_heap, table_hash_u64, table_eq_u64)
+
+struct massif_model {
+	struct slop_table odd;
 	uint64_t heap, extra, time, peak_total;
 	struct slot snaps[MAX_SNAPSHOTS];
 	size_t next;
 	uint64_t min_interval, earliest;
+	uint64_t serial; /* snapshots taken */
+	uint64_t copies; /* replay.copied.count followed */
+	uint64_t gone;	 /* replay.gone_changes followed */
+	struct space_heaps spaces;
+	struct space_heap *here; /* of space `space`, or NULL */
+	uint32_t space;
 	int since_detailed;
+	int took; /* MASSIF_* of the event so far */
 };
 
 /* What valgrind's allocator adds to a request: rounded up to 16 bytes; a
@@ -89,7 +100,7 @@ static uint64_t slop_of(uint64_t req)
 	return usable - req;
 }
 
-static int uncullable(const struct model *m, size_t i)
+static int uncullable(const struct massif_model *m, size_t i)
 {
 	return i == 0 || i == m->next - 1 || m->snaps[i].kind == PEAK;
 }
@@ -149,7 +160,7 @@ static struct cand cand_pop(struct cand *h, size_t *n)
 	return top;
 }
 
-static uint64_t cull(struct model *m)
+static uint64_t cull(struct massif_model *m)
 {
 	/* each snapshot's neighbours while some go; the span of a candidate
 	 * as last pushed */
@@ -208,7 +219,7 @@ static uint64_t cull(struct model *m)
 	return min == UINT64_MAX ? 0 : min;
 }
 
-static void maybe_snapshot(struct model *m, int kind, uint64_t event, int before)
+static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int before)
 {
 	struct slot *sl;
 	int detailed;
@@ -229,222 +240,262 @@ static void maybe_snapshot(struct model *m, int kind, uint64_t event, int before
 			    {.event = event,
 			     .before = before,
 			     .detailed = detailed,
+			     .serial = ++m->serial,
 			     .time = m->time,
 			     .heap = m->heap,
 			     .extra = m->extra}};
 	m->since_detailed = detailed ? 0 : m->since_detailed + 1;
+	m->took |= detailed ? MASSIF_DETAILED : MASSIF_TOOK;
 	if (kind == PEAK) {
 		m->peak_total = m->heap + m->extra;
 		for (size_t i = 0; i < m->next; i++)
 			if (m->snaps[i].kind == PEAK)
 				m->snaps[i].kind = NORMAL;
 	}
-	if (++m->next == MAX_SNAPSHOTS)
+	if (++m->next == MAX_SNAPSHOTS) {
 		m->min_interval = cull(m);
+		m->took |= MASSIF_CULLED;
+	}
 	m->earliest = m->time + m->min_interval;
 }
 
-static void account(struct model *m, int64_t dheap, int64_t dextra)
+/* The heap of a space (the last one asked for, or another). */
+static struct space_heap *space_heap(struct massif_model *m, uint32_t space)
 {
+	int created;
+
+	if (m->here && m->space == space)
+		return m->here;
+	/* a put may move the entries: only the one returned is kept */
+	m->here = space_heaps_put(&m->spaces, space, &created);
+	m->space = space;
+	return m->here;
+}
+
+/* Blocks of space grew or shrank; moved: massif's clock goes on. */
+static int account_in(struct massif_model *m, uint32_t space, int64_t dheap, int64_t dextra,
+		      int moved)
+{
+	struct space_heap *sh = space_heap(m, space);
 	int64_t d = dheap + dextra;
 
+	if (!sh)
+		return -ENOMEM;
+	sh->heap += (uint64_t)dheap;
+	sh->extra += (uint64_t)dextra;
 	m->heap += (uint64_t)dheap;
 	m->extra += (uint64_t)dextra;
-	m->time += (uint64_t)(d < 0 ? -d : d);
-}
-
-/* Forgets the side entry of a value, if it has one. */
-static void value_drop(struct model *m, uint32_t v)
-{
-	if (!(v & BIG))
-		return;
-	m->big[v & ~BIG].req = m->big_free;
-	m->big_free = (v & ~BIG) + 1;
-}
-
-/* The value of block b: its size, or a side entry for it. */
-static int value_of(struct model *m, struct block b, uint32_t *v)
-{
-	uint32_t i;
-
-	if (b.req < BIG && b.slop == slop_of(b.req)) {
-		*v = (uint32_t)b.req;
-		return 0;
-	}
-	if (m->big_free) {
-		i = m->big_free - 1;
-		m->big_free = (uint32_t)m->big[i].req;
-	} else {
-		if (m->nbig == m->big_cap) {
-			uint32_t cap = m->big_cap ? m->big_cap * 2 : 64;
-			struct block *v2 = cap < BIG ? realloc(m->big, cap * sizeof(*v2)) : NULL;
-
-			if (!v2)
-				return -ENOMEM;
-			m->big = v2;
-			m->big_cap = cap;
-		}
-		i = m->nbig++;
-	}
-	m->big[i] = b;
-	*v = BIG | i;
+	if (moved)
+		m->time += (uint64_t)(d < 0 ? -d : d);
 	return 0;
 }
 
-/* Puts block b at key: 1 when a block was there (it is replaced, and
- * was *old), 0 when none was, or -ENOMEM. */
-static int block_put(struct model *m, uint64_t key, struct block b, struct block *old)
+/* The slop of the block of req bytes at addr that is going (forgotten). */
+static uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr, uint64_t req)
 {
-	uint32_t v, was;
-	int ret = value_of(m, b, &v);
+	uint64_t *odd;
+	uint64_t slop;
 
-	if (ret == 0 && (ret = blocks_put(&m->blocks, key, v, &was)) == 1) {
-		*old = was & BIG ? m->big[was & ~BIG] : (struct block){was, slop_of(was)};
-		value_drop(m, was);
-	}
-	return ret;
+	if (!m->odd.len || !(odd = slop_table_get(&m->odd, TABLE_KEY(space, addr))))
+		return slop_of(req);
+	slop = *odd;
+	slop_table_del(&m->odd, TABLE_KEY(space, addr));
+	return slop;
 }
 
-/* Takes the block at key out, into *b: 1, or 0 when there is none. */
-static int block_take(struct model *m, uint64_t key, struct block *b)
+/* A block of req bytes with this slop is now at addr. */
+static int slop_given(struct massif_model *m, uint32_t space, uint64_t addr, uint64_t req,
+		      uint64_t slop)
 {
-	uint32_t v;
+	uint64_t *odd;
 
-	if (!blocks_take(&m->blocks, key, &v))
+	if (slop == slop_of(req))
 		return 0;
-	*b = v & BIG ? m->big[v & ~BIG] : (struct block){v, slop_of(v)};
-	value_drop(m, v);
-	return 1;
-}
-
-static int allocated(struct model *m, uint64_t key, uint64_t req, uint64_t event)
-{
-	struct block b = {req, slop_of(req)}, old;
-	int ret = block_put(m, key, b, &old);
-
-	if (ret < 0)
-		return ret;
-	if (ret == 1) /* handed out again: its free was missed */
-		account(m, -(int64_t)old.req, -(int64_t)(old.slop + HEAP_ADMIN));
-	account(m, (int64_t)req, (int64_t)(b.slop + HEAP_ADMIN));
-	maybe_snapshot(m, NORMAL, event, 0);
-	return 0;
-}
-
-static void freed(struct model *m, uint64_t key, uint64_t event)
-{
-	struct block b;
-
-	if (!block_take(m, key, &b))
-		return; /* massif ignores a free it never saw allocated */
-	maybe_snapshot(m, PEAK, event, 1);
-	account(m, -(int64_t)b.req, -(int64_t)(b.slop + HEAP_ADMIN));
-	maybe_snapshot(m, NORMAL, event, 0);
-}
-
-static int resized(struct model *m, uint64_t old_key, uint64_t key, uint64_t req, uint64_t event)
-{
-	struct block b, nb;
-
-	if (!block_take(m, old_key, &b))
-		return allocated(m, key, req, event);
-	nb = b;
-	if (req < nb.req)
-		maybe_snapshot(m, PEAK, event, 1);
-	if (req <= nb.req + nb.slop)
-		nb.slop += nb.req - req; /* in place */
-	else
-		nb.slop = slop_of(req);
-	account(m, (int64_t)req - (int64_t)b.req, (int64_t)nb.slop - (int64_t)b.slop);
-	nb.req = req;
-	if (block_put(m, key, nb, &b) < 0)
+	if (!(odd = slop_table_put(&m->odd, TABLE_KEY(space, addr), NULL)))
 		return -ENOMEM;
-	maybe_snapshot(m, NORMAL, event, 0);
+	*odd = slop;
 	return 0;
 }
 
-/* A block's key: its address, and its process where several share a log
- * (user addresses are below 2^47). */
-static uint64_t key_of(uint64_t addr, uint32_t pid)
+int massif_model_new(struct massif_model **out)
 {
-	return addr ^ ((uint64_t)pid << 47);
-}
+	struct massif_model *m = calloc(1, sizeof(*m));
 
-static int heap_event(struct model *m, const struct mt_event *ev, uint64_t event)
-{
-	switch (ev->type) {
-	case MT_EV_ALLOC:
-		return ev->addr ? allocated(m, key_of(ev->addr, ev->pid), ev->size, event) : 0;
-	case MT_EV_FREE:
-		freed(m, key_of(ev->addr, ev->pid), event);
-		return 0;
-	case MT_EV_REALLOC:
-		if (!ev->old_addr)
-			return ev->addr ? allocated(m, key_of(ev->addr, ev->pid), ev->size, event)
-					: 0;
-		if (ev->addr)
-			return resized(m, key_of(ev->old_addr, ev->pid), key_of(ev->addr, ev->pid),
-				       ev->size, event);
-		if (!ev->size) /* realloc(p, 0) frees p */
-			freed(m, key_of(ev->old_addr, ev->pid), event);
-		return 0; /* else failed: the block stays */
-	default:
-		return 0;
-	}
-}
-
-int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
-		    struct massif_snapshot **out, size_t *n, struct massif_run *run,
-		    struct an_status *st)
-{
-	struct model *m = calloc(1, sizeof(*m));
-	const struct mt_event *ev;
-	struct ahead *ah = NULL;
-	uint64_t index = 0;
-	uint32_t first_pid = 0;
-	int ret;
-
-	*out = NULL;
-	*n = 0;
-	memset(run, 0, sizeof(*run));
-	if (!m) {
-		status_add(st, "out of memory");
+	*out = m;
+	if (!m)
 		return -ENOMEM;
-	}
+	slop_table_init(&m->odd);
+	space_heaps_init(&m->spaces);
 	/* the start */
 	maybe_snapshot(m, NORMAL, 0, 1);
 	m->snaps[0].s.at_start = 1;
-	ret = ahead_begin(&ah, r, log, st);
-	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
-		run->end_ns = ev->time_ns;
-		run->has_rss |= ev->type == MT_EV_RSS;
-		if (!index)
-			first_pid = ev->pid;
-		run->multi_process |= !pid && ev->pid != first_pid;
-		if (pid && ev->pid != pid)
-			continue;
-		run->pid_seen = 1;
-		if ((ret = heap_event(m, ev, index)) < 0) {
-			status_add(st, "out of memory");
-			break;
-		}
-	}
-	ahead_end(ah);
-	if (ret == 0 && (ret = log_reader_rewind(r)) < 0)
-		status_add(st, "%s: cannot read the log again: %s", log, strerror(-ret));
-	if (ret == 0 && !(*out = malloc(m->next * sizeof(**out)))) {
-		status_add(st, "out of memory");
-		ret = -ENOMEM;
-	}
-	if (ret == 0) {
-		for (size_t i = 0; i < m->next; i++) {
-			(*out)[i] = m->snaps[i].s;
-			(*out)[i].peak = m->snaps[i].kind == PEAK;
-		}
-		*n = m->next;
-	}
-	blocks_free(&m->blocks);
-	free(m->big);
+	m->took = 0;
+	return 0;
+}
+
+void massif_model_free(struct massif_model *m)
+{
+	if (!m)
+		return;
+	slop_table_free(&m->odd);
+	space_heaps_free(&m->spaces);
 	free(m);
-	return ret;
+}
+
+/* Does the event free (or shrink) a block massif sees, when its memory is
+ * a peak?  Only asked when it would be one. */
+int massif_before(struct massif_model *m, struct replay *rp, const struct mt_event *ev,
+		  uint64_t index)
+{
+	uint64_t total = m->heap + m->extra, addr, size;
+	int ret;
+
+	m->took = 0;
+	if (total <= m->peak_total + m->peak_total * PEAK_PERCENT / 100 ||
+	    (rp->pid && ev->pid != rp->pid))
+		return 0;
+	if (ev->type == MT_EV_FREE)
+		addr = ev->addr;
+	else if (ev->type == MT_EV_REALLOC && ev->old_addr && (ev->addr || !ev->size))
+		addr = ev->old_addr;
+	else
+		return 0;
+	if ((ev->flags & MT_EVF_PREEXIST) || (ret = replay_heap_block(rp, ev->pid, addr, &size)) == 0)
+		return 0; /* massif ignores a free it never saw allocated */
+	if (ret < 0)
+		return ret;
+	/* a free, realloc(p, 0), or a realloc that shrinks */
+	if (ev->type == MT_EV_FREE || !ev->addr || ev->size < size)
+		maybe_snapshot(m, PEAK, index, 1);
+	return m->took;
+}
+
+static int freed(struct massif_model *m, const struct replay_heap_out *h, uint64_t addr,
+		 uint64_t index)
+{
+	if (!h->freed)
+		return 0; /* massif ignores a free it never saw allocated */
+	if (account_in(m, h->space, -(int64_t)h->freed_size,
+		       -(int64_t)(slop_taken(m, h->space, addr, h->freed_size) + HEAP_ADMIN), 1) < 0)
+		return -ENOMEM;
+	maybe_snapshot(m, NORMAL, index, 0);
+	return 0;
+}
+
+/* A block of req bytes at addr, allocated, or resized from old_addr. */
+static int allocated(struct massif_model *m, const struct replay_heap_out *h, uint64_t old_addr,
+		     uint64_t addr, uint64_t req, uint64_t index)
+{
+	uint64_t slop;
+
+	if (h->replaced) /* handed out again: its free was missed */
+		if (account_in(m, h->space, -(int64_t)h->replaced_size,
+			       -(int64_t)(slop_taken(m, h->space, addr, h->replaced_size) + HEAP_ADMIN),
+			       1) < 0)
+			return -ENOMEM;
+	if (old_addr && h->freed) {
+		/* resized: in place when it fits its slop (which grows by what
+		 * it shrank), else moved, with the slop of its new size */
+		uint64_t old = h->freed_size, old_slop = slop_taken(m, h->space, old_addr, old);
+
+		slop = req <= old + old_slop ? old_slop + old - req : slop_of(req);
+		if (account_in(m, h->space, (int64_t)req - (int64_t)old,
+			       (int64_t)slop - (int64_t)old_slop, 1) < 0)
+			return -ENOMEM;
+	} else {
+		slop = slop_of(req);
+		if (account_in(m, h->space, (int64_t)req, (int64_t)(slop + HEAP_ADMIN), 1) < 0)
+			return -ENOMEM;
+	}
+	if (slop_given(m, h->space, addr, req, slop) < 0)
+		return -ENOMEM;
+	maybe_snapshot(m, NORMAL, index, 0);
+	return 0;
+}
+
+/* The event as the replay applied it. */
+int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
+		 uint64_t index)
+{
+	const struct replay_heap_out *h = &rp->heap_out;
+	int ret = 0;
+
+	m->took = 0;
+	if (rp->copied.count != m->copies) {
+		/* a fork: the child holds a copy of its parent's blocks (no
+		 * time passes) */
+		m->copies = rp->copied.count;
+		for (uint32_t n = rp->copied.first; n < rp->copied.end; n++) {
+			const struct lot *l = &rp->lots[n - 1];
+
+			if (!replay_space_selected(rp, l->space))
+				break;
+			if (account_in(m, l->space, (int64_t)(l->now.live * l->size),
+				       (int64_t)(l->now.live * (slop_of(l->size) + HEAP_ADMIN)),
+				       0) < 0)
+				return -ENOMEM;
+		}
+	}
+	if (rp->gone_changes != m->gone) {
+		/* a space went: what it held is no longer in use */
+		const struct space_heap *sh = space_heap(m, rp->went);
+
+		m->gone = rp->gone_changes;
+		if (!sh || account_in(m, rp->went, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
+			return -ENOMEM;
+	}
+	if (!rp->last_selected)
+		return m->took;
+	switch (ev->type) {
+	case MT_EV_ALLOC:
+		if (ev->addr)
+			ret = allocated(m, h, 0, ev->addr, ev->size, index);
+		break;
+	case MT_EV_FREE:
+		ret = freed(m, h, ev->addr, index);
+		break;
+	case MT_EV_REALLOC:
+		if (!ev->old_addr) {
+			if (ev->addr)
+				ret = allocated(m, h, 0, ev->addr, ev->size, index);
+		} else if (ev->addr) {
+			ret = allocated(m, h, ev->old_addr, ev->addr, ev->size, index);
+		} else if (!ev->size) { /* realloc(p, 0) frees p */
+			ret = freed(m, h, ev->old_addr, index);
+		} /* else failed: the block stays */
+		break;
+	default:
+		break;
+	}
+	return ret < 0 ? ret : m->took;
+}
+
+int massif_holds(const struct massif_model *m, uint64_t serial)
+{
+	size_t lo = 0, hi = m->next;
+
+	/* held in the order taken */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (m->snaps[mid].s.serial < serial)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->next && m->snaps[lo].s.serial == serial;
+}
+
+uint64_t massif_last(const struct massif_model *m)
+{
+	return m->snaps[m->next - 1].s.serial;
+}
+
+size_t massif_held(const struct massif_model *m, struct massif_snapshot *out)
+{
+	for (size_t i = 0; i < m->next; i++) {
+		out[i] = m->snaps[i].s;
+		out[i].peak = m->snaps[i].kind == PEAK;
+	}
+	return m->next;
 }

@@ -11,8 +11,6 @@
 
 #include "analyzer.h"
 
-struct log_reader;
-
 /* One snapshot massif keeps, in time order. */
 struct massif_snapshot {
 	uint64_t event; /* taken at this event (log index)... */
@@ -24,24 +22,40 @@ struct massif_snapshot {
 	uint64_t time;	/* bytes allocated and freed so far, extra included */
 	uint64_t heap;	/* requested bytes live */
 	uint64_t extra; /* valgrind's slop and admin bytes of them */
-};
-
-/* What else the pass learns of the run. */
-struct massif_run {
-	uint64_t end_ns;	/* the last event's time */
-	int has_rss;		/* RSS was sampled */
-	int multi_process;	/* events of more than one process (pid 0) */
-	int pid_seen;		/* an event of the process asked for */
+	uint64_t serial; /* the how-manieth snapshot taken (1: the first) */
 };
 
 /*
- * Replays the heap events of the log at r (opened, nothing read yet; it is
- * rewound after) of process pid (0: every process) as massif counts them,
- * and returns the snapshots massif would keep in *out (the caller frees
- * it), *n of them, and what *run says.  0, or < 0 with the reason in st.
+ * The model: fed every event of the log in order, each as the replay
+ * (replay.h) applies it, with massif_before() just before replay_event()
+ * and massif_after() just after; it keeps the snapshots massif would hold
+ * by then.  Each returns what the event did (MASSIF_*: a snapshot taken,
+ * a detailed one, the held ones culled), or < 0 (-ENOMEM).
  */
-int massif_schedule(struct log_reader *r, const char *log, uint32_t pid,
-		    struct massif_snapshot **out, size_t *n, struct massif_run *run,
-		    struct an_status *st);
+#define MASSIF_MAX_SNAPSHOTS 100 /* --max-snapshots */
+#define MASSIF_TOOK	     1	 /* a snapshot was taken: the last held */
+#define MASSIF_DETAILED	     2	 /* ...a detailed one */
+#define MASSIF_CULLED	     4	 /* half of those held went */
+
+struct massif_model;
+struct replay;
+struct mt_event;
+
+int massif_model_new(struct massif_model **out);
+void massif_model_free(struct massif_model *m);
+int massif_before(struct massif_model *m, struct replay *rp, const struct mt_event *ev,
+		  uint64_t index);
+int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
+		 uint64_t index);
+
+/* Is snapshot `serial` held now? */
+int massif_holds(const struct massif_model *m, uint64_t serial);
+
+/* The serial of the snapshot taken last. */
+uint64_t massif_last(const struct massif_model *m);
+
+/* The snapshots held now, in time order, into out[MASSIF_MAX_SNAPSHOTS]:
+ * how many. */
+size_t massif_held(const struct massif_model *m, struct massif_snapshot *out);
 
 #endif

@@ -11,6 +11,7 @@
 #include "ahead.h"
 #include "input.h"
 #include "massif.h"
+#include "trees.h"
 #include "series.h"
 #include "snapshot.h"
 
@@ -442,24 +443,18 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 
 /* --- massif ------------------------------------------------------------------- */
 
-static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, int peak)
+/* A detailed snapshot: its tree, each stack with its bytes. */
+static int detail(struct feed *fd, struct snapshot *snap, struct ex_sample s)
 {
 	/* whole stacks, but for the allocator's frames */
 	const struct an_filter none = {.alloc_fn = fd->o->alloc_fn, .nalloc_fn = fd->o->nalloc_fn};
-	struct snapshot_opts so = {.kind = fd->o->kind, .pid = fd->o->pid, .freed_too = 1};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
-	struct snapshot snap;
 	struct snapshot_entry *e;
 	uint64_t stack;
 	size_t i = 0;
-	int ret;
+	int ret = emit(fd, &rec);
 
-	snapshot_init(&snap);
-	/* the end: what exited processes left is no longer in use */
-	ret = snapshot_collect(&snap, rp, &so, 0, peak);
-	if (ret == 0)
-		ret = emit(fd, &rec);
-	while (ret == 0 && snap_stacks_next(&snap.stacks, &i, &stack, &e)) {
+	while (ret == 0 && snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
 		int created = 0;
 		long n = 0;
 
@@ -486,48 +481,87 @@ static int detail(struct feed *fd, const struct replay *rp, struct ex_sample s, 
 		rec = (struct ex_record){.type = EX_DETAIL_END};
 		ret = emit(fd, &rec);
 	}
-	snapshot_free(&snap);
 	return ret;
 }
 
-static int massif_write(struct feed *fd, const struct replay *rp, const struct massif_snapshot *m)
+/* The snapshots massif held at the end, in order, the detailed ones with
+ * their trees. */
+static int massif_write(struct feed *fd, struct trees *t, const struct replay *rp,
+			const struct massif_model *m)
 {
-	struct ex_sample s = {
-		.moved = m->time, .total = m->heap, .extra = m->extra, .peak = m->peak};
-	struct ex_record rec = {.type = EX_SAMPLE, .u.sample = s};
+	struct massif_snapshot held[MASSIF_MAX_SNAPSHOTS];
+	size_t n = massif_held(m, held);
+	int ret = 0;
 
-	return m->detailed ? detail(fd, rp, s, 0) : emit(fd, &rec);
+	for (size_t k = 0; k < n && ret == 0; k++) {
+		struct ex_sample s = {.moved = held[k].time,
+				      .total = held[k].heap,
+				      .extra = held[k].extra,
+				      .peak = held[k].peak};
+		struct ex_record rec = {.type = EX_SAMPLE, .u.sample = s};
+		struct snapshot snap;
+
+		if (!held[k].detailed) {
+			ret = emit(fd, &rec);
+			continue;
+		}
+		snapshot_init(&snap);
+		ret = trees_tree(t, rp, held[k].serial, &snap);
+		if (ret == 0)
+			ret = detail(fd, &snap, s);
+		snapshot_free(&snap);
+	}
+	return ret;
 }
 
-/* The snapshots massif keeps (massif.c), written as the log is replayed
- * again: each at its event, the detailed ones with the heap's tree then. */
-static int massif(struct feed *fd, struct replay *rp, const struct massif_snapshot *snaps,
-		  size_t n, struct an_status *st)
+/* What an event made of massif's snapshots (took: MASSIF_*): the trees of
+ * those gone join the next, a detailed one's is taken. */
+static int massif_took(struct trees *t, struct replay *rp, const struct massif_model *m, int took)
+{
+	int ret = 0;
+
+	if (took & MASSIF_CULLED)
+		trees_cull(t, m);
+	if (took & MASSIF_DETAILED)
+		ret = trees_capture(t, rp, massif_last(m));
+	return ret;
+}
+
+/* What else the pass learns of the run. */
+struct massif_run {
+	uint64_t end_ns;   /* the last event's time */
+	int has_rss;	   /* RSS was sampled */
+	int multi_process; /* events of more than one process (pid 0) */
+	int pid_seen;	   /* an event of the process asked for */
+};
+
+/* One pass: every event replayed, and massif's model (massif.c) fed each
+ * as the replay applied it; the trees of the detailed snapshots it takes
+ * are kept as what changed between them (trees.c). */
+static int massif(struct feed *fd, struct replay *rp, struct massif_model *m, struct trees *t,
+		  struct massif_run *run, struct an_status *st)
 {
 	const struct mt_event *ev;
 	struct ahead *ah = NULL;
 	uint64_t index = 0;
-	size_t k = 0;
-	int ret = ahead_begin(&ah, fd->r, fd->o->log, st);
+	uint32_t first_pid = 0, pid = fd->o->pid;
+	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), took;
 
-	while (ah) {
-		int more = (ret = ahead_next(ah, &ev)) > 0;
-
-		/* the snapshots due before this event (after the last, all) */
-		for (; ret >= 0 && k < n &&
-		       (!more || snaps[k].at_start || (snaps[k].event == index && snaps[k].before));
-		     k++)
-			ret = massif_write(fd, rp, &snaps[k]);
-		if (!more || ret < 0)
-			break;
-		if (replay_event(rp, ev, index) < 0) {
+	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
+		run->end_ns = ev->time_ns;
+		run->has_rss |= ev->type == MT_EV_RSS;
+		if (!index)
+			first_pid = ev->pid;
+		run->multi_process |= !pid && ev->pid != first_pid;
+		run->pid_seen |= !pid || ev->pid == pid;
+		if ((took = massif_before(m, rp, ev, index)) < 0 ||
+		    (took && massif_took(t, rp, m, took) < 0) || replay_event(rp, ev, index) < 0 ||
+		    (took = massif_after(m, rp, ev, index)) < 0 ||
+		    (took && massif_took(t, rp, m, took) < 0)) {
 			status_add(st, "out of memory");
 			ret = -ENOMEM;
 			break;
 		}
-		for (; ret >= 0 && k < n && snaps[k].event == index && !snaps[k].before; k++)
-			ret = massif_write(fd, rp, &snaps[k]);
-		index++;
 	}
 	ahead_end(ah);
 	return ret < 0 ? ret : 0;
@@ -561,39 +595,40 @@ static int begin_all(struct feed *fd, struct ex_info *info)
 	return ret;
 }
 
-/* massif: massif's snapshots (massif.c) and what the run is in one pass,
- * then the log again to write them with their trees. */
+/* massif: one pass (massif()), then the snapshots massif kept written. */
 static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opts *o,
 		      struct ex_info *info, struct an_status *st)
 {
-	struct massif_snapshot *snaps;
-	struct massif_run run;
+	struct massif_model *m = NULL;
+	struct massif_run run = {0};
+	struct trees t;
 	struct replay rp;
-	size_t n;
-	int ret = massif_schedule(r, o->log, o->pid, &snaps, &n, &run, st);
+	int ret;
 
-	if (ret < 0)
-		return ret;
-	if (o->pid && !run.pid_seen) {
-		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
-		free(snaps);
-		return -ENOENT;
-	}
-	info->end_ns = run.end_ns;
-	info->has_rss = run.has_rss;
-	info->multi_process = run.multi_process;
-	if ((ret = resolver_open(&fd->res, r)) < 0) {
-		status_add(st, "out of memory");
-		free(snaps);
-		return ret;
-	}
 	setup(&rp, r, o);
-	ret = begin_all(fd, info);
-	if (ret == 0)
-		ret = massif(fd, &rp, snaps, n, st);
-	ret = end_all(fd, ret, st);
+	trees_init(&t, &rp, o->kind);
+	if ((ret = massif_model_new(&m)) < 0)
+		status_add(st, "out of memory");
+	else
+		ret = massif(fd, &rp, m, &t, &run, st);
+	if (ret == 0 && o->pid && !run.pid_seen) {
+		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
+		ret = -ENOENT;
+	}
+	if (ret == 0 && (ret = resolver_open(&fd->res, r)) < 0)
+		status_add(st, "out of memory");
+	if (ret == 0) {
+		info->end_ns = run.end_ns;
+		info->has_rss = run.has_rss;
+		info->multi_process = run.multi_process;
+		ret = begin_all(fd, info);
+		if (ret == 0)
+			ret = massif_write(fd, &t, &rp, m);
+		ret = end_all(fd, ret, st);
+	}
+	trees_free(&t);
+	massif_model_free(m);
 	replay_free(&rp);
-	free(snaps);
 	return ret;
 }
 

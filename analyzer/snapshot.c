@@ -184,6 +184,11 @@ static int add(struct snapshot *snap, uint64_t stack, uint64_t size, uint64_t co
 	return 0;
 }
 
+int snapshot_add(struct snapshot *snap, uint64_t stack, uint64_t size, uint64_t count)
+{
+	return add(snap, stack, size, count);
+}
+
 static int add_site(struct snapshot *snap, const struct lot *l, const struct lot_counts *c)
 {
 	struct site_totals *t;

@@ -103,4 +103,7 @@ int snapshot_collect(struct snapshot *snap, const struct replay *rp,
 /* An empty snapshot, as snapshot_take() starts it. */
 void snapshot_init(struct snapshot *snap);
 
+/* Adds count blocks of size bytes in all to stack's entry: 0 or -ENOMEM. */
+int snapshot_add(struct snapshot *snap, uint64_t stack, uint64_t size, uint64_t count);
+
 #endif

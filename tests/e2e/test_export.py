@@ -176,4 +176,28 @@ for name, args in [("load_text", [sample("load_text", "O2"), numbers]),
     ok(ms_print_peak(mine) == ms_print_peak(theirs),
        "massif %s: ms_print draws the same peak and lists the same detailed snapshots" % name,
        "memtrack %s, massif %s" % (ms_print_peak(mine), ms_print_peak(theirs)))
+# Several processes in one log (--follow-forks): massif's heap is that of
+# the processes running, as its trees are.  A forked child holds a copy of
+# its parent's blocks (they count twice, as they are), an exited child's
+# or an exec'd image's blocks are gone: so each detailed snapshot's heap is
+# its tree's total.  (Before, a child's copy was not counted and the leaks
+# of exited children stayed in the heap but not in the tree.)
+for name, args in [("forks", [sample("forks", "O2")]),
+                   ("exec", ["sh", "-c", "%s; %s 200; exec %s" % (
+                       sample("forks", "O2"), sample("signals", "O2"), sample("temporary", "O2"))])]:
+    log = log_path("massif-procs-" + name)
+    trace(args, log, extra=["--follow-forks"])
+    mine = os.path.join(TMP, "mt-procs-%s.massif" % name)
+    r = memtrack("export", log, "--format", "massif", "-o", mine)
+    with open(mine) as f:
+        snaps = f.read().split("#-----------\nsnapshot=")[1:]
+    pairs = []
+    for snap in snaps:
+        if re.search(r"^heap_tree=(detailed|peak)$", snap, re.M):
+            heap = int(re.search(r"^mem_heap_B=(\d+)$", snap, re.M).group(1))
+            tree = int(re.search(r"^n\d+: (\d+) ", snap, re.M).group(1))
+            pairs.append((heap, tree))
+    ok(r.returncode == 0 and pairs and all(h == t for h, t in pairs),
+       "massif, several processes (%s): each detailed snapshot's heap is its tree's total "
+       "(%d of them)" % (name, len(pairs)), pairs)
 done()

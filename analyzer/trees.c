@@ -1,0 +1,198 @@
+/*
+ * trees.c - the heap's tree at each detailed snapshot massif keeps, from
+ * one pass over the log (trees.h).  A capture costs what changed since the
+ * capture before: a busy program takes a snapshot at nearly every event
+ * (massif's minimum interval stays 0 while two snapshots share a time),
+ * a detailed one every tenth, and most of them go soon after.
+ *
+ * The list of changes only grows, with a lot's older entries of one range
+ * (between two held snapshots) made useless by its newer ones; when it has
+ * doubled since it was last compacted, each range keeps the newest entry
+ * of each of its lots.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trees.h"
+
+#define MIN_COMPACT 4096 /* entries before the first compaction */
+
+void trees_init(struct trees *t, struct replay *rp, unsigned kind)
+{
+	memset(t, 0, sizeof(*t));
+	t->kind = kind;
+	t->gone_changes = rp->gone_changes;
+	replay_track_lots(rp);
+}
+
+void trees_free(struct trees *t)
+{
+	free(t->v);
+	free(t->ends);
+	free(t->mark);
+	free(t->now);
+	memset(t, 0, sizeof(*t));
+}
+
+/* A stamp no lot has yet, with a mark for each of nlots lots. */
+static int new_stamp(struct trees *t, size_t nlots)
+{
+	if (t->nmark < nlots) {
+		uint32_t *mark = realloc(t->mark, nlots * sizeof(*mark));
+
+		if (!mark)
+			return -ENOMEM;
+		memset(mark + t->nmark, 0, (nlots - t->nmark) * sizeof(*mark));
+		t->mark = mark;
+		t->nmark = nlots;
+	}
+	if (++t->stamp == 0) {
+		memset(t->mark, 0, t->nmark * sizeof(*t->mark));
+		t->stamp = 1;
+	}
+	return 0;
+}
+
+/* Each range keeps the newest entry of each of its lots (in their order:
+ * a lot's entries of one range are all the same once applied but the
+ * last).  The changes after the last held snapshot are a range too. */
+static int compact(struct trees *t, size_t nlots)
+{
+	size_t start = 0, out = 0;
+
+	for (size_t k = 0; k <= t->nends; k++) {
+		size_t end = k < t->nends ? t->ends[k].end : t->n, keep;
+
+		if (new_stamp(t, nlots) < 0)
+			return -ENOMEM;
+		/* from the end: the first seen of a lot is its newest */
+		keep = end;
+		for (size_t i = end; i-- > start;) {
+			struct tree_lot e = t->v[i];
+
+			if (t->mark[e.lot - 1] == t->stamp)
+				continue;
+			t->mark[e.lot - 1] = t->stamp;
+			t->v[--keep] = e;
+		}
+		memmove(t->v + out, t->v + keep, (end - keep) * sizeof(*t->v));
+		out += end - keep;
+		if (k < t->nends)
+			t->ends[k].end = out;
+		start = end;
+	}
+	t->n = out;
+	t->compacted = out;
+	return 0;
+}
+
+static int reserve(struct trees *t, size_t more, size_t nlots)
+{
+	struct tree_lot *v;
+	size_t cap = t->cap ? t->cap : MIN_COMPACT;
+
+	if (t->n + more <= t->cap)
+		return 0;
+	/* room made by compacting first, once enough came since */
+	if (t->n >= MIN_COMPACT && t->n >= 2 * t->compacted) {
+		if (compact(t, nlots) < 0)
+			return -ENOMEM;
+		if (t->n + more <= t->cap)
+			return 0;
+	}
+	while (cap < t->n + more)
+		cap *= 2;
+	if (!(v = realloc(t->v, cap * sizeof(*v))))
+		return -ENOMEM;
+	t->v = v;
+	t->cap = cap;
+	return 0;
+}
+
+int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
+{
+	const uint32_t *lots;
+	size_t n, all = 0;
+	uint32_t space = 0;
+	int counted = 0, known = 0;
+	int ret = replay_lots_taken(rp, &lots, &n);
+
+	if (ret < 0)
+		return ret;
+	if (rp->gone_changes != t->gone_changes) {
+		/* a space went: what its lots count for changed, not them */
+		t->gone_changes = rp->gone_changes;
+		all = rp->nlots;
+	}
+	if (t->nends == t->ends_cap) {
+		size_t cap = t->ends_cap ? t->ends_cap * 2 : 32;
+		struct tree_end *v = realloc(t->ends, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->ends = v;
+		t->ends_cap = cap;
+	}
+	if (reserve(t, all ? all : n, rp->nlots) < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < (all ? all : n); i++) {
+		uint32_t ln = all ? (uint32_t)i + 1 : lots[i];
+		const struct lot *l = &rp->lots[ln - 1];
+		int in = (l->kind & t->kind) && (l->now.live || l->now.allocs);
+
+		/* as snapshot_collect() counts it: the chosen processes' blocks,
+		 * of spaces still in use (lots come in runs of one space) */
+		if (in && (!known || l->space != space)) {
+			space = l->space;
+			known = 1;
+			counted =
+				replay_space_selected(rp, space) && !replay_space_exited(rp, space);
+		}
+		t->v[t->n++] = (struct tree_lot){.lot = ln,
+						 .in = (uint32_t)(in && counted),
+						 .bytes = l->now.live_bytes,
+						 .blocks = l->now.live};
+	}
+	t->ends[t->nends++] = (struct tree_end){serial, t->n};
+	return 0;
+}
+
+void trees_cull(struct trees *t, const struct massif_model *m)
+{
+	size_t out = 0;
+
+	/* a range whose snapshot went is the start of the next one's */
+	for (size_t i = 0; i < t->nends; i++)
+		if (massif_holds(m, t->ends[i].serial))
+			t->ends[out++] = t->ends[i];
+	t->nends = out;
+}
+
+int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial, struct snapshot *snap)
+{
+	size_t k = 0;
+
+	if (t->nnow < rp->nlots) {
+		struct tree_lot *now = realloc(t->now, rp->nlots * sizeof(*now));
+
+		if (!now)
+			return -ENOMEM;
+		memset(now + t->nnow, 0, (rp->nlots - t->nnow) * sizeof(*now));
+		t->now = now;
+		t->nnow = rp->nlots;
+	}
+	while (k < t->nends && t->ends[k].serial < serial)
+		k++;
+	if (k == t->nends || t->ends[k].serial != serial)
+		return -EINVAL; /* not taken: cannot be */
+	for (; t->applied < t->ends[k].end; t->applied++)
+		t->now[t->v[t->applied].lot - 1] = t->v[t->applied];
+	for (uint32_t i = 0; i < rp->nlots; i++) {
+		const struct tree_lot *e = &t->now[i];
+
+		if (e->in && snapshot_add(snap, rp->lots[i].stack, e->bytes, e->blocks) < 0)
+			return -ENOMEM;
+	}
+	return 0;
+}
