@@ -203,9 +203,7 @@ int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32
 	if (p)
 		i = blocks_slot_of(p, unit, &present);
 	if (present) {
-		if (old)
-			*old = blocks_value_at(p, i);
-		blocks_set_value(p, i, value);
+		blocks_replace_at(p, i, value, old);
 		return 1;
 	}
 	if (!p || p->len == p->cap) {
@@ -217,18 +215,7 @@ int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32
 			return -ENOMEM;
 		*pp = p;
 	}
-	if (p->map) {
-		blocks_bits(p)[unit >> 6] |= 1ull << (unit & 63);
-	} else if (i < p->len) {
-		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
-	}
-	if (i < p->len)
-		blocks_move_values(p, i, 1);
-	if (!p->map)
-		p->units[i] = unit;
-	blocks_set_value(p, i, value);
-	p->len++;
-	b->len++;
+	blocks_insert_at(b, p, i, unit, value);
 	return 0;
 }
 
@@ -299,16 +286,7 @@ int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value)
 	i = blocks_slot_of(p, unit, &present);
 	if (!present)
 		return 0;
-	*value = blocks_value_at(p, i);
-	if (p->map) {
-		blocks_bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
-	} else if (i + 1 < p->len) {
-		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
-	}
-	if (i + 1 < p->len)
-		blocks_move_values(p, i + 1, 0);
-	p->len--;
-	b->len--;
+	blocks_remove_at(b, p, i, unit, value);
 	return 1;
 }
 

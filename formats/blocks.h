@@ -181,6 +181,48 @@ static inline struct block_page *blocks_page_here(const struct blocks *b, uint64
 	return r->pages[(addr >> BLOCKS_PAGE_SHIFT) & (BLOCKS_PAGES - 1)];
 }
 
+/* The block at slot i of p (present) gets value; its old one in *old
+ * when old is not NULL. */
+static inline void blocks_replace_at(struct block_page *p, uint32_t i, uint32_t value,
+				     uint32_t *old)
+{
+	if (old)
+		*old = blocks_value_at(p, i);
+	blocks_set_value(p, i, value);
+}
+
+/* A new block of b, of unit and value, at slot i of p (which has room). */
+static inline void blocks_insert_at(struct blocks *b, struct block_page *p, uint32_t i,
+				    uint16_t unit, uint32_t value)
+{
+	if (p->map)
+		blocks_bits(p)[unit >> 6] |= 1ull << (unit & 63);
+	else if (i < p->len)
+		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
+	if (i < p->len)
+		blocks_move_values(p, i, 1);
+	if (!p->map)
+		p->units[i] = unit;
+	blocks_set_value(p, i, value);
+	p->len++;
+	b->len++;
+}
+
+/* The block of unit at slot i of p goes; its value in *value. */
+static inline void blocks_remove_at(struct blocks *b, struct block_page *p, uint32_t i,
+				    uint16_t unit, uint32_t *value)
+{
+	*value = blocks_value_at(p, i);
+	if (p->map)
+		blocks_bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
+	else if (i + 1 < p->len)
+		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
+	if (i + 1 < p->len)
+		blocks_move_values(p, i + 1, 0);
+	p->len--;
+	b->len--;
+}
+
 /* Sets the value of the block at addr.  Returns 1 when the block was
  * there already (its value is replaced, the old one in *old when old is
  * not NULL), 0 when it is new, or -ENOMEM.  (Inline, as a replay puts a
@@ -197,22 +239,10 @@ static inline int blocks_put(struct blocks *b, uint64_t addr, uint32_t value, ui
 		return blocks_put_elsewhere(b, addr, value, old);
 	i = blocks_slot_of(p, unit, &present);
 	if (present) {
-		if (old)
-			*old = blocks_value_at(p, i);
-		blocks_set_value(p, i, value);
+		blocks_replace_at(p, i, value, old);
 		return 1;
 	}
-	if (p->map)
-		blocks_bits(p)[unit >> 6] |= 1ull << (unit & 63);
-	else if (i < p->len)
-		memmove(&p->units[i + 1], &p->units[i], (p->len - i) * sizeof(*p->units));
-	if (i < p->len)
-		blocks_move_values(p, i, 1);
-	if (!p->map)
-		p->units[i] = unit;
-	blocks_set_value(p, i, value);
-	p->len++;
-	b->len++;
+	blocks_insert_at(b, p, i, unit, value);
 	return 0;
 }
 
@@ -230,15 +260,7 @@ static inline int blocks_take(struct blocks *b, uint64_t addr, uint32_t *value)
 	i = blocks_slot_of(p, unit, &present);
 	if (!present)
 		return 0;
-	*value = blocks_value_at(p, i);
-	if (p->map)
-		blocks_bits(p)[unit >> 6] &= ~(1ull << (unit & 63));
-	else if (i + 1 < p->len)
-		memmove(&p->units[i], &p->units[i + 1], (p->len - i - 1) * sizeof(*p->units));
-	if (i + 1 < p->len)
-		blocks_move_values(p, i + 1, 0);
-	p->len--;
-	b->len--;
+	blocks_remove_at(b, p, i, unit, value);
 	return 1;
 }
 
