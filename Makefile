@@ -36,6 +36,13 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 CPPFLAGS += -D_GNU_SOURCE -I.
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread
+# The soname of the capstone library pkg-config names, for tracer/breakpoint.c.
+CAPSTONE_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir capstone 2>/dev/null)/lib$$(\
+	pkg-config --libs-only-l capstone 2>/dev/null | sed 's/^ *-l\([^ ]*\).*/\1/').so" 2>/dev/null | \
+	awk '$$1 == "SONAME" {print $$2}')
+%/tracer/breakpoint.o: CPPFLAGS += -DCAPSTONE_SONAME='"$(or $(CAPSTONE_SONAME),$(error \
+	cannot find the soname of the capstone library that pkg-config names \
+	(Debian: libcapstone-dev)))"'
 
 SRCS	:= memtrack.c $(wildcard tracer/*.c symbolizer/*.c formats/*.c analyzer/*.c)
 LIB_SRCS := $(filter-out memtrack.c,$(SRCS))
