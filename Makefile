@@ -35,7 +35,16 @@ WARN	:= -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	   -Wno-unused-parameter -Wformat=2 -Wundef -Wvla
 CPPFLAGS += -D_GNU_SOURCE -I.
 ALL_CFLAGS = $(CFLAGS) $(WARN) -std=gnu11 $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LIBS	= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lstdc++ -lpthread
+# capstone is not linked but loaded by the tracer (tracer/breakpoint.c), so
+# that the reports do not carry it: by the soname of the library pkg-config
+# names, passed to that file alone.
+LIBS	= $(shell pkg-config --libs $(filter-out capstone,$(PKGS)) 2>/dev/null) -lstdc++ -lpthread
+CAPSTONE_SONAME = $(shell objdump -p "$$(pkg-config --variable=libdir capstone 2>/dev/null)/lib$$(\
+	pkg-config --libs-only-l capstone 2>/dev/null | sed 's/^ *-l\([^ ]*\).*/\1/').so" 2>/dev/null | \
+	awk '$$1 == "SONAME" {print $$2}')
+%/tracer/breakpoint.o: CPPFLAGS += -DCAPSTONE_SONAME='"$(or $(CAPSTONE_SONAME),$(error \
+	cannot find the soname of the capstone library that pkg-config names \
+	(Debian: libcapstone-dev)))"'
 
 SRCS	:= memtrack.c $(wildcard tracer/*.c symbolizer/*.c formats/*.c analyzer/*.c)
 LIB_SRCS := $(filter-out memtrack.c,$(SRCS))

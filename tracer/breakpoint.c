@@ -1,7 +1,7 @@
 /*
- * breakpoint.c - decoding displaced instructions with capstone, building
- * out-of-line slots, resuming hits without single-stepping, and the
- * per-process breakpoint table.
+ * breakpoint.c - loading capstone and decoding displaced instructions with
+ * it, building out-of-line slots, resuming hits without single-stepping,
+ * and the per-process breakpoint table.
  *
  * Why out of line rather than emulation for ordinary instructions: the hit
  * has to rewrite rip anyway (one PTRACE_SETREGS), and pointing it at a copy
@@ -12,6 +12,7 @@
  * changing meaning, so those are emulated.
  */
 #include <capstone/capstone.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,17 +21,76 @@
 #include "breakpoint.h"
 #include "memory.h"
 
+#ifndef CAPSTONE_SONAME
+#error "CAPSTONE_SONAME: the Makefile passes capstone's soname (libcapstone.so.4)"
+#endif
+
+/*
+ * capstone is loaded when a tracer is made, not linked: its relocations
+ * alone cost every memtrack process about 3 MB of memory, the reports
+ * included, and only the breakpoint code decodes anything.  Its header
+ * still gives the types, so each pointer has the exact type of the
+ * function it stands for.
+ */
+static struct {
+	__typeof__(cs_open) *open;
+	__typeof__(cs_option) *option;
+	__typeof__(cs_disasm) *disasm;
+	__typeof__(cs_disasm_iter) *disasm_iter;
+	__typeof__(cs_malloc) *malloc;
+	__typeof__(cs_free) *free;
+} cs;
+
 static csh cs_handle;
 static int cs_ready;
 
+int bp_load(char *error, size_t size)
+{
+	const struct {
+		const char *name;
+		void **fn;
+	} fns[] = {
+		{"cs_open", (void **)&cs.open},	    {"cs_option", (void **)&cs.option},
+		{"cs_disasm", (void **)&cs.disasm}, {"cs_disasm_iter", (void **)&cs.disasm_iter},
+		{"cs_malloc", (void **)&cs.malloc}, {"cs_free", (void **)&cs.free},
+	};
+	const char *why;
+	void *lib;
+
+	if (cs_ready)
+		return 0;
+	if (!(lib = dlopen(CAPSTONE_SONAME, RTLD_NOW | RTLD_LOCAL))) {
+		snprintf(error, size, "cannot load %s: %s", CAPSTONE_SONAME, dlerror());
+		return -ELIBACC;
+	}
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		dlerror();
+		if (!(*fns[i].fn = dlsym(lib, fns[i].name))) {
+			why = dlerror();
+			snprintf(error, size, "cannot load %s: %s", CAPSTONE_SONAME,
+				 why ? why : fns[i].name);
+			goto out;
+		}
+	}
+	if (cs.open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK) {
+		snprintf(error, size, "cannot load %s: it has no x86-64 decoder", CAPSTONE_SONAME);
+		goto out;
+	}
+	cs.option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON);
+	/* loaded for the life of the process: the decoder is used until the end */
+	cs_ready = 1;
+	return 0;
+out:
+	dlclose(lib);
+	return -ELIBACC;
+}
+
 static int cs_get(csh *h)
 {
-	if (!cs_ready) {
-		if (cs_open(CS_ARCH_X86, CS_MODE_64, &cs_handle) != CS_ERR_OK)
-			return -ENOTSUP;
-		cs_option(cs_handle, CS_OPT_DETAIL, CS_OPT_ON);
-		cs_ready = 1;
-	}
+	char error[256];
+
+	if (!cs_ready && bp_load(error, sizeof(error)) < 0)
+		return -ENOTSUP;
 	*h = cs_handle;
 	return 0;
 }
@@ -188,7 +248,7 @@ int bp_prepare(struct bp *bp, const uint8_t *code, size_t ncode, uint64_t slot_a
 	if (ncode > sizeof(bp->orig))
 		ncode = sizeof(bp->orig);
 	memcpy(bp->orig, code, ncode);
-	if (cs_disasm(h, code, ncode, bp->addr, 1, &in) != 1)
+	if (cs.disasm(h, code, ncode, bp->addr, 1, &in) != 1)
 		return -ENOTSUP;
 	bp->len = (uint8_t)in->size;
 	bp->one_byte = in->size == 1;
@@ -210,7 +270,7 @@ int bp_prepare(struct bp *bp, const uint8_t *code, size_t ncode, uint64_t slot_a
 	} else {
 		err = prepare_xol(bp, in, slot_addr, slot, slot_used);
 	}
-	cs_free(in, 1);
+	cs.free(in, 1);
 	return err;
 }
 
@@ -219,12 +279,12 @@ void bp_describe(const struct bp *bp, char *buf, size_t size)
 	cs_insn *in = NULL;
 	csh h;
 
-	if (cs_get(&h) < 0 || cs_disasm(h, bp->orig, sizeof(bp->orig), bp->addr, 1, &in) != 1) {
+	if (cs_get(&h) < 0 || cs.disasm(h, bp->orig, sizeof(bp->orig), bp->addr, 1, &in) != 1) {
 		snprintf(buf, size, "(undecodable)");
 		return;
 	}
 	snprintf(buf, size, "%s %s", in->mnemonic, in->op_str);
-	cs_free(in, 1);
+	cs.free(in, 1);
 }
 
 /* --- relocation for jumps ------------------------------------------------------ */
@@ -339,7 +399,7 @@ int bp_relocate(const uint8_t *code, size_t ncode, uint64_t addr, size_t need,
 		int last;
 
 		if (*nmap == BP_MAX_DISPLACED || off >= ncode ||
-		    cs_disasm(h, code + off, ncode - off, a, 1, &in) != 1)
+		    cs.disasm(h, code + off, ncode - off, a, 1, &in) != 1)
 			return -ENOTSUP;
 		x = &in->detail->x86;
 		last = off + in->size >= need;
@@ -379,7 +439,7 @@ int bp_relocate(const uint8_t *code, size_t ncode, uint64_t addr, size_t need,
 			err = emit_copy(in, a, out, cap, &n, out_addr);
 		}
 		off += in->size;
-		cs_free(in, 1);
+		cs.free(in, 1);
 		if (err < 0)
 			return err == -ENOSPC ? -ENOTSUP : err;
 	}
@@ -398,11 +458,11 @@ int bp_branch_into(const uint8_t *code, size_t ncode, uint64_t addr, uint64_t lo
 
 	if (cs_get(&h) < 0)
 		return 1;
-	in = cs_malloc(h);
+	in = cs.malloc(h);
 	if (!in)
 		return 1;
 	while (left && !hit) {
-		if (!cs_disasm_iter(h, &p, &left, &a, in)) {
+		if (!cs.disasm_iter(h, &p, &left, &a, in)) {
 			/* not code (data, padding): step over a byte */
 			p++;
 			left--;
@@ -418,7 +478,7 @@ int bp_branch_into(const uint8_t *code, size_t ncode, uint64_t addr, uint64_t lo
 			hit = t > lo && t < hi;
 		}
 	}
-	cs_free(in, 1);
+	cs.free(in, 1);
 	return hit;
 }
 

@@ -56,6 +56,14 @@ struct bp {
 };
 
 /*
+ * Loads capstone (dlopen, by the soname it had at build time) and opens its
+ * x86-64 decoder, once per process; the functions below load it themselves
+ * when nothing has.  Returns 0, or -ELIBACC with one line in error[size]
+ * ("cannot load libcapstone.so.4: ...").
+ */
+int bp_load(char *error, size_t size);
+
+/*
  * Decodes the instruction at bp->addr from code[0..ncode) and decides how
  * hits continue.  When it must run out of line, the slot bytes for address
  * slot_addr are built into slot[BP_SLOT_SIZE] and *slot_used is set; the

@@ -21,27 +21,33 @@
 #define HWCAP2_FSGSBASE (1ul << 1)	/* asm/hwcap2.h */
 #endif
 
-static struct tracer *tracer_new(const struct tracer_opts *o, struct tracer_result *res)
+/* The tracer decodes the instructions it hooks with capstone, loaded here:
+ * a library that cannot be loaded is said before anything is started. */
+static int tracer_new(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
 {
-	struct tracer *tr = calloc(1, sizeof(*tr));
+	struct tracer *tr;
+	int err;
 
-	if (!tr) {
+	if ((err = bp_load(res->error, sizeof(res->error))) < 0)
+		return err;
+	if (!(tr = calloc(1, sizeof(*tr)))) {
 		snprintf(res->error, sizeof(res->error), "out of memory");
-		return NULL;
+		return -ENOMEM;
 	}
 	tr->opts = *o;
 	tr->root_status = -1;
 	tr->errpipe = -1;
-	return tr;
+	*out = tr;
+	return 0;
 }
 
 int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res)
 {
-	struct tracer *tr = tracer_new(o, res);
+	struct tracer *tr;
 	int err;
 
-	if (!tr)
-		return -ENOMEM;
+	if ((err = tracer_new(&tr, o, res)) < 0)
+		return err;
 	if ((err = launch_start(tr, res)) < 0) {
 		tracer_close(tr);
 		return err;
@@ -64,8 +70,8 @@ int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct trace
 		snprintf(res->error, sizeof(res->error), "no process %d", (int)o->pid);
 		return -ESRCH;
 	}
-	if (!(tr = tracer_new(o, res)))
-		return -ENOMEM;
+	if ((err = tracer_new(&tr, o, res)) < 0)
+		return err;
 	tr->root = o->pid;
 	tr->attached = 1;
 	if ((err = attach_seize(tr, res)) < 0) {

@@ -66,12 +66,12 @@ struct tracer;
  * command that cannot run is known before anything is written.  Returns 0,
  * or a negative errno with res->error set: -ENOENT when the command (or
  * its interpreter) does not exist, another errno from exec when it cannot
- * be run. */
+ * be run, -ELIBACC when capstone cannot be loaded. */
 int tracer_launch(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res);
 
 /* Seizes every thread of o->pid and stops them, ready to arm.  Returns 0,
  * or a negative errno with res->error set (no such process, not
- * traceable); the process is left as it was. */
+ * traceable, capstone cannot be loaded); the process is left as it was. */
 int tracer_attach(struct tracer **out, const struct tracer_opts *o, struct tracer_result *res);
 
 /* The launched or attached process. */

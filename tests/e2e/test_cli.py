@@ -65,6 +65,45 @@ s = summary(log)
 ok(s["command"] == "/bin/true \ufffd é", "summary --json: argv bytes that are not UTF-8 become "
    "U+FFFD, the rest is kept", s["command"])
 
+# capstone is loaded by the tracer alone, when it starts: one that cannot be
+# loaded (a file of garbage under its soname, found first) is one line and
+# exit 2 before any command runs or process is seized, and the reports,
+# which never decode an instruction, do not load it at all.
+libdir = run(["pkg-config", "--variable=libdir", "capstone"]).stdout.strip()
+soname = re.search(r"^\s*SONAME\s+(\S+)$",
+                   run(["objdump", "-p", os.path.join(libdir, "libcapstone.so")]).stdout, re.M)
+ok(soname and soname.group(1).startswith("libcapstone.so."), "capstone's soname is known",
+   soname)
+soname = soname.group(1) if soname else "libcapstone.so"
+broken = os.path.join(TMP, "broken-capstone")
+os.makedirs(broken, exist_ok=True)
+with open(os.path.join(broken, soname), "wb") as f:
+    f.write(b"not a library\n" * 64)
+broken_env = dict(os.environ, LD_LIBRARY_PATH=broken)
+cs_pattern = r"^memtrack: cannot load %s: %s: invalid ELF header$" % (
+    re.escape(soname), re.escape(os.path.join(broken, soname)))
+marker = os.path.join(TMP, "capstone-ran")
+with open(log, "rb") as f:
+    before = f.read()
+r = run([MEMTRACK, "run", "-o", log, "--", "sh", "-c", "touch " + marker], env=broken_env)
+one_line(r, 2, cs_pattern, "run without a loadable capstone: exit 2, one line")
+ok(not os.path.exists(marker), "run without a loadable capstone: the command never ran")
+with open(log, "rb") as f:
+    ok(f.read() == before, "run without a loadable capstone: the log is not written over")
+sleeper = subprocess.Popen(["sleep", "60"])
+r = run([MEMTRACK, "attach", "-o", log, str(sleeper.pid)], env=broken_env)
+one_line(r, 2, cs_pattern, "attach without a loadable capstone: exit 2, one line")
+with open("/proc/%d/status" % sleeper.pid) as f:
+    status = f.read()
+ok(re.search(r"^State:\s+[SR] ", status, re.M) and re.search(r"^TracerPid:\s+0$", status, re.M),
+   "attach without a loadable capstone: the process is left running, untraced", status)
+sleeper.kill()
+sleeper.wait()
+plain = memtrack("summary", log, "--json")
+r = memtrack("summary", log, "--json", env=broken_env)
+ok(plain.returncode == 0 and r.returncode == 0 and r.stdout == plain.stdout and not r.stderr,
+   "a report runs the same without a loadable capstone", (r.returncode, r.stderr))
+
 # A --mark that names nothing in the program is said, not silently empty.
 r = trace([sample("arrays")], log, extra=["--mark", "no_such_function", "--mark",
                                           "random_array"])
