@@ -95,106 +95,137 @@ static int uncullable(const struct model *m, size_t i)
 }
 
 /*
- * Deletes half the snapshots, one at a time, each the one whose neighbours
- * are closest in time (the first of equals); returns the new minimum
- * interval.  The candidates are in a heap by (span, index); a span only
- * grows when a neighbour goes, so an entry whose span is stale is pushed
- * again with the new one and the old skipped when it comes up.
+ * Culling: half the snapshots go, one at a time, each the candidate whose
+ * neighbours are closest in time (its span: the next one's time less the
+ * previous one's; the lowest index of equals), the first, the last and the
+ * peak being no candidates.  While the minimum interval stays 0, that is
+ * every 50 events, so it is not done as the rule reads, a scan for each
+ * deletion (cull_plain does that, for times no run has: out of order, or
+ * 2^57 bytes apart).  With times in order, a span only grows when a
+ * neighbour goes; so a local minimum (a candidate whose span is less than
+ * both its neighbours') stays one, its span unchanged, until it goes:
+ * neither neighbour can go first.  The least candidate is always one, so
+ * cull_local keeps just the local minima, in order, and after a deletion
+ * looks for new ones among the two snapshots on either side.
  */
-struct cand {
-	uint64_t span;
-	uint32_t i;
+#define CULL	   (MAX_SNAPSHOTS / 2)
+#define INDEX_BITS 7 /* an index below MAX_SNAPSHOTS */
+#define NONE	   UINT64_MAX
+
+/* The rule as written: times in any order (spans wrap). */
+static void cull_plain(const uint64_t *t, const uint8_t *cand, uint8_t *gone)
+{
+	uint8_t prev[MAX_SNAPSHOTS], next[MAX_SNAPSHOTS];
+
+	for (int i = 0; i < MAX_SNAPSHOTS; i++) {
+		prev[i] = (uint8_t)(i - 1);
+		next[i] = (uint8_t)(i + 1);
+	}
+	for (int k = 0; k < CULL; k++) {
+		uint64_t least = 0;
+		int c = -1;
+
+		for (int i = next[0]; i != MAX_SNAPSHOTS - 1; i = next[i]) {
+			uint64_t span = t[next[i]] - t[prev[i]];
+
+			if (cand[i] && (c < 0 || span < least)) {
+				c = i;
+				least = span;
+			}
+		}
+		if (c < 0)
+			break;
+		gone[c] = 1;
+		next[prev[c]] = next[c];
+		prev[next[c]] = prev[c];
+	}
+}
+
+/*
+ * cull_local's state.  A candidate's key is its span above its index, so
+ * that one comparison orders by both (exact for spans below 2^57); NONE
+ * for the others.  Index MAX_SNAPSHOTS is the neighbour of the first and
+ * the last, of key NONE.  Local minima are never neighbours: at most 49.
+ */
+struct local {
+	uint64_t key[MAX_SNAPSHOTS + 1];
+	uint8_t prev[MAX_SNAPSHOTS + 1], next[MAX_SNAPSHOTS + 1];
+	uint8_t held[MAX_SNAPSHOTS + 1]; /* in min[] */
+	uint64_t min[CULL];		 /* the local minima's keys, greatest first */
+	size_t nmin;
 };
 
-static int cand_less(struct cand a, struct cand b)
+static inline void local_check(struct local *l, unsigned i)
 {
-	return a.span < b.span || (a.span == b.span && a.i < b.i);
+	uint64_t k = l->key[i];
+	size_t j;
+
+	if (l->held[i] || k >= l->key[l->prev[i]] || k >= l->key[l->next[i]])
+		return;
+	l->held[i] = 1;
+	/* a new one is mostly among the least */
+	for (j = l->nmin++; j > 0 && l->min[j - 1] < k; j--)
+		l->min[j] = l->min[j - 1];
+	l->min[j] = k;
 }
 
-static void cand_push(struct cand *h, size_t *n, struct cand c)
+static void cull_local(const uint64_t *t, const uint8_t *cand, uint8_t *gone)
 {
-	size_t k = (*n)++;
+	struct local l;
 
-	while (k && cand_less(c, h[(k - 1) / 2])) {
-		h[k] = h[(k - 1) / 2];
-		k = (k - 1) / 2;
+	l.nmin = 0;
+	for (unsigned i = 0; i <= MAX_SNAPSHOTS; i++) {
+		l.prev[i] = (uint8_t)(i ? i - 1 : MAX_SNAPSHOTS);
+		l.next[i] = (uint8_t)(i < MAX_SNAPSHOTS - 1 ? i + 1 : MAX_SNAPSHOTS);
+		l.key[i] = i > 0 && i < MAX_SNAPSHOTS - 1 && cand[i]
+				   ? (t[i + 1] - t[i - 1]) << INDEX_BITS | i
+				   : NONE;
+		l.held[i] = 0;
 	}
-	h[k] = c;
-}
+	for (unsigned i = 1; i < MAX_SNAPSHOTS - 1; i++)
+		local_check(&l, i);
+	for (int k = 0; k < CULL && l.nmin; k++) {
+		unsigned c = l.min[--l.nmin] & ((1u << INDEX_BITS) - 1);
+		unsigned p = l.prev[c], n = l.next[c];
 
-/* Puts x at k, or lower where a child of k is less. */
-static void cand_sift(struct cand *h, size_t n, size_t k, struct cand x)
-{
-	for (;;) {
-		size_t c = 2 * k + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && cand_less(h[c + 1], h[c]))
-			c++;
-		if (!cand_less(h[c], x))
-			break;
-		h[k] = h[c];
-		k = c;
+		gone[c] = 1;
+		l.next[p] = (uint8_t)n;
+		l.prev[n] = (uint8_t)p;
+		if (l.key[p] != NONE)
+			l.key[p] = (t[n] - t[l.prev[p]]) << INDEX_BITS | p;
+		if (l.key[n] != NONE)
+			l.key[n] = (t[l.next[n]] - t[p]) << INDEX_BITS | n;
+		/* p and n changed; so did a neighbour of each's other one */
+		local_check(&l, l.prev[p]);
+		local_check(&l, p);
+		local_check(&l, n);
+		local_check(&l, l.next[n]);
 	}
-	h[k] = x;
 }
 
-static struct cand cand_pop(struct cand *h, size_t *n)
-{
-	struct cand top = h[0];
-
-	--*n;
-	cand_sift(h, *n, 0, h[*n]);
-	return top;
-}
-
+/* Deletes half the snapshots (see above); returns the new minimum
+ * interval. */
 static uint64_t cull(struct model *m)
 {
-	/* each snapshot's neighbours while some go; the span of a candidate
-	 * as last pushed */
-	uint32_t prev[MAX_SNAPSHOTS], nextv[MAX_SNAPSHOTS];
-	uint64_t span[MAX_SNAPSHOTS];
-	struct cand heap[3 * MAX_SNAPSHOTS];
-	uint64_t min = UINT64_MAX;
-	size_t nheap = 0, i, j;
+	uint64_t t[MAX_SNAPSHOTS], min = UINT64_MAX;
+	uint8_t cand[MAX_SNAPSHOTS], gone[MAX_SNAPSHOTS] = {0};
+	int in_order = 1;
+	size_t i, j;
 
 	for (i = 0; i < MAX_SNAPSHOTS; i++) {
-		prev[i] = (uint32_t)i - 1;
-		nextv[i] = (uint32_t)i + 1;
+		t[i] = m->snaps[i].s.time;
+		cand[i] = m->snaps[i].kind != PEAK;
+		in_order &= !i || t[i - 1] <= t[i];
 	}
-	for (i = 1; i + 1 < MAX_SNAPSHOTS; i++) {
-		span[i] = m->snaps[i + 1].s.time - m->snaps[i - 1].s.time;
-		if (m->snaps[i].kind != PEAK)
-			heap[nheap++] = (struct cand){span[i], (uint32_t)i};
-	}
-	for (i = nheap / 2; i-- > 0;)
-		cand_sift(heap, nheap, i, heap[i]);
-	for (int k = 0; k < MAX_SNAPSHOTS / 2 && nheap; k++) {
-		struct cand c = cand_pop(heap, &nheap);
-		uint32_t p, n;
-
-		if (m->snaps[c.i].kind == UNUSED || c.span != span[c.i]) {
-			k--; /* gone, or its span grew since */
-			continue;
-		}
-		m->snaps[c.i].kind = UNUSED;
-		p = prev[c.i];
-		n = nextv[c.i];
-		nextv[p] = n;
-		prev[n] = p;
-		/* the first and the last never go; a peak is no candidate */
-		if (p != 0 && m->snaps[p].kind != PEAK) {
-			span[p] = m->snaps[n].s.time - m->snaps[prev[p]].s.time;
-			cand_push(heap, &nheap, (struct cand){span[p], p});
-		}
-		if (n != MAX_SNAPSHOTS - 1 && m->snaps[n].kind != PEAK) {
-			span[n] = m->snaps[nextv[n]].s.time - m->snaps[p].s.time;
-			cand_push(heap, &nheap, (struct cand){span[n], n});
-		}
-	}
-	for (i = 0, j = 0; j < MAX_SNAPSHOTS; j++)
-		if (m->snaps[j].kind != UNUSED)
+	cand[0] = cand[MAX_SNAPSHOTS - 1] = 0;
+	if (in_order && (t[MAX_SNAPSHOTS - 1] - t[0]) >> (64 - INDEX_BITS) == 0)
+		cull_local(t, cand, gone);
+	else
+		cull_plain(t, cand, gone);
+	for (i = 0; i < MAX_SNAPSHOTS && !gone[i]; i++)
+		;
+	for (j = i; j < MAX_SNAPSHOTS; j++)
+		if (!gone[j])
 			m->snaps[i++] = m->snaps[j];
 	for (j = i; j < MAX_SNAPSHOTS; j++)
 		m->snaps[j].kind = UNUSED;
