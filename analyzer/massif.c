@@ -203,6 +203,33 @@ static void cull_local(const uint64_t *t, const uint8_t *cand, uint8_t *gone)
 	}
 }
 
+/*
+ * Deletes the newest CULL candidates, those from index a on, if they are
+ * what the rule deletes: 1, else 0.  With times in order, while they go
+ * each one's span stays within time[last] - time[a-1] (a-1 and the last
+ * stay: a-1 is no candidate, or one whose span is larger); so if every
+ * older candidate's span is larger already, one of them is the least as
+ * long as any is left.  A run at interval 0 culls so nearly every time:
+ * its newest half, a snapshot an event, against an older one spread out.
+ */
+static int cull_newest(const uint64_t *t, const uint8_t *cand, uint8_t *gone)
+{
+	size_t a = MAX_SNAPSHOTS - 1, n = 0, i;
+	uint64_t bound;
+	int larger = 1;
+
+	while (n < CULL && a > 1)
+		n += cand[--a];
+	bound = t[MAX_SNAPSHOTS - 1] - t[a - 1];
+	for (i = 1; i < a; i++)
+		larger &= !cand[i] || t[i + 1] - t[i - 1] > bound;
+	if (!larger)
+		return 0;
+	for (i = a; i < MAX_SNAPSHOTS - 1; i++)
+		gone[i] = cand[i];
+	return 1;
+}
+
 /* Deletes half the snapshots (see above); returns the new minimum
  * interval. */
 static uint64_t cull(struct model *m)
@@ -218,7 +245,11 @@ static uint64_t cull(struct model *m)
 		in_order &= !i || t[i - 1] <= t[i];
 	}
 	cand[0] = cand[MAX_SNAPSHOTS - 1] = 0;
-	if (in_order && (t[MAX_SNAPSHOTS - 1] - t[0]) >> (64 - INDEX_BITS) == 0)
+	if (!in_order)
+		cull_plain(t, cand, gone);
+	else if (cull_newest(t, cand, gone))
+		;
+	else if ((t[MAX_SNAPSHOTS - 1] - t[0]) >> (64 - INDEX_BITS) == 0)
 		cull_local(t, cand, gone);
 	else
 		cull_plain(t, cand, gone);
