@@ -166,19 +166,28 @@ static void test_cull_equal_times(void **state)
 	}
 }
 
-/* Times that spread over up to 2^64 and start anywhere, up to its top. */
+/* Times that spread over up to 2^64 and start anywhere, up to its top;
+ * or small gaps and a few of 2^56 to 2^58, often just below 2^57, so that
+ * spans cross 2^57. */
 static void test_cull_wide_spans(void **state)
 {
 	uint64_t t[N];
 	int kind[N];
 
 	for (int c = 0; c < 4000; c++) {
-		int bits = 50 + (int)below(8);
+		int bits = 50 + (int)below(8), huge = c % 2 ? 1 + (int)below(3) : 0;
 		uint64_t top = UINT64_MAX - below(1000);
 
 		t[0] = 0;
 		for (int i = 1; i < N; i++)
-			t[i] = t[i - 1] + wild_gap(bits);
+			t[i] = t[i - 1] + (huge ? small_gap() : wild_gap(bits));
+		for (int h = 0; h < huge; h++) {
+			uint64_t g = below(2) ? (1ull << 57) - below(300)
+					      : (1ull << 56) + below(3ull << 56);
+
+			for (int i = 1 + (int)below(N - 1); i < N; i++)
+				t[i] += g;
+		}
 		if (below(2)) /* up against 2^64 */
 			for (int i = 0; i < N; i++)
 				t[i] += top - t[N - 1];
