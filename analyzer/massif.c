@@ -98,15 +98,16 @@ static int uncullable(const struct model *m, size_t i)
  * Culling: half the snapshots go, one at a time, each the candidate whose
  * neighbours are closest in time (its span: the next one's time less the
  * previous one's; the lowest index of equals), the first, the last and the
- * peak being no candidates.  While the minimum interval stays 0, that is
- * every 50 events, so it is not done as the rule reads, a scan for each
- * deletion (cull_plain does that, for times no run has: out of order, or
- * 2^57 bytes apart).  With times in order, a span only grows when a
- * neighbour goes; so a local minimum (a candidate whose span is less than
- * both its neighbours') stays one, its span unchanged, until it goes:
- * neither neighbour can go first.  The least candidate is always one, so
- * cull_local keeps just the local minima, in order, and after a deletion
- * looks for new ones among the two snapshots on either side.
+ * peak being no candidates.  While the minimum interval stays 0 that is
+ * every 50 events, too often for the rule as it reads, a scan for each
+ * deletion (cull_plain: kept for times no run has, out of order or 2^57
+ * bytes apart).  With times in order a span only grows when a neighbour
+ * goes; from that, cull_newest sees when the newest half is what goes, as
+ * it nearly always is then, and cull_local does the rest: a local minimum
+ * (a candidate whose span is less than both its neighbours') stays one,
+ * its span unchanged, until it goes, as neither neighbour can go first;
+ * the least candidate is always one; so it keeps just the local minima, in
+ * order, and after a deletion looks for new ones two snapshots either side.
  */
 #define CULL	   (MAX_SNAPSHOTS / 2)
 #define INDEX_BITS 7 /* an index below MAX_SNAPSHOTS */
