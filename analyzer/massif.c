@@ -27,11 +27,13 @@
 #include <string.h>
 
 #include "../formats/log_reader.h"
+#include "cull.h"
 #include "massif.h"
 #include "replay.h"
 #include "table.h"
 
 #define MAX_SNAPSHOTS MASSIF_MAX_SNAPSHOTS
+_Static_assert(MAX_SNAPSHOTS == CULL_HELD, "massif culls its snapshots when it holds them all");
 #define DETAILED_FREQ 10	 /* --detailed-freq */
 #define PEAK_PERCENT  1		 /* --peak-inaccuracy */
 #define HEAP_ADMIN    8		 /* --heap-admin */
@@ -39,10 +41,6 @@
 #define SUPERBLOCK    (4u << 20) /* its client arena's superblocks */
 #define BIG_OVERHEAD  64	 /* a block with a superblock of its own: headers */
 #define PAGE	      4096
-
-struct block {
-	uint64_t req, slop;
-};
 
 enum { UNUSED = 0, NORMAL, PEAK };
 
@@ -100,123 +98,27 @@ static uint64_t slop_of(uint64_t req)
 	return usable - req;
 }
 
-static int uncullable(const struct massif_model *m, size_t i)
-{
-	return i == 0 || i == m->next - 1 || m->snaps[i].kind == PEAK;
-}
-
-/*
- * Deletes half the snapshots, one at a time, each the one whose neighbours
- * are closest in time (the first of equals); returns the new minimum
- * interval.  The candidates are in a heap by (span, index); a span only
- * grows when a neighbour goes, so an entry whose span is stale is pushed
- * again with the new one and the old skipped when it comes up.
- */
-struct cand {
-	uint64_t span;
-	uint32_t i;
-};
-
-static int cand_less(struct cand a, struct cand b)
-{
-	return a.span < b.span || (a.span == b.span && a.i < b.i);
-}
-
-static void cand_push(struct cand *h, size_t *n, struct cand c)
-{
-	size_t k = (*n)++;
-
-	while (k && cand_less(c, h[(k - 1) / 2])) {
-		h[k] = h[(k - 1) / 2];
-		k = (k - 1) / 2;
-	}
-	h[k] = c;
-}
-
-/* Puts x at k, or lower where a child of k is less. */
-static void cand_sift(struct cand *h, size_t n, size_t k, struct cand x)
-{
-	for (;;) {
-		size_t c = 2 * k + 1;
-
-		if (c >= n)
-			break;
-		if (c + 1 < n && cand_less(h[c + 1], h[c]))
-			c++;
-		if (!cand_less(h[c], x))
-			break;
-		h[k] = h[c];
-		k = c;
-	}
-	h[k] = x;
-}
-
-static struct cand cand_pop(struct cand *h, size_t *n)
-{
-	struct cand top = h[0];
-
-	--*n;
-	cand_sift(h, *n, 0, h[*n]);
-	return top;
-}
-
+/* Deletes half the snapshots (cull.h); returns the new minimum interval. */
 static uint64_t cull(struct massif_model *m)
 {
-	/* each snapshot's neighbours while some go; the span of a candidate
-	 * as last pushed */
-	uint32_t prev[MAX_SNAPSHOTS], nextv[MAX_SNAPSHOTS];
-	uint64_t span[MAX_SNAPSHOTS];
-	struct cand heap[3 * MAX_SNAPSHOTS];
-	uint64_t min = UINT64_MAX;
-	size_t nheap = 0, i, j;
+	uint64_t t[MAX_SNAPSHOTS], min;
+	uint8_t peak[MAX_SNAPSHOTS], gone[MAX_SNAPSHOTS] = {0};
+	size_t i, j;
 
 	for (i = 0; i < MAX_SNAPSHOTS; i++) {
-		prev[i] = (uint32_t)i - 1;
-		nextv[i] = (uint32_t)i + 1;
+		t[i] = m->snaps[i].s.time;
+		peak[i] = m->snaps[i].kind == PEAK;
 	}
-	for (i = 1; i + 1 < MAX_SNAPSHOTS; i++) {
-		span[i] = m->snaps[i + 1].s.time - m->snaps[i - 1].s.time;
-		if (m->snaps[i].kind != PEAK)
-			heap[nheap++] = (struct cand){span[i], (uint32_t)i};
-	}
-	for (i = nheap / 2; i-- > 0;)
-		cand_sift(heap, nheap, i, heap[i]);
-	for (int k = 0; k < MAX_SNAPSHOTS / 2 && nheap; k++) {
-		struct cand c = cand_pop(heap, &nheap);
-		uint32_t p, n;
-
-		if (m->snaps[c.i].kind == UNUSED || c.span != span[c.i]) {
-			k--; /* gone, or its span grew since */
-			continue;
-		}
-		m->snaps[c.i].kind = UNUSED;
-		p = prev[c.i];
-		n = nextv[c.i];
-		nextv[p] = n;
-		prev[n] = p;
-		/* the first and the last never go; a peak is no candidate */
-		if (p != 0 && m->snaps[p].kind != PEAK) {
-			span[p] = m->snaps[n].s.time - m->snaps[prev[p]].s.time;
-			cand_push(heap, &nheap, (struct cand){span[p], p});
-		}
-		if (n != MAX_SNAPSHOTS - 1 && m->snaps[n].kind != PEAK) {
-			span[n] = m->snaps[nextv[n]].s.time - m->snaps[p].s.time;
-			cand_push(heap, &nheap, (struct cand){span[n], n});
-		}
-	}
-	for (i = 0, j = 0; j < MAX_SNAPSHOTS; j++)
-		if (m->snaps[j].kind != UNUSED)
+	min = cull_snapshots(t, peak, gone);
+	for (i = 0; i < MAX_SNAPSHOTS && !gone[i]; i++)
+		;
+	for (j = i; j < MAX_SNAPSHOTS; j++)
+		if (!gone[j])
 			m->snaps[i++] = m->snaps[j];
 	for (j = i; j < MAX_SNAPSHOTS; j++)
 		m->snaps[j].kind = UNUSED;
 	m->next = i;
-	for (i = 1; i < m->next; i++) {
-		uint64_t gap = m->snaps[i].s.time - m->snaps[i - 1].s.time;
-
-		if (!(uncullable(m, i) && uncullable(m, i - 1)) && gap < min)
-			min = gap;
-	}
-	return min == UINT64_MAX ? 0 : min;
+	return min;
 }
 
 static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int before)
