@@ -66,15 +66,23 @@ struct space_heap {
 
 HASH_DEFINE(space_heaps, uint64_t, struct space_heap, table_hash_u64, table_eq_u64)
 
+/* In front of the odd slops: how many of them hash to each bucket (255:
+ * that many or more, never counted down), so that most frees of a block
+ * with the usual slop need no look-up. */
+#define ODD_FILTER 65536
+
 struct massif_model {
 	struct slop_table odd;
+	uint8_t odd_filter[ODD_FILTER];
 	uint64_t heap, extra, time, peak_total;
 	struct slot snaps[MAX_SNAPSHOTS];
 	size_t next;
 	uint64_t min_interval, earliest;
 	uint64_t serial; /* snapshots taken */
 	uint64_t copies; /* replay.copied.count followed */
-	uint64_t gone;	 /* replay.gone_changes followed */
+	uint64_t spaces_gone; /* replay.gone_changes followed */
+	uint64_t gone[MAX_SNAPSHOTS / 2]; /* the detailed ones the last cull deleted */
+	size_t ngone;
 	struct space_heaps spaces;
 	struct space_heap *here; /* of space `space`, or NULL */
 	uint32_t space;
@@ -110,6 +118,10 @@ static uint64_t cull(struct massif_model *m)
 		peak[i] = m->snaps[i].kind == PEAK;
 	}
 	min = cull_snapshots(t, peak, gone);
+	m->ngone = 0;
+	for (i = 0; i < MAX_SNAPSHOTS; i++)
+		if (gone[i] && m->snaps[i].s.detailed)
+			m->gone[m->ngone++] = m->snaps[i].s.serial;
 	for (i = 0; i < MAX_SNAPSHOTS && !gone[i]; i++)
 		;
 	for (j = i; j < MAX_SNAPSHOTS; j++)
@@ -192,16 +204,24 @@ static int account_in(struct massif_model *m, uint32_t space, int64_t dheap, int
 	return 0;
 }
 
+static uint8_t *odd_bucket(struct massif_model *m, uint32_t space, uint64_t addr)
+{
+	return &m->odd_filter[((addr >> 4) ^ space * 0x9e3779b9u) & (ODD_FILTER - 1)];
+}
+
 /* The slop of the block of req bytes at addr that is going (forgotten). */
 static uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr, uint64_t req)
 {
+	uint8_t *bucket = odd_bucket(m, space, addr);
 	uint64_t *odd;
 	uint64_t slop;
 
-	if (!m->odd.len || !(odd = slop_table_get(&m->odd, TABLE_KEY(space, addr))))
+	if (!*bucket || !(odd = slop_table_get(&m->odd, TABLE_KEY(space, addr))))
 		return slop_of(req);
 	slop = *odd;
 	slop_table_del(&m->odd, TABLE_KEY(space, addr));
+	if (*bucket != 255)
+		--*bucket;
 	return slop;
 }
 
@@ -210,12 +230,15 @@ static int slop_given(struct massif_model *m, uint32_t space, uint64_t addr, uin
 		      uint64_t slop)
 {
 	uint64_t *odd;
+	int created;
 
 	if (slop == slop_of(req))
 		return 0;
-	if (!(odd = slop_table_put(&m->odd, TABLE_KEY(space, addr), NULL)))
+	if (!(odd = slop_table_put(&m->odd, TABLE_KEY(space, addr), &created)))
 		return -ENOMEM;
 	*odd = slop;
+	if (created && *odd_bucket(m, space, addr) != 255)
+		++*odd_bucket(m, space, addr);
 	return 0;
 }
 
@@ -338,11 +361,11 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 				return -ENOMEM;
 		}
 	}
-	if (rp->gone_changes != m->gone) {
+	if (rp->gone_changes != m->spaces_gone) {
 		/* a space went: what it held is no longer in use */
 		const struct space_heap *sh = space_heap(m, rp->went);
 
-		m->gone = rp->gone_changes;
+		m->spaces_gone = rp->gone_changes;
 		if (!sh || account_in(m, rp->went, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
 			return -ENOMEM;
 	}
@@ -372,20 +395,10 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 	return ret < 0 ? ret : m->took;
 }
 
-int massif_holds(const struct massif_model *m, uint64_t serial)
+size_t massif_culled(const struct massif_model *m, const uint64_t **serials)
 {
-	size_t lo = 0, hi = m->next;
-
-	/* held in the order taken */
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (m->snaps[mid].s.serial < serial)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < m->next && m->snaps[lo].s.serial == serial;
+	*serials = m->gone;
+	return m->ngone;
 }
 
 uint64_t massif_last(const struct massif_model *m)

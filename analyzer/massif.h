@@ -48,8 +48,9 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
 		 uint64_t index);
 
-/* Is snapshot `serial` held now? */
-int massif_holds(const struct massif_model *m, uint64_t serial);
+/* The detailed snapshots the last cull deleted: their serials, in the
+ * order taken, in *serials; how many. */
+size_t massif_culled(const struct massif_model *m, const uint64_t **serials);
 
 /* The serial of the snapshot taken last. */
 uint64_t massif_last(const struct massif_model *m);

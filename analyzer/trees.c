@@ -160,12 +160,18 @@ int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
 
 void trees_cull(struct trees *t, const struct massif_model *m)
 {
-	size_t out = 0;
+	const uint64_t *gone;
+	size_t n = massif_culled(m, &gone), k = 0, out = 0;
 
-	/* a range whose snapshot went is the start of the next one's */
-	for (size_t i = 0; i < t->nends; i++)
-		if (massif_holds(m, t->ends[i].serial))
-			t->ends[out++] = t->ends[i];
+	/* a range whose snapshot went is the start of the next one's (both
+	 * lists in the order taken) */
+	for (size_t i = 0; i < t->nends; i++) {
+		while (k < n && gone[k] < t->ends[i].serial)
+			k++;
+		if (k < n && gone[k] == t->ends[i].serial)
+			continue;
+		t->ends[out++] = t->ends[i];
+	}
 	t->nends = out;
 }
 
