@@ -42,12 +42,7 @@ _Static_assert(MAX_SNAPSHOTS == CULL_HELD, "massif culls its snapshots when it h
 #define BIG_OVERHEAD  64	 /* a block with a superblock of its own: headers */
 #define PAGE	      4096
 
-enum { UNUSED = 0, NORMAL, PEAK };
-
-struct slot {
-	int kind;
-	struct massif_snapshot s;
-};
+enum { NORMAL = 1, PEAK };
 
 /*
  * The model follows the replay's blocks (replay.heap_out: the size of the
@@ -75,7 +70,11 @@ struct massif_model {
 	struct slop_table odd;
 	uint8_t odd_filter[ODD_FILTER];
 	uint64_t heap, extra, time, peak_total;
-	struct slot snaps[MAX_SNAPSHOTS];
+	/* the snapshots held, [0, next), in the order taken; their times and
+	 * which is the peak also apart, as the cull wants them */
+	struct massif_snapshot snaps[MAX_SNAPSHOTS];
+	uint64_t times[MAX_SNAPSHOTS];
+	uint8_t peaks[MAX_SNAPSHOTS];
 	size_t next;
 	uint64_t min_interval, earliest;
 	uint64_t serial; /* snapshots taken */
@@ -109,33 +108,28 @@ static uint64_t slop_of(uint64_t req)
 /* Deletes half the snapshots (cull.h); returns the new minimum interval. */
 static uint64_t cull(struct massif_model *m)
 {
-	uint64_t t[MAX_SNAPSHOTS], min;
-	uint8_t peak[MAX_SNAPSHOTS], gone[MAX_SNAPSHOTS] = {0};
+	uint8_t gone[MAX_SNAPSHOTS] = {0};
+	uint64_t min = cull_snapshots(m->times, m->peaks, gone);
 	size_t i, j;
 
-	for (i = 0; i < MAX_SNAPSHOTS; i++) {
-		t[i] = m->snaps[i].s.time;
-		peak[i] = m->snaps[i].kind == PEAK;
-	}
-	min = cull_snapshots(t, peak, gone);
 	m->ngone = 0;
 	for (i = 0; i < MAX_SNAPSHOTS; i++)
-		if (gone[i] && m->snaps[i].s.detailed)
-			m->gone[m->ngone++] = m->snaps[i].s.serial;
+		if (gone[i] && m->snaps[i].detailed)
+			m->gone[m->ngone++] = m->snaps[i].serial;
 	for (i = 0; i < MAX_SNAPSHOTS && !gone[i]; i++)
 		;
 	for (j = i; j < MAX_SNAPSHOTS; j++)
-		if (!gone[j])
-			m->snaps[i++] = m->snaps[j];
-	for (j = i; j < MAX_SNAPSHOTS; j++)
-		m->snaps[j].kind = UNUSED;
+		if (!gone[j]) {
+			m->snaps[i] = m->snaps[j];
+			m->times[i] = m->times[j];
+			m->peaks[i++] = m->peaks[j];
+		}
 	m->next = i;
 	return min;
 }
 
 static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int before)
 {
-	struct slot *sl;
 	int detailed;
 
 	if (kind == NORMAL) {
@@ -149,23 +143,22 @@ static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int
 			return;
 		detailed = 1;
 	}
-	sl = &m->snaps[m->next];
-	*sl = (struct slot){kind,
-			    {.event = event,
-			     .before = before,
-			     .detailed = detailed,
-			     .serial = ++m->serial,
-			     .time = m->time,
-			     .heap = m->heap,
-			     .extra = m->extra}};
+	if (kind == PEAK) {
+		/* the last one is a peak no longer */
+		m->peak_total = m->heap + m->extra;
+		memset(m->peaks, 0, m->next);
+	}
+	m->snaps[m->next] = (struct massif_snapshot){.event = event,
+						     .before = before,
+						     .detailed = detailed,
+						     .serial = ++m->serial,
+						     .time = m->time,
+						     .heap = m->heap,
+						     .extra = m->extra};
+	m->times[m->next] = m->time;
+	m->peaks[m->next] = kind == PEAK;
 	m->since_detailed = detailed ? 0 : m->since_detailed + 1;
 	m->took |= detailed ? MASSIF_DETAILED : MASSIF_TOOK;
-	if (kind == PEAK) {
-		m->peak_total = m->heap + m->extra;
-		for (size_t i = 0; i < m->next; i++)
-			if (m->snaps[i].kind == PEAK)
-				m->snaps[i].kind = NORMAL;
-	}
 	if (++m->next == MAX_SNAPSHOTS) {
 		m->min_interval = cull(m);
 		m->took |= MASSIF_CULLED;
@@ -253,7 +246,7 @@ int massif_model_new(struct massif_model **out)
 	space_heaps_init(&m->spaces);
 	/* the start */
 	maybe_snapshot(m, NORMAL, 0, 1);
-	m->snaps[0].s.at_start = 1;
+	m->snaps[0].at_start = 1;
 	m->took = 0;
 	return 0;
 }
@@ -403,14 +396,14 @@ size_t massif_culled(const struct massif_model *m, const uint64_t **serials)
 
 uint64_t massif_last(const struct massif_model *m)
 {
-	return m->snaps[m->next - 1].s.serial;
+	return m->snaps[m->next - 1].serial;
 }
 
 size_t massif_held(const struct massif_model *m, struct massif_snapshot *out)
 {
 	for (size_t i = 0; i < m->next; i++) {
-		out[i] = m->snaps[i].s;
-		out[i].peak = m->snaps[i].kind == PEAK;
+		out[i] = m->snaps[i];
+		out[i].peak = m->peaks[i];
 	}
 	return m->next;
 }

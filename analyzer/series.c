@@ -606,6 +606,9 @@ static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opt
 	int ret;
 
 	setup(&rp, r, o);
+	/* massif has peaks of its own: the replay follows none (a lot that
+	 * changes after a peak keeps no copy of its counts then) */
+	rp.kind = 0;
 	trees_init(&t, &rp, o->kind);
 	if ((ret = massif_model_new(&m)) < 0)
 		status_add(st, "out of memory");

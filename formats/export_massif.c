@@ -74,8 +74,6 @@ struct massif {
 	void *ids;
 	size_t nids, ids_cap;
 	int wide;
-	/* print_tree(): the depth being grouped, for by_frame() */
-	size_t depth;
 	struct mstack_table stacks;
 };
 
@@ -280,13 +278,48 @@ static uint32_t frame_at(const struct massif *m, const struct msite *s, size_t d
 		       : ((const uint16_t *)m->ids)[s->first + d];
 }
 
-/* Sites by their frame at the depth being grouped (qsort_r's arg: m). */
-static int by_frame(const void *pa, const void *pb, void *arg)
+/* Sorts sites[lo..hi) by their frame at depth (those that end before it
+ * last), equals in the order they were: a radix sort of the frame
+ * numbers, a byte at a time, the bytes all alike skipped.  0 or -ENOMEM. */
+static int sort_by_frame(struct massif *m, size_t lo, size_t hi, size_t depth)
 {
-	const struct massif *m = arg;
-	uint32_t a = frame_at(m, pa, m->depth), b = frame_at(m, pb, m->depth);
+	size_t n = hi - lo;
+	uint32_t *key = malloc(n * sizeof(*key) * 2);
+	struct msite *tmp = malloc(n * sizeof(*tmp));
+	uint32_t *idx, *other, all_or = 0, all_and = UINT32_MAX;
 
-	return a < b ? -1 : a > b;
+	if (!key || !tmp) {
+		free(key);
+		free(tmp);
+		return -ENOMEM;
+	}
+	idx = key + n; /* the sites in order so far */
+	other = (uint32_t *)(void *)tmp; /* tmp, until the end: the next order */
+	for (size_t i = 0; i < n; i++) {
+		key[i] = frame_at(m, &m->sites[lo + i], depth);
+		idx[i] = (uint32_t)i;
+		all_or |= key[i];
+		all_and &= key[i];
+	}
+	for (unsigned shift = 0; shift < 32; shift += 8) {
+		size_t count[257] = {0};
+
+		if (((all_or ^ all_and) >> shift & 0xff) == 0)
+			continue; /* every key has this byte */
+		for (size_t i = 0; i < n; i++)
+			count[(key[idx[i]] >> shift & 0xff) + 1]++;
+		for (size_t b = 1; b < 257; b++)
+			count[b] += count[b - 1];
+		for (size_t i = 0; i < n; i++)
+			other[count[key[idx[i]] >> shift & 0xff]++] = idx[i];
+		memcpy(idx, other, n * sizeof(*idx));
+	}
+	for (size_t i = 0; i < n; i++)
+		tmp[i] = m->sites[lo + idx[i]];
+	memcpy(m->sites + lo, tmp, n * sizeof(*tmp));
+	free(key);
+	free(tmp);
+	return 0;
 }
 
 /* A group of sites sharing a frame: one child.  The children below the
@@ -374,9 +407,8 @@ static int print_tree(FILE *out, struct massif *m, const struct ex_frame *f, siz
 	size_t ngroups = 0, cap = 0;
 	int ret = 0;
 
-	m->depth = depth;
-	if (hi > lo)
-		qsort_r(m->sites + lo, hi - lo, sizeof(*m->sites), by_frame, m);
+	if (hi > lo + 1 && sort_by_frame(m, lo, hi, depth) < 0)
+		return -ENOMEM;
 	for (size_t i = lo; i < hi; i++) {
 		uint32_t id = frame_at(m, &m->sites[i], depth);
 
