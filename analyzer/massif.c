@@ -166,17 +166,22 @@ static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int
 	m->earliest = m->time + m->min_interval;
 }
 
-/* The heap of a space (the last one asked for, or another). */
-static struct space_heap *space_heap(struct massif_model *m, uint32_t space)
+/* space_heap() for another space than the last one's. */
+static __attribute__((noinline)) struct space_heap *space_heap_put(struct massif_model *m,
+								   uint32_t space)
 {
 	int created;
 
-	if (m->here && m->space == space)
-		return m->here;
 	/* a put may move the entries: only the one returned is kept */
 	m->here = space_heaps_put(&m->spaces, space, &created);
 	m->space = space;
 	return m->here;
+}
+
+/* The heap of a space (most often the last one asked for). */
+static inline struct space_heap *space_heap(struct massif_model *m, uint32_t space)
+{
+	return m->here && m->space == space ? m->here : space_heap_put(m, space);
 }
 
 /* Blocks of space grew or shrank; moved: massif's clock goes on. */
