@@ -70,6 +70,7 @@ struct massif_model {
 	struct slop_table odd;
 	uint8_t odd_filter[ODD_FILTER];
 	uint64_t heap, extra, time, peak_total;
+	uint64_t peak_limit; /* what the memory must exceed to be a peak */
 	/* the snapshots held, [0, next), in the order taken; their times and
 	 * which is the peak also apart, as the cull wants them */
 	struct massif_snapshot snaps[MAX_SNAPSHOTS];
@@ -112,18 +113,18 @@ static uint64_t cull(struct massif_model *m)
 	uint64_t min = cull_snapshots(m->times, m->peaks, gone);
 	size_t i, j;
 
+	/* one pass: the detailed ones going noted, the rest moved down */
 	m->ngone = 0;
-	for (i = 0; i < MAX_SNAPSHOTS; i++)
-		if (gone[i] && m->snaps[i].detailed)
-			m->gone[m->ngone++] = m->snaps[i].serial;
-	for (i = 0; i < MAX_SNAPSHOTS && !gone[i]; i++)
-		;
-	for (j = i; j < MAX_SNAPSHOTS; j++)
-		if (!gone[j]) {
-			m->snaps[i] = m->snaps[j];
-			m->times[i] = m->times[j];
-			m->peaks[i++] = m->peaks[j];
+	for (i = 0, j = 0; j < MAX_SNAPSHOTS; j++) {
+		if (gone[j]) {
+			if (m->snaps[j].detailed)
+				m->gone[m->ngone++] = m->snaps[j].serial;
+		} else if (i++ != j) {
+			m->snaps[i - 1] = m->snaps[j];
+			m->times[i - 1] = m->times[j];
+			m->peaks[i - 1] = m->peaks[j];
 		}
+	}
 	m->next = i;
 	return min;
 }
@@ -139,13 +140,14 @@ static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int
 	} else {
 		uint64_t total = m->heap + m->extra;
 
-		if (total <= m->peak_total + m->peak_total * PEAK_PERCENT / 100)
+		if (total <= m->peak_limit)
 			return;
 		detailed = 1;
 	}
 	if (kind == PEAK) {
 		/* the last one is a peak no longer */
 		m->peak_total = m->heap + m->extra;
+		m->peak_limit = m->peak_total + m->peak_total * PEAK_PERCENT / 100;
 		memset(m->peaks, 0, m->next);
 	}
 	m->snaps[m->next] = (struct massif_snapshot){.event = event,
@@ -270,12 +272,13 @@ void massif_model_free(struct massif_model *m)
 int massif_before(struct massif_model *m, struct replay *rp, const struct mt_event *ev,
 		  uint64_t index)
 {
-	uint64_t total = m->heap + m->extra, addr, size;
+	uint64_t addr, size;
 	int ret;
 
 	m->took = 0;
-	if (total <= m->peak_total + m->peak_total * PEAK_PERCENT / 100 ||
-	    (rp->pid && ev->pid != rp->pid))
+	/* most events: an allocation, or no peak near */
+	if ((ev->type != MT_EV_FREE && ev->type != MT_EV_REALLOC) ||
+	    m->heap + m->extra <= m->peak_limit || (rp->pid && ev->pid != rp->pid))
 		return 0;
 	if (ev->type == MT_EV_FREE)
 		addr = ev->addr;
