@@ -278,7 +278,7 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 	m->took = 0;
 	/* most events: an allocation, or no peak near */
 	if ((ev->type != MT_EV_FREE && ev->type != MT_EV_REALLOC) ||
-	    m->heap + m->extra <= m->peak_limit || (rp->pid && ev->pid != rp->pid))
+	    m->heap + m->extra <= m->peak_limit)
 		return 0;
 	if (ev->type == MT_EV_FREE)
 		addr = ev->addr;
@@ -370,7 +370,7 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 		if (!sh || account_in(m, rp->went, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
 			return -ENOMEM;
 	}
-	if (!rp->last_selected)
+	if (!h->counts)
 		return m->took;
 	switch (ev->type) {
 	case MT_EV_ALLOC:

@@ -884,7 +884,7 @@ int replay_heap_block(struct replay *rp, uint32_t pid, uint64_t addr, uint64_t *
 
 	if (!ss)
 		return -ENOMEM;
-	if (!ss->blocks || !blocks_get(ss->blocks, addr, &n))
+	if (!ss->selected || ss->gone || !ss->blocks || !blocks_get(ss->blocks, addr, &n))
 		return 0;
 	*size = rp->lots[n - 1].size;
 	return 1;
@@ -931,6 +931,7 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 		ss = space_of(rp, ev->pid, &space);
 		rp->heap_out.freed = rp->heap_out.replaced = 0;
 		rp->heap_out.space = space;
+		rp->heap_out.counts = ss && ss->selected && !ss->gone;
 		ret = ss ? heap_event(rp, ss, space, ev, stack, sel) : -ENOMEM;
 	} else {
 		ret = other_event(rp, ev, stack, sel);

@@ -191,6 +191,7 @@ struct replay_heap_out {
 	uint64_t replaced_size; /* a live block handed out again: its free was missed */
 	uint32_t space;
 	uint8_t freed, replaced;
+	uint8_t counts; /* its space is selected and not gone */
 };
 
 /* The lots changed since they were last taken (replay_track_lots()). */
@@ -298,8 +299,9 @@ const struct lot_counts *replay_lot_at_peak(const struct replay *rp, const struc
  * none. */
 int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct site_totals *out);
 
-/* The size of the live heap block at addr of process pid: 1 with *size
- * set, or 0 (or -ENOMEM). */
+/* The size of the live heap block at addr of process pid's space, when
+ * that space counts (selected, not gone): 1 with *size set, or 0 (or
+ * -ENOMEM). */
 int replay_heap_block(struct replay *rp, uint32_t pid, uint64_t addr, uint64_t *size);
 
 /* From now on, every lot that changes is noted (replay.dirty). */

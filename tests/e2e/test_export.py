@@ -182,14 +182,9 @@ for name, args in [("load_text", [sample("load_text", "O2"), numbers]),
 # or an exec'd image's blocks are gone: so each detailed snapshot's heap is
 # its tree's total.  (Before, a child's copy was not counted and the leaks
 # of exited children stayed in the heap but not in the tree.)
-for name, args in [("forks", [sample("forks", "O2")]),
-                   ("exec", ["sh", "-c", "%s; %s 200; exec %s" % (
-                       sample("forks", "O2"), sample("signals", "O2"), sample("temporary", "O2"))])]:
-    log = log_path("massif-procs-" + name)
-    trace(args, log, extra=["--follow-forks"])
-    mine = os.path.join(TMP, "mt-procs-%s.massif" % name)
-    r = memtrack("export", log, "--format", "massif", "-o", mine)
-    with open(mine) as f:
+def heap_and_tree(path):
+    """(mem_heap_B, the tree's total) of each detailed snapshot of a massif file."""
+    with open(path) as f:
         snaps = f.read().split("#-----------\nsnapshot=")[1:]
     pairs = []
     for snap in snaps:
@@ -197,7 +192,33 @@ for name, args in [("forks", [sample("forks", "O2")]),
             heap = int(re.search(r"^mem_heap_B=(\d+)$", snap, re.M).group(1))
             tree = int(re.search(r"^n\d+: (\d+) ", snap, re.M).group(1))
             pairs.append((heap, tree))
+    return pairs
+
+
+for name, args in [("forks", [sample("forks", "O2")]),
+                   ("exec", ["sh", "-c", "%s; %s 200; exec %s" % (
+                       sample("forks", "O2"), sample("signals", "O2"), sample("temporary", "O2"))]),
+                   ("orphan", [sample("spawn", "O2"), "orphan"])]:
+    log = log_path("massif-procs-" + name)
+    trace(args, log, extra=["--follow-forks"])
+    mine = os.path.join(TMP, "mt-procs-%s.massif" % name)
+    r = memtrack("export", log, "--format", "massif", "-o", mine)
+    pairs = heap_and_tree(mine)
     ok(r.returncode == 0 and pairs and all(h == t for h, t in pairs),
        "massif, several processes (%s): each detailed snapshot's heap is its tree's total "
        "(%d of them)" % (name, len(pairs)), pairs)
+    # each process alone (--pid): the heap of its memory, which a clone(CLONE_VM)
+    # child shares with its parent (orphan: the child allocates in it, the
+    # parent frees), as its tree counts it
+    pids = json.loads(memtrack("summary", log, "--json").stdout)["processes"]
+    bad = []
+    for p in pids:
+        one = os.path.join(TMP, "mt-procs-%s-%d.massif" % (name, p["pid"]))
+        r = memtrack("export", log, "--format", "massif", "--pid", str(p["pid"]), "-o", one)
+        pairs = heap_and_tree(one) if r.returncode == 0 else None
+        if pairs is None or any(h != t for h, t in pairs):
+            bad.append((p["pid"], r.returncode, pairs))
+    ok(len(pids) > 1 and not bad,
+       "massif, several processes (%s), --pid of each of %d: each detailed snapshot's heap "
+       "is its tree's total" % (name, len(pids)), bad)
 done()

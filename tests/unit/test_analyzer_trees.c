@@ -124,6 +124,14 @@ static size_t check(struct run *r)
 		snapshot_init(&snap);
 		assert_int_equal(trees_tree(&r->t, &r->rp, held[i].serial, &snap), 0);
 		mine = tree_of(&snap, held[i].serial);
+		/* massif's heap is the tree's total */
+		{
+			uint64_t total = 0;
+
+			for (size_t j = 0; j < mine.n; j++)
+				total += mine.v[j].size;
+			assert_int_equal(total, held[i].heap);
+		}
 		assert_int_equal(mine.n, r->whole[k].n);
 		assert_memory_equal(mine.v, r->whole[k].v, mine.n * sizeof(*mine.v));
 		free(mine.v);
@@ -244,11 +252,40 @@ static void test_processes(void **state)
 	run_end(&r);
 }
 
+/* --pid of a process whose memory a clone(CLONE_VM) child shares: the
+ * child's blocks are in the chosen memory, and the parent frees them; a
+ * child that exited frees and allocates still (its memory went). */
+static void test_shared_and_gone(void **state)
+{
+	struct run r;
+
+	run_begin(&r);
+	r.rp.pid = 100;
+	feed(&r, (struct mt_event){
+			 .type = MT_EV_PROC_START, .pid = 100, .space = 1, .mflags = MT_PROC_EXEC});
+	feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 100, .addr = 0x1000, .size = 100, .stack = 1});
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_START, .pid = 200, .space = 1, .arg = 100, .mflags = MT_PROC_FORK});
+	for (uint64_t i = 0; i < 30; i++)
+		feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 200, .addr = 0x10000 + i * 0x1000, .size = 1000, .stack = 2});
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 200});
+	for (uint64_t i = 0; i < 30; i++)
+		feed(&r, (struct mt_event){.type = MT_EV_FREE, .pid = 100, .addr = 0x10000 + i * 0x1000});
+	/* a forked child that goes on after its exit */
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_START, .pid = 300, .space = 3, .arg = 100, .mflags = MT_PROC_FORK});
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 300});
+	feed(&r, (struct mt_event){.type = MT_EV_FREE, .pid = 300, .addr = 0x1000});
+	for (uint64_t i = 0; i < 30; i++)
+		feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 100, .addr = 0x10000 + i * 0x1000, .size = 10, .stack = 3});
+	check(&r);
+	run_end(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_process),
 		cmocka_unit_test(test_processes),
+		cmocka_unit_test(test_shared_and_gone),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
