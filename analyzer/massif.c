@@ -80,7 +80,7 @@ struct massif_model {
 	uint64_t min_interval, earliest;
 	uint64_t serial; /* snapshots taken */
 	uint64_t copies; /* replay.copied.count followed */
-	uint64_t spaces_gone; /* replay.gone_changes followed */
+	size_t spaces_gone; /* of replay.gone_list, followed */
 	uint64_t gone[MAX_SNAPSHOTS / 2]; /* the detailed ones the last cull deleted */
 	size_t ngone;
 	struct space_heaps spaces;
@@ -362,12 +362,12 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 				return -ENOMEM;
 		}
 	}
-	if (rp->gone_changes != m->spaces_gone) {
+	for (; m->spaces_gone < rp->ngone; m->spaces_gone++) {
 		/* a space went: what it held is no longer in use */
-		const struct space_heap *sh = space_heap(m, rp->went);
+		uint32_t space = rp->gone_list[m->spaces_gone];
+		const struct space_heap *sh = space_heap(m, space);
 
-		m->spaces_gone = rp->gone_changes;
-		if (!sh || account_in(m, rp->went, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
+		if (!sh || account_in(m, space, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
 			return -ENOMEM;
 	}
 	if (!h->counts)

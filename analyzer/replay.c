@@ -50,6 +50,7 @@ void replay_free(struct replay *rp)
 	rss_table_free(&rp->rss_pids);
 	free(rp->dirty.bits);
 	free(rp->dirty.v);
+	free(rp->gone_list);
 	regions_free(&rp->maps);
 	replay_init(rp, rp->kind);
 }
@@ -640,6 +641,23 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 	return ret;
 }
 
+/* Notes that space is gone (replay.gone_list). */
+static void went(struct replay *rp, uint32_t space)
+{
+	if (rp->ngone == rp->gone_cap) {
+		size_t cap = rp->gone_cap ? rp->gone_cap * 2 : 16;
+		uint32_t *v = realloc(rp->gone_list, cap * sizeof(*v));
+
+		if (!v) {
+			rp->nomem = 1;
+			return;
+		}
+		rp->gone_list = v;
+		rp->gone_cap = cap;
+	}
+	rp->gone_list[rp->ngone++] = space;
+}
+
 /* fork: the new space starts with a copy of the parent's live blocks, each
  * in the child's lot of the same size and stack. */
 static int copy_heap(struct replay *rp, uint32_t from, uint32_t to, struct space_state *child)
@@ -713,8 +731,7 @@ static int drop_space(struct replay *rp, uint32_t space, struct space_state *ss)
 	regions_drop_space(&rp->maps, space);
 	ss->gone = 1;
 	ss->gone_stamp = rp->peaks;
-	rp->gone_changes++;
-	rp->went = space;
+	went(rp, space);
 	return 0;
 }
 
@@ -802,8 +819,7 @@ static void proc_exit(struct replay *rp, const struct mt_event *ev)
 		return;
 	ss->gone = 1;
 	ss->gone_stamp = rp->peaks;
-	rp->gone_changes++;
-	rp->went = p->space;
+	went(rp, p->space);
 	if (ss->selected) {
 		struct region_space rs = regions_space(&rp->maps, p->space);
 

@@ -245,8 +245,10 @@ struct replay {
 		uint32_t space, first, end;
 	} copied;
 	struct replay_dirty dirty;
-	uint64_t gone_changes;		/* spaces gone (the lots they count in changed) */
-	uint32_t went;			/* the space gone last */
+	/* the spaces gone (their last process exited, or exec'd), in the
+	 * order they went: what their lots count for changed */
+	uint32_t *gone_list;
+	size_t ngone, gone_cap;
 	/* the last event's process, cached */
 	uint32_t cache_pid, cache_space;
 	struct space_state *cache_ss;

@@ -22,7 +22,8 @@ void trees_init(struct trees *t, struct replay *rp, unsigned kind)
 {
 	memset(t, 0, sizeof(*t));
 	t->kind = kind;
-	t->gone_changes = rp->gone_changes;
+	t->gone = rp->ngone;
+	u64_map_init(&t->heads);
 	replay_track_lots(rp);
 }
 
@@ -32,6 +33,8 @@ void trees_free(struct trees *t)
 	free(t->ends);
 	free(t->mark);
 	free(t->now);
+	free(t->next_lot);
+	u64_map_free(&t->heads);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -110,21 +113,60 @@ static int reserve(struct trees *t, size_t more, size_t nlots)
 	return 0;
 }
 
+/* Each lot made since the last capture joins its space's list. */
+static int index_lots(struct trees *t, const struct replay *rp)
+{
+	if (t->nnext < rp->nlots) {
+		size_t cap = t->nnext ? t->nnext : 1024;
+		uint32_t *next;
+
+		while (cap < rp->nlots)
+			cap *= 2;
+		if (!(next = realloc(t->next_lot, cap * sizeof(*next))))
+			return -ENOMEM;
+		t->next_lot = next;
+		t->nnext = cap;
+	}
+	for (; t->indexed < rp->nlots; t->indexed++) {
+		uint32_t n = t->indexed + 1;
+		uint64_t *head = u64_map_put(&t->heads, rp->lots[n - 1].space, NULL);
+
+		if (!head)
+			return -ENOMEM;
+		t->next_lot[n - 1] = (uint32_t)*head; /* 0 on first put: none */
+		*head = n;
+	}
+	return 0;
+}
+
+/* Appends lot n as it is now. */
+static void append(struct trees *t, const struct replay *rp, uint32_t n)
+{
+	const struct lot *l = &rp->lots[n - 1];
+	int in = (l->kind & t->kind) && (l->now.live || l->now.allocs);
+
+	/* as snapshot_collect() counts it: the chosen processes' blocks, of
+	 * spaces still in use (lots come in runs of one space) */
+	if (in && (!t->known || l->space != t->space)) {
+		t->space = l->space;
+		t->known = 1;
+		t->counted =
+			replay_space_selected(rp, l->space) && !replay_space_exited(rp, l->space);
+	}
+	t->v[t->n++] = (struct tree_lot){.lot = n,
+					 .in = (uint32_t)(in && t->counted),
+					 .bytes = l->now.live_bytes,
+					 .blocks = l->now.live};
+}
+
 int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
 {
 	const uint32_t *lots;
-	size_t n, all = 0;
-	uint32_t space = 0;
-	int counted = 0, known = 0;
+	size_t n, more;
 	int ret = replay_lots_taken(rp, &lots, &n);
 
-	if (ret < 0)
+	if (ret < 0 || (ret = index_lots(t, rp)) < 0)
 		return ret;
-	if (rp->gone_changes != t->gone_changes) {
-		/* a space went: what its lots count for changed, not them */
-		t->gone_changes = rp->gone_changes;
-		all = rp->nlots;
-	}
 	if (t->nends == t->ends_cap) {
 		size_t cap = t->ends_cap ? t->ends_cap * 2 : 32;
 		struct tree_end *v = realloc(t->ends, cap * sizeof(*v));
@@ -134,25 +176,24 @@ int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
 		t->ends = v;
 		t->ends_cap = cap;
 	}
-	if (reserve(t, all ? all : n, rp->nlots) < 0)
-		return -ENOMEM;
-	for (size_t i = 0; i < (all ? all : n); i++) {
-		uint32_t ln = all ? (uint32_t)i + 1 : lots[i];
-		const struct lot *l = &rp->lots[ln - 1];
-		int in = (l->kind & t->kind) && (l->now.live || l->now.allocs);
+	/* a space that went: its lots count no more, though none changed */
+	more = n;
+	for (size_t k = t->gone; k < rp->ngone; k++) {
+		const uint64_t *head = u64_map_get(&t->heads, rp->gone_list[k]);
 
-		/* as snapshot_collect() counts it: the chosen processes' blocks,
-		 * of spaces still in use (lots come in runs of one space) */
-		if (in && (!known || l->space != space)) {
-			space = l->space;
-			known = 1;
-			counted =
-				replay_space_selected(rp, space) && !replay_space_exited(rp, space);
-		}
-		t->v[t->n++] = (struct tree_lot){.lot = ln,
-						 .in = (uint32_t)(in && counted),
-						 .bytes = l->now.live_bytes,
-						 .blocks = l->now.live};
+		for (uint32_t l = head ? (uint32_t)*head : 0; l; l = t->next_lot[l - 1])
+			more++;
+	}
+	if (reserve(t, more, rp->nlots) < 0)
+		return -ENOMEM;
+	t->known = 0;
+	for (size_t i = 0; i < n; i++)
+		append(t, rp, lots[i]);
+	for (; t->gone < rp->ngone; t->gone++) {
+		const uint64_t *head = u64_map_get(&t->heads, rp->gone_list[t->gone]);
+
+		for (uint32_t l = head ? (uint32_t)*head : 0; l; l = t->next_lot[l - 1])
+			append(t, rp, l);
 	}
 	t->ends[t->nends++] = (struct tree_end){serial, t->n};
 	return 0;

@@ -17,6 +17,7 @@
 #include "massif.h"
 #include "replay.h"
 #include "snapshot.h"
+#include "table.h"
 
 struct tree_lot {
 	uint32_t lot;	 /* its number n */
@@ -38,8 +39,16 @@ struct trees {
 	size_t compacted;      /* n after the last compaction */
 	struct tree_end *ends; /* of the detailed snapshots held, in order */
 	size_t nends, ends_cap;
-	uint64_t gone_changes; /* replay.gone_changes at the last capture */
-	uint32_t *mark;	       /* per lot: the stamp of the last range that saw it */
+	size_t gone; /* of replay.gone_list, taken */
+	/* each space's lots, a list through next_lot (lot n's next at
+	 * n - 1; 0 ends it) from heads (space -> its last lot) */
+	uint32_t *next_lot;
+	size_t nnext;
+	uint32_t indexed; /* lots in the lists */
+	struct u64_map heads;
+	uint32_t space; /* the space asked of last: whether its lots count */
+	int known, counted;
+	uint32_t *mark; /* per lot: the stamp of the last range that saw it */
 	size_t nmark;
 	uint32_t stamp;
 	struct tree_lot *now; /* trees_tree(): the counts so far, per lot */
