@@ -527,33 +527,19 @@ static int massif_took(struct trees *t, struct replay *rp, const struct massif_m
 	return ret;
 }
 
-/* What else the pass learns of the run. */
-struct massif_run {
-	uint64_t end_ns;   /* the last event's time */
-	int has_rss;	   /* RSS was sampled */
-	int multi_process; /* events of more than one process (pid 0) */
-	int pid_seen;	   /* an event of the process asked for */
-};
-
 /* One pass: every event replayed, and massif's model (massif.c) fed each
  * as the replay applied it; the trees of the detailed snapshots it takes
  * are kept as what changed between them (trees.c). */
 static int massif(struct feed *fd, struct replay *rp, struct massif_model *m, struct trees *t,
-		  struct massif_run *run, struct an_status *st)
+		  uint64_t *end_ns, struct an_status *st)
 {
 	const struct mt_event *ev;
 	struct ahead *ah = NULL;
 	uint64_t index = 0;
-	uint32_t first_pid = 0, pid = fd->o->pid;
 	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), took;
 
 	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
-		run->end_ns = ev->time_ns;
-		run->has_rss |= ev->type == MT_EV_RSS;
-		if (!index)
-			first_pid = ev->pid;
-		run->multi_process |= !pid && ev->pid != first_pid;
-		run->pid_seen |= !pid || ev->pid == pid;
+		*end_ns = ev->time_ns;
 		if ((took = massif_before(m, rp, ev, index)) < 0 ||
 		    (took && massif_took(t, rp, m, took) < 0) || replay_event(rp, ev, index) < 0 ||
 		    (took = massif_after(m, rp, ev, index)) < 0 ||
@@ -600,7 +586,7 @@ static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opt
 		      struct ex_info *info, struct an_status *st)
 {
 	struct massif_model *m = NULL;
-	struct massif_run run = {0};
+	uint64_t end_ns = 0;
 	struct trees t;
 	struct replay rp;
 	int ret;
@@ -613,17 +599,18 @@ static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opt
 	if ((ret = massif_model_new(&m)) < 0)
 		status_add(st, "out of memory");
 	else
-		ret = massif(fd, &rp, m, &t, &run, st);
-	if (ret == 0 && o->pid && !run.pid_seen) {
+		ret = massif(fd, &rp, m, &t, &end_ns, st);
+	if (ret == 0 && o->pid && !proc_table_get(&rp.procs, o->pid)) {
 		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
 		ret = -ENOENT;
 	}
 	if (ret == 0 && (ret = resolver_open(&fd->res, r)) < 0)
 		status_add(st, "out of memory");
 	if (ret == 0) {
-		info->end_ns = run.end_ns;
-		info->has_rss = run.has_rss;
-		info->multi_process = run.multi_process;
+		/* what the run is, as the replay saw it (as for the timeline) */
+		info->end_ns = end_ns;
+		info->has_rss = rp.c.rss_samples > 0;
+		info->multi_process = !o->pid && rp.procs.len > 1;
 		ret = begin_all(fd, info);
 		if (ret == 0)
 			ret = massif_write(fd, &t, &rp, m);
