@@ -121,7 +121,24 @@ int replay_site(const struct replay *rp, uint64_t stack, unsigned kind, struct s
 	return found;
 }
 
-/* A lot is about to change: keep its counts of the last peak first. */
+/* Appends x to the vector v (n of cap); 0, or -ENOMEM. */
+static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
+		uint32_t *w = realloc(*v, c * sizeof(*w));
+
+		if (!w)
+			return -ENOMEM;
+		*v = w;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return 0;
+}
+
+/* touch() for a lot not noted yet as changed since the lots were last
+ * taken (replay.dirty). */
 static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n)
 {
 	struct replay_dirty *d = &rp->dirty;
@@ -144,21 +161,15 @@ static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n
 	}
 	if (d->bits[w] & 1ull << ((n - 1) % 64))
 		return;
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? d->cap * 2 : 256;
-		uint32_t *v = realloc(d->v, cap * sizeof(*v));
-
-		if (!v) {
-			d->nomem = 1;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+	if (push_u32(&d->v, &d->n, &d->cap, n) < 0) {
+		d->nomem = 1;
+		return;
 	}
 	d->bits[w] |= 1ull << ((n - 1) % 64);
-	d->v[d->n++] = n;
 }
 
+/* A lot is about to change: keep its counts of the last peak first (and
+ * note it as changed, when asked). */
 static inline struct lot *touch(struct replay *rp, uint32_t n)
 {
 	struct lot *l = &rp->lots[n - 1];
@@ -644,18 +655,8 @@ static int map_event(struct replay *rp, uint32_t space, const struct mt_event *e
 /* Notes that space is gone (replay.gone_list). */
 static void went(struct replay *rp, uint32_t space)
 {
-	if (rp->ngone == rp->gone_cap) {
-		size_t cap = rp->gone_cap ? rp->gone_cap * 2 : 16;
-		uint32_t *v = realloc(rp->gone_list, cap * sizeof(*v));
-
-		if (!v) {
-			rp->nomem = 1;
-			return;
-		}
-		rp->gone_list = v;
-		rp->gone_cap = cap;
-	}
-	rp->gone_list[rp->ngone++] = space;
+	if (push_u32(&rp->gone_list, &rp->ngone, &rp->gone_cap, space) < 0)
+		rp->nomem = 1;
 }
 
 /* fork: the new space starts with a copy of the parent's live blocks, each
