@@ -19,4 +19,27 @@
  * counts). */
 uint64_t cull_snapshots(const uint64_t *t, const uint8_t *peak, uint8_t *gone);
 
+/*
+ * A run culls every 50 snapshots while its minimum interval stays 0, and
+ * nearly always deletes the newest half: the first 49 left stay as they
+ * were.  The memo holds those (their times, which was the peak) and what
+ * the next cull needs of them, so that it need not look at them again
+ * while they are unchanged.  Zeroed before the first cull.
+ */
+#define CULL_OLD (CULL_HELD / 2 - 1)
+
+struct cull_memo {
+	uint64_t t[CULL_OLD];
+	uint8_t peak[CULL_OLD];
+	int valid;
+	uint64_t span; /* the least span of a candidate among them */
+	uint64_t gap;  /* the least gap between two of them that counts */
+	uint64_t hits; /* culls done from the memo */
+};
+
+/* cull_snapshots(), the same result, from the memo when the first
+ * CULL_OLD snapshots are those the last cull through it left. */
+uint64_t cull_snapshots_memo(struct cull_memo *memo, const uint64_t *t, const uint8_t *peak,
+			     uint8_t *gone);
+
 #endif

@@ -66,28 +66,37 @@ HASH_DEFINE(space_heaps, uint64_t, struct space_heap, table_hash_u64, table_eq_u
  * with the usual slop need no look-up. */
 #define ODD_FILTER 65536
 
+/* A snapshot held, but for what the cull wants apart (its time, whether
+ * it is the peak) and its flags. */
+struct held {
+	uint64_t heap, extra, serial, event;
+};
+
+enum { BEFORE = 1, DETAILED = 2, AT_START = 4 };
+
 struct massif_model {
-	struct slop_table odd;
-	uint8_t odd_filter[ODD_FILTER];
-	uint64_t heap, extra, time, peak_total;
+	uint64_t heap, extra, time;
+	uint64_t earliest, min_interval;
 	uint64_t peak_limit; /* what the memory must exceed to be a peak */
-	/* the snapshots held, [0, next), in the order taken; their times and
-	 * which is the peak also apart, as the cull wants them */
-	struct massif_snapshot snaps[MAX_SNAPSHOTS];
-	uint64_t times[MAX_SNAPSHOTS];
-	uint8_t peaks[MAX_SNAPSHOTS];
-	size_t next;
-	uint64_t min_interval, earliest;
-	uint64_t serial; /* snapshots taken */
-	uint64_t copies; /* replay.copied.count followed */
-	size_t spaces_gone; /* of replay.gone_list, followed */
-	uint64_t gone[MAX_SNAPSHOTS / 2]; /* the detailed ones the last cull deleted */
-	size_t ngone;
-	struct space_heaps spaces;
 	struct space_heap *here; /* of space `space`, or NULL */
 	uint32_t space;
 	int since_detailed;
 	int took; /* MASSIF_* of the event so far */
+	/* the snapshots held, [0, next), in the order taken */
+	size_t next;
+	uint64_t serial; /* snapshots taken */
+	uint64_t times[MAX_SNAPSHOTS];
+	uint8_t peaks[MAX_SNAPSHOTS];
+	uint8_t flags[MAX_SNAPSHOTS];
+	struct held held[MAX_SNAPSHOTS];
+	uint64_t copies; /* replay.copied.count followed */
+	size_t spaces_gone; /* of replay.gone_list, followed */
+	struct cull_memo memo;
+	uint64_t gone[MAX_SNAPSHOTS / 2]; /* the detailed ones the last cull deleted */
+	size_t ngone;
+	struct space_heaps spaces;
+	struct slop_table odd;
+	uint8_t odd_filter[ODD_FILTER];
 };
 
 /* What valgrind's allocator adds to a request: rounded up to 16 bytes; a
@@ -95,77 +104,79 @@ struct massif_model {
  * whole pages, 64 bytes of it headers.  (An aligned block's slop depends on
  * where the allocator finds room for it: it is taken as an unaligned
  * one's.) */
-static uint64_t slop_of(uint64_t req)
+static inline uint64_t slop_of(uint64_t req)
 {
 	uint64_t usable;
 
-	if (req + BIG_OVERHEAD > SUPERBLOCK)
+	if (__builtin_expect(req + BIG_OVERHEAD > SUPERBLOCK, 0))
 		usable = (req + BIG_OVERHEAD + PAGE - 1) / PAGE * PAGE - BIG_OVERHEAD;
 	else
 		usable = (req + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
 	return usable - req;
 }
 
-/* Deletes half the snapshots (cull.h); returns the new minimum interval. */
-static uint64_t cull(struct massif_model *m)
+/* Deletes half the snapshots (cull.h) and sets the new minimum interval. */
+static __attribute__((noinline)) void cull(struct massif_model *m)
 {
 	uint8_t gone[MAX_SNAPSHOTS] = {0};
-	uint64_t min = cull_snapshots(m->times, m->peaks, gone);
+	const uint8_t *first;
 	size_t i, j;
 
-	/* one pass: the detailed ones going noted, the rest moved down */
+	m->min_interval = cull_snapshots_memo(&m->memo, m->times, m->peaks, gone);
+	m->took |= MASSIF_CULLED;
 	m->ngone = 0;
-	for (i = 0, j = 0; j < MAX_SNAPSHOTS; j++) {
+	/* one pass from the first that goes (most often the newest half):
+	 * the detailed ones going noted, the rest moved down */
+	first = memchr(gone, 1, MAX_SNAPSHOTS);
+	i = j = first ? (size_t)(first - gone) : MAX_SNAPSHOTS;
+	for (; j < MAX_SNAPSHOTS; j++) {
 		if (gone[j]) {
-			if (m->snaps[j].detailed)
-				m->gone[m->ngone++] = m->snaps[j].serial;
-		} else if (i++ != j) {
-			m->snaps[i - 1] = m->snaps[j];
-			m->times[i - 1] = m->times[j];
-			m->peaks[i - 1] = m->peaks[j];
+			if (m->flags[j] & DETAILED)
+				m->gone[m->ngone++] = m->held[j].serial;
+		} else {
+			m->held[i] = m->held[j];
+			m->times[i] = m->times[j];
+			m->peaks[i] = m->peaks[j];
+			m->flags[i++] = m->flags[j];
 		}
 	}
 	m->next = i;
-	return min;
 }
 
-static void maybe_snapshot(struct massif_model *m, int kind, uint64_t event, int before)
+/* A snapshot now, of the event (flags: BEFORE it, DETAILED). */
+static inline void take(struct massif_model *m, uint64_t event, uint8_t flags, uint8_t peak)
 {
-	int detailed;
+	size_t i = m->next;
 
-	if (kind == NORMAL) {
-		if (m->time < m->earliest)
-			return;
-		detailed = m->since_detailed == DETAILED_FREQ - 1;
-	} else {
-		uint64_t total = m->heap + m->extra;
-
-		if (total <= m->peak_limit)
-			return;
-		detailed = 1;
-	}
-	if (kind == PEAK) {
-		/* the last one is a peak no longer */
-		m->peak_total = m->heap + m->extra;
-		m->peak_limit = m->peak_total + m->peak_total * PEAK_PERCENT / 100;
-		memset(m->peaks, 0, m->next);
-	}
-	m->snaps[m->next] = (struct massif_snapshot){.event = event,
-						     .before = before,
-						     .detailed = detailed,
-						     .serial = ++m->serial,
-						     .time = m->time,
-						     .heap = m->heap,
-						     .extra = m->extra};
-	m->times[m->next] = m->time;
-	m->peaks[m->next] = kind == PEAK;
-	m->since_detailed = detailed ? 0 : m->since_detailed + 1;
-	m->took |= detailed ? MASSIF_DETAILED : MASSIF_TOOK;
-	if (++m->next == MAX_SNAPSHOTS) {
-		m->min_interval = cull(m);
-		m->took |= MASSIF_CULLED;
-	}
+	m->held[i] = (struct held){m->heap, m->extra, ++m->serial, event};
+	m->times[i] = m->time;
+	m->peaks[i] = peak;
+	m->flags[i] = flags;
+	m->since_detailed = flags & DETAILED ? 0 : m->since_detailed + 1;
+	m->took |= flags & DETAILED ? MASSIF_DETAILED : MASSIF_TOOK;
+	if (++m->next == MAX_SNAPSHOTS)
+		cull(m);
 	m->earliest = m->time + m->min_interval;
+}
+
+/* After an allocation or a free: a snapshot once the clock has moved on
+ * by the minimum interval, every 10th detailed. */
+static inline void after_change(struct massif_model *m, uint64_t event)
+{
+	if (m->time >= m->earliest)
+		take(m, event, m->since_detailed == DETAILED_FREQ - 1 ? DETAILED : 0, 0);
+}
+
+/* Before a free (or a shrink) when the memory in use exceeds the last
+ * peak's by more than 1%: a detailed peak snapshot, the last one a peak
+ * no longer. */
+static __attribute__((noinline)) void peak_snapshot(struct massif_model *m, uint64_t event)
+{
+	uint64_t total = m->heap + m->extra;
+
+	m->peak_limit = total + total * PEAK_PERCENT / 100;
+	memset(m->peaks, 0, m->next);
+	take(m, event, BEFORE | DETAILED, 1);
 }
 
 /* space_heap() for another space than the last one's. */
@@ -180,43 +191,46 @@ static __attribute__((noinline)) struct space_heap *space_heap_put(struct massif
 	return m->here;
 }
 
-/* The heap of a space (most often the last one asked for). */
+/* The heap of a space (most often the last one asked for); valid until
+ * the next call. */
 static inline struct space_heap *space_heap(struct massif_model *m, uint32_t space)
 {
 	return m->here && m->space == space ? m->here : space_heap_put(m, space);
 }
 
-/* Blocks of space grew or shrank; moved: massif's clock goes on. */
-static int account_in(struct massif_model *m, uint32_t space, int64_t dheap, int64_t dextra,
-		      int moved)
+/* Blocks of a space grew or shrank (no time passes). */
+static inline void account(struct massif_model *m, struct space_heap *sh, int64_t dheap,
+			   int64_t dextra)
 {
-	struct space_heap *sh = space_heap(m, space);
-	int64_t d = dheap + dextra;
-
-	if (!sh)
-		return -ENOMEM;
 	sh->heap += (uint64_t)dheap;
 	sh->extra += (uint64_t)dextra;
 	m->heap += (uint64_t)dheap;
 	m->extra += (uint64_t)dextra;
-	if (moved)
-		m->time += (uint64_t)(d < 0 ? -d : d);
-	return 0;
 }
 
-static uint8_t *odd_bucket(struct massif_model *m, uint32_t space, uint64_t addr)
+/* ...and massif's clock goes on by how much. */
+static inline void account_moved(struct massif_model *m, struct space_heap *sh, int64_t dheap,
+				 int64_t dextra)
+{
+	int64_t d = dheap + dextra;
+
+	account(m, sh, dheap, dextra);
+	m->time += (uint64_t)(d < 0 ? -d : d);
+}
+
+static inline uint8_t *odd_bucket(struct massif_model *m, uint32_t space, uint64_t addr)
 {
 	return &m->odd_filter[((addr >> 4) ^ space * 0x9e3779b9u) & (ODD_FILTER - 1)];
 }
 
-/* The slop of the block of req bytes at addr that is going (forgotten). */
-static uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr, uint64_t req)
+/* slop_taken() when the filter lets an odd slop be there. */
+static __attribute__((noinline)) uint64_t odd_taken(struct massif_model *m, uint8_t *bucket,
+						    uint32_t space, uint64_t addr, uint64_t req)
 {
-	uint8_t *bucket = odd_bucket(m, space, addr);
-	uint64_t *odd;
+	uint64_t *odd = slop_table_get(&m->odd, TABLE_KEY(space, addr));
 	uint64_t slop;
 
-	if (!*bucket || !(odd = slop_table_get(&m->odd, TABLE_KEY(space, addr))))
+	if (!odd)
 		return slop_of(req);
 	slop = *odd;
 	slop_table_del(&m->odd, TABLE_KEY(space, addr));
@@ -225,15 +239,22 @@ static uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr
 	return slop;
 }
 
-/* A block of req bytes with this slop is now at addr. */
-static int slop_given(struct massif_model *m, uint32_t space, uint64_t addr, uint64_t req,
-		      uint64_t slop)
+/* The slop of the block of req bytes at addr that is going (forgotten). */
+static inline uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr,
+				  uint64_t req)
+{
+	uint8_t *bucket = odd_bucket(m, space, addr);
+
+	return *bucket ? odd_taken(m, bucket, space, addr, req) : slop_of(req);
+}
+
+/* A block of req bytes now at addr has a slop not its size's. */
+static __attribute__((noinline)) int odd_given(struct massif_model *m, uint32_t space,
+					       uint64_t addr, uint64_t slop)
 {
 	uint64_t *odd;
 	int created;
 
-	if (slop == slop_of(req))
-		return 0;
 	if (!(odd = slop_table_put(&m->odd, TABLE_KEY(space, addr), &created)))
 		return -ENOMEM;
 	*odd = slop;
@@ -252,8 +273,7 @@ int massif_model_new(struct massif_model **out)
 	slop_table_init(&m->odd);
 	space_heaps_init(&m->spaces);
 	/* the start */
-	maybe_snapshot(m, NORMAL, 0, 1);
-	m->snaps[0].at_start = 1;
+	take(m, 0, BEFORE | AT_START, 0);
 	m->took = 0;
 	return 0;
 }
@@ -292,50 +312,78 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 		return ret;
 	/* a free, realloc(p, 0), or a realloc that shrinks */
 	if (ev->type == MT_EV_FREE || !ev->addr || ev->size < size)
-		maybe_snapshot(m, PEAK, index, 1);
+		peak_snapshot(m, index);
 	return m->took;
 }
 
-static int freed(struct massif_model *m, const struct replay_heap_out *h, uint64_t addr,
-		 uint64_t index)
+/* The block of h->freed_size bytes at addr, freed. */
+static inline void freed(struct massif_model *m, struct space_heap *sh,
+			 const struct replay_heap_out *h, uint64_t addr, uint64_t index)
 {
-	if (!h->freed)
-		return 0; /* massif ignores a free it never saw allocated */
-	if (account_in(m, h->space, -(int64_t)h->freed_size,
-		       -(int64_t)(slop_taken(m, h->space, addr, h->freed_size) + HEAP_ADMIN), 1) < 0)
+	uint64_t size = h->freed_size, extra = slop_taken(m, h->space, addr, size) + HEAP_ADMIN;
+
+	account_moved(m, sh, -(int64_t)size, -(int64_t)extra);
+	after_change(m, index);
+}
+
+/* A live block handed out again at addr: its free was missed. */
+static inline void freed_missed(struct massif_model *m, struct space_heap *sh,
+				const struct replay_heap_out *h, uint64_t addr)
+{
+	uint64_t size = h->replaced_size, extra = slop_taken(m, h->space, addr, size) + HEAP_ADMIN;
+
+	account_moved(m, sh, -(int64_t)size, -(int64_t)extra);
+}
+
+/* A block of req bytes at addr, allocated. */
+static inline void allocated(struct massif_model *m, struct space_heap *sh, uint64_t req,
+			     uint64_t index)
+{
+	account_moved(m, sh, (int64_t)req, (int64_t)(slop_of(req) + HEAP_ADMIN));
+	after_change(m, index);
+}
+
+/* A block of h->freed_size bytes at old_addr, resized to req bytes at
+ * addr: in place when it fits its slop (which grows by what it shrank),
+ * else moved, with the slop of its new size. */
+static int resized(struct massif_model *m, struct space_heap *sh,
+		   const struct replay_heap_out *h, uint64_t old_addr, uint64_t addr, uint64_t req,
+		   uint64_t index)
+{
+	uint64_t old = h->freed_size, old_slop = slop_taken(m, h->space, old_addr, old);
+	uint64_t slop = req <= old + old_slop ? old_slop + old - req : slop_of(req);
+
+	account_moved(m, sh, (int64_t)req - (int64_t)old, (int64_t)slop - (int64_t)old_slop);
+	if (slop != slop_of(req) && odd_given(m, h->space, addr, slop) < 0)
 		return -ENOMEM;
-	maybe_snapshot(m, NORMAL, index, 0);
+	after_change(m, index);
 	return 0;
 }
 
-/* A block of req bytes at addr, allocated, or resized from old_addr. */
-static int allocated(struct massif_model *m, const struct replay_heap_out *h, uint64_t old_addr,
-		     uint64_t addr, uint64_t req, uint64_t index)
+/* The processes changed: a fork's child holds a copy of its parent's
+ * blocks (no time passes), a space that went holds nothing. */
+static __attribute__((noinline)) int processes(struct massif_model *m, const struct replay *rp)
 {
-	uint64_t slop;
+	struct space_heap *sh;
 
-	if (h->replaced) /* handed out again: its free was missed */
-		if (account_in(m, h->space, -(int64_t)h->replaced_size,
-			       -(int64_t)(slop_taken(m, h->space, addr, h->replaced_size) + HEAP_ADMIN),
-			       1) < 0)
-			return -ENOMEM;
-	if (old_addr && h->freed) {
-		/* resized: in place when it fits its slop (which grows by what
-		 * it shrank), else moved, with the slop of its new size */
-		uint64_t old = h->freed_size, old_slop = slop_taken(m, h->space, old_addr, old);
+	if (rp->copied.count != m->copies) {
+		m->copies = rp->copied.count;
+		for (uint32_t n = rp->copied.first; n < rp->copied.end; n++) {
+			const struct lot *l = &rp->lots[n - 1];
 
-		slop = req <= old + old_slop ? old_slop + old - req : slop_of(req);
-		if (account_in(m, h->space, (int64_t)req - (int64_t)old,
-			       (int64_t)slop - (int64_t)old_slop, 1) < 0)
-			return -ENOMEM;
-	} else {
-		slop = slop_of(req);
-		if (account_in(m, h->space, (int64_t)req, (int64_t)(slop + HEAP_ADMIN), 1) < 0)
-			return -ENOMEM;
+			if (!replay_space_selected(rp, l->space))
+				break;
+			if (!(sh = space_heap(m, l->space)))
+				return -ENOMEM;
+			account(m, sh, (int64_t)(l->now.live * l->size),
+				(int64_t)(l->now.live * (slop_of(l->size) + HEAP_ADMIN)));
+		}
 	}
-	if (slop_given(m, h->space, addr, req, slop) < 0)
-		return -ENOMEM;
-	maybe_snapshot(m, NORMAL, index, 0);
+	for (; m->spaces_gone < rp->ngone; m->spaces_gone++) {
+		if (!(sh = space_heap(m, rp->gone_list[m->spaces_gone])))
+			return -ENOMEM;
+		account(m, sh, -(int64_t)sh->heap, -(int64_t)sh->extra);
+	}
 	return 0;
 }
 
@@ -344,53 +392,39 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 		 uint64_t index)
 {
 	const struct replay_heap_out *h = &rp->heap_out;
+	struct space_heap *sh;
 	int ret = 0;
 
 	m->took = 0;
-	if (rp->copied.count != m->copies) {
-		/* a fork: the child holds a copy of its parent's blocks (no
-		 * time passes) */
-		m->copies = rp->copied.count;
-		for (uint32_t n = rp->copied.first; n < rp->copied.end; n++) {
-			const struct lot *l = &rp->lots[n - 1];
-
-			if (!replay_space_selected(rp, l->space))
-				break;
-			if (account_in(m, l->space, (int64_t)(l->now.live * l->size),
-				       (int64_t)(l->now.live * (slop_of(l->size) + HEAP_ADMIN)),
-				       0) < 0)
-				return -ENOMEM;
-		}
-	}
-	for (; m->spaces_gone < rp->ngone; m->spaces_gone++) {
-		/* a space went: what it held is no longer in use */
-		uint32_t space = rp->gone_list[m->spaces_gone];
-		const struct space_heap *sh = space_heap(m, space);
-
-		if (!sh || account_in(m, space, -(int64_t)sh->heap, -(int64_t)sh->extra, 0) < 0)
-			return -ENOMEM;
-	}
-	if (!h->counts)
+	if (__builtin_expect(rp->copied.count != m->copies || m->spaces_gone < rp->ngone, 0) &&
+	    processes(m, rp) < 0)
+		return -ENOMEM;
+	if (!h->counts || (ev->type != MT_EV_ALLOC && ev->type != MT_EV_FREE &&
+			   ev->type != MT_EV_REALLOC))
 		return m->took;
+	if (!(sh = space_heap(m, h->space)))
+		return -ENOMEM;
+	if (h->replaced) /* handed out again: its free was missed */
+		freed_missed(m, sh, h, ev->addr);
 	switch (ev->type) {
 	case MT_EV_ALLOC:
 		if (ev->addr)
-			ret = allocated(m, h, 0, ev->addr, ev->size, index);
+			allocated(m, sh, ev->size, index);
 		break;
 	case MT_EV_FREE:
-		ret = freed(m, h, ev->addr, index);
+		if (h->freed) /* massif ignores a free it never saw allocated */
+			freed(m, sh, h, ev->addr, index);
 		break;
-	case MT_EV_REALLOC:
-		if (!ev->old_addr) {
-			if (ev->addr)
-				ret = allocated(m, h, 0, ev->addr, ev->size, index);
-		} else if (ev->addr) {
-			ret = allocated(m, h, ev->old_addr, ev->addr, ev->size, index);
-		} else if (!ev->size) { /* realloc(p, 0) frees p */
-			ret = freed(m, h, ev->old_addr, index);
-		} /* else failed: the block stays */
-		break;
-	default:
+	default: /* MT_EV_REALLOC */
+		if (!ev->addr) {
+			if (!ev->size && ev->old_addr && h->freed) /* realloc(p, 0) frees p */
+				freed(m, sh, h, ev->old_addr, index);
+			/* else failed: the block stays */
+		} else if (ev->old_addr && h->freed) {
+			ret = resized(m, sh, h, ev->old_addr, ev->addr, ev->size, index);
+		} else {
+			allocated(m, sh, ev->size, index);
+		}
 		break;
 	}
 	return ret < 0 ? ret : m->took;
@@ -404,14 +438,20 @@ size_t massif_culled(const struct massif_model *m, const uint64_t **serials)
 
 uint64_t massif_last(const struct massif_model *m)
 {
-	return m->snaps[m->next - 1].serial;
+	return m->held[m->next - 1].serial;
 }
 
 size_t massif_held(const struct massif_model *m, struct massif_snapshot *out)
 {
-	for (size_t i = 0; i < m->next; i++) {
-		out[i] = m->snaps[i];
-		out[i].peak = m->peaks[i];
-	}
+	for (size_t i = 0; i < m->next; i++)
+		out[i] = (struct massif_snapshot){.event = m->held[i].event,
+						  .before = !!(m->flags[i] & BEFORE),
+						  .at_start = !!(m->flags[i] & AT_START),
+						  .peak = m->peaks[i],
+						  .detailed = !!(m->flags[i] & DETAILED),
+						  .time = m->times[i],
+						  .heap = m->held[i].heap,
+						  .extra = m->held[i].extra,
+						  .serial = m->held[i].serial};
 	return m->next;
 }

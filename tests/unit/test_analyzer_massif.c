@@ -7,7 +7,10 @@
  * that is not between two snapshots that never go.  Many random sets of
  * snapshots: equal times, zero gaps, spans near 2^64, times out of order,
  * peaks anywhere, and the sets a long run with a minimum interval of 0
- * makes (the newest half dense, the older half spread out).
+ * makes (the newest half dense, the older half spread out).  Each cull
+ * goes through a memo of the half the last one left (cull_snapshots_memo),
+ * as massif.c's do; runs check that it is used and that it steps aside for
+ * a set it does not fit.
  *
  * `test_analyzer_massif --bench` times cull_snapshots() on such runs
  * instead (ns a call); a normal run prints only cmocka's results.
@@ -38,6 +41,7 @@ struct model {
 		} s;
 	} snaps[N];
 	size_t next;
+	struct cull_memo memo; /* carried from cull to cull, as massif.c does */
 };
 
 /* massif.c's cull: those that go, deleted; the new minimum interval. */
@@ -51,7 +55,7 @@ static uint64_t cull(struct model *m)
 		t[i] = m->snaps[i].s.time;
 		peak[i] = m->snaps[i].kind == PEAK;
 	}
-	min = cull_snapshots(t, peak, gone);
+	min = cull_snapshots_memo(&m->memo, t, peak, gone);
 	for (i = 0, j = 0; j < N; j++)
 		if (!gone[j])
 			m->snaps[i++] = m->snaps[j];
@@ -327,6 +331,194 @@ static void test_cull_runs(void **state)
 	}
 }
 
+/*
+ * Runs at interval 0, as test_cull_runs(), where the memo mostly serves,
+ * with what it must not serve: a peak among the newest, an old peak gone
+ * (a new one among the newest), a newest half that spreads wider than an
+ * old span, a time out of order, an old snapshot's time changed.
+ */
+static void test_cull_memo(void **state)
+{
+	static struct model m;
+	uint64_t t[N], hits = 0, culls = 0;
+	int kind[N];
+
+	for (int run = 0; run < 40; run++) {
+		uint64_t now = 0;
+
+		memset(&m, 0, sizeof(m));
+		for (int c = 0; c < 200; c++) {
+			int keep[N], odd = below(5) ? -1 : (int)below(6);
+			size_t n;
+			uint64_t want, got, before = m.memo.hits;
+			int miss = odd >= 0 && odd != 4; /* 4: a change the memo may not see */
+
+			while (m.next < N) {
+				now += small_gap();
+				if (odd == 2 && m.next == N - 1)
+					now += 10000000 + below(1000000); /* wider than the old */
+				m.snaps[m.next] =
+					(__typeof__(m.snaps[0])){NORMAL, {.event = now, .time = now}};
+				m.next++;
+			}
+			if (odd == 0) {
+				m.snaps[N / 2 + below(N / 2 - 1)].kind = PEAK;
+			} else if (odd == 1) {
+				/* the last may be the peak: only one of the first 49
+				 * gone is odd */
+				miss = 0;
+				for (size_t i = 0; i < N; i++)
+					if (m.snaps[i].kind == PEAK) {
+						m.snaps[i].kind = NORMAL;
+						miss |= i < CULL_OLD;
+					}
+				m.snaps[N - 1].kind = PEAK;
+			} else if (odd == 3) {
+				size_t i = N / 2 + below(N / 2);
+
+				m.snaps[i].s.time = m.snaps[i - 1].s.time - 1 - below(5);
+			} else if (odd == 4) {
+				m.snaps[1 + below(N / 2 - 2)].s.time -= below(2);
+			} else if (odd == 5) { /* a peak among the first 49 */
+				size_t i = 1 + below(CULL_OLD - 1);
+
+				miss = m.snaps[i].kind != PEAK;
+				m.snaps[i].kind = PEAK;
+			}
+			/* the old half spread out, so that the newest go; at
+			 * times the last two of the first 49 close together
+			 * (the span of the last one then decides), or the
+			 * second one the peak and close to the first */
+			if (c == 0) {
+				for (size_t i = 1; i < N; i++) {
+					uint64_t gap = i < N / 2 ? 100000 + below(1000) : small_gap();
+
+					if ((i == CULL_OLD - 1 && run % 3 == 1) ||
+					    (i == 1 && run % 3 == 2))
+						gap = below(3);
+					m.snaps[i].s.time = m.snaps[i - 1].s.time + gap;
+				}
+				if (run % 3 == 2)
+					m.snaps[1].kind = PEAK;
+			}
+			now = m.snaps[N - 1].s.time;
+			for (int i = 0; i < N; i++) {
+				t[i] = m.snaps[i].s.time;
+				kind[i] = m.snaps[i].kind;
+			}
+			want = rule_cull(t, kind, keep, &n);
+			got = cull(&m);
+			assert_int_equal(got, want);
+			assert_int_equal(m.next, n);
+			for (size_t i = 0; i < n; i++)
+				assert_int_equal(m.snaps[i].s.time, t[keep[i]]);
+			/* none of the odd sets is the memo's */
+			if (miss)
+				assert_int_equal(m.memo.hits, before);
+			culls++;
+		}
+		hits = m.memo.hits > hits ? m.memo.hits : hits;
+	}
+	/* the memo served most culls of a run */
+	assert_true(hits > 100);
+	assert_true(culls == 40 * 200);
+}
+
+/*
+ * Sets made to sit on the memo's edges.  A first cull leaves old[] (49
+ * snapshots, then the last one at old[48]'s time: the 51 after old[] are
+ * all at that time, so they go) and remembers it; the second set is old[]
+ * and then old[48] + fresh[k] for each of the 51 others.  Both against
+ * the rule.
+ */
+static void memo_case(const uint64_t *old, const int *old_kind, const uint64_t *fresh)
+{
+	static struct model m;
+	uint64_t t[N];
+	int kind[N], keep[N];
+	size_t n;
+
+	memset(&m, 0, sizeof(m));
+	for (int round = 0; round < 2; round++) {
+		for (int i = 0; i < N; i++) {
+			t[i] = i < CULL_OLD    ? old[i]
+			       : round == 0 ? old[CULL_OLD - 1]
+					    : old[CULL_OLD - 1] + fresh[i - CULL_OLD];
+			kind[i] = i < CULL_OLD ? old_kind[i] : NORMAL;
+		}
+		model_fill(&m, t, kind);
+		{
+			uint64_t want = rule_cull(t, kind, keep, &n), got = cull(&m);
+
+			assert_int_equal(got, want);
+			assert_int_equal(m.next, n);
+			for (size_t i = 0; i < n; i++)
+				assert_int_equal(m.snaps[i].s.event, keep[i]);
+		}
+	}
+}
+
+/* The last one left moved on by z, the 49 new ones at y, the last at x. */
+static void memo_case3(const uint64_t *old, const int *old_kind, uint64_t z, uint64_t y,
+		       uint64_t x)
+{
+	uint64_t fresh[N - CULL_OLD];
+
+	fresh[0] = z;
+	for (int k = 1; k < N - CULL_OLD - 1; k++)
+		fresh[k] = y;
+	fresh[N - CULL_OLD - 1] = x;
+	memo_case(old, old_kind, fresh);
+}
+
+static void test_cull_memo_edges(void **state)
+{
+	uint64_t old[CULL_OLD], span = UINT64_MAX, fresh[N - CULL_OLD];
+	int kind[CULL_OLD] = {0};
+
+	for (int i = 0; i < CULL_OLD; i++) {
+		old[i] = 100000 * (uint64_t)i + (uint64_t)(i * i % 7);
+		kind[i] = NORMAL;
+	}
+	for (int i = 1; i + 1 < CULL_OLD; i++)
+		if (old[i + 1] - old[i - 1] < span)
+			span = old[i + 1] - old[i - 1];
+	/* the newest half as wide as the least old span, and one less */
+	memo_case3(old, kind, 0, 0, span);
+	memo_case3(old, kind, 0, 0, span - 1);
+	memo_case3(old, kind, span / 2, span / 2, span);
+	memo_case3(old, kind, span - 1, span - 1, span);
+	memo_case3(old, kind, span - 1, span - 1, span + 1);
+	/* the last two of old close: the span of the last is the least */
+	old[CULL_OLD - 1] = old[CULL_OLD - 2] + 3;
+	for (uint64_t x = 0; x < 8; x++)
+		memo_case3(old, kind, x / 2, x / 2, x);
+	memo_case3(old, kind, 1000, 1000, 5000);
+	/* the second the peak, close to the first: their gap does not count */
+	old[CULL_OLD - 1] = old[CULL_OLD - 2] + 100000;
+	old[1] = old[0];
+	kind[1] = PEAK;
+	memo_case3(old, kind, 10, 10, 20);
+	memo_case3(old, kind, 0, 0, 0);
+	kind[1] = NORMAL;
+	memo_case3(old, kind, 10, 10, 20);
+	/* out of order among the old, the 48th past the 49th: the span of
+	 * the 49th wraps, until the newest catch up with the 48th */
+	old[1] = old[0] + 100000;
+	for (int c = 0; c < 200; c++) {
+		uint64_t now = 0;
+
+		old[CULL_OLD - 2] = old[CULL_OLD - 1] + 1 + below(5000);
+		for (int k = 0; k < N - CULL_OLD; k++) {
+			uint64_t r = below(4);
+
+			fresh[k] = now;
+			now += r == 0 ? 0 : r == 1 ? below(50) : r == 2 ? below(1000) : below(4000);
+		}
+		memo_case(old, kind, fresh);
+	}
+}
+
 /* --- --bench ------------------------------------------------------------- */
 
 struct bench_set {
@@ -439,7 +631,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_cull_equal_times),  cmocka_unit_test(test_cull_wide_spans),
 		cmocka_unit_test(test_cull_out_of_order), cmocka_unit_test(test_cull_newest_half),
-		cmocka_unit_test(test_cull_runs),
+		cmocka_unit_test(test_cull_runs),	  cmocka_unit_test(test_cull_memo),
+		cmocka_unit_test(test_cull_memo_edges),
 	};
 
 	if (argc > 1 && !strcmp(argv[1], "--bench"))
