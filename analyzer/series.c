@@ -74,9 +74,6 @@ static void setup(struct replay *rp, const struct log_reader *r, const struct an
 	rp->root = log_reader_header(r)->pid;
 }
 
-/* The stacks whose frames the exporters were given (massif's details). */
-HASH_DEFINE(given_stacks, uint64_t, char, table_hash_u64, table_eq_u64)
-
 struct feed {
 	struct series_out *outs;
 	size_t n;
@@ -85,7 +82,6 @@ struct feed {
 	struct resolver *res;
 	struct ex_frame *frames;
 	size_t cap;
-	struct given_stacks given;
 };
 
 static int emit(struct feed *fd, const struct ex_record *rec)
@@ -443,38 +439,34 @@ static int timeline_event(struct timeline_pass *tp, const struct replay *rp,
 
 /* --- massif ------------------------------------------------------------------- */
 
-/* A detailed snapshot: its tree, each stack with its bytes. */
-static int detail(struct feed *fd, struct snapshot *snap, struct ex_sample s)
+/* A detailed snapshot: its tree, each stack with its bytes; each stack's
+ * frames given once (the detailed snapshots of a run share most of their
+ * stacks), given[] telling which were, by the stack's number. */
+static int detail(struct feed *fd, const struct tree_stack *tree, size_t len, uint8_t *given,
+		  struct ex_sample s)
 {
 	/* whole stacks, but for the allocator's frames */
 	const struct an_filter none = {.alloc_fn = fd->o->alloc_fn, .nalloc_fn = fd->o->nalloc_fn};
 	struct ex_record rec = {.type = EX_DETAIL_BEGIN, .u.sample = s};
-	struct snapshot_entry *e;
-	uint64_t stack;
-	size_t i = 0;
 	int ret = emit(fd, &rec);
 
-	while (ret == 0 && snap_stacks_next(&snap->stacks, &i, &stack, &e)) {
-		int created = 0;
+	for (size_t i = 0; i < len && ret == 0; i++) {
+		int first = !given[tree[i].index];
 		long n = 0;
 
-		/* each stack's frames once: the detailed snapshots of a
-		 * run share most of their stacks */
-		if (!given_stacks_put(&fd->given, stack, &created)) {
-			ret = -ENOMEM;
-			break;
-		}
-		if (created && (n = series_frames(fd->res, &none, stack, &fd->frames, &fd->cap)) < 0) {
+		if (first && (n = series_frames(fd->res, &none, tree[i].stack, &fd->frames,
+						&fd->cap)) < 0) {
 			ret = (int)n;
 			break;
 		}
+		given[tree[i].index] = 1;
 		rec = (struct ex_record){.type = EX_SITE};
 		rec.u.site = (struct ex_site){.key = "",
-					      .frames = created ? fd->frames : NULL,
+					      .frames = first ? fd->frames : NULL,
 					      .nframes = (size_t)n,
-					      .size = e->size,
-					      .count = e->count,
-					      .stack = stack};
+					      .size = tree[i].bytes,
+					      .count = tree[i].blocks,
+					      .stack = tree[i].stack};
 		ret = emit(fd, &rec);
 	}
 	if (ret == 0) {
@@ -491,6 +483,7 @@ static int massif_write(struct feed *fd, struct trees *t, const struct replay *r
 {
 	struct massif_snapshot held[MASSIF_MAX_SNAPSHOTS];
 	size_t n = massif_held(m, held);
+	uint8_t *given = NULL;
 	int ret = 0;
 
 	for (size_t k = 0; k < n && ret == 0; k++) {
@@ -499,18 +492,21 @@ static int massif_write(struct feed *fd, struct trees *t, const struct replay *r
 				      .extra = held[k].extra,
 				      .peak = held[k].peak};
 		struct ex_record rec = {.type = EX_SAMPLE, .u.sample = s};
-		struct snapshot snap;
+		const struct tree_stack *tree;
+		size_t len;
 
 		if (!held[k].detailed) {
 			ret = emit(fd, &rec);
 			continue;
 		}
-		snapshot_init(&snap);
-		ret = trees_tree(t, rp, held[k].serial, &snap);
+		ret = trees_tree(t, rp, held[k].serial, &tree, &len);
+		/* the stacks are all numbered by the first tree */
+		if (ret == 0 && !given && !(given = calloc(t->nstacks + 1, 1)))
+			ret = -ENOMEM;
 		if (ret == 0)
-			ret = detail(fd, &snap, s);
-		snapshot_free(&snap);
+			ret = detail(fd, tree, len, given, s);
 	}
+	free(given);
 	return ret;
 }
 
@@ -695,6 +691,5 @@ int series_run(struct log_reader *r, const struct an_opts *o, struct ex_info *in
 	ret = detailed ? run_massif(&fd, r, o, info, st) : run_timeline(&fd, r, o, info, st);
 	resolver_close(fd.res);
 	free(fd.frames);
-	given_stacks_free(&fd.given);
 	return ret;
 }

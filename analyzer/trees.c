@@ -24,6 +24,7 @@ void trees_init(struct trees *t, struct replay *rp, unsigned kind)
 	t->kind = kind;
 	t->gone = rp->ngone;
 	u64_map_init(&t->heads);
+	u64_map_init(&t->stack_index);
 	replay_track_lots(rp);
 }
 
@@ -34,7 +35,13 @@ void trees_free(struct trees *t)
 	free(t->mark);
 	free(t->now);
 	free(t->next_lot);
+	free(t->lot_stack);
+	free(t->stacks);
+	free(t->tree);
+	free(t->place);
+	free(t->place_stamp);
 	u64_map_free(&t->heads);
+	u64_map_free(&t->stack_index);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -216,9 +223,58 @@ void trees_cull(struct trees *t, const struct massif_model *m)
 	t->nends = out;
 }
 
-int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial, struct snapshot *snap)
+/* Numbers the stacks of the lots made since the last call, each stack
+ * once. */
+static int number_stacks(struct trees *t, const struct replay *rp)
 {
-	size_t k = 0;
+	if (t->nlot_stack < rp->nlots) {
+		uint32_t *v = realloc(t->lot_stack, rp->nlots * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->lot_stack = v;
+	}
+	for (; t->nlot_stack < rp->nlots; t->nlot_stack++) {
+		uint64_t stack = rp->lots[t->nlot_stack].stack;
+		int created;
+		uint64_t *index = u64_map_put(&t->stack_index, stack, &created);
+
+		if (!index)
+			return -ENOMEM;
+		if (created) {
+			if (t->nstacks == t->stacks_cap) {
+				size_t cap = t->stacks_cap ? t->stacks_cap * 2 : 1024;
+				struct tree_stack *v = realloc(t->stacks, cap * sizeof(*v)),
+						  *w = v ? realloc(t->tree, cap * sizeof(*w)) : NULL;
+				uint32_t *p = w ? realloc(t->place, cap * sizeof(*p)) : NULL,
+					 *q = p ? realloc(t->place_stamp, cap * sizeof(*q)) : NULL;
+
+				if (v)
+					t->stacks = v;
+				if (w)
+					t->tree = w;
+				if (p)
+					t->place = p;
+				if (!q)
+					return -ENOMEM;
+				t->place_stamp = q;
+				memset(q + t->stacks_cap, 0, (cap - t->stacks_cap) * sizeof(*q));
+				t->stacks_cap = cap;
+			}
+			t->stacks[t->nstacks] = (struct tree_stack){.stack = stack,
+								    .index = (uint32_t)t->nstacks};
+			*index = t->nstacks++;
+		}
+		t->lot_stack[t->nlot_stack] = (uint32_t)*index;
+	}
+	return 0;
+}
+
+int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial,
+	       const struct tree_stack **out, size_t *n)
+{
+	size_t k = 0, len = 0;
+	uint32_t i;
 
 	if (t->nnow < rp->nlots) {
 		struct tree_lot *now = realloc(t->now, rp->nlots * sizeof(*now));
@@ -229,17 +285,36 @@ int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial, struct
 		t->now = now;
 		t->nnow = rp->nlots;
 	}
+	if (number_stacks(t, rp) < 0)
+		return -ENOMEM;
 	while (k < t->nends && t->ends[k].serial < serial)
 		k++;
 	if (k == t->nends || t->ends[k].serial != serial)
 		return -EINVAL; /* not taken: cannot be */
 	for (; t->applied < t->ends[k].end; t->applied++)
 		t->now[t->v[t->applied].lot - 1] = t->v[t->applied];
-	for (uint32_t i = 0; i < rp->nlots; i++) {
-		const struct tree_lot *e = &t->now[i];
-
-		if (e->in && snapshot_add(snap, rp->lots[i].stack, e->bytes, e->blocks) < 0)
-			return -ENOMEM;
+	/* each stack of a lot in the tree, summed, in the place of its
+	 * first such lot */
+	if (++t->tree_stamp == 0) {
+		if (t->stacks_cap)
+			memset(t->place_stamp, 0, t->stacks_cap * sizeof(*t->place_stamp));
+		t->tree_stamp = 1;
 	}
+	for (i = 0; i < rp->nlots; i++) {
+		const struct tree_lot *e = &t->now[i];
+		uint32_t s = t->lot_stack[i];
+
+		if (!e->in)
+			continue;
+		if (t->place_stamp[s] != t->tree_stamp) {
+			t->place_stamp[s] = t->tree_stamp;
+			t->place[s] = (uint32_t)len;
+			t->tree[len++] = (struct tree_stack){.stack = t->stacks[s].stack, .index = s};
+		}
+		t->tree[t->place[s]].bytes += e->bytes;
+		t->tree[t->place[s]].blocks += e->blocks;
+	}
+	*out = t->tree;
+	*n = len;
 	return 0;
 }

@@ -16,7 +16,6 @@
 
 #include "massif.h"
 #include "replay.h"
-#include "snapshot.h"
 #include "table.h"
 
 struct tree_lot {
@@ -24,6 +23,15 @@ struct tree_lot {
 	uint32_t in;	 /* in the tree (live blocks, or ever allocated) */
 	uint64_t bytes;	 /* live bytes */
 	uint64_t blocks; /* live blocks */
+};
+
+/* A stack's part of a tree; index: the stack's number among the trees'
+ * stacks (in the order their first lot was made), for the caller to keep
+ * what it knows of each stack in an array. */
+struct tree_stack {
+	uint64_t stack;
+	uint64_t bytes, blocks;
+	uint32_t index;
 };
 
 /* A detailed snapshot held: its changes end at `end` in trees.v. */
@@ -54,6 +62,15 @@ struct trees {
 	struct tree_lot *now; /* trees_tree(): the counts so far, per lot */
 	size_t nnow;
 	size_t applied; /* trees_tree(): changes applied so far */
+	/* trees_tree(): each lot's stack's number, the stacks, and the tree
+	 * (a stack's place in it, +1, at its number while its stamp is the
+	 * tree's) */
+	uint32_t *lot_stack;
+	size_t nlot_stack;
+	struct tree_stack *stacks, *tree;
+	uint32_t *place, *place_stamp, tree_stamp;
+	size_t nstacks, stacks_cap;
+	struct u64_map stack_index;
 };
 
 /* rp: the replay the trees follow (it notes the lots that change from
@@ -68,8 +85,11 @@ int trees_capture(struct trees *t, struct replay *rp, uint64_t serial);
 /* Snapshots went (m holds the rest): those gone are forgotten. */
 void trees_cull(struct trees *t, const struct massif_model *m);
 
-/* The tree of detailed snapshot `serial`, into snap (snapshot_init()ed by
- * the caller): asked in order of serial, each once, after the pass. */
-int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial, struct snapshot *snap);
+/* The tree of detailed snapshot `serial`: its stacks, in the order of
+ * their first lots in it, in *out (the trees', until the next call), *n of them;
+ * asked in order of serial, each once, after the pass.  0, -ENOMEM, or
+ * -EINVAL for a snapshot not held. */
+int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial,
+	       const struct tree_stack **out, size_t *n);
 
 #endif

@@ -162,9 +162,11 @@ static uint32_t frame_id(struct massif *m, const struct ex_frame *f)
 }
 
 /* The functions of the C library that call main, or a thread's start
- * where there is no main. */
+ * where there is no main (the first letter first: asked of every frame). */
 static int below_main(const char *fn)
 {
+	if (fn[0] != '_' && fn[0] != 'g')
+		return 0;
 	return !strcmp(fn, "_start") || !strcmp(fn, "__libc_start_call_main") ||
 	       !strncmp(fn, "__libc_start_main", 17) || !strncmp(fn, "generic_start_main", 18);
 }
@@ -181,7 +183,7 @@ static size_t shown_frames(const struct ex_site *s)
 
 		if (!fn)
 			continue;
-		if (!strcmp(fn, "main"))
+		if (fn[0] == 'm' && !strcmp(fn, "main"))
 			return i + 1;
 		if (below_main(fn))
 			below = i + 1;
@@ -266,7 +268,7 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 static void put_text(FILE *out, const char *s)
 {
 	for (; *s; s++)
-		fputc(*s == '#' ? '?' : *s == '\n' ? ' ' : *s, out);
+		putc_unlocked(*s == '#' ? '?' : *s == '\n' ? ' ' : *s, out);
 }
 
 /* The frame of a site at depth d, or UINT32_MAX past its end. */
