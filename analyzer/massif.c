@@ -77,7 +77,7 @@ enum { BEFORE = 1, DETAILED = 2, AT_START = 4 };
 struct massif_model {
 	uint64_t heap, extra, time;
 	uint64_t earliest, min_interval;
-	uint64_t peak_limit; /* what the memory must exceed to be a peak */
+	uint64_t peak_limit;	 /* what the memory must exceed to be a peak */
 	struct space_heap *here; /* of space `space`, or NULL */
 	uint32_t space;
 	int since_detailed;
@@ -89,7 +89,7 @@ struct massif_model {
 	uint8_t peaks[MAX_SNAPSHOTS];
 	uint8_t flags[MAX_SNAPSHOTS];
 	struct held held[MAX_SNAPSHOTS];
-	uint64_t copies; /* replay.copied.count followed */
+	uint64_t copies;    /* replay.copied.count followed */
 	size_t spaces_gone; /* of replay.gone_list, followed */
 	struct cull_memo memo;
 	uint64_t gone[MAX_SNAPSHOTS / 2]; /* the detailed ones the last cull deleted */
@@ -306,7 +306,8 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 		addr = ev->old_addr;
 	else
 		return 0;
-	if ((ev->flags & MT_EVF_PREEXIST) || (ret = replay_heap_block(rp, ev->pid, addr, &size)) == 0)
+	if ((ev->flags & MT_EVF_PREEXIST) ||
+	    (ret = replay_heap_block(rp, ev->pid, addr, &size)) == 0)
 		return 0; /* massif ignores a free it never saw allocated */
 	if (ret < 0)
 		return ret;
@@ -346,9 +347,8 @@ static inline void allocated(struct massif_model *m, struct space_heap *sh, uint
 /* A block of h->freed_size bytes at old_addr, resized to req bytes at
  * addr: in place when it fits its slop (which grows by what it shrank),
  * else moved, with the slop of its new size. */
-static int resized(struct massif_model *m, struct space_heap *sh,
-		   const struct replay_heap_out *h, uint64_t old_addr, uint64_t addr, uint64_t req,
-		   uint64_t index)
+static int resized(struct massif_model *m, struct space_heap *sh, const struct replay_heap_out *h,
+		   uint64_t old_addr, uint64_t addr, uint64_t req, uint64_t index)
 {
 	uint64_t old = h->freed_size, old_slop = slop_taken(m, h->space, old_addr, old);
 	uint64_t slop = req <= old + old_slop ? old_slop + old - req : slop_of(req);
@@ -399,8 +399,8 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 	if (__builtin_expect(rp->copied.count != m->copies || m->spaces_gone < rp->ngone, 0) &&
 	    processes(m, rp) < 0)
 		return -ENOMEM;
-	if (!h->counts || (ev->type != MT_EV_ALLOC && ev->type != MT_EV_FREE &&
-			   ev->type != MT_EV_REALLOC))
+	if (!h->counts ||
+	    (ev->type != MT_EV_ALLOC && ev->type != MT_EV_FREE && ev->type != MT_EV_REALLOC))
 		return m->took;
 	if (!(sh = space_heap(m, h->space)))
 		return -ENOMEM;

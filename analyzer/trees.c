@@ -245,7 +245,8 @@ static int number_stacks(struct trees *t, const struct replay *rp)
 			if (t->nstacks == t->stacks_cap) {
 				size_t cap = t->stacks_cap ? t->stacks_cap * 2 : 1024;
 				struct tree_stack *v = realloc(t->stacks, cap * sizeof(*v)),
-						  *w = v ? realloc(t->tree, cap * sizeof(*w)) : NULL;
+						  *w = v ? realloc(t->tree, cap * sizeof(*w))
+							 : NULL;
 				uint32_t *p = w ? realloc(t->place, cap * sizeof(*p)) : NULL,
 					 *q = p ? realloc(t->place_stamp, cap * sizeof(*q)) : NULL;
 
@@ -261,8 +262,8 @@ static int number_stacks(struct trees *t, const struct replay *rp)
 				memset(q + t->stacks_cap, 0, (cap - t->stacks_cap) * sizeof(*q));
 				t->stacks_cap = cap;
 			}
-			t->stacks[t->nstacks] = (struct tree_stack){.stack = stack,
-								    .index = (uint32_t)t->nstacks};
+			t->stacks[t->nstacks] =
+				(struct tree_stack){.stack = stack, .index = (uint32_t)t->nstacks};
 			*index = t->nstacks++;
 		}
 		t->lot_stack[t->nlot_stack] = (uint32_t)*index;
@@ -309,7 +310,8 @@ int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial,
 		if (t->place_stamp[s] != t->tree_stamp) {
 			t->place_stamp[s] = t->tree_stamp;
 			t->place[s] = (uint32_t)len;
-			t->tree[len++] = (struct tree_stack){.stack = t->stacks[s].stack, .index = s};
+			t->tree[len++] =
+				(struct tree_stack){.stack = t->stacks[s].stack, .index = s};
 		}
 		t->tree[t->place[s]].bytes += e->bytes;
 		t->tree[t->place[s]].blocks += e->blocks;

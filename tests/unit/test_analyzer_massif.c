@@ -307,8 +307,8 @@ static void test_cull_runs(void **state)
 
 			while (m.next < N) {
 				now += run % 2 ? small_gap() : wild_gap(20);
-				m.snaps[m.next] =
-					(__typeof__(m.snaps[0])){NORMAL, {.event = now, .time = now}};
+				m.snaps[m.next] = (__typeof__(m.snaps[0])){
+					NORMAL, {.event = now, .time = now}};
 				if (!below(40)) {
 					for (size_t i = 0; i < m.next; i++)
 						if (m.snaps[i].kind == PEAK)
@@ -357,8 +357,8 @@ static void test_cull_memo(void **state)
 				now += small_gap();
 				if (odd == 2 && m.next == N - 1)
 					now += 10000000 + below(1000000); /* wider than the old */
-				m.snaps[m.next] =
-					(__typeof__(m.snaps[0])){NORMAL, {.event = now, .time = now}};
+				m.snaps[m.next] = (__typeof__(m.snaps[0])){
+					NORMAL, {.event = now, .time = now}};
 				m.next++;
 			}
 			if (odd == 0) {
@@ -391,7 +391,8 @@ static void test_cull_memo(void **state)
 			 * second one the peak and close to the first */
 			if (c == 0) {
 				for (size_t i = 1; i < N; i++) {
-					uint64_t gap = i < N / 2 ? 100000 + below(1000) : small_gap();
+					uint64_t gap =
+						i < N / 2 ? 100000 + below(1000) : small_gap();
 
 					if ((i == CULL_OLD - 1 && run % 3 == 1) ||
 					    (i == 1 && run % 3 == 2))
@@ -441,7 +442,7 @@ static void memo_case(const uint64_t *old, const int *old_kind, const uint64_t *
 	memset(&m, 0, sizeof(m));
 	for (int round = 0; round < 2; round++) {
 		for (int i = 0; i < N; i++) {
-			t[i] = i < CULL_OLD    ? old[i]
+			t[i] = i < CULL_OLD ? old[i]
 			       : round == 0 ? old[CULL_OLD - 1]
 					    : old[CULL_OLD - 1] + fresh[i - CULL_OLD];
 			kind[i] = i < CULL_OLD ? old_kind[i] : NORMAL;
@@ -459,8 +460,7 @@ static void memo_case(const uint64_t *old, const int *old_kind, const uint64_t *
 }
 
 /* The last one left moved on by z, the 49 new ones at y, the last at x. */
-static void memo_case3(const uint64_t *old, const int *old_kind, uint64_t z, uint64_t y,
-		       uint64_t x)
+static void memo_case3(const uint64_t *old, const int *old_kind, uint64_t z, uint64_t y, uint64_t x)
 {
 	uint64_t fresh[N - CULL_OLD];
 
@@ -579,7 +579,8 @@ static void bench_record(struct bench_set *sets, size_t n, uint64_t (*gap)(void)
 	for (size_t c = 0; c < n; c++) {
 		while (m.next < N) {
 			now += gap();
-			m.snaps[m.next] = (__typeof__(m.snaps[0])){NORMAL, {.event = now, .time = now}};
+			m.snaps[m.next] =
+				(__typeof__(m.snaps[0])){NORMAL, {.event = now, .time = now}};
 			m.next++;
 		}
 		if (c % 64 == 0) { /* a peak now and then, the last one */

@@ -281,19 +281,37 @@ static void test_shared_and_gone(void **state)
 	r.rp.pid = 100;
 	feed(&r, (struct mt_event){
 			 .type = MT_EV_PROC_START, .pid = 100, .space = 1, .mflags = MT_PROC_EXEC});
-	feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 100, .addr = 0x1000, .size = 100, .stack = 1});
-	feed(&r, (struct mt_event){.type = MT_EV_PROC_START, .pid = 200, .space = 1, .arg = 100, .mflags = MT_PROC_FORK});
+	feed(&r, (struct mt_event){
+			 .type = MT_EV_ALLOC, .pid = 100, .addr = 0x1000, .size = 100, .stack = 1});
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_START,
+				   .pid = 200,
+				   .space = 1,
+				   .arg = 100,
+				   .mflags = MT_PROC_FORK});
 	for (uint64_t i = 0; i < 30; i++)
-		feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 200, .addr = 0x10000 + i * 0x1000, .size = 1000, .stack = 2});
+		feed(&r, (struct mt_event){.type = MT_EV_ALLOC,
+					   .pid = 200,
+					   .addr = 0x10000 + i * 0x1000,
+					   .size = 1000,
+					   .stack = 2});
 	feed(&r, (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 200});
 	for (uint64_t i = 0; i < 30; i++)
-		feed(&r, (struct mt_event){.type = MT_EV_FREE, .pid = 100, .addr = 0x10000 + i * 0x1000});
+		feed(&r, (struct mt_event){
+				 .type = MT_EV_FREE, .pid = 100, .addr = 0x10000 + i * 0x1000});
 	/* a forked child that goes on after its exit */
-	feed(&r, (struct mt_event){.type = MT_EV_PROC_START, .pid = 300, .space = 3, .arg = 100, .mflags = MT_PROC_FORK});
+	feed(&r, (struct mt_event){.type = MT_EV_PROC_START,
+				   .pid = 300,
+				   .space = 3,
+				   .arg = 100,
+				   .mflags = MT_PROC_FORK});
 	feed(&r, (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 300});
 	feed(&r, (struct mt_event){.type = MT_EV_FREE, .pid = 300, .addr = 0x1000});
 	for (uint64_t i = 0; i < 30; i++)
-		feed(&r, (struct mt_event){.type = MT_EV_ALLOC, .pid = 100, .addr = 0x10000 + i * 0x1000, .size = 10, .stack = 3});
+		feed(&r, (struct mt_event){.type = MT_EV_ALLOC,
+					   .pid = 100,
+					   .addr = 0x10000 + i * 0x1000,
+					   .size = 10,
+					   .stack = 3});
 	check(&r);
 	run_end(&r);
 }
