@@ -21,7 +21,7 @@ DEB_BUILD	:= pkg-config libdw-dev libelf-dev libcapstone-dev libzstd-dev zlib1g-
 # What the tests and benchmarks run beside memtrack.
 DEB_TEST	:= libcmocka-dev valgrind python3 ltrace strace librsvg2-bin libc6-dbg \
 		   libjemalloc2 libtcmalloc-minimal4 libmimalloc2.0 lld rustc rustfilt \
-		   chromium golang-go
+		   chromium golang-go libdebuginfod1
 TEST_PKGS	:= cmocka
 
 ifeq ($(V),1)
@@ -88,7 +88,7 @@ $(TEST_DEPS_STAMP): $(DEPS_STAMP)
 	command -v rustfilt >/dev/null || missing="$$missing rustfilt"; \
 	dpkg -s libc6-dbg >/dev/null 2>&1 || missing="$$missing libc6-dbg"; \
 	for lib in libjemalloc.so.2:libjemalloc2 libtcmalloc_minimal.so.4:libtcmalloc-minimal4 \
-		   libmimalloc.so.2:libmimalloc2.0; do \
+		   libmimalloc.so.2:libmimalloc2.0 libdebuginfod.so.1:libdebuginfod1; do \
 		[ -e /usr/lib/x86_64-linux-gnu/$${lib%%:*} ] || missing="$$missing $${lib#*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -17,9 +17,10 @@
  * add_p_vaddr set, libdwfl places the file at base + p_vaddr, so its bias is
  * base: passing the recorded load bias makes runtime pcs resolve as they
  * are.  For ET_EXEC libdwfl ignores base and uses the file's own addresses
- * (bias 0, as recorded).  Separate debug information is found by
- * dwfl_standard_find_debuginfo: build-id under /usr/lib/debug/.build-id,
- * then .gnu_debuglink next to the file, in .debug/ and under /usr/lib/debug.
+ * (bias 0, as recorded).  Separate debug information is found as
+ * dwfl_standard_find_debuginfo finds it, debuginfod asked only when set
+ * (debuginfo.c): build-id under /usr/lib/debug/.build-id, then
+ * .gnu_debuglink next to the file, in .debug/ and under /usr/lib/debug.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,11 +28,12 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "debuginfo.h"
 #include "internal.h"
 
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = sym_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 	.debuginfo_path = NULL, /* the default ":.debug:/usr/lib/debug" */
 };

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "../formats/hash.h"
+#include "../symbolizer/debuginfo.h"
 #include "memory.h"
 #include "recorder/shared.h"
 #include "unwind.h"
@@ -104,7 +105,7 @@ struct unwinder {
 
 static const Dwfl_Callbacks offline_callbacks = {
 	.find_elf = dwfl_build_id_find_elf,
-	.find_debuginfo = dwfl_standard_find_debuginfo,
+	.find_debuginfo = sym_find_debuginfo,
 	.section_address = dwfl_offline_section_address,
 };
 

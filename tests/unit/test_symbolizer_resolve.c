@@ -10,7 +10,8 @@
  * pc and the frames expected there; the test resolves the pcs and compares.
  * Variants of the binary cover separate debug info (.gnu_debuglink), a
  * symbol table without DWARF, no symbols at all, a wrong build-id, missing,
- * deleted and non-ELF files.
+ * deleted and non-ELF files; and that a file without debug info makes
+ * libdw load debuginfod's client only when DEBUGINFOD_URLS names a server.
  *
  * Run from the top of the repository (the subjects are found from there).
  */
@@ -26,6 +27,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include <dlfcn.h>
 
 #include "symbolizer/symbolizer.h"
 
@@ -150,8 +152,12 @@ static int setup(void **state)
 		return -1;
 
 	/* Binaries: c0, c2 (gcc -O0/-O2), cxx0, cxx2, and from c0:
-	 * dbglink (DWARF moved to dbglink.debug), symtab (DWARF removed),
-	 * bare (no symbols at all). */
+	 * dbglink (DWARF moved to dbglink.debug), dotdebug (to
+	 * .debug/dotdebug.debug), symtab (DWARF removed), bare (no symbols
+	 * at all); nobid, with no build-id (its debuglink's CRC says which
+	 * file is its DWARF), badcrc, whose debug file changed after, and
+	 * otherbid, whose debuglink names c2's DWARF (the CRC is right, the
+	 * build-id is not). */
 	return sh("cd %s && mkdir src bin && cp %s src/subject.c && cp %s src/subject.cpp &&"
 		  " gcc -g -O0 -o bin/c0 src/subject.c && gcc -g -O2 -o bin/c2 src/subject.c &&"
 		  " g++ -g -O0 -o bin/cxx0 src/subject.cpp && g++ -g -O2 -o bin/cxx2 "
@@ -159,6 +165,20 @@ static int setup(void **state)
 		  " cp bin/c0 bin/dbglink && objcopy --only-keep-debug bin/dbglink "
 		  "bin/dbglink.debug &&"
 		  " objcopy --strip-debug --add-gnu-debuglink=bin/dbglink.debug bin/dbglink &&"
+		  " mkdir bin/.debug && cp bin/c0 bin/dotdebug &&"
+		  " objcopy --only-keep-debug bin/dotdebug bin/.debug/dotdebug.debug &&"
+		  " objcopy --strip-debug --add-gnu-debuglink=bin/.debug/dotdebug.debug "
+		  "bin/dotdebug &&"
+		  " gcc -g -O0 -Wl,--build-id=none -o bin/nobid src/subject.c &&"
+		  " objcopy --only-keep-debug bin/nobid bin/nobid.debug &&"
+		  " objcopy --strip-debug --add-gnu-debuglink=bin/nobid.debug bin/nobid &&"
+		  " cp bin/nobid bin/badcrc && cp bin/nobid.debug bin/badcrc.debug &&"
+		  " objcopy --remove-section=.gnu_debuglink bin/badcrc &&"
+		  " objcopy --add-gnu-debuglink=bin/badcrc.debug bin/badcrc &&"
+		  " printf x >> bin/badcrc.debug &&"
+		  " cp bin/c0 bin/otherbid && objcopy --only-keep-debug bin/c2 bin/otherbid.debug "
+		  "&&"
+		  " objcopy --strip-debug --add-gnu-debuglink=bin/otherbid.debug bin/otherbid &&"
 		  " cp bin/c0 bin/symtab && objcopy --strip-debug bin/symtab &&"
 		  " cp bin/c0 bin/bare && objcopy --strip-all bin/bare",
 		  dir, c_source, cxx_source) == 0
@@ -327,6 +347,45 @@ static void test_debuglink(void **state)
 	sym_close(s);
 }
 
+/* The same through .debug/ beside the binary, and by the debuglink's CRC
+ * for a binary without a build-id. */
+static void test_debuglink_dirs(void **state)
+{
+	static const char *const names[] = {"dotdebug", "nobid"};
+	char file[PATH_MAX];
+
+	path_in(file, "src/subject.c");
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		struct symbolizer *s;
+		struct run r;
+
+		run_subject(names[i], &r);
+		assert_int_equal(sym_open(&s), 0);
+		add_run(s, 1, names[i], &r, 1);
+		expect_sites(s, 1, &r, file);
+		assert_true(sym_module_has_lines(s, 1));
+		sym_close(s);
+	}
+}
+
+/* A debug file whose CRC is not the debuglink's, or whose build-id is not
+ * the binary's, is not the binary's. */
+static void test_debuglink_bad_crc(void **state)
+{
+	static const char *const names[] = {"badcrc", "otherbid"};
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		struct symbolizer *s;
+		struct run r;
+
+		run_subject(names[i], &r);
+		assert_int_equal(sym_open(&s), 0);
+		add_run(s, 1, names[i], &r, 1);
+		assert_false(sym_module_has_lines(s, 1));
+		sym_close(s);
+	}
+}
+
 /* No DWARF: the ELF symbol alone, no file, line 0 (one frame: inlining is
  * invisible).  No symbols either: nothing but the module. */
 static void test_no_dwarf(void **state)
@@ -360,6 +419,30 @@ static void test_no_dwarf(void **state)
 	assert_false(sym_module_has_lines(s, 1));
 	assert_false(sym_module_has_lines(s, 2));
 	sym_close(s);
+	/* no debuginfod server named: its client never loaded */
+	assert_null(dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD));
+}
+
+/* With a server named, the file without debug info is asked of it, as
+ * libdw asks (the server here refuses at once), and nothing is found. */
+static void test_debuginfod_named(void **state)
+{
+	struct symbolizer *s;
+	struct run r;
+	char cache[PATH_MAX];
+
+	snprintf(cache, sizeof(cache), "%s/debuginfod-cache", dir);
+	setenv("DEBUGINFOD_URLS", "http://127.0.0.1:9/", 1);
+	setenv("DEBUGINFOD_CACHE_PATH", cache, 1);
+	setenv("DEBUGINFOD_TIMEOUT", "2", 1);
+	run_subject("symtab", &r);
+	assert_null(dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD));
+	assert_int_equal(sym_open(&s), 0);
+	add_run(s, 1, "symtab", &r, 1);
+	assert_false(sym_module_has_lines(s, 1));
+	sym_close(s);
+	assert_non_null(dlopen("libdebuginfod.so.1", RTLD_LAZY | RTLD_NOLOAD));
+	unsetenv("DEBUGINFOD_URLS");
 }
 
 /* A file that is not the build recorded resolves nothing rather than
@@ -625,12 +708,22 @@ static void test_repeat(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_c_O0),	   cmocka_unit_test(test_c_O2),
-		cmocka_unit_test(test_wide_O0),	   cmocka_unit_test(test_wide_O2),
-		cmocka_unit_test(test_cxx_O0),	   cmocka_unit_test(test_cxx_O2),
-		cmocka_unit_test(test_debuglink),  cmocka_unit_test(test_no_dwarf),
-		cmocka_unit_test(test_build_id),   cmocka_unit_test(test_bad_files),
-		cmocka_unit_test(test_module_map), cmocka_unit_test(test_repeat),
+		cmocka_unit_test(test_c_O0),
+		cmocka_unit_test(test_c_O2),
+		cmocka_unit_test(test_wide_O0),
+		cmocka_unit_test(test_wide_O2),
+		cmocka_unit_test(test_cxx_O0),
+		cmocka_unit_test(test_cxx_O2),
+		cmocka_unit_test(test_debuglink),
+		cmocka_unit_test(test_debuglink_dirs),
+		cmocka_unit_test(test_debuglink_bad_crc),
+		cmocka_unit_test(test_no_dwarf),
+		cmocka_unit_test(test_build_id),
+		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_module_map),
+		cmocka_unit_test(test_repeat),
+		/* last: it leaves debuginfod's client loaded */
+		cmocka_unit_test(test_debuginfod_named),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
