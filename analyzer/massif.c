@@ -243,9 +243,12 @@ static __attribute__((noinline)) uint64_t odd_taken(struct massif_model *m, uint
 static inline uint64_t slop_taken(struct massif_model *m, uint32_t space, uint64_t addr,
 				  uint64_t req)
 {
-	uint8_t *bucket = odd_bucket(m, space, addr);
+	uint8_t *bucket;
 
-	return *bucket ? odd_taken(m, bucket, space, addr, req) : slop_of(req);
+	/* most often there is none: the filter's line not even read */
+	if (!m->odd.len || !*(bucket = odd_bucket(m, space, addr)))
+		return slop_of(req);
+	return odd_taken(m, bucket, space, addr, req);
 }
 
 /* A block of req bytes now at addr has a slop not its size's. */

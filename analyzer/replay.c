@@ -48,7 +48,7 @@ void replay_free(struct replay *rp)
 	last_alloc_table_free(&rp->last_alloc);
 	u64_map_free(&rp->doubtful);
 	rss_table_free(&rp->rss_pids);
-	free(rp->dirty.bits);
+	free(rp->dirty.seen);
 	free(rp->dirty.v);
 	free(rp->gone_list);
 	regions_free(&rp->maps);
@@ -142,30 +142,27 @@ static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n)
 {
 	struct replay_dirty *d = &rp->dirty;
-	size_t w = (n - 1) / 64;
 
-	if (w >= d->words) {
-		size_t words = d->words ? d->words : 64;
-		uint64_t *bits;
+	if (n > d->nseen) {
+		size_t len = d->nseen ? d->nseen : 1024;
+		uint32_t *seen;
 
-		while (words <= w)
-			words *= 2;
-		bits = realloc(d->bits, words * sizeof(*bits));
-		if (!bits) {
+		while (len < n)
+			len *= 2;
+		seen = realloc(d->seen, len * sizeof(*seen));
+		if (!seen) {
 			d->nomem = 1;
 			return;
 		}
-		memset(bits + d->words, 0, (words - d->words) * sizeof(*bits));
-		d->bits = bits;
-		d->words = words;
+		memset(seen + d->nseen, 0, (len - d->nseen) * sizeof(*seen));
+		d->seen = seen;
+		d->nseen = len;
 	}
-	if (d->bits[w] & 1ull << ((n - 1) % 64))
-		return;
 	if (push_u32(&d->v, &d->n, &d->cap, n) < 0) {
 		d->nomem = 1;
 		return;
 	}
-	d->bits[w] |= 1ull << ((n - 1) % 64);
+	d->seen[n - 1] = d->stamp;
 }
 
 /* A lot is about to change: keep its counts of the last peak first (and
@@ -174,13 +171,9 @@ static inline struct lot *touch(struct replay *rp, uint32_t n)
 {
 	struct lot *l = &rp->lots[n - 1];
 
-	if (__builtin_expect(rp->dirty.on, 0)) {
-		const struct replay_dirty *d = &rp->dirty;
-		size_t w = (n - 1) / 64;
-
-		if (w >= d->words || !(d->bits[w] & 1ull << ((n - 1) % 64)))
-			note_changed(rp, n);
-	}
+	if (__builtin_expect(rp->dirty.on, 0) &&
+	    (n > rp->dirty.nseen || rp->dirty.seen[n - 1] != rp->dirty.stamp))
+		note_changed(rp, n);
 	if (l->stamp != rp->peaks) {
 		l->at_peak = l->now;
 		l->stamp = rp->peaks;
@@ -910,16 +903,20 @@ int replay_heap_block(struct replay *rp, uint32_t pid, uint64_t addr, uint64_t *
 void replay_track_lots(struct replay *rp)
 {
 	rp->dirty.on = 1;
+	rp->dirty.stamp = 1; /* no lot's yet */
 }
 
 int replay_lots_taken(struct replay *rp, const uint32_t **lots, size_t *n)
 {
 	struct replay_dirty *d = &rp->dirty;
 
-	/* the next changes are noted afresh (the list itself is the caller's
-	 * until then) */
-	for (size_t i = 0; i < d->n; i++)
-		d->bits[(d->v[i] - 1) / 64] &= ~(1ull << ((d->v[i] - 1) % 64));
+	/* the next changes are noted afresh, under a new stamp (the list
+	 * itself is the caller's until then) */
+	if (++d->stamp == 0) {
+		if (d->nseen)
+			memset(d->seen, 0, d->nseen * sizeof(*d->seen));
+		d->stamp = 1;
+	}
 	*lots = d->v;
 	*n = d->n;
 	d->n = 0;

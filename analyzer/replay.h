@@ -196,8 +196,9 @@ struct replay_heap_out {
 
 /* The lots changed since they were last taken (replay_track_lots()). */
 struct replay_dirty {
-	uint64_t *bits;		/* one per lot n, at n - 1 */
-	size_t words;
+	uint32_t *seen;		/* per lot n, at n - 1: the stamp when last noted */
+	size_t nseen;
+	uint32_t stamp;		/* of the changes since the lots were taken */
 	uint32_t *v;		/* those lots */
 	size_t n, cap;
 	int on, nomem;
