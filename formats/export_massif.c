@@ -74,6 +74,7 @@ struct massif {
 	void *ids;
 	size_t nids, ids_cap;
 	int wide;
+	size_t last_first, last_n; /* the frames of the stack given last */
 	struct mstack_table stacks;
 };
 
@@ -165,10 +166,12 @@ static uint32_t frame_id(struct massif *m, const struct ex_frame *f)
  * where there is no main (the first letter first: asked of every frame). */
 static int below_main(const char *fn)
 {
-	if (fn[0] != '_' && fn[0] != 'g')
-		return 0;
+	if (fn[0] == 'g')
+		return !strncmp(fn, "generic_start_main", 18);
+	if (fn[0] != '_' || (fn[1] != 's' && fn[1] != '_'))
+		return 0; /* most C library names, every _Py one */
 	return !strcmp(fn, "_start") || !strcmp(fn, "__libc_start_call_main") ||
-	       !strncmp(fn, "__libc_start_main", 17) || !strncmp(fn, "generic_start_main", 18);
+	       !strncmp(fn, "__libc_start_main", 17);
 }
 
 /* How many of a stack's frames massif shows: it ends at main (what calls
@@ -223,6 +226,15 @@ static int ids_widen(struct massif *m, size_t n)
 	return 0;
 }
 
+/* The frame of a site at depth d, or UINT32_MAX past its end. */
+static uint32_t frame_at(const struct massif *m, const struct msite *s, size_t d)
+{
+	if (d >= s->n)
+		return UINT32_MAX;
+	return m->wide ? ((const uint32_t *)m->ids)[s->first + d]
+		       : ((const uint16_t *)m->ids)[s->first + d];
+}
+
 static int add_stack(struct massif *m, const struct ex_site *s)
 {
 	struct mstack *known = NULL;
@@ -241,11 +253,23 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 	if (!s->frames && !(known = mstack_table_get(&m->stacks, s->stack)))
 		return -EINVAL; /* a stack never given */
 	if (!known) {
+		const struct msite last = {0, m->last_first, m->last_n};
+		size_t shared = 0;
+
 		n = shown_frames(s);
 		if (ids_reserve(m, n) < 0)
 			return -ENOMEM;
+		/* the outer frames it shares with the stack given before (one
+		 * program's stacks come mostly from a few long paths): their
+		 * numbers, without a look-up */
+		while (shared < n && shared < last.n &&
+		       same_frame(&s->frames[n - 1 - shared],
+				  &m->frames[frame_at(m, &last, last.n - 1 - shared)]))
+			shared++;
 		for (size_t i = 0; i < n; i++) {
-			uint32_t id = frame_id(m, &s->frames[i]);
+			/* the shared ones last: the numbers may widen before */
+			uint32_t id = i < n - shared ? frame_id(m, &s->frames[i])
+						     : frame_at(m, &last, last.n - (n - i));
 
 			if (id == UINT32_MAX || (id > UINT16_MAX && !m->wide && ids_widen(m, m->nids + i) < 0))
 				return -ENOMEM;
@@ -258,6 +282,8 @@ static int add_stack(struct massif *m, const struct ex_site *s)
 		if (!known)
 			return -ENOMEM;
 		*known = (struct mstack){m->nids, n};
+		m->last_first = m->nids;
+		m->last_n = n;
 		m->nids += n;
 	}
 	site = &m->sites[m->nsites++];
@@ -269,15 +295,6 @@ static void put_text(FILE *out, const char *s)
 {
 	for (; *s; s++)
 		putc_unlocked(*s == '#' ? '?' : *s == '\n' ? ' ' : *s, out);
-}
-
-/* The frame of a site at depth d, or UINT32_MAX past its end. */
-static uint32_t frame_at(const struct massif *m, const struct msite *s, size_t d)
-{
-	if (d >= s->n)
-		return UINT32_MAX;
-	return m->wide ? ((const uint32_t *)m->ids)[s->first + d]
-		       : ((const uint16_t *)m->ids)[s->first + d];
 }
 
 /* Sorts sites[lo..hi) by their frame at depth (those that end before it
@@ -302,6 +319,12 @@ static int sort_by_frame(struct massif *m, size_t lo, size_t hi, size_t depth)
 		idx[i] = (uint32_t)i;
 		all_or |= key[i];
 		all_and &= key[i];
+	}
+	if (all_or == all_and) {
+		/* one frame for all (a path every site takes): in order */
+		free(key);
+		free(tmp);
+		return 0;
 	}
 	for (unsigned shift = 0; shift < 32; shift += 8) {
 		size_t count[257] = {0};

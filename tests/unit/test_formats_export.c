@@ -269,6 +269,77 @@ static void test_massif_many_frames(void **state)
 	free(frames);
 }
 
+/*
+ * Stacks that share their outer frames, as one program's do (the writer
+ * takes the numbers of those from the stack before): 80 stacks, each of
+ * 900 frames of its own under the same 100, so that frame numbers outgrow
+ * 2 bytes inside stack 72 (the 74th given).  Each stack given before,
+ * during and after that, asked again by number, is whole and in order.
+ */
+static void test_massif_shared_frames(void **state)
+{
+	enum { STACKS = 80, OWN = 900, SHARED = 100 };
+	struct ex_frame *frames = calloc((size_t)STACKS * (OWN + SHARED), sizeof(*frames));
+	struct ex_record *recs = calloc(STACKS + 20, sizeof(*recs));
+	const size_t asked[] = {0, 71, 72, 73, 79};
+	const struct ex_frame s0[] = {f_main};
+	struct ex_info info = {.command = "prog", .kind = "heap"};
+	size_t n = 0;
+	char *out, *at;
+
+	for (size_t k = 0; k < STACKS; k++)
+		for (size_t i = 0; i < OWN + SHARED; i++)
+			frames[k * (OWN + SHARED) + i] = (struct ex_frame){
+				.function = "g",
+				.file = "g.c",
+				.pc = i < OWN ? 0x100000 + k * OWN + i : 0x900000 + i};
+	recs[n] = (struct ex_record){.type = EX_DETAIL_BEGIN};
+	recs[n++].u.sample = (struct ex_sample){.total = 10000};
+	recs[n++] = dsite(1, s0, 1, 10000);
+	for (size_t k = 0; k < STACKS; k++)
+		recs[n++] = dsite(k + 2, frames + k * (OWN + SHARED), OWN + SHARED, 0);
+	recs[n++] = (struct ex_record){.type = EX_DETAIL_END};
+	for (size_t a = 0; a < sizeof(asked) / sizeof(*asked); a++) {
+		recs[n] = (struct ex_record){.type = EX_DETAIL_BEGIN};
+		recs[n++].u.sample = (struct ex_sample){.total = 10000};
+		recs[n++] = dsite(asked[a] + 2, NULL, 0, 10000);
+		recs[n++] = (struct ex_record){.type = EX_DETAIL_END};
+	}
+	out = export("massif", &info, recs, n);
+	at = strstr(out, "heap_tree=detailed");
+	assert_non_null(at);
+	for (size_t a = 0; a < sizeof(asked) / sizeof(*asked); a++) {
+		char *line, *save = NULL, *next;
+		size_t depth = 0;
+
+		at = strstr(at + 1, "heap_tree=detailed");
+		assert_non_null(at);
+		next = strstr(at + 1, "#-----------");
+		if (next)
+			*next = 0;
+		line = strtok_r(at, "\n", &save);   /* heap_tree= */
+		line = strtok_r(NULL, "\n", &save); /* the root */
+		while ((line = strtok_r(NULL, "\n", &save))) {
+			char want[64];
+			size_t pc =
+				depth < OWN ? 0x100000 + asked[a] * OWN + depth : 0x900000 + depth;
+
+			snprintf(want, sizeof(want), "n%d: 10000 0x%zx: g (g.c:0)",
+				 depth + 1 < OWN + SHARED, pc);
+			assert_int_equal(strspn(line, " "), depth + 1);
+			assert_string_equal(line + depth + 1, want);
+			depth++;
+		}
+		assert_int_equal(depth, OWN + SHARED);
+		if (next)
+			*next = '#';
+		at = next ? next - 1 : at;
+	}
+	free(out);
+	free(recs);
+	free(frames);
+}
+
 static void test_timeline_csv(void **state)
 {
 	struct ex_record recs[3] = {{.type = EX_SAMPLE}, {.type = EX_SAMPLE}, {.type = EX_SAMPLE}};
@@ -380,9 +451,14 @@ static void test_svg_format(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded),	    cmocka_unit_test(test_csv_json_quoting),
-		cmocka_unit_test(test_massif_tree), cmocka_unit_test(test_massif_many_frames), cmocka_unit_test(test_timeline_csv),
-		cmocka_unit_test(test_svg_axes),    cmocka_unit_test(test_svg_format),
+		cmocka_unit_test(test_folded),
+		cmocka_unit_test(test_csv_json_quoting),
+		cmocka_unit_test(test_massif_tree),
+		cmocka_unit_test(test_massif_many_frames),
+		cmocka_unit_test(test_massif_shared_frames),
+		cmocka_unit_test(test_timeline_csv),
+		cmocka_unit_test(test_svg_axes),
+		cmocka_unit_test(test_svg_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
