@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -600,6 +601,10 @@ static int run_massif(struct feed *fd, struct log_reader *r, const struct an_opt
 		status_add(st, "%s: no process %" PRIu32 " in the log", o->log, o->pid);
 		ret = -ENOENT;
 	}
+	/* what the pass freed (most of it in the reader thread's arena,
+	 * which this thread does not take from) given back before the trees
+	 * are written */
+	malloc_trim(0);
 	if (ret == 0 && (ret = resolver_open(&fd->res, r)) < 0)
 		status_add(st, "out of memory");
 	if (ret == 0) {
