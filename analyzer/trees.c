@@ -193,7 +193,11 @@ int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
 	}
 	if (reserve(t, more, rp->nlots) < 0)
 		return -ENOMEM;
-	t->known = 0;
+	/* whether a space's lots count changes only when a space goes */
+	if (t->known_gone != rp->ngone) {
+		t->known = 0;
+		t->known_gone = rp->ngone;
+	}
 	for (size_t i = 0; i < n; i++)
 		append(t, rp, lots[i]);
 	for (; t->gone < rp->ngone; t->gone++) {
@@ -209,11 +213,16 @@ int trees_capture(struct trees *t, struct replay *rp, uint64_t serial)
 void trees_cull(struct trees *t, const struct massif_model *m)
 {
 	const uint64_t *gone;
-	size_t n = massif_culled(m, &gone), k = 0, out = 0;
+	size_t n = massif_culled(m, &gone), k = 0, out = t->nends, i;
 
+	if (!n)
+		return;
+	/* those before the first that went stay (the newest go, mostly) */
+	while (out > 0 && t->ends[out - 1].serial >= gone[0])
+		out--;
 	/* a range whose snapshot went is the start of the next one's (both
 	 * lists in the order taken) */
-	for (size_t i = 0; i < t->nends; i++) {
+	for (i = out; i < t->nends; i++) {
 		while (k < n && gone[k] < t->ends[i].serial)
 			k++;
 		if (k < n && gone[k] == t->ends[i].serial)

@@ -56,7 +56,8 @@ struct trees {
 	struct u64_map heads;
 	uint32_t space; /* the space asked of last: whether its lots count */
 	int known, counted;
-	uint32_t *mark; /* per lot: the stamp of the last range that saw it */
+	size_t known_gone; /* replay.ngone then */
+	uint32_t *mark;	   /* per lot: the stamp of the last range that saw it */
 	size_t nmark;
 	uint32_t stamp;
 	struct tree_lot *now; /* trees_tree(): the counts so far, per lot */

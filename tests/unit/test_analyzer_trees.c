@@ -270,6 +270,50 @@ static void test_processes(void **state)
 	run_end(&r);
 }
 
+/* A child allocating across a detailed snapshot, then exiting, and the
+ * parent's next allocation a detailed one: the child's lot changed since
+ * the snapshot before comes first then, and no longer counts (its space
+ * went).  Each phase moves the detailed snapshots by one event, so that
+ * one of them lands right there. */
+static void test_gone_between_captures(void **state)
+{
+	for (uint64_t phase = 0; phase < 10; phase++) {
+		struct run r;
+
+		run_begin(&r);
+		feed(&r, (struct mt_event){.type = MT_EV_PROC_START,
+					   .pid = 100,
+					   .space = 1,
+					   .mflags = MT_PROC_EXEC});
+		for (uint64_t i = 0; i < phase; i++)
+			feed(&r, (struct mt_event){.type = MT_EV_ALLOC,
+						   .pid = 100,
+						   .addr = 0x1000 + i * 0x100,
+						   .size = 100,
+						   .stack = 1});
+		feed(&r, (struct mt_event){.type = MT_EV_PROC_START,
+					   .pid = 200,
+					   .space = 2,
+					   .arg = 100,
+					   .mflags = MT_PROC_FORK});
+		for (uint64_t i = 0; i < 15; i++)
+			feed(&r, (struct mt_event){.type = MT_EV_ALLOC,
+						   .pid = 200,
+						   .addr = 0x100000 + i * 0x100,
+						   .size = 50,
+						   .stack = 2});
+		feed(&r, (struct mt_event){.type = MT_EV_PROC_EXIT, .pid = 200});
+		for (uint64_t i = 0; i < 10; i++)
+			feed(&r, (struct mt_event){.type = MT_EV_ALLOC,
+						   .pid = 100,
+						   .addr = 0x200000 + i * 0x100,
+						   .size = 70,
+						   .stack = 3});
+		assert_true(check(&r) >= 2);
+		run_end(&r);
+	}
+}
+
 /* --pid of a process whose memory a clone(CLONE_VM) child shares: the
  * child's blocks are in the chosen memory, and the parent frees them; a
  * child that exited frees and allocates still (its memory went). */
@@ -322,6 +366,7 @@ int main(void)
 		cmocka_unit_test(test_one_process),
 		cmocka_unit_test(test_processes),
 		cmocka_unit_test(test_shared_and_gone),
+		cmocka_unit_test(test_gone_between_captures),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
