@@ -290,6 +290,12 @@ void massif_model_free(struct massif_model *m)
 	free(m);
 }
 
+/* Would a free now be at a peak (massif_before() to be asked)? */
+static inline int near_peak(const struct massif_model *m)
+{
+	return m->heap + m->extra > m->peak_limit ? MASSIF_NEAR_PEAK : 0;
+}
+
 /* Does the event free (or shrink) a block massif sees, when its memory is
  * a peak?  Only asked when it would be one. */
 int massif_before(struct massif_model *m, struct replay *rp, const struct mt_event *ev,
@@ -404,7 +410,7 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 		return -ENOMEM;
 	if (!h->counts ||
 	    (ev->type != MT_EV_ALLOC && ev->type != MT_EV_FREE && ev->type != MT_EV_REALLOC))
-		return m->took;
+		return m->took | near_peak(m);
 	if (!(sh = space_heap(m, h->space)))
 		return -ENOMEM;
 	if (h->replaced) /* handed out again: its free was missed */
@@ -430,7 +436,7 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 		}
 		break;
 	}
-	return ret < 0 ? ret : m->took;
+	return ret < 0 ? ret : m->took | near_peak(m);
 }
 
 size_t massif_culled(const struct massif_model *m, const uint64_t **serials)

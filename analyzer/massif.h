@@ -30,12 +30,15 @@ struct massif_snapshot {
  * (replay.h) applies it, with massif_before() just before replay_event()
  * and massif_after() just after; it keeps the snapshots massif would hold
  * by then.  Each returns what the event did (MASSIF_*: a snapshot taken,
- * a detailed one, the held ones culled), or < 0 (-ENOMEM).
+ * a detailed one, the held ones culled), or < 0 (-ENOMEM).  massif_before()
+ * does nothing unless the memory is a peak: only an event after one for
+ * which massif_after() said MASSIF_NEAR_PEAK (or the first) needs it.
  */
 #define MASSIF_MAX_SNAPSHOTS 100 /* --max-snapshots */
 #define MASSIF_TOOK	     1	 /* a snapshot was taken: the last held */
 #define MASSIF_DETAILED	     2	 /* ...a detailed one */
 #define MASSIF_CULLED	     4	 /* half of those held went */
+#define MASSIF_NEAR_PEAK     8	 /* (massif_after) a free next is at a peak */
 
 struct massif_model;
 struct replay;

@@ -533,14 +533,15 @@ static int massif(struct feed *fd, struct replay *rp, struct massif_model *m, st
 	const struct mt_event *ev;
 	struct ahead *ah = NULL;
 	uint64_t index = 0;
-	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), took;
+	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), took = MASSIF_NEAR_PEAK;
 
 	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
 		*end_ns = ev->time_ns;
-		if ((took = massif_before(m, rp, ev, index)) < 0 ||
-		    (took && massif_took(t, rp, m, took) < 0) || replay_event(rp, ev, index) < 0 ||
-		    (took = massif_after(m, rp, ev, index)) < 0 ||
-		    (took && massif_took(t, rp, m, took) < 0)) {
+		/* before the event only when it could free at a peak */
+		took = took & MASSIF_NEAR_PEAK ? massif_before(m, rp, ev, index) : 0;
+		if (took < 0 || (took && massif_took(t, rp, m, took) < 0) ||
+		    replay_event(rp, ev, index) < 0 || (took = massif_after(m, rp, ev, index)) < 0 ||
+		    ((took & ~MASSIF_NEAR_PEAK) && massif_took(t, rp, m, took) < 0)) {
 			status_add(st, "out of memory");
 			ret = -ENOMEM;
 			break;
