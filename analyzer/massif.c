@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "../formats/log_reader.h"
+#include "ahead.h"
 #include "cull.h"
 #include "massif.h"
 #include "replay.h"
@@ -327,8 +328,10 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 }
 
 /* The block of h->freed_size bytes at addr, freed. */
-static inline void freed(struct massif_model *m, struct space_heap *sh,
-			 const struct replay_heap_out *h, uint64_t addr, uint64_t index)
+static inline __attribute__((always_inline)) void freed(struct massif_model *m,
+							struct space_heap *sh,
+							const struct replay_heap_out *h,
+							uint64_t addr, uint64_t index)
 {
 	uint64_t size = h->freed_size, extra = slop_taken(m, h->space, addr, size) + HEAP_ADMIN;
 
@@ -396,9 +399,9 @@ static __attribute__((noinline)) int processes(struct massif_model *m, const str
 	return 0;
 }
 
-/* The event as the replay applied it. */
-int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
-		 uint64_t index)
+/* The event as the replay applied it (massif_after()). */
+static inline __attribute__((always_inline)) int
+after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev, uint64_t index)
 {
 	const struct replay_heap_out *h = &rp->heap_out;
 	struct space_heap *sh;
@@ -437,6 +440,36 @@ int massif_after(struct massif_model *m, const struct replay *rp, const struct m
 		break;
 	}
 	return ret < 0 ? ret : m->took | near_peak(m);
+}
+
+int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
+		 uint64_t index)
+{
+	return after(m, rp, ev, index);
+}
+
+int massif_pass(struct massif_model *m, struct replay *rp, struct ahead *ah,
+		int (*took)(void *arg, int took), void *arg, uint64_t *end_ns, int *nomem)
+{
+	const int trees = MASSIF_DETAILED | MASSIF_CULLED;
+	const struct mt_event *ev;
+	uint64_t index = 0, last_ns = *end_ns;
+	int ret, t = MASSIF_NEAR_PEAK;
+
+	*nomem = 0;
+	for (; (ret = ahead_next(ah, &ev)) > 0; index++) {
+		last_ns = ev->time_ns;
+		/* before the event only when it could free at a peak */
+		t = t & MASSIF_NEAR_PEAK ? massif_before(m, rp, ev, index) : 0;
+		if (t < 0 || ((t & trees) && took(arg, t) < 0) || replay_event(rp, ev, index) < 0 ||
+		    (t = after(m, rp, ev, index)) < 0 || ((t & trees) && took(arg, t) < 0)) {
+			*nomem = 1;
+			ret = -ENOMEM;
+			break;
+		}
+	}
+	*end_ns = last_ns;
+	return ret;
 }
 
 size_t massif_culled(const struct massif_model *m, const uint64_t **serials)

@@ -19,9 +19,9 @@ struct massif_snapshot {
 	int at_start;
 	int peak;
 	int detailed;
-	uint64_t time;	/* bytes allocated and freed so far, extra included */
-	uint64_t heap;	/* requested bytes live */
-	uint64_t extra; /* valgrind's slop and admin bytes of them */
+	uint64_t time;	 /* bytes allocated and freed so far, extra included */
+	uint64_t heap;	 /* requested bytes live */
+	uint64_t extra;	 /* valgrind's slop and admin bytes of them */
 	uint64_t serial; /* the how-manieth snapshot taken (1: the first) */
 };
 
@@ -50,6 +50,17 @@ int massif_before(struct massif_model *m, struct replay *rp, const struct mt_eve
 		  uint64_t index);
 int massif_after(struct massif_model *m, const struct replay *rp, const struct mt_event *ev,
 		 uint64_t index);
+
+struct ahead;
+
+/* The pass: every event of ah, massif_before() (when it may act),
+ * replay_event() and massif_after() in turn, and took(arg, flags) after
+ * either when snapshots were culled or a detailed one taken (its tree is
+ * the replay's now).  The time of the last event in *end_ns.  0 at the
+ * end of the log; < 0 when the log is corrupt or the reader failed (what
+ * ahead_next() said), or ran out of memory here (*nomem set). */
+int massif_pass(struct massif_model *m, struct replay *rp, struct ahead *ah,
+		int (*took)(void *arg, int took), void *arg, uint64_t *end_ns, int *nomem);
 
 /* The detailed snapshots the last cull deleted: their serials, in the
  * order taken, in *serials; how many. */

@@ -511,16 +511,24 @@ static int massif_write(struct feed *fd, struct trees *t, const struct replay *r
 	return ret;
 }
 
+/* What the trees follow in the pass. */
+struct massif_trees {
+	struct trees *t;
+	struct replay *rp;
+	const struct massif_model *m;
+};
+
 /* What an event made of massif's snapshots (took: MASSIF_*): the trees of
  * those gone join the next, a detailed one's is taken. */
-static int massif_took(struct trees *t, struct replay *rp, const struct massif_model *m, int took)
+static int massif_took(void *arg, int took)
 {
+	struct massif_trees *mt = arg;
 	int ret = 0;
 
 	if (took & MASSIF_CULLED)
-		trees_cull(t, m);
+		trees_cull(mt->t, mt->m);
 	if (took & MASSIF_DETAILED)
-		ret = trees_capture(t, rp, massif_last(m));
+		ret = trees_capture(mt->t, mt->rp, massif_last(mt->m));
 	return ret;
 }
 
@@ -530,23 +538,14 @@ static int massif_took(struct trees *t, struct replay *rp, const struct massif_m
 static int massif(struct feed *fd, struct replay *rp, struct massif_model *m, struct trees *t,
 		  uint64_t *end_ns, struct an_status *st)
 {
-	const struct mt_event *ev;
+	struct massif_trees mt = {t, rp, m};
 	struct ahead *ah = NULL;
-	uint64_t index = 0;
-	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), took = MASSIF_NEAR_PEAK;
+	int ret = ahead_begin(&ah, fd->r, fd->o->log, st), nomem = 0;
 
-	for (; ah && (ret = ahead_next(ah, &ev)) > 0; index++) {
-		*end_ns = ev->time_ns;
-		/* before the event only when it could free at a peak */
-		took = took & MASSIF_NEAR_PEAK ? massif_before(m, rp, ev, index) : 0;
-		if (took < 0 || (took && massif_took(t, rp, m, took) < 0) ||
-		    replay_event(rp, ev, index) < 0 || (took = massif_after(m, rp, ev, index)) < 0 ||
-		    ((took & ~MASSIF_NEAR_PEAK) && massif_took(t, rp, m, took) < 0)) {
-			status_add(st, "out of memory");
-			ret = -ENOMEM;
-			break;
-		}
-	}
+	if (ah)
+		ret = massif_pass(m, rp, ah, massif_took, &mt, end_ns, &nomem);
+	if (nomem)
+		status_add(st, "out of memory");
 	ahead_end(ah);
 	return ret < 0 ? ret : 0;
 }
