@@ -3,8 +3,8 @@
  * live at an address, for the log reader's model (heaplive.h), which must
  * know it at every block made and freed but rarely needs more.
  *
- * Memory is cut into 64 MiB regions of 4 KiB pages, as in blocks.h, and a
- * page in use is a 512-bit map of its 8-byte units (64 bytes, however many
+ * Memory is cut into 64 MiB regions of 4 KiB pages (pagedir.h), as in
+ * blocks.h, and a page in use is a 512-bit map of its 8-byte units (64 bytes, however many
  * blocks it holds): adding, removing and finding an address is setting,
  * clearing and testing one bit.  Addresses that are not multiples of 8 go
  * to a plain table on the side.  Pages are kept once made, until
@@ -19,25 +19,14 @@
 #include "arena.h"
 #include "blocks.h"
 
-#define ADDRSET_REGION_SHIFT 26 /* 64 MiB */
-#define ADDRSET_PAGE_SHIFT   12 /* 4 KiB */
-#define ADDRSET_UNIT_SHIFT   3	/* 8-byte units: 512 per page */
-#define ADDRSET_PAGES	     (1u << (ADDRSET_REGION_SHIFT - ADDRSET_PAGE_SHIFT))
-
-/* (here for the inline functions below) */
-struct addrset_region {
-	uint64_t key;			    /* address >> ADDRSET_REGION_SHIFT */
-	uint64_t *pages[ADDRSET_PAGES]; /* each 512 bits */
-};
+#define ADDRSET_PAGE_SHIFT PAGEDIR_PAGE_SHIFT /* 4 KiB */
+#define ADDRSET_UNIT_SHIFT 3		      /* 8-byte units: 512 per page */
 
 struct addrset {
-	struct region_index index; /* address >> 26 -> index of its region + 1 */
-	struct addrset_region **regions;
-	uint32_t nregions, cap;
-	struct addrset_region *last; /* the region used last */
-	struct odd_blocks odd;	     /* addresses not multiples of 8 (values unused) */
-	struct arena pages;	     /* the pages' maps */
-	size_t len;		     /* addresses in the set */
+	struct pagedir dir;    /* where each page's map is */
+	struct odd_blocks odd; /* addresses not multiples of 8 (values unused) */
+	struct arena pages;    /* the pages' maps, 512 bits each */
+	size_t len;	       /* addresses in the set */
 };
 
 /* A zero-filled struct addrset is empty. */
@@ -53,13 +42,10 @@ int addrset_has_elsewhere(const struct addrset *s, uint64_t addr);
  * of the region used last (inline: a block made or freed asks for it). */
 static inline uint64_t *addrset_word(const struct addrset *s, uint64_t addr, uint64_t *bit)
 {
-	const struct addrset_region *r = s->last;
 	uint64_t *page;
 	unsigned unit = (unsigned)(addr >> ADDRSET_UNIT_SHIFT) & 511;
 
-	if ((addr & ((1u << ADDRSET_UNIT_SHIFT) - 1)) || !r ||
-	    r->key != addr >> ADDRSET_REGION_SHIFT ||
-	    !(page = r->pages[(addr >> ADDRSET_PAGE_SHIFT) & (ADDRSET_PAGES - 1)]))
+	if ((addr & ((1u << ADDRSET_UNIT_SHIFT) - 1)) || !(page = pagedir_page_here(&s->dir, addr)))
 		return NULL;
 	*bit = (uint64_t)1 << (unit & 63);
 	return &page[unit >> 6];

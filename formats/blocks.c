@@ -60,13 +60,7 @@ void blocks_init(struct blocks *b)
 
 void blocks_free(struct blocks *b)
 {
-	for (uint32_t i = 0; i < b->nregions; i++) {
-		for (uint32_t k = 0; k < PAGES; k++)
-			free(b->regions[i]->pages[k]);
-		free(b->regions[i]);
-	}
-	free(b->regions);
-	region_index_free(&b->index);
+	pagedir_free(&b->dir, free);
 	odd_blocks_free(&b->odd);
 	blocks_init(b);
 }
@@ -79,49 +73,6 @@ static inline uint16_t unit_of(uint64_t addr)
 static inline uint32_t page_of(uint64_t addr)
 {
 	return (uint32_t)((addr >> PAGE_SHIFT) & (PAGES - 1));
-}
-
-/* The region of addr; NULL when it has none (and !create) or memory ran
- * out. */
-static struct block_region *region_of(struct blocks *b, uint64_t addr, int create)
-{
-	uint64_t key = addr >> REGION_SHIFT;
-	struct block_region *r;
-	uint32_t *at;
-	int created;
-
-	if (b->last && b->last->key == key)
-		return b->last;
-	if (!create) {
-		at = region_index_get(&b->index, key);
-		return at ? (b->last = b->regions[*at - 1]) : NULL;
-	}
-	at = region_index_put(&b->index, key, &created);
-	if (!at)
-		return NULL;
-	if (!created)
-		return b->last = b->regions[*at - 1];
-	r = calloc(1, sizeof(*r));
-	if (r && b->nregions == b->cap) {
-		uint32_t cap = b->cap ? b->cap * 2 : 8;
-		struct block_region **v = realloc(b->regions, cap * sizeof(*v));
-
-		if (v) {
-			b->regions = v;
-			b->cap = cap;
-		} else {
-			free(r);
-			r = NULL;
-		}
-	}
-	if (!r) {
-		region_index_del(&b->index, key);
-		return NULL;
-	}
-	r->key = key;
-	b->regions[b->nregions] = r;
-	*at = ++b->nregions;
-	return b->last = r;
 }
 
 /* The capacity after cap: half as much again, even (so wide values stay
@@ -171,8 +122,8 @@ static struct block_page *remake(struct block_page *p, uint16_t cap, int wide_va
 
 int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32_t *old)
 {
-	struct block_region *r;
-	struct block_page **pp, *p;
+	struct block_page *p;
+	void **slot;
 	uint16_t unit;
 	uint32_t i = 0;
 	int present = 0;
@@ -189,16 +140,15 @@ int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32
 		b->len += created;
 		return !created;
 	}
-	r = region_of(b, addr, 1);
-	if (!r)
+	slot = pagedir_slot(&b->dir, addr, 1);
+	if (!slot)
 		return -ENOMEM;
-	pp = &r->pages[page_of(addr)];
-	p = *pp;
+	p = *slot;
 	unit = unit_of(addr);
 	if (p && value > NARROW_MAX && !p->wide) {
 		if (!(p = remake(p, p->cap, 1, p->map)))
 			return -ENOMEM;
-		*pp = p;
+		*slot = p;
 	}
 	if (p)
 		i = blocks_slot_of(p, unit, &present);
@@ -213,7 +163,7 @@ int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32
 		      : remake(NULL, MIN_CAP, wide_values, 0);
 		if (!p)
 			return -ENOMEM;
-		*pp = p;
+		*slot = p;
 	}
 	blocks_insert_at(b, p, i, unit, value);
 	return 0;
@@ -222,19 +172,9 @@ int blocks_put_elsewhere(struct blocks *b, uint64_t addr, uint32_t value, uint32
 /* The page of addr and the slot of its block: NULL when there is none. */
 static struct block_page *find(const struct blocks *b, uint64_t addr, uint32_t *slot)
 {
-	uint64_t key = addr >> REGION_SHIFT;
-	const struct block_region *r = b->last;
-	struct block_page *p;
+	struct block_page *p = pagedir_page(&b->dir, addr);
 	int present;
 
-	if (!r || r->key != key) {
-		const uint32_t *at = region_index_get(&b->index, key);
-
-		if (!at)
-			return NULL;
-		r = b->regions[*at - 1];
-	}
-	p = r->pages[page_of(addr)];
 	if (!p)
 		return NULL;
 	*slot = blocks_slot_of(p, unit_of(addr), &present);
@@ -262,8 +202,8 @@ int blocks_get(const struct blocks *b, uint64_t addr, uint32_t *value)
 
 int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value)
 {
-	struct block_region *r;
 	struct block_page *p;
+	void **slot;
 	uint16_t unit;
 	uint32_t i;
 	int present;
@@ -279,8 +219,8 @@ int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value)
 		return 1;
 	}
 	/* the region found is likely the next one's too */
-	r = region_of(b, addr, 0);
-	if (!r || !(p = r->pages[page_of(addr)]))
+	slot = pagedir_slot(&b->dir, addr, 0);
+	if (!slot || !(p = *slot))
 		return 0;
 	unit = unit_of(addr);
 	i = blocks_slot_of(p, unit, &present);
@@ -292,8 +232,8 @@ int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value)
 
 int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, uint32_t *value)
 {
-	for (; it->region < b->nregions; it->region++, it->page = 0) {
-		const struct block_region *r = b->regions[it->region];
+	for (; it->region < b->dir.nregions; it->region++, it->page = 0) {
+		const struct pagedir_region *r = b->dir.regions[it->region];
 
 		for (; it->page < PAGES; it->page++, it->slot = 0) {
 			struct block_page *p = r->pages[it->page];
@@ -307,7 +247,7 @@ int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, 
 		}
 	}
 	/* then the odd addresses: it->slot walks that table's slots */
-	if (it->region == b->nregions) {
+	if (it->region == b->dir.nregions) {
 		size_t i = it->slot;
 		uint64_t k;
 		uint32_t *v;
@@ -325,13 +265,11 @@ int blocks_next(const struct blocks *b, struct blocks_iter *it, uint64_t *addr, 
 
 size_t blocks_memory(const struct blocks *b)
 {
-	size_t n = b->cap * sizeof(*b->regions) + b->index.cap * (1 + 8 + 4) +
-		   b->odd.cap * (1 + 8 + 4);
+	size_t n = pagedir_memory(&b->dir) + b->odd.cap * (1 + 8 + 4);
 
-	for (uint32_t i = 0; i < b->nregions; i++) {
-		n += sizeof(struct block_region);
+	for (uint32_t i = 0; i < b->dir.nregions; i++) {
 		for (uint32_t k = 0; k < PAGES; k++) {
-			const struct block_page *p = b->regions[i]->pages[k];
+			const struct block_page *p = b->dir.regions[i]->pages[k];
 
 			if (p)
 				n += page_size(p->cap, p->wide, p->map);

@@ -24,12 +24,13 @@
 #include <string.h>
 
 #include "hash.h"
+#include "pagedir.h"
 #include "popcount.h"
 
-#define BLOCKS_REGION_SHIFT 26 /* 64 MiB */
-#define BLOCKS_PAGE_SHIFT   12 /* 4 KiB */
-#define BLOCKS_UNIT_SHIFT   3  /* 8-byte units: 512 per page */
-#define BLOCKS_PAGES	    (1u << (BLOCKS_REGION_SHIFT - BLOCKS_PAGE_SHIFT))
+#define BLOCKS_REGION_SHIFT PAGEDIR_REGION_SHIFT /* 64 MiB */
+#define BLOCKS_PAGE_SHIFT   PAGEDIR_PAGE_SHIFT	 /* 4 KiB */
+#define BLOCKS_UNIT_SHIFT   3			 /* 8-byte units: 512 per page */
+#define BLOCKS_PAGES	    PAGEDIR_PAGES
 #define BLOCKS_UNITS	    (1u << (BLOCKS_PAGE_SHIFT - BLOCKS_UNIT_SHIFT))
 #define BLOCKS_NARROW_MAX   0xffffu /* the largest value a narrow page holds */
 
@@ -46,11 +47,6 @@ struct block_page {
 	uint8_t map;
 	uint16_t voff; /* bytes from the page to its values */
 	uint16_t units[];
-};
-
-struct block_region {
-	uint64_t key; /* address >> BLOCKS_REGION_SHIFT */
-	struct block_page *pages[BLOCKS_PAGES];
 };
 
 static inline uint64_t *blocks_bits(struct block_page *p)
@@ -143,18 +139,13 @@ static inline int blocks_eq(uint64_t a, uint64_t b)
 	return a == b;
 }
 
-/* address >> 26 -> index of its region in blocks.regions + 1 */
-HASH_DEFINE(region_index, uint64_t, uint32_t, blocks_hash, blocks_eq)
 /* an address that is not a multiple of 8 -> its value */
 HASH_DEFINE(odd_blocks, uint64_t, uint32_t, blocks_hash, blocks_eq)
 
 struct blocks {
-	struct region_index index;
-	struct block_region **regions;
-	uint32_t nregions, cap;
-	struct block_region *last;	/* the region used last */
+	struct pagedir dir; /* the pages, struct block_page */
 	struct odd_blocks odd;
-	size_t len;			/* live blocks */
+	size_t len; /* live blocks */
 };
 
 /* A zero-filled struct blocks is empty, as blocks_init() makes it. */
@@ -172,13 +163,10 @@ int blocks_take_elsewhere(struct blocks *b, uint64_t addr, uint32_t *value);
 static inline struct block_page *blocks_page_here(const struct blocks *b, uint64_t addr,
 						  uint16_t *unit)
 {
-	const struct block_region *r = b->last;
-
-	if ((addr & ((1u << BLOCKS_UNIT_SHIFT) - 1)) || !r ||
-	    r->key != addr >> BLOCKS_REGION_SHIFT)
+	if (addr & ((1u << BLOCKS_UNIT_SHIFT) - 1))
 		return NULL;
 	*unit = (uint16_t)((addr & ((1u << BLOCKS_PAGE_SHIFT) - 1)) >> BLOCKS_UNIT_SHIFT);
-	return r->pages[(addr >> BLOCKS_PAGE_SHIFT) & (BLOCKS_PAGES - 1)];
+	return pagedir_page_here(&b->dir, addr);
 }
 
 /* The block at slot i of p (present) gets value; its old one in *old
