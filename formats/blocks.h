@@ -129,18 +129,8 @@ static inline __attribute__((always_inline)) uint32_t blocks_slot_of(struct bloc
 	return lo;
 }
 
-static inline uint64_t blocks_hash(uint64_t k)
-{
-	return hash_mix64(k);
-}
-
-static inline int blocks_eq(uint64_t a, uint64_t b)
-{
-	return a == b;
-}
-
 /* an address that is not a multiple of 8 -> its value */
-HASH_DEFINE(odd_blocks, uint64_t, uint32_t, blocks_hash, blocks_eq)
+HASH_DEFINE(odd_blocks, uint64_t, uint32_t, pagedir_hash, pagedir_eq)
 
 struct blocks {
 	struct pagedir dir; /* the pages, struct block_page */

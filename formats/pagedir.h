@@ -23,6 +23,7 @@ struct pagedir_region {
 	void *pages[PAGEDIR_PAGES];
 };
 
+/* (for the tables of addresses: also blocks.h's odd ones) */
 static inline uint64_t pagedir_hash(uint64_t k)
 {
 	return hash_mix64(k);

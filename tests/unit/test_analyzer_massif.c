@@ -244,6 +244,26 @@ static void test_cull_out_of_order(void **state)
 	}
 }
 
+/* cull() on the snapshots a run holds, against the rule: the same left,
+ * the same interval. */
+static void cull_as_ruled(struct model *m)
+{
+	uint64_t t[N], want, got;
+	int kind[N], keep[N];
+	size_t n;
+
+	for (int i = 0; i < N; i++) {
+		t[i] = m->snaps[i].s.time;
+		kind[i] = m->snaps[i].kind;
+	}
+	want = rule_cull(t, kind, keep, &n);
+	got = cull(m);
+	assert_int_equal(got, want);
+	assert_int_equal(m->next, n);
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(m->snaps[i].s.time, t[keep[i]]);
+}
+
 /*
  * What a long run with a minimum interval of 0 culls: the half left last
  * time, spread out, and 50 new ones close together.  With near, an old
@@ -293,18 +313,12 @@ static void test_cull_newest_half(void **state)
 static void test_cull_runs(void **state)
 {
 	static struct model m;
-	uint64_t t[N];
-	int kind[N];
 
 	for (int run = 0; run < 40; run++) {
 		uint64_t now = 0;
 
 		memset(&m, 0, sizeof(m));
 		for (int c = 0; c < 100; c++) {
-			int keep[N];
-			size_t n;
-			uint64_t want, got;
-
 			while (m.next < N) {
 				now += run % 2 ? small_gap() : wild_gap(20);
 				m.snaps[m.next] = (__typeof__(m.snaps[0])){
@@ -317,16 +331,7 @@ static void test_cull_runs(void **state)
 				}
 				m.next++;
 			}
-			for (int i = 0; i < N; i++) {
-				t[i] = m.snaps[i].s.time;
-				kind[i] = m.snaps[i].kind;
-			}
-			want = rule_cull(t, kind, keep, &n);
-			got = cull(&m);
-			assert_int_equal(got, want);
-			assert_int_equal(m.next, n);
-			for (size_t i = 0; i < n; i++)
-				assert_int_equal(m.snaps[i].s.time, t[keep[i]]);
+			cull_as_ruled(&m);
 		}
 	}
 }
@@ -340,17 +345,15 @@ static void test_cull_runs(void **state)
 static void test_cull_memo(void **state)
 {
 	static struct model m;
-	uint64_t t[N], hits = 0, culls = 0;
-	int kind[N];
+	uint64_t hits = 0, culls = 0;
 
 	for (int run = 0; run < 40; run++) {
 		uint64_t now = 0;
 
 		memset(&m, 0, sizeof(m));
 		for (int c = 0; c < 200; c++) {
-			int keep[N], odd = below(5) ? -1 : (int)below(6);
-			size_t n;
-			uint64_t want, got, before = m.memo.hits;
+			int odd = below(5) ? -1 : (int)below(6);
+			uint64_t before = m.memo.hits;
 			int miss = odd >= 0 && odd != 4; /* 4: a change the memo may not see */
 
 			while (m.next < N) {
@@ -403,16 +406,7 @@ static void test_cull_memo(void **state)
 					m.snaps[1].kind = PEAK;
 			}
 			now = m.snaps[N - 1].s.time;
-			for (int i = 0; i < N; i++) {
-				t[i] = m.snaps[i].s.time;
-				kind[i] = m.snaps[i].kind;
-			}
-			want = rule_cull(t, kind, keep, &n);
-			got = cull(&m);
-			assert_int_equal(got, want);
-			assert_int_equal(m.next, n);
-			for (size_t i = 0; i < n; i++)
-				assert_int_equal(m.snaps[i].s.time, t[keep[i]]);
+			cull_as_ruled(&m);
 			/* none of the odd sets is the memo's */
 			if (miss)
 				assert_int_equal(m.memo.hits, before);

@@ -15,7 +15,7 @@
 #include "formats/blocks.h"
 
 /* the reference: address -> value */
-HASH_DEFINE(ref_map, uint64_t, uint64_t, blocks_hash, blocks_eq)
+HASH_DEFINE(ref_map, uint64_t, uint64_t, pagedir_hash, pagedir_eq)
 
 /* xorshift64: the same run every time */
 static uint64_t seed = 88172645463325252ull;

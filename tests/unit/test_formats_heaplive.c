@@ -18,7 +18,7 @@
 #include "formats/heaplive.h"
 
 /* the reference: serial -> address << 8 | class, address -> serial */
-HASH_DEFINE(ref_map, uint64_t, uint64_t, blocks_hash, blocks_eq)
+HASH_DEFINE(ref_map, uint64_t, uint64_t, pagedir_hash, pagedir_eq)
 
 static uint64_t seed = 88172645463325252ull;
 
