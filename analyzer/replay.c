@@ -62,7 +62,6 @@ uint64_t replay_page_up(uint64_t len)
 	return (len + MT_PAGE_SIZE - 1) & ~(MT_PAGE_SIZE - 1);
 }
 
-
 int replay_space_selected(const struct replay *rp, uint32_t space)
 {
 	const struct space_state *ss = space_table_get(&rp->spaces, space);
@@ -381,8 +380,8 @@ static void heap_add(struct replay *rp, struct space_state *ss, int64_t bytes)
 }
 
 /* last_of() for another thread than the one asked for last. */
-static __attribute__((noinline)) struct last_alloc *last_looked_up(struct replay *rp,
-								      uint32_t tid, int create)
+static __attribute__((noinline)) struct last_alloc *last_looked_up(struct replay *rp, uint32_t tid,
+								   int create)
 {
 	struct last_alloc *last;
 
@@ -423,8 +422,10 @@ static inline void lot_drop(struct replay *rp, uint32_t n)
 	rp->blocks--;
 }
 
-static int heap_alloc(struct replay *rp, struct space_state *ss, uint32_t space,
-		      const struct mt_event *ev, uint64_t stack, int sel)
+static inline __attribute__((always_inline)) int heap_alloc(struct replay *rp,
+							    struct space_state *ss, uint32_t space,
+							    const struct mt_event *ev,
+							    uint64_t stack, int sel)
 {
 	struct blocks *bt = blocks_of(ss);
 	uint32_t n = lot_of(rp, space, AN_KIND_HEAP, stack, ev->size), old;
@@ -481,8 +482,10 @@ static int temporary(struct replay *rp, uint32_t tid, uint32_t space, uint64_t a
 	return 1;
 }
 
-static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
-		     const struct mt_event *ev, uint64_t addr, int sel)
+static inline __attribute__((always_inline)) int heap_free(struct replay *rp,
+							   struct space_state *ss, uint32_t space,
+							   const struct mt_event *ev, uint64_t addr,
+							   int sel)
 {
 	uint32_t n;
 	uint64_t size;
@@ -525,42 +528,59 @@ static int heap_free(struct replay *rp, struct space_state *ss, uint32_t space,
 	return 0;
 }
 
+/* A failed realloc(p, n): the old block stays.  memcheck counts it as an
+ * alloc of n and a free before it tries, unless n is "fishy" (negative as
+ * a signed size), so its totals include this one. */
+static void failed_realloc(struct replay *rp, const struct mt_event *ev, int sel)
+{
+	if (sel && (int64_t)ev->size > 0) {
+		rp->c.allocs++;
+		rp->c.frees++;
+		rp->c.bytes_allocated += ev->size;
+		rp->c.size_allocs[replay_size_class(ev->size)]++;
+		rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
+		rp->cache_ps->allocs++;
+		rp->cache_ps->frees++;
+		rp->cache_ps->bytes_allocated += ev->size;
+	}
+}
+
+/* What a heap event frees (at free_addr), then allocates: each of
+ * heap_free() and heap_alloc() called from one place, inline. */
 static int heap_event(struct replay *rp, struct space_state *ss, uint32_t space,
 		      const struct mt_event *ev, uint64_t stack, int sel)
 {
-	int ret;
+	int frees = 0, allocates = 0, ret;
+	uint64_t free_addr = 0;
 
 	switch (ev->type) {
 	case MT_EV_ALLOC:
-		return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
+		allocates = ev->addr != 0;
+		break;
 	case MT_EV_FREE:
-		return heap_free(rp, ss, space, ev, ev->addr, sel);
+		frees = 1;
+		free_addr = ev->addr;
+		break;
 	case MT_EV_REALLOC:
-		if (!ev->old_addr)
-			return ev->addr ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
-		if (ev->addr) {
-			/* Free first: a block resized in place keeps its address. */
-			ret = heap_free(rp, ss, space, ev, ev->old_addr, sel);
-			return ret ? ret : heap_alloc(rp, ss, space, ev, stack, sel);
+		if (!ev->old_addr) {
+			allocates = ev->addr != 0;
+		} else if (ev->addr) {
+			/* free first: a block resized in place keeps its address */
+			frees = allocates = 1;
+			free_addr = ev->old_addr;
+		} else if (!ev->size) { /* realloc(p, 0) */
+			frees = 1;
+			free_addr = ev->old_addr;
+		} else {
+			failed_realloc(rp, ev, sel);
 		}
-		if (!ev->size) /* realloc(p, 0) */
-			return heap_free(rp, ss, space, ev, ev->old_addr, sel);
-		/* Failed: the old block stays.  memcheck counts realloc(p, n) as
-		 * an alloc of n and a free before it tries, unless n is "fishy"
-		 * (negative as a signed size), so its totals include this one. */
-		if (sel && (int64_t)ev->size > 0) {
-			rp->c.allocs++;
-			rp->c.frees++;
-			rp->c.bytes_allocated += ev->size;
-			rp->c.size_allocs[replay_size_class(ev->size)]++;
-			rp->c.size_bytes[replay_size_class(ev->size)] += ev->size;
-			rp->cache_ps->allocs++;
-			rp->cache_ps->frees++;
-			rp->cache_ps->bytes_allocated += ev->size;
-		}
-		return 0;
+		break;
+	default:
+		break;
 	}
-	return 0;
+	if (frees && (ret = heap_free(rp, ss, space, ev, free_addr, sel)) != 0)
+		return ret;
+	return allocates ? heap_alloc(rp, ss, space, ev, stack, sel) : 0;
 }
 
 /* A mapping made: counted in the lot of the block that changed last, the
@@ -936,8 +956,8 @@ int replay_event(struct replay *rp, const struct mt_event *ev, uint64_t index)
 	uint64_t live;
 	int ret;
 	/* what a stack cut at --depth holds is told apart from then on */
-	uint64_t stack = ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT
-								      : ev->stack;
+	uint64_t stack =
+		ev->stack && (ev->flags & MT_EVF_TRUNCATED) ? ev->stack | AN_STACK_CUT : ev->stack;
 
 	if (rp->ndoubtful && ev->type != MT_EV_FREE && ev->type != MT_EV_RSS)
 		settle(rp, ev->tid, ev->type == MT_EV_THREAD_EXIT);
