@@ -136,9 +136,8 @@ static int push_u32(uint32_t **v, size_t *n, size_t *cap, uint32_t x)
 	return 0;
 }
 
-/* touch() for a lot not noted yet as changed since the lots were last
- * taken (replay.dirty). */
-static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n)
+/* note_changed() when the lists need room first. */
+static __attribute__((noinline)) void note_grown(struct replay *rp, uint32_t n)
 {
 	struct replay_dirty *d = &rp->dirty;
 
@@ -161,6 +160,20 @@ static __attribute__((noinline)) void note_changed(struct replay *rp, uint32_t n
 		d->nomem = 1;
 		return;
 	}
+	d->seen[n - 1] = d->stamp;
+}
+
+/* touch() for a lot not noted yet as changed since the lots were last
+ * taken (replay.dirty): with the lists tracked, every few events. */
+static inline void note_changed(struct replay *rp, uint32_t n)
+{
+	struct replay_dirty *d = &rp->dirty;
+
+	if (n > d->nseen || d->n == d->cap) {
+		note_grown(rp, n);
+		return;
+	}
+	d->v[d->n++] = n;
 	d->seen[n - 1] = d->stamp;
 }
 

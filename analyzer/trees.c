@@ -147,7 +147,8 @@ static int index_lots(struct trees *t, const struct replay *rp)
 }
 
 /* Appends lot n as it is now. */
-static void append(struct trees *t, const struct replay *rp, uint32_t n)
+static inline __attribute__((always_inline)) void append(struct trees *t, const struct replay *rp,
+							 uint32_t n)
 {
 	const struct lot *l = &rp->lots[n - 1];
 	int in = (l->kind & t->kind) && (l->now.live || l->now.allocs);
