@@ -157,7 +157,10 @@ static int setup(void **state)
 	 * at all); nobid, with no build-id (its debuglink's CRC says which
 	 * file is its DWARF), badcrc, whose debug file changed after, and
 	 * otherbid, whose debuglink names c2's DWARF (the CRC is right, the
-	 * build-id is not). */
+	 * build-id is not); nolink, with neither build-id nor debuglink, its
+	 * DWARF in nolink.debug beside it; viasym, a link to a binary whose
+	 * debug file is beside the binary, not the link; bidless, whose
+	 * debug file lost its build-id note (its debuglink's CRC is right). */
 	return sh("cd %s && mkdir src bin && cp %s src/subject.c && cp %s src/subject.cpp &&"
 		  " gcc -g -O0 -o bin/c0 src/subject.c && gcc -g -O2 -o bin/c2 src/subject.c &&"
 		  " g++ -g -O0 -o bin/cxx0 src/subject.cpp && g++ -g -O2 -o bin/cxx2 "
@@ -176,9 +179,20 @@ static int setup(void **state)
 		  " objcopy --remove-section=.gnu_debuglink bin/badcrc &&"
 		  " objcopy --add-gnu-debuglink=bin/badcrc.debug bin/badcrc &&"
 		  " printf x >> bin/badcrc.debug &&"
-		  " cp bin/c0 bin/otherbid && objcopy --only-keep-debug bin/c2 bin/otherbid.debug "
-		  "&&"
+		  " cp bin/c0 bin/otherbid &&"
+		  " objcopy --only-keep-debug bin/c2 bin/otherbid.debug &&"
 		  " objcopy --strip-debug --add-gnu-debuglink=bin/otherbid.debug bin/otherbid &&"
+		  " gcc -g -O0 -Wl,--build-id=none -o bin/nolink src/subject.c &&"
+		  " objcopy --only-keep-debug bin/nolink bin/nolink.debug &&"
+		  " objcopy --strip-debug bin/nolink &&"
+		  " mkdir linked && cp bin/dbglink linked/real && cp bin/dbglink.debug "
+		  "linked/real.dbg &&"
+		  " objcopy --remove-section=.gnu_debuglink linked/real &&"
+		  " (cd linked && objcopy --add-gnu-debuglink=real.dbg real) &&"
+		  " ln -s ../linked/real bin/viasym &&"
+		  " cp bin/c0 bin/bidless && objcopy --only-keep-debug bin/c0 bin/bidless.debug &&"
+		  " objcopy --remove-section=.note.gnu.build-id bin/bidless.debug &&"
+		  " objcopy --strip-debug --add-gnu-debuglink=bin/bidless.debug bin/bidless &&"
 		  " cp bin/c0 bin/symtab && objcopy --strip-debug bin/symtab &&"
 		  " cp bin/c0 bin/bare && objcopy --strip-all bin/bare",
 		  dir, c_source, cxx_source) == 0
@@ -374,6 +388,10 @@ static void test_debuglink_dirs(void **state)
 	path_in(file, "src/subject.c");
 	assert_true(lines_of("dotdebug", file));
 	assert_true(lines_of("nobid", file));
+	/* no build-id and no debuglink: FILE.debug beside it, unchecked */
+	assert_true(lines_of("nolink", file));
+	/* through a link: beside the file it leads to */
+	assert_true(lines_of("viasym", file));
 }
 
 /* A debug file whose CRC is not the debuglink's, or whose build-id is not
@@ -382,6 +400,8 @@ static void test_debuglink_bad_crc(void **state)
 {
 	assert_false(lines_of("badcrc", NULL));
 	assert_false(lines_of("otherbid", NULL));
+	/* a module with a build-id takes only a file of that build-id */
+	assert_false(lines_of("bidless", NULL));
 }
 
 /* No DWARF: the ELF symbol alone, no file, line 0 (one frame: inlining is
