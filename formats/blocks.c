@@ -70,11 +70,6 @@ static inline uint16_t unit_of(uint64_t addr)
 	return (uint16_t)((addr & ((1u << PAGE_SHIFT) - 1)) >> UNIT_SHIFT);
 }
 
-static inline uint32_t page_of(uint64_t addr)
-{
-	return (uint32_t)((addr >> PAGE_SHIFT) & (PAGES - 1));
-}
-
 /* The capacity after cap: half as much again, even (so wide values stay
  * aligned), at most a page's units: a page is on average 5/6 full, not
  * 3/4 as it would be if doubled. */
