@@ -38,8 +38,6 @@ void trees_free(struct trees *t)
 	free(t->lot_stack);
 	free(t->stacks);
 	free(t->tree);
-	free(t->place);
-	free(t->place_stamp);
 	u64_map_free(&t->heads);
 	u64_map_free(&t->stack_index);
 	memset(t, 0, sizeof(*t));
@@ -254,26 +252,18 @@ static int number_stacks(struct trees *t, const struct replay *rp)
 		if (created) {
 			if (t->nstacks == t->stacks_cap) {
 				size_t cap = t->stacks_cap ? t->stacks_cap * 2 : 1024;
-				struct tree_stack *v = realloc(t->stacks, cap * sizeof(*v)),
-						  *w = v ? realloc(t->tree, cap * sizeof(*w))
-							 : NULL;
-				uint32_t *p = w ? realloc(t->place, cap * sizeof(*p)) : NULL,
-					 *q = p ? realloc(t->place_stamp, cap * sizeof(*q)) : NULL;
+				struct tree_slot *v = realloc(t->stacks, cap * sizeof(*v));
+				struct tree_stack *w =
+					v ? realloc(t->tree, cap * sizeof(*w)) : NULL;
 
 				if (v)
 					t->stacks = v;
-				if (w)
-					t->tree = w;
-				if (p)
-					t->place = p;
-				if (!q)
+				if (!w)
 					return -ENOMEM;
-				t->place_stamp = q;
-				memset(q + t->stacks_cap, 0, (cap - t->stacks_cap) * sizeof(*q));
+				t->tree = w;
 				t->stacks_cap = cap;
 			}
-			t->stacks[t->nstacks] =
-				(struct tree_stack){.stack = stack, .index = (uint32_t)t->nstacks};
+			t->stacks[t->nstacks] = (struct tree_slot){.stack = stack};
 			*index = t->nstacks++;
 		}
 		t->lot_stack[t->nlot_stack] = (uint32_t)*index;
@@ -307,24 +297,24 @@ int trees_tree(struct trees *t, const struct replay *rp, uint64_t serial,
 	/* each stack of a lot in the tree, summed, in the place of its
 	 * first such lot */
 	if (++t->tree_stamp == 0) {
-		if (t->stacks_cap)
-			memset(t->place_stamp, 0, t->stacks_cap * sizeof(*t->place_stamp));
+		for (size_t j = 0; j < t->nstacks; j++)
+			t->stacks[j].stamp = 0;
 		t->tree_stamp = 1;
 	}
 	for (i = 0; i < rp->nlots; i++) {
 		const struct tree_lot *e = &t->now[i];
-		uint32_t s = t->lot_stack[i];
+		struct tree_slot *slot = &t->stacks[t->lot_stack[i]];
 
 		if (!e->in)
 			continue;
-		if (t->place_stamp[s] != t->tree_stamp) {
-			t->place_stamp[s] = t->tree_stamp;
-			t->place[s] = (uint32_t)len;
+		if (slot->stamp != t->tree_stamp) {
+			slot->stamp = t->tree_stamp;
+			slot->place = (uint32_t)len;
 			t->tree[len++] =
-				(struct tree_stack){.stack = t->stacks[s].stack, .index = s};
+				(struct tree_stack){.stack = slot->stack, .index = t->lot_stack[i]};
 		}
-		t->tree[t->place[s]].bytes += e->bytes;
-		t->tree[t->place[s]].blocks += e->blocks;
+		t->tree[slot->place].bytes += e->bytes;
+		t->tree[slot->place].blocks += e->blocks;
 	}
 	*out = t->tree;
 	*n = len;

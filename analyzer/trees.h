@@ -63,14 +63,18 @@ struct trees {
 	struct tree_lot *now; /* trees_tree(): the counts so far, per lot */
 	size_t nnow;
 	size_t applied; /* trees_tree(): changes applied so far */
-	/* trees_tree(): each lot's stack's number, the stacks, and the tree
-	 * (a stack's place in it, +1, at its number while its stamp is the
-	 * tree's) */
+	/* trees_tree(): each lot's stack's number; by number, the stack and
+	 * its place in the tree being made (while its stamp is the tree's);
+	 * the tree */
 	uint32_t *lot_stack;
 	size_t nlot_stack;
-	struct tree_stack *stacks, *tree;
-	uint32_t *place, *place_stamp, tree_stamp;
+	struct tree_slot {
+		uint64_t stack;
+		uint32_t place, stamp;
+	} * stacks;
+	struct tree_stack *tree;
 	size_t nstacks, stacks_cap;
+	uint32_t tree_stamp;
 	struct u64_map stack_index;
 };
 
